@@ -1,0 +1,185 @@
+/* codec.c: decoding and validating the JSON that crosses boundaries. */
+#include "rap/codec.h"
+#include "rap/err.h"
+#include "rap/mem.h"
+#include "rap/util.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Parses text that must be one JSON object and nothing else. */
+static struct json_object *parse_object(const char *body, size_t len, char *err)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+
+	if (len == 0) {
+		snprintf(err, RAP_ERRLEN, "the body is empty; expected a JSON object");
+		return NULL;
+	}
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		snprintf(err, RAP_ERRLEN, "malformed JSON: %s",
+			 o ? "trailing data after the object"
+			   : json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_object_put(o);
+		o = NULL;
+	} else if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, RAP_ERRLEN, "expected a JSON object");
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/* Copies a required string field of at most max bytes. */
+static int get_str(struct json_object *o, const char *key, char *out, size_t max,
+		   bool required, char *err)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v)) {
+		if (!required)
+			return RAP_OK;
+		snprintf(err, RAP_ERRLEN, "'%s' is required", key);
+		return RAP_EINVAL;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(err, RAP_ERRLEN, "'%s' must be a string", key);
+		return RAP_EINVAL;
+	}
+	s = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) > max || strlen(s) == 0 ||
+	    strlen(s) != (size_t)json_object_get_string_len(v)) {
+		snprintf(err, RAP_ERRLEN, "'%s' must be 1 to %zu bytes without NUL", key, max);
+		return RAP_EINVAL;
+	}
+	memcpy(out, s, strlen(s) + 1);
+	return RAP_OK;
+}
+
+static bool valid_type_name(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+int rap_jobmsg_decode(const char *body, size_t len, struct rap_jobmsg *out, char *err)
+{
+	struct json_object *o = parse_object(body, len, err);
+	struct json_object *v;
+	int result = RAP_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return RAP_EINVAL;
+	if (!json_object_object_get_ex(o, "v", &v) || !json_object_is_type(v, json_type_int)) {
+		snprintf(err, RAP_ERRLEN, "'v' (schema version) must be an integer");
+		goto out_put;
+	}
+	out->v = json_object_get_int(v);
+	/* Keep a valid job_id even from a message we cannot read, so the
+	 * caller can mark its job DEAD when it dead-letters the message. */
+	if (get_str(o, "job_id", out->job_id, 36, true, err) != RAP_OK ||
+	    !rap_uuid_valid(out->job_id))
+		out->job_id[0] = '\0';
+	if (out->v != RAP_JOBMSG_VERSION) {
+		snprintf(err, RAP_ERRLEN, "schema version %d is not supported (this worker speaks %d)",
+			 out->v, RAP_JOBMSG_VERSION);
+		result = RAP_EUNSUPPORTED;
+		goto out_put;
+	}
+	if (!out->job_id[0]) {
+		snprintf(err, RAP_ERRLEN, "'job_id' must be a UUID");
+		goto out_put;
+	}
+	if (get_str(o, "type", out->type, RAP_MAX_JOB_TYPE, true, err) != RAP_OK ||
+	    get_str(o, "object_key", out->object_key, RAP_MAX_OBJECT_KEY, true, err) != RAP_OK ||
+	    get_str(o, "owner", out->owner, 64, false, err) != RAP_OK)
+		goto out_put;
+	result = RAP_OK;
+out_put:
+	json_object_put(o);
+	return result;
+}
+
+int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out,
+			  char *err)
+{
+	struct json_object *o = parse_object(body, len, err);
+	struct json_object *v;
+	int result = RAP_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return RAP_EINVAL;
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		if (strcmp(key, "object_key") != 0 && strcmp(key, "type") != 0 &&
+		    strcmp(key, "params") != 0 && strcmp(key, "max_attempts") != 0) {
+			snprintf(err, RAP_ERRLEN, "unknown field '%.64s'", key);
+			goto out_put;
+		}
+	}
+	if (get_str(o, "object_key", out->object_key, RAP_MAX_OBJECT_KEY, true, err) != RAP_OK ||
+	    get_str(o, "type", out->type, RAP_MAX_JOB_TYPE, true, err) != RAP_OK)
+		goto out_put;
+	if (!valid_type_name(out->type)) {
+		snprintf(err, RAP_ERRLEN, "'type' may hold only a-z, 0-9, '.', '_' and '-'");
+		goto out_put;
+	}
+	if (json_object_object_get_ex(o, "max_attempts", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
+		    json_object_get_int64(v) > 100) {
+			snprintf(err, RAP_ERRLEN, "'max_attempts' must be an integer from 1 to 100");
+			goto out_put;
+		}
+		out->max_attempts = json_object_get_int(v);
+	}
+	if (json_object_object_get_ex(o, "params", &v)) {
+		if (!json_object_is_type(v, json_type_object)) {
+			snprintf(err, RAP_ERRLEN, "'params' must be a JSON object");
+			goto out_put;
+		}
+		out->params = rap_strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	} else {
+		out->params = rap_strdup("{}");
+	}
+	result = RAP_OK;
+out_put:
+	json_object_put(o);
+	return result;
+}
+
+void rap_job_create_cleanup(struct rap_job_create *c)
+{
+	free(c->params);
+	c->params = NULL;
+}
+
+bool rap_list_contains(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return false;
+}

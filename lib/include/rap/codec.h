@@ -1,0 +1,45 @@
+#ifndef RAP_CODEC_H
+#define RAP_CODEC_H
+
+#include <stddef.h>
+
+/*
+ * JSON codecs for what crosses a boundary: the work message on the `jobs`
+ * exchange (proto/schemas/job-message.json) and the POST /jobs request body
+ * (proto/schemas/job-create-request.json).  Decoders validate as strictly
+ * as the schemas and say what is wrong in err (RAP_ERRLEN).
+ */
+#define RAP_JOBMSG_VERSION 1
+#define RAP_MAX_OBJECT_KEY 1024
+#define RAP_MAX_JOB_TYPE 64
+
+struct rap_jobmsg {
+	int v;
+	char job_id[37];
+	char type[RAP_MAX_JOB_TYPE + 1];
+	char object_key[RAP_MAX_OBJECT_KEY + 1];
+	char owner[65];
+};
+
+/** Decodes a work message.  RAP_EINVAL: not JSON or a field is wrong;
+ *  RAP_EUNSUPPORTED: a schema version this code does not know.  On failure
+ *  out->job_id still holds the message's job_id when it was a valid UUID. */
+int rap_jobmsg_decode(const char *body, size_t len, struct rap_jobmsg *out, char *err);
+
+struct rap_job_create {
+	char object_key[RAP_MAX_OBJECT_KEY + 1];
+	char type[RAP_MAX_JOB_TYPE + 1];
+	char *params;      /* JSON object text (owned; free it), "{}" if absent */
+	int max_attempts;  /* 0 when absent */
+};
+
+/** Decodes and validates a POST /jobs body; unknown fields are refused. */
+int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out,
+			  char *err);
+void rap_job_create_cleanup(struct rap_job_create *c);
+
+/** True when name is in the comma-separated list. */
+#include <stdbool.h>
+bool rap_list_contains(const char *list, const char *name);
+
+#endif

@@ -1,0 +1,82 @@
+#ifndef RAP_JOBSTORE_H
+#define RAP_JOBSTORE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "rap/codec.h"
+
+/*
+ * The job store: every change of a job in PostgreSQL goes through here.
+ * State changes are conditional UPDATEs; the database's trigger checks each
+ * against the transition table, records it in job_events and puts its status
+ * event in the outbox in the same transaction.
+ */
+
+/** Records a finished upload owned by owner. */
+int rap_upload_record(PGconn *db, const char *upload_id, const char *owner,
+		      const char *object_key, const char *filename,
+		      const char *content_type, unsigned long long size,
+		      const char *sha256, char *err);
+
+/** Fills json (caller frees) with the upload as the API shows it;
+ *  RAP_ENOENT when the owner has no such upload. */
+int rap_upload_get(PGconn *db, const char *owner, const char *upload_id,
+		   char **json, char *err);
+
+struct rap_job_created {
+	char job_id[37];
+	char status[16];
+	bool existing;  /* the Idempotency-Key named an earlier job */
+};
+
+/**
+ * Creates a job and its work message in one transaction.  RAP_ENOENT when
+ * the object is not a finished upload of the owner's; RAP_ECONFLICT when
+ * the idempotency key was used with a different request (err says so).
+ * idem_key may be NULL.  request_hash identifies the request body.
+ */
+int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *req,
+		   int default_max_attempts, const char *idem_key,
+		   const char *request_hash, const char *request_id,
+		   struct rap_job_created *out, char *err);
+
+/** Fills json (caller frees) with the job and its events; RAP_ENOENT when
+ *  the owner has no such job. */
+int rap_job_get_json(PGconn *db, const char *owner, const char *job_id,
+		     char **json, char *err);
+
+struct rap_job_claim {
+	int attempt;
+	int max_attempts;
+	char status[16]; /* the state found when the claim was refused */
+};
+
+/**
+ * Claims a job for worker: a conditional UPDATE to PROCESSING that counts the
+ * attempt and takes a lease.  RAP_OK when claimed; RAP_ENOENT when the job
+ * does not exist; RAP_ECONFLICT when it is finished (out->status says how);
+ * RAP_AGAIN when another worker holds a live lease.
+ */
+int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
+		  int lease_seconds, struct rap_job_claim *out, char *err);
+
+/** Extends the lease; RAP_ECONFLICT when this worker no longer holds it
+ *  (cancelled, or taken over). */
+int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker,
+		      int lease_seconds, double progress, char *err);
+
+/** PROCESSING -> COMPLETED with the result (JSON object text), if this
+ *  worker still holds the lease (RAP_ECONFLICT otherwise). */
+int rap_job_complete(PGconn *db, const char *job_id, const char *worker,
+		     const char *result_json, char *err);
+
+/** PROCESSING -> FAILED or DEAD with the error, under the same lease rule. */
+int rap_job_fail(PGconn *db, const char *job_id, const char *worker,
+		 const char *state, const char *error, char *err);
+
+/** Marks a job DEAD from any non-terminal state it may legally leave (used
+ *  for poison messages); a job already terminal is left alone. */
+int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err);
+
+#endif

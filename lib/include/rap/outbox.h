@@ -1,0 +1,32 @@
+#ifndef RAP_OUTBOX_H
+#define RAP_OUTBOX_H
+
+#include <libpq-fe.h>
+
+struct rap_amqp;
+
+/*
+ * The outbox relay.  Rows written in the same transaction as the change they
+ * announce are published with publisher confirms and deleted only once the
+ * broker confirmed them, so a crash anywhere in between publishes them again
+ * (at least once; consumers are idempotent).  A confirmed work message moves
+ * its job CREATED -> QUEUED.  A work message the broker returned as
+ * unroutable (no queue bound for its type) moves the job to DEAD with the
+ * reason, so it is never silently dropped.
+ */
+struct rap_outbox_stats {
+	unsigned published;
+	unsigned queued;     /* jobs moved to QUEUED */
+	unsigned unroutable; /* work messages returned by the broker */
+};
+
+/**
+ * Publishes up to limit rows in one transaction (SKIP LOCKED, so several
+ * relays can run).  a must be in confirm mode.  RAP_OK (stats filled; zero
+ * published means the outbox is empty), or RAP_EDB / RAP_EAMQP /
+ * RAP_ETIMEDOUT with a message in err (nothing is deleted then).
+ */
+int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
+		     struct rap_outbox_stats *stats, char *err);
+
+#endif

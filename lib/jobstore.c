@@ -1,0 +1,284 @@
+/* jobstore.c: uploads and jobs in PostgreSQL. */
+#include "rap/jobstore.h"
+#include "rap/err.h"
+#include "rap/mem.h"
+#include "rap/pg.h"
+#include "rap/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rap_upload_record(PGconn *db, const char *upload_id, const char *owner,
+		      const char *object_key, const char *filename,
+		      const char *content_type, unsigned long long size,
+		      const char *sha256, char *err)
+{
+	char sz[24];
+	const char *p[7] = { upload_id, owner, object_key, filename, content_type, sz, sha256 };
+
+	snprintf(sz, sizeof(sz), "%llu", size);
+	return rap_pg_exec(db,
+		"INSERT INTO uploads (id, owner, object_key, filename, content_type,"
+		" size, sha256, state, completed_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, 'COMPLETE', now())",
+		7, p, NULL, err);
+}
+
+/* Runs a query that yields one JSON text cell; RAP_ENOENT for no row. */
+static int one_json(PGconn *db, const char *sql, int n, const char *const *p,
+		    char **json, char *err)
+{
+	PGresult *res;
+	int result = rap_pg_exec(db, sql, n, p, &res, err);
+
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return RAP_ENOENT;
+	}
+	*json = rap_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return RAP_OK;
+}
+
+int rap_upload_get(PGconn *db, const char *owner, const char *upload_id,
+		   char **json, char *err)
+{
+	const char *p[2] = { upload_id, owner };
+
+	return one_json(db,
+		"SELECT json_build_object('upload_id', id, 'object_key', object_key,"
+		" 'size', size, 'sha256', sha256, 'filename', filename,"
+		" 'content_type', content_type, 'state', state,"
+		" 'created_at', rap_ts(created_at))::text"
+		" FROM uploads WHERE id = $1 AND owner = $2", 2, p, json, err);
+}
+
+/* The job that an idempotency key already names, if the request matches. */
+static int find_idempotent(PGconn *db, const char *owner, const char *idem_key,
+			   const char *request_hash, struct rap_job_created *out,
+			   char *err)
+{
+	const char *p[2] = { owner, idem_key };
+	PGresult *res;
+	int result;
+
+	result = rap_pg_exec(db,
+		"SELECT id, status, request_hash FROM jobs"
+		" WHERE owner = $1 AND idempotency_key = $2", 2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		snprintf(err, RAP_ERRLEN, "idempotency key vanished");
+		return RAP_EDB;
+	}
+	if (strcmp(PQgetvalue(res, 0, 2), request_hash) != 0) {
+		snprintf(err, RAP_ERRLEN,
+			 "Idempotency-Key was already used with a different request body");
+		result = RAP_ECONFLICT;
+	} else {
+		snprintf(out->job_id, sizeof(out->job_id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 1));
+		out->existing = true;
+	}
+	PQclear(res);
+	return result;
+}
+
+int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *req,
+		   int default_max_attempts, const char *idem_key,
+		   const char *request_hash, const char *request_id,
+		   struct rap_job_created *out, char *err)
+{
+	char id[37], max[12];
+	const char *p[9];
+	PGresult *res;
+	int result;
+
+	memset(out, 0, sizeof(*out));
+	rap_uuid(id);
+	snprintf(max, sizeof(max), "%d", req->max_attempts ? req->max_attempts
+							   : default_max_attempts);
+	p[0] = id;
+	p[1] = owner;
+	p[2] = req->type;
+	p[3] = req->object_key;
+	p[4] = req->params;
+	p[5] = max;
+	p[6] = idem_key;
+	p[7] = request_hash;
+	p[8] = request_id;
+	/*
+	 * One statement, so one transaction: the job only if the object is a
+	 * finished upload of the owner's, and its work message with it.
+	 */
+	result = rap_pg_exec(db,
+		"WITH up AS (SELECT 1 FROM uploads WHERE object_key = $4 AND owner = $2"
+		"            AND state = 'COMPLETE'),"
+		" j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
+		"         idempotency_key, request_hash)"
+		"       SELECT $1, $2, $3, $4, $5::jsonb, $6::int, $7, $8 FROM up"
+		"       ON CONFLICT (owner, idempotency_key) DO NOTHING"
+		"       RETURNING id, type, object_key, owner)"
+		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
+		" SELECT 'job', j.id, 'jobs', j.type,"
+		"   json_build_object('v', 1, 'job_id', j.id, 'type', j.type,"
+		"     'object_key', j.object_key, 'owner', j.owner)::text,"
+		"   json_build_object('x-request-id', $9::text)"
+		" FROM j RETURNING job_id",
+		9, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 1) {
+		snprintf(out->job_id, sizeof(out->job_id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(out->status, sizeof(out->status), "CREATED");
+		PQclear(res);
+		return RAP_OK;
+	}
+	PQclear(res);
+	/* Nothing inserted: no such upload, or the key names an earlier job. */
+	if (idem_key) {
+		result = find_idempotent(db, owner, idem_key, request_hash, out, err);
+		if (result != RAP_EDB)
+			return result;
+	}
+	snprintf(err, RAP_ERRLEN,
+		 "object_key does not name a finished upload of yours");
+	return RAP_ENOENT;
+}
+
+int rap_job_get_json(PGconn *db, const char *owner, const char *job_id,
+		     char **json, char *err)
+{
+	const char *p[2] = { job_id, owner };
+
+	return one_json(db,
+		"SELECT json_build_object('job_id', j.id, 'type', j.type,"
+		" 'object_key', j.object_key, 'params', j.params, 'status', j.status,"
+		" 'attempt', j.attempt, 'max_attempts', j.max_attempts,"
+		" 'progress', j.progress, 'result', j.result, 'error', j.error,"
+		" 'created_at', rap_ts(j.created_at), 'updated_at', rap_ts(j.updated_at),"
+		" 'started_at', rap_ts(j.started_at), 'finished_at', rap_ts(j.finished_at),"
+		" 'events', (SELECT coalesce(json_agg(json_build_object('event_id', e.id,"
+		"     'from', e.from_state, 'to', e.to_state, 'at', rap_ts(e.at),"
+		"     'attempt', e.attempt, 'detail', e.detail) ORDER BY e.id), '[]')"
+		"   FROM job_events e WHERE e.job_id = j.id))::text"
+		" FROM jobs j WHERE j.id = $1 AND j.owner = $2", 2, p, json, err);
+}
+
+int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
+		  int lease_seconds, struct rap_job_claim *out, char *err)
+{
+	char lease[12];
+	const char *p[3] = { job_id, worker, lease };
+	PGresult *res;
+	long long v;
+	int result;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	result = rap_pg_exec(db,
+		"UPDATE jobs SET status = 'PROCESSING', attempt = attempt + 1,"
+		" lease_owner = $2, lease_until = now() + make_interval(secs => $3::int),"
+		" started_at = coalesce(started_at, now())"
+		" WHERE id = $1 AND (status IN ('CREATED', 'QUEUED', 'RETRYING')"
+		"   OR (status = 'PROCESSING' AND lease_until < now()))"
+		" RETURNING attempt, max_attempts", 3, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 1) {
+		rap_strtonum(PQgetvalue(res, 0, 0), 0, 1000000, &v);
+		out->attempt = (int)v;
+		rap_strtonum(PQgetvalue(res, 0, 1), 0, 1000000, &v);
+		out->max_attempts = (int)v;
+		snprintf(out->status, sizeof(out->status), "PROCESSING");
+		PQclear(res);
+		return RAP_OK;
+	}
+	PQclear(res);
+	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE id = $1", 1, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		snprintf(err, RAP_ERRLEN, "job %s does not exist", job_id);
+		return RAP_ENOENT;
+	}
+	snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (strcmp(out->status, "PROCESSING") == 0) {
+		snprintf(err, RAP_ERRLEN, "another worker holds the lease");
+		return RAP_AGAIN;
+	}
+	snprintf(err, RAP_ERRLEN, "job is %s", out->status);
+	return RAP_ECONFLICT;
+}
+
+/* Runs an UPDATE guarded by the lease; RAP_ECONFLICT when it matched no row. */
+static int leased_update(PGconn *db, const char *sql, int n, const char *const *p,
+			 char *err)
+{
+	PGresult *res;
+	int result = rap_pg_exec(db, sql, n, p, &res, err);
+
+	if (result != RAP_OK)
+		return result;
+	result = strcmp(PQcmdTuples(res), "1") == 0 ? RAP_OK : RAP_ECONFLICT;
+	if (result != RAP_OK)
+		snprintf(err, RAP_ERRLEN, "this worker no longer holds the job");
+	PQclear(res);
+	return result;
+}
+
+int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker,
+		      int lease_seconds, double progress, char *err)
+{
+	char lease[12], prog[32];
+	const char *p[4] = { job_id, worker, lease, prog };
+
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	snprintf(prog, sizeof(prog), "%.4f", progress);
+	return leased_update(db,
+		"UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int),"
+		" progress = $4::real"
+		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+		4, p, err);
+}
+
+int rap_job_complete(PGconn *db, const char *job_id, const char *worker,
+		     const char *result_json, char *err)
+{
+	const char *p[3] = { job_id, worker, result_json };
+
+	return leased_update(db,
+		"UPDATE jobs SET status = 'COMPLETED', result = $3::jsonb, progress = 1,"
+		" error = NULL, finished_at = now(), lease_owner = NULL, lease_until = NULL"
+		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+		3, p, err);
+}
+
+int rap_job_fail(PGconn *db, const char *job_id, const char *worker,
+		 const char *state, const char *error, char *err)
+{
+	const char *p[4] = { job_id, worker, state, error };
+
+	return leased_update(db,
+		"UPDATE jobs SET status = $3, error = $4, finished_at = now(),"
+		" lease_owner = NULL, lease_until = NULL"
+		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+		4, p, err);
+}
+
+int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)
+{
+	const char *p[2] = { job_id, reason };
+
+	return rap_pg_exec(db,
+		"UPDATE jobs SET status = 'DEAD', error = $2, finished_at = now(),"
+		" lease_owner = NULL, lease_until = NULL"
+		" WHERE id = $1 AND status IN ('QUEUED', 'PROCESSING', 'RETRYING')",
+		2, p, NULL, err);
+}

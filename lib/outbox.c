@@ -1,0 +1,122 @@
+/* outbox.c: publishing the outbox with confirms (the transactional outbox). */
+#include "rap/outbox.h"
+#include "rap/amqp.h"
+#include "rap/err.h"
+#include "rap/mem.h"
+#include "rap/pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct returned {
+	struct rap_buf ids; /* outbox ids of returned messages, comma-separated */
+};
+
+static void on_return(void *ctx, const char *message_id)
+{
+	struct returned *r = ctx;
+
+	if (r->ids.len)
+		rap_buf_append(&r->ids, ",", 1);
+	rap_buf_appends(&r->ids, message_id);
+}
+
+static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids,
+			char *err)
+{
+	int i, n = PQntuples(rows);
+
+	for (i = 0; i < n; i++) {
+		const char *id = PQgetvalue(rows, i, 0);
+		bool is_job = strcmp(PQgetvalue(rows, i, 1), "job") == 0;
+
+		if (rap_amqp_publish(a, PQgetvalue(rows, i, 3), PQgetvalue(rows, i, 4),
+				     PQgetvalue(rows, i, 5),
+				     (size_t)PQgetlength(rows, i, 5), id,
+				     PQgetvalue(rows, i, 6), is_job) != RAP_OK) {
+			snprintf(err, RAP_ERRLEN, "%s", rap_amqp_errmsg(a));
+			return RAP_EAMQP;
+		}
+		rap_buf_appendf(ids, "%s%s", i ? "," : "", id);
+	}
+	return RAP_OK;
+}
+
+int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
+		     struct rap_outbox_stats *stats, char *err)
+{
+	struct returned ret;
+	struct rap_buf ids;
+	char lim[12];
+	const char *p[2];
+	PGresult *rows = NULL, *res;
+	unsigned nacked;
+	int result;
+
+	memset(stats, 0, sizeof(*stats));
+	rap_buf_init(&ids, 16 * 1024 * 1024);
+	rap_buf_init(&ret.ids, 16 * 1024 * 1024);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	p[0] = lim;
+	result = rap_pg_begin(db, err);
+	if (result != RAP_OK)
+		goto out_free;
+	result = rap_pg_exec(db,
+		"SELECT id, kind, job_id, exchange, routing_key, body,"
+		" coalesce(headers->>'x-request-id', '')"
+		" FROM outbox ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
+		1, p, &rows, err);
+	if (result != RAP_OK || PQntuples(rows) == 0)
+		goto out_rollback;
+	result = publish_rows(rows, a, &ids, err);
+	if (result != RAP_OK)
+		goto out_rollback;
+	result = rap_amqp_wait_confirms(a, 10000, on_return, &ret, &nacked);
+	if (result != RAP_OK) {
+		snprintf(err, RAP_ERRLEN, "%s (%u nacked)", rap_amqp_errmsg(a), nacked);
+		goto out_rollback;
+	}
+	/* Everything is confirmed: mark the jobs and forget the rows. */
+	p[0] = ids.data;
+	result = rap_pg_exec(db,
+		"UPDATE jobs SET status = 'QUEUED' WHERE status = 'CREATED' AND id IN"
+		" (SELECT job_id FROM outbox WHERE kind = 'job'"
+		"  AND id = ANY(string_to_array($1, ',')::bigint[]))", 1, p, &res, err);
+	if (result != RAP_OK)
+		goto out_rollback;
+	stats->queued = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	if (ret.ids.len) {
+		p[0] = ret.ids.data;
+		result = rap_pg_exec(db,
+			"UPDATE jobs SET status = 'DEAD', finished_at = now(),"
+			" error = 'no queue is bound for job type ' || type"
+			" WHERE status = 'QUEUED' AND id IN (SELECT job_id FROM outbox"
+			"  WHERE kind = 'job' AND id = ANY(string_to_array($1, ',')::bigint[]))",
+			1, p, &res, err);
+		if (result != RAP_OK)
+			goto out_rollback;
+		stats->unroutable = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+	}
+	p[0] = ids.data;
+	result = rap_pg_exec(db,
+		"DELETE FROM outbox WHERE id = ANY(string_to_array($1, ',')::bigint[])",
+		1, p, NULL, err);
+	if (result != RAP_OK)
+		goto out_rollback;
+	result = rap_pg_commit(db, err);
+	if (result == RAP_OK)
+		stats->published = (unsigned)PQntuples(rows);
+	goto out_clear;
+
+out_rollback:
+	rap_pg_rollback(db);
+out_clear:
+	PQclear(rows);
+out_free:
+	rap_buf_cleanup(&ret.ids);
+	rap_buf_cleanup(&ids);
+	return result;
+}

@@ -1,0 +1,116 @@
+/* settings.c: the platform's one configuration table. */
+#include "rap/settings.h"
+#include "rap/config.h"
+#include "rap/err.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S(field) offsetof(struct rap_settings, field)
+#define GiB (1024LL * 1024 * 1024)
+#define MiB (1024LL * 1024)
+
+static const struct rap_cfg_opt settings_table[] = {
+	{ "RAP_LOG_LEVEL", RAP_CFG_STR, 0, 0, "info",
+	  "least level logged: debug, info, warn or error", S(log_level) },
+	{ "RAP_BIND", RAP_CFG_STR, 0, 0, "127.0.0.1",
+	  "address the HTTP/WebSocket listeners bind", S(bind) },
+	{ "RAP_UPLOAD_PORT", RAP_CFG_INT, 1, 65535, "8101",
+	  "upload-api HTTP port", S(upload_port) },
+	{ "RAP_JOB_PORT", RAP_CFG_INT, 1, 65535, "8102",
+	  "job-api HTTP port", S(job_port) },
+	{ "RAP_NOTIFIER_PORT", RAP_CFG_INT, 1, 65535, "8103",
+	  "notifier WebSocket and HTTP port", S(notifier_port) },
+	{ "RAP_WORKER_PORT", RAP_CFG_INT, 0, 65535, "8104",
+	  "worker health/metrics port (0: none, for extra local workers)",
+	  S(worker_port) },
+	{ "RAP_PG_URL", RAP_CFG_STR, 0, 0,
+	  "postgresql://postgres@127.0.0.1:5439/rap",
+	  "PostgreSQL connection URI", S(pg_url) },
+	{ "RAP_AMQP_URL", RAP_CFG_STR, 0, 0, "amqp://rap:rap@127.0.0.1:5679/",
+	  "RabbitMQ URL (amqp://user:pass@host:port/vhost)", S(amqp_url) },
+	{ "RAP_AMQP_DEFINITIONS", RAP_CFG_STR, 0, 0,
+	  RAP_SOURCE_DIR "/infra/rabbitmq/definitions.json",
+	  "RabbitMQ definitions file whose topology services re-declare",
+	  S(amqp_definitions) },
+	{ "RAP_S3_ENDPOINT", RAP_CFG_STR, 0, 0, "http://127.0.0.1:9100",
+	  "S3 endpoint URL (path-style addressing)", S(s3_endpoint) },
+	{ "RAP_S3_REGION", RAP_CFG_STR, 0, 0, "us-east-1",
+	  "S3 region used in Signature V4", S(s3_region) },
+	{ "RAP_S3_BUCKET", RAP_CFG_STR, 0, 0, "rap-data",
+	  "bucket for uploads and outputs", S(s3_bucket) },
+	{ "RAP_S3_ACCESS_KEY", RAP_CFG_STR, 0, 0, "S3RVER",
+	  "S3 access key id", S(s3_access_key) },
+	{ "RAP_S3_SECRET_KEY", RAP_CFG_STR, 0, 0, "S3RVER",
+	  "S3 secret access key", S(s3_secret_key) },
+	{ "RAP_API_KEYS", RAP_CFG_STR, 0, 0, "dev-key=dev",
+	  "API keys and their owners: key=owner[,key=owner...]", S(api_keys) },
+	{ "RAP_JOB_TYPES", RAP_CFG_STR, 0, 0, "file.inspect",
+	  "job types accepted by job-api and run by workers (comma-separated)",
+	  S(job_types) },
+	{ "RAP_UPLOAD_MAX_BYTES", RAP_CFG_INT, 1, 1024 * GiB, "10737418240",
+	  "largest upload accepted, in bytes", S(upload_max_bytes) },
+	{ "RAP_UPLOAD_PART_SIZE", RAP_CFG_INT, 5 * MiB, 512 * MiB, "8388608",
+	  "S3 multipart part size, in bytes (S3's minimum is 5 MiB)",
+	  S(upload_part_size) },
+	{ "RAP_HTTP_THREADS", RAP_CFG_INT, 1, 256, "4",
+	  "HTTP worker threads of job-api", S(http_threads) },
+	{ "RAP_WORKER_PREFETCH", RAP_CFG_INT, 1, 1000, "1",
+	  "unacknowledged messages a worker holds at once", S(worker_prefetch) },
+	{ "RAP_WORKER_ID", RAP_CFG_STR, 0, 0, "",
+	  "worker identity used in leases (default: host-pid)", S(worker_id) },
+	{ "RAP_LEASE_SECONDS", RAP_CFG_INT, 2, 3600, "30",
+	  "how long a claim holds a job without a heartbeat", S(lease_seconds) },
+	{ "RAP_RELAY_BATCH", RAP_CFG_INT, 1, 10000, "500",
+	  "outbox rows the relay publishes per confirmed batch", S(relay_batch) },
+	{ "RAP_RELAY_POLL_MS", RAP_CFG_INT, 10, 60000, "1000",
+	  "relay poll interval when no notification arrives", S(relay_poll_ms) },
+	{ "RAP_WEB_ROOT", RAP_CFG_STR, 0, 0, RAP_SOURCE_DIR "/web",
+	  "folder of the web UI (served by nginx; notifier serves it too)",
+	  S(web_root) },
+};
+
+#define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
+
+static const char *env_lookup(void *ctx, const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+int rap_settings_load(struct rap_settings *s, char *err)
+{
+	memset(s, 0, sizeof(*s));
+	return rap_config_load(settings_table, N_SETTINGS, s, env_lookup, NULL,
+			       err);
+}
+
+void rap_settings_usage(FILE *out, const char *prog)
+{
+	fprintf(out, "Environment variables (all optional):\n");
+	rap_config_usage(out, settings_table, N_SETTINGS);
+}
+
+void rap_settings_markdown(FILE *out)
+{
+	rap_config_markdown(out, settings_table, N_SETTINGS);
+}
+
+int rap_settings_cli(int argc, char **argv, const char *prog, const char *about)
+{
+	if (argc < 2)
+		return 0;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		printf("Usage: %s [--help | --config-md]\n\n%s\n\n", prog, about);
+		rap_settings_usage(stdout, prog);
+		return 1;
+	}
+	if (strcmp(argv[1], "--config-md") == 0) {
+		rap_settings_markdown(stdout);
+		return 1;
+	}
+	fprintf(stderr, "%s: unknown argument '%s' (try --help)\n", prog, argv[1]);
+	return -1;
+}

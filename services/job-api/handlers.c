@@ -1,0 +1,166 @@
+/* handlers.c: job-api's HTTP routes. */
+#include "job_api.h"
+
+#include "rap/codec.h"
+#include "rap/err.h"
+#include "rap/hash.h"
+#include "rap/http.h"
+#include "rap/jobstore.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/mem.h"
+#include "rap/pg.h"
+#include "rap/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_ATTEMPTS 5
+
+/* Takes a pooled connection or answers 503. */
+static PGconn *db_get(struct job_api *api, struct rap_http_req *req)
+{
+	char err[RAP_ERRLEN];
+	PGconn *db;
+
+	if (rap_pg_pool_get(api->pool, 5000, &db, err) != RAP_OK) {
+		struct rap_log_ctx ctx = { .request_id = req->request_id };
+
+		rap_log(RAP_LOG_WARN, &ctx, "no database connection: %s", err);
+		rap_http_header(req, "Retry-After", "2");
+		rap_http_error(req, 503, "unavailable",
+			       "the job store is unavailable; retry shortly");
+		return NULL;
+	}
+	return db;
+}
+
+/* Answers a failed store call with the matching status. */
+static void reply_store_error(struct rap_http_req *req, int result, const char *err)
+{
+	struct rap_log_ctx ctx = { .request_id = req->request_id };
+
+	rap_log(RAP_LOG_ERROR, &ctx, "job store: %s", err);
+	rap_http_header(req, "Retry-After", "2");
+	rap_http_error(req, 503, "unavailable", "the job store failed (%s); retry shortly",
+		       rap_strerror(result));
+}
+
+static void create_job(struct job_api *api, struct rap_http_req *req)
+{
+	const char *idem = rap_http_get_header(req, "Idempotency-Key");
+	struct rap_job_create in;
+	struct rap_job_created out;
+	char err[RAP_ERRLEN], hash[65], loc[128], *body;
+	const char *ctype = rap_http_get_header(req, "Content-Type");
+	PGconn *db;
+	int result;
+
+	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
+		rap_http_error(req, 415, "unsupported_media_type",
+			       "send the job as Content-Type: application/json");
+		return;
+	}
+	if (idem && (strlen(idem) == 0 || strlen(idem) > 255)) {
+		rap_http_error(req, 400, "bad_request", "Idempotency-Key must be 1 to 255 bytes");
+		return;
+	}
+	if (rap_job_create_decode(req->body.data, req->body.len, &in, err) != RAP_OK) {
+		rap_http_error(req, 400, "bad_request", "%s", err);
+		return;
+	}
+	if (!rap_list_contains(api->svc.cfg.job_types, in.type)) {
+		rap_http_error(req, 422, "unknown_job_type",
+			       "job type '%s' is not one of: %s", in.type,
+			       api->svc.cfg.job_types);
+		goto out_cleanup;
+	}
+	rap_sha256_hex(req->body.data, req->body.len, hash);
+	db = db_get(api, req);
+	if (!db)
+		goto out_cleanup;
+	result = rap_job_create(db, req->owner, &in, DEFAULT_MAX_ATTEMPTS, idem, hash,
+				req->request_id, &out, err);
+	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_ENOENT) {
+		rap_http_error(req, 422, "unknown_object", "%s", err);
+		goto out_cleanup;
+	}
+	if (result == RAP_ECONFLICT) {
+		rap_http_error(req, 409, "idempotency_conflict", "%s", err);
+		goto out_cleanup;
+	}
+	if (result != RAP_OK) {
+		reply_store_error(req, result, err);
+		goto out_cleanup;
+	}
+	rap_metric_inc(out.existing ? api->jobs_idempotent : api->jobs_created, 1);
+	snprintf(loc, sizeof(loc), "/api/jobs/%s", out.job_id);
+	rap_http_header(req, "Location", loc);
+	body = rap_asprintf("{\"job_id\":\"%s\",\"status\":\"%s\"%s}", out.job_id,
+			    out.status, out.existing ? ",\"idempotent_replay\":true" : "");
+	rap_http_reply(req, out.existing ? 200 : 202, body);
+	free(body);
+	{
+		struct rap_log_ctx ctx = { .request_id = req->request_id, .job_id = out.job_id };
+
+		rap_log(RAP_LOG_INFO, &ctx, "job %s (%s) for %s", out.existing ? "replayed" : "created",
+			in.type, req->owner);
+	}
+out_cleanup:
+	rap_job_create_cleanup(&in);
+}
+
+static void get_job(struct job_api *api, struct rap_http_req *req, const char *id)
+{
+	char err[RAP_ERRLEN], *json = NULL;
+	PGconn *db;
+	int result;
+
+	if (!rap_uuid_valid(id)) {
+		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
+		return;
+	}
+	db = db_get(api, req);
+	if (!db)
+		return;
+	result = rap_job_get_json(db, req->owner, id, &json, err);
+	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_ENOENT)
+		rap_http_error(req, 404, "not_found", "no job %s", id);
+	else if (result != RAP_OK)
+		reply_store_error(req, result, err);
+	else
+		rap_http_reply(req, 200, json);
+	free(json);
+}
+
+void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		    const char *data, size_t len)
+{
+	struct job_api *api = svc;
+	const char *url = req->url;
+
+	if (phase == RAP_HTTP_BEGIN) {
+		/* Refuse early, before a body is read. */
+		if (strncmp(url, "/jobs", 5) != 0 || (url[5] != '\0' && url[5] != '/'))
+			rap_http_error(req, 404, "not_found", "no such endpoint: %s", url);
+		else
+			rap_http_authenticate(req, api->auth);
+		return;
+	}
+	if (phase != RAP_HTTP_END)
+		return;
+	if (strcmp(url, "/jobs") == 0 || strcmp(url, "/jobs/") == 0) {
+		if (strcmp(req->method, "POST") == 0)
+			create_job(api, req);
+		else
+			rap_http_error(req, 405, "method_not_allowed", "use POST /jobs");
+		return;
+	}
+	if (strcmp(req->method, "GET") == 0)
+		get_job(api, req, url + 6);
+	else
+		rap_http_error(req, 405, "method_not_allowed", "use GET /jobs/{id}");
+}

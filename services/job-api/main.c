@@ -1,0 +1,132 @@
+/* job-api: jobs in PostgreSQL, the outbox relay, the jobs HTTP API. */
+#include "job_api.h"
+
+#include "rap/auth.h"
+#include "rap/err.h"
+#include "rap/http.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/pg.h"
+#include "rap/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static bool job_api_ready(void *arg, char *reason, size_t len)
+{
+	struct job_api *api = arg;
+
+	if (!atomic_load(&api->db_ok)) {
+		snprintf(reason, len, "PostgreSQL is not reachable");
+		return false;
+	}
+	if (!atomic_load(&api->relay_ok)) {
+		snprintf(reason, len, "the outbox relay is not connected to RabbitMQ");
+		return false;
+	}
+	return true;
+}
+
+static void access_log(void *arg, const struct rap_http_req *req)
+{
+	struct rap_log_ctx ctx = { .request_id = req->request_id, .action = "http" };
+
+	rap_log(req->status >= 500 ? RAP_LOG_WARN : RAP_LOG_INFO, &ctx,
+		"%s %s -> %u in %lld ms", req->method, req->url, req->status,
+		(long long)(rap_now_ms() - req->started_ms));
+}
+
+/* Connects once and applies migrations, retrying until it works or stop. */
+static int migrate(struct job_api *api)
+{
+	struct rap_backoff b;
+	char err[RAP_ERRLEN];
+	PGconn *db;
+
+	rap_backoff_init(&b, 200, 5000);
+	while (!rap_stop) {
+		if (rap_pg_connect(api->svc.cfg.pg_url, &db, err) == RAP_OK) {
+			int result = rap_pg_migrate(db, err);
+
+			PQfinish(db);
+			if (result == RAP_OK)
+				return RAP_OK;
+		}
+		rap_log(RAP_LOG_WARN, NULL, "database not ready: %s", err);
+		rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
+	}
+	return RAP_ECANCELED;
+}
+
+static void register_metrics(struct job_api *api)
+{
+	struct rap_metrics *m = api->svc.metrics;
+
+	api->jobs_created = rap_metrics_add(m, RAP_COUNTER, "rap_jobs_created_total",
+					    NULL, "jobs created through POST /jobs");
+	api->jobs_idempotent = rap_metrics_add(m, RAP_COUNTER,
+		"rap_jobs_idempotent_replays_total", NULL,
+		"POST /jobs answered with an earlier job of the same Idempotency-Key");
+	api->relay_published = rap_metrics_add(m, RAP_COUNTER,
+		"rap_outbox_published_total", NULL, "outbox messages confirmed by RabbitMQ");
+	api->relay_failures = rap_metrics_add(m, RAP_COUNTER,
+		"rap_outbox_failures_total", NULL, "relay batches that failed and will be retried");
+	api->outbox_unroutable = rap_metrics_add(m, RAP_COUNTER,
+		"rap_outbox_unroutable_total", NULL, "work messages returned as unroutable");
+}
+
+int main(int argc, char **argv)
+{
+	struct job_api api = { 0 };
+	struct rap_http_server *http = NULL;
+	struct rap_http_cfg hc = { 0 };
+	char err[RAP_ERRLEN];
+	int r, status = EXIT_FAILURE;
+
+	r = rap_service_init(&api.svc, "job-api",
+			     "Creates jobs, publishes them through the outbox, serves their status.",
+			     argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (rap_auth_parse(api.svc.cfg.api_keys, &api.auth, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
+		goto out_service;
+	}
+	register_metrics(&api);
+	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, (unsigned)api.svc.cfg.http_threads + 1);
+	hc.bind = api.svc.cfg.bind;
+	hc.port = (unsigned)api.svc.cfg.job_port;
+	hc.threads = (unsigned)api.svc.cfg.http_threads;
+	hc.max_body = 1024 * 1024;
+	hc.handler = job_api_handle;
+	hc.svc = &api;
+	hc.ready = job_api_ready;
+	hc.completed = access_log;
+	hc.metrics = api.svc.metrics;
+	/* Health answers while the database is still coming up. */
+	if (rap_http_start(&hc, &http, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
+		goto out_pool;
+	}
+	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", hc.bind, api.svc.cfg.job_port);
+	if (migrate(&api) != RAP_OK)
+		goto out_http;
+	atomic_store(&api.db_ok, true);
+	if (pthread_create(&api.relay, NULL, job_api_relay_main, &api) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "cannot start the relay thread");
+		goto out_http;
+	}
+	while (!rap_stop)
+		rap_sleep_ms(1000, &rap_stop);
+	rap_log(RAP_LOG_INFO, NULL, "stopping");
+	pthread_join(api.relay, NULL);
+	status = EXIT_SUCCESS;
+out_http:
+	rap_http_stop(http);
+out_pool:
+	rap_pg_pool_free(api.pool);
+	rap_auth_free(api.auth);
+out_service:
+	rap_service_cleanup(&api.svc);
+	return status;
+}

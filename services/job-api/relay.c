@@ -1,0 +1,125 @@
+/* relay.c: job-api's outbox relay thread (see lib/outbox.c). */
+#include "job_api.h"
+
+#include "rap/amqp.h"
+#include "rap/err.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/outbox.h"
+#include "rap/pg.h"
+#include "rap/util.h"
+
+#include <poll.h>
+#include <stdlib.h>
+
+struct relay {
+	struct job_api *api;
+	PGconn *db;
+	struct rap_amqp *amqp;
+};
+
+static const struct rap_log_ctx relay_ctx = { .action = "relay" };
+
+static int relay_connect(struct relay *r)
+{
+	const struct rap_settings *cfg = &r->api->svc.cfg;
+	char err[RAP_ERRLEN];
+
+	if (!r->db) {
+		if (rap_pg_connect(cfg->pg_url, &r->db, err) != RAP_OK ||
+		    rap_pg_exec(r->db, "LISTEN rap_outbox", 0, NULL, NULL, err) != RAP_OK) {
+			rap_log(RAP_LOG_WARN, &relay_ctx, "PostgreSQL: %s", err);
+			PQfinish(r->db);
+			r->db = NULL;
+			atomic_store(&r->api->db_ok, false);
+			return RAP_EDB;
+		}
+		atomic_store(&r->api->db_ok, true);
+	}
+	if (!r->amqp) {
+		if (rap_amqp_connect(cfg->amqp_url, "job-api relay", &r->amqp, err) != RAP_OK) {
+			rap_log(RAP_LOG_WARN, &relay_ctx, "RabbitMQ: %s", err);
+			return RAP_EAMQP;
+		}
+		if (rap_amqp_declare_file(r->amqp, cfg->amqp_definitions) != RAP_OK ||
+		    rap_amqp_confirm_select(r->amqp) != RAP_OK) {
+			rap_log(RAP_LOG_ERROR, &relay_ctx, "RabbitMQ topology: %s",
+				rap_amqp_errmsg(r->amqp));
+			rap_amqp_free(r->amqp);
+			r->amqp = NULL;
+			return RAP_EAMQP;
+		}
+		rap_log(RAP_LOG_INFO, &relay_ctx, "connected to RabbitMQ, topology declared");
+	}
+	return RAP_OK;
+}
+
+/* Drops whichever side failed so the next round reconnects it. */
+static void relay_drop_broken(struct relay *r)
+{
+	if (r->amqp && !rap_amqp_ok(r->amqp)) {
+		rap_amqp_free(r->amqp);
+		r->amqp = NULL;
+	}
+	if (r->db && PQstatus(r->db) != CONNECTION_OK) {
+		PQfinish(r->db);
+		r->db = NULL;
+		atomic_store(&r->api->db_ok, false);
+	}
+}
+
+/* Waits for a NOTIFY on rap_outbox or the poll interval. */
+static void relay_wait(struct relay *r, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = PQsocket(r->db), .events = POLLIN };
+	PGnotify *n;
+
+	if (poll(&pfd, 1, timeout_ms) > 0 && PQconsumeInput(r->db) == 0) {
+		PQfinish(r->db); /* the server went away */
+		r->db = NULL;
+		atomic_store(&r->api->db_ok, false);
+		return;
+	}
+	while ((n = PQnotifies(r->db)) != NULL)
+		PQfreemem(n);
+}
+
+void *job_api_relay_main(void *arg)
+{
+	struct relay r = { .api = arg };
+	const struct rap_settings *cfg = &r.api->svc.cfg;
+	struct rap_outbox_stats stats;
+	struct rap_backoff b;
+	char err[RAP_ERRLEN];
+
+	rap_backoff_init(&b, 200, 10000);
+	while (!rap_stop) {
+		if (relay_connect(&r) != RAP_OK) {
+			atomic_store(&r.api->relay_ok, false);
+			relay_drop_broken(&r);
+			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
+			continue;
+		}
+		atomic_store(&r.api->relay_ok, true);
+		if (rap_outbox_relay(r.db, r.amqp, (int)cfg->relay_batch, &stats, err) != RAP_OK) {
+			rap_metric_inc(r.api->relay_failures, 1);
+			rap_log(RAP_LOG_WARN, &relay_ctx, "batch not published, will retry: %s", err);
+			atomic_store(&r.api->relay_ok, false);
+			relay_drop_broken(&r);
+			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
+			continue;
+		}
+		rap_backoff_reset(&b);
+		rap_metric_inc(r.api->relay_published, stats.published);
+		rap_metric_inc(r.api->outbox_unroutable, stats.unroutable);
+		if (stats.unroutable)
+			rap_log(RAP_LOG_ERROR, &relay_ctx,
+				"%u work messages were unroutable; their jobs are DEAD",
+				stats.unroutable);
+		if (stats.published < (unsigned)cfg->relay_batch)
+			relay_wait(&r, (int)cfg->relay_poll_ms);
+	}
+	rap_amqp_free(r.amqp);
+	PQfinish(r.db);
+	return NULL;
+}

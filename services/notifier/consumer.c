@@ -1,0 +1,94 @@
+/* consumer.c: status events from RabbitMQ to the service thread. */
+#include "notifier.h"
+
+#include "rap/amqp.h"
+#include "rap/err.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/mem.h"
+#include "rap/util.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+
+#define MAX_PENDING 100000 /* beyond it the consumer waits: back-pressure */
+
+static const struct rap_log_ctx consumer_ctx = { .action = "consume-events" };
+
+static void push(struct notifier *n, const char *body, size_t len)
+{
+	struct pending_event *e = rap_calloc(1, sizeof(*e));
+
+	e->json = rap_strndup(body, len);
+	pthread_mutex_lock(&n->lock);
+	if (n->tail)
+		n->tail->next = e;
+	else
+		n->head = e;
+	n->tail = e;
+	n->pending++;
+	pthread_mutex_unlock(&n->lock);
+	lws_cancel_service(n->lws);
+}
+
+static struct rap_amqp *connect_events(struct notifier *n)
+{
+	const struct rap_settings *cfg = &n->svc.cfg;
+	struct rap_amqp *a = NULL;
+	char err[RAP_ERRLEN], queue[256];
+
+	if (rap_amqp_connect(cfg->amqp_url, "notifier", &a, err) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, &consumer_ctx, "RabbitMQ: %s", err);
+		return NULL;
+	}
+	/* A private queue per notifier: every instance sees every event. */
+	if (rap_amqp_declare_file(a, cfg->amqp_definitions) != RAP_OK ||
+	    rap_amqp_declare_temp_queue(a, "jobs.status", "#", queue, sizeof(queue)) != RAP_OK ||
+	    rap_amqp_consume(a, queue, 500) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, &consumer_ctx, "RabbitMQ: %s", rap_amqp_errmsg(a));
+		rap_amqp_free(a);
+		return NULL;
+	}
+	rap_log(RAP_LOG_INFO, &consumer_ctx, "consuming status events from %s", queue);
+	return a;
+}
+
+void *notifier_consumer_main(void *arg)
+{
+	struct notifier *n = arg;
+	struct rap_amqp *a = NULL;
+	struct rap_amqp_msg m;
+	struct rap_backoff b;
+	unsigned pending;
+
+	rap_backoff_init(&b, 200, 10000);
+	while (!rap_stop) {
+		if (!a || !rap_amqp_ok(a)) {
+			atomic_store(&n->amqp_ok, false);
+			rap_amqp_free(a);
+			a = connect_events(n);
+			if (!a) {
+				rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
+				continue;
+			}
+			rap_backoff_reset(&b);
+			atomic_store(&n->amqp_ok, true);
+		}
+		pthread_mutex_lock(&n->lock);
+		pending = n->pending;
+		pthread_mutex_unlock(&n->lock);
+		if (pending > MAX_PENDING) {
+			rap_sleep_ms(10, &rap_stop);
+			continue;
+		}
+		if (rap_amqp_next(a, 500, &m) != RAP_OK)
+			continue;
+		rap_metric_inc(n->events_in, 1);
+		push(n, m.body, m.len);
+		rap_amqp_ack(a, m.delivery_tag);
+		rap_amqp_msg_release(&m);
+	}
+	rap_amqp_free(a);
+	lws_cancel_service(n->lws);
+	return NULL;
+}

@@ -1,0 +1,72 @@
+/* notifier: fans job status events out to WebSocket clients. */
+#include "notifier.h"
+
+#include "rap/auth.h"
+#include "rap/err.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/pg.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+
+static void register_metrics(struct notifier *n)
+{
+	struct rap_metrics *m = n->svc.metrics;
+
+	n->events_in = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_events_total", NULL,
+				       "status events consumed from RabbitMQ");
+	n->frames_out = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_frames_sent_total",
+					NULL, "WebSocket frames sent to clients");
+	n->clients_now = rap_metrics_add(m, RAP_GAUGE, "rap_notifier_clients", NULL,
+					 "connected WebSocket clients");
+	n->replayed = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_replayed_events_total",
+				      NULL, "past events sent from PostgreSQL on subscribe");
+	n->dropped_clients = rap_metrics_add(m, RAP_COUNTER,
+		"rap_notifier_slow_clients_dropped_total", NULL,
+		"clients disconnected for falling too far behind");
+}
+
+int main(int argc, char **argv)
+{
+	struct notifier n = { 0 };
+	char err[RAP_ERRLEN];
+	int r, status = EXIT_FAILURE;
+
+	r = rap_service_init(&n.svc, "notifier",
+			     "Pushes job status events to browsers over WebSocket at /ws.",
+			     argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (rap_auth_parse(n.svc.cfg.api_keys, &n.auth, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
+		goto out_service;
+	}
+	register_metrics(&n);
+	pthread_mutex_init(&n.lock, NULL);
+	if (notifier_ws_run(&n) != RAP_OK)
+		goto out_auth;
+	if (pthread_create(&n.consumer, NULL, notifier_consumer_main, &n) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "cannot start the consumer thread");
+		goto out_lws;
+	}
+	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", n.svc.cfg.bind,
+		n.svc.cfg.notifier_port);
+	while (!rap_stop)
+		if (lws_service(n.lws, 0) < 0)
+			break;
+	rap_log(RAP_LOG_INFO, NULL, "stopping");
+	rap_stop = 1;
+	pthread_join(n.consumer, NULL);
+	notifier_dispatch(&n); /* frees what is still pending */
+	status = EXIT_SUCCESS;
+out_lws:
+	lws_context_destroy(n.lws);
+out_auth:
+	PQfinish(n.db);
+	rap_auth_free(n.auth);
+	pthread_mutex_destroy(&n.lock);
+out_service:
+	rap_service_cleanup(&n.svc);
+	return status;
+}

@@ -1,0 +1,48 @@
+#ifndef NOTIFIER_H
+#define NOTIFIER_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "rap/service.h"
+
+struct lws_context;
+struct rap_auth;
+struct rap_metric;
+struct client;
+
+/* An event body waiting for the service thread. */
+struct pending_event {
+	char *json;
+	struct pending_event *next;
+};
+
+struct notifier {
+	struct rap_service svc;
+	struct rap_auth *auth;
+	struct lws_context *lws;
+	PGconn *db;                 /* service thread only: replays */
+	struct client *clients;     /* service thread only */
+	pthread_t consumer;
+	atomic_bool amqp_ok;
+	pthread_mutex_t lock;       /* guards the pending list */
+	struct pending_event *head, *tail;
+	unsigned pending;
+	struct rap_metric *events_in;
+	struct rap_metric *frames_out;
+	struct rap_metric *clients_now;
+	struct rap_metric *replayed;
+	struct rap_metric *dropped_clients;
+};
+
+/* consumer.c: the AMQP thread that feeds status events to the service thread. */
+void *notifier_consumer_main(void *arg);
+
+/* ws.c: the libwebsockets side. */
+int notifier_ws_run(struct notifier *n);
+/* Moves pending events to subscribed clients (service thread). */
+void notifier_dispatch(struct notifier *n);
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * ws.c: the notifier's libwebsockets side (one service thread).  Browsers
+ * open /ws and send {"type":"subscribe","api_key":...,"job_id"?,"since"?};
+ * they get the job's (or the owner's) past events from PostgreSQL first, then
+ * every new one as RabbitMQ delivers it.  Events carry event_id, so clients
+ * drop the duplicates that replay and live delivery may both send.  The
+ * same port answers /healthz, /readyz and /metrics.
+ */
+#include "notifier.h"
+
+#include "rap/auth.h"
+#include "rap/err.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/mem.h"
+#include "rap/pg.h"
+#include "rap/util.h"
+
+#include <ctype.h>
+#include <json-c/json.h>
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_QUEUED_FRAMES 10000 /* a client this far behind is dropped */
+#define MAX_IN_MESSAGE 4096
+#define MAX_REPLAY 5000
+
+struct out_frame {
+	struct out_frame *next;
+	size_t len;
+	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
+};
+
+struct client {
+	struct lws *wsi;
+	struct client *next;
+	bool is_ws;
+	bool subscribed;
+	char owner[65];
+	char job_id[37];          /* "" = every job of the owner */
+	struct out_frame *out_head, *out_tail;
+	unsigned out_n;
+	char in[MAX_IN_MESSAGE];
+	size_t in_len;
+	bool in_overflow;
+	char *http_body;          /* with LWS_PRE headroom */
+	size_t http_len;
+};
+
+static void enqueue(struct notifier *n, struct client *c, const char *text, size_t len)
+{
+	struct out_frame *f;
+
+	if (c->out_n >= MAX_QUEUED_FRAMES) {
+		rap_metric_inc(n->dropped_clients, 1);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
+	f = rap_malloc(sizeof(*f) + LWS_PRE + len);
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->buf + LWS_PRE, text, len);
+	if (c->out_tail)
+		c->out_tail->next = f;
+	else
+		c->out_head = f;
+	c->out_tail = f;
+	c->out_n++;
+	lws_callback_on_writable(c->wsi);
+}
+
+static void send_text(struct notifier *n, struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void send_text(struct notifier *n, struct client *c, const char *fmt, ...)
+{
+	struct rap_buf b;
+	va_list ap;
+
+	rap_buf_init(&b, 64 * 1024);
+	va_start(ap, fmt);
+	rap_buf_vappendf(&b, fmt, ap);
+	va_end(ap);
+	enqueue(n, c, b.data ? b.data : "", b.len);
+	rap_buf_cleanup(&b);
+}
+
+static bool db_ready(struct notifier *n)
+{
+	char err[RAP_ERRLEN];
+
+	if (n->db && rap_pg_alive(n->db))
+		return true;
+	PQfinish(n->db);
+	n->db = NULL;
+	if (rap_pg_connect(n->svc.cfg.pg_url, &n->db, err) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, NULL, "PostgreSQL: %s", err);
+		n->db = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Sends the events after `since` of the subscription from job_events. */
+static int replay(struct notifier *n, struct client *c, long long since)
+{
+	char sincebuf[24], limit[12], err[RAP_ERRLEN];
+	const char *p[4] = { c->owner, c->job_id[0] ? c->job_id : NULL, sincebuf, limit };
+	PGresult *res;
+	int i, result;
+
+	if (!db_ready(n))
+		return RAP_EDB;
+	snprintf(sincebuf, sizeof(sincebuf), "%lld", since);
+	snprintf(limit, sizeof(limit), "%d", MAX_REPLAY);
+	result = rap_pg_exec(n->db,
+		"SELECT json_build_object('v', 1, 'type', 'job.status', 'event_id', e.id,"
+		" 'job_id', e.job_id, 'owner', j.owner, 'job_type', j.type,"
+		" 'from', e.from_state, 'to', e.to_state, 'attempt', e.attempt,"
+		" 'at', rap_ts(e.at), 'detail', e.detail, 'replay', true)::text"
+		" FROM job_events e JOIN jobs j ON j.id = e.job_id"
+		" WHERE j.owner = $1 AND ($2::uuid IS NULL OR e.job_id = $2::uuid)"
+		" AND e.id > $3::bigint ORDER BY e.id LIMIT $4::int", 4, p, &res, err);
+	if (result != RAP_OK) {
+		rap_log(RAP_LOG_WARN, NULL, "replay: %s", err);
+		return result;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		enqueue(n, c, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+	rap_metric_inc(n->replayed, PQntuples(res));
+	PQclear(res);
+	return RAP_OK;
+}
+
+/* True when the owner has the job (answers the client otherwise). */
+static bool owns_job(struct notifier *n, struct client *c)
+{
+	const char *p[2] = { c->job_id, c->owner };
+	char err[RAP_ERRLEN];
+	PGresult *res;
+	bool found;
+
+	if (!db_ready(n) ||
+	    rap_pg_exec(n->db, "SELECT 1 FROM jobs WHERE id = $1 AND owner = $2", 2, p,
+			&res, err) != RAP_OK) {
+		send_text(n, c, "{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"the job store is unavailable; retry\"}");
+		return false;
+	}
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		send_text(n, c, "{\"type\":\"error\",\"code\":\"not_found\",\"message\":\"no job %s\"}",
+			  c->job_id);
+	return found;
+}
+
+static const char *jstring(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void on_message(struct notifier *n, struct client *c)
+{
+	struct json_object *o = json_tokener_parse(c->in);
+	const char *type, *key, *job, *owner;
+	struct json_object *v;
+	long long since = 0;
+
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		send_text(n, c, "{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"send a JSON object\"}");
+		goto out_put;
+	}
+	type = jstring(o, "type");
+	if (!type || strcmp(type, "subscribe") != 0) {
+		send_text(n, c, "{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"unknown message type; send {\\\"type\\\":\\\"subscribe\\\",...}\"}");
+		goto out_put;
+	}
+	key = jstring(o, "api_key");
+	owner = key ? rap_auth_owner(n->auth, key) : NULL;
+	if (!owner) {
+		send_text(n, c, "{\"type\":\"error\",\"code\":\"unauthorized\",\"message\":\"missing or unknown api_key\"}");
+		goto out_put;
+	}
+	job = jstring(o, "job_id");
+	if (job && !rap_uuid_valid(job)) {
+		send_text(n, c, "{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"job_id must be a UUID\"}");
+		goto out_put;
+	}
+	if (json_object_object_get_ex(o, "since", &v) && json_object_is_type(v, json_type_int))
+		since = json_object_get_int64(v);
+	snprintf(c->owner, sizeof(c->owner), "%s", owner);
+	snprintf(c->job_id, sizeof(c->job_id), "%s", job ? job : "");
+	for (size_t i = 0; c->job_id[i]; i++)
+		c->job_id[i] = (char)tolower((unsigned char)c->job_id[i]);
+	if (job && !owns_job(n, c))
+		goto out_put;
+	/* Live events flow from now on; the replay fills what came before. */
+	c->subscribed = true;
+	send_text(n, c, "{\"type\":\"subscribed\",\"job_id\":%s%s%s}", job ? "\"" : "",
+		  job ? c->job_id : "null", job ? "\"" : "");
+	if ((job || since > 0) && replay(n, c, since) != RAP_OK)
+		send_text(n, c, "{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"history unavailable; events from now on only\"}");
+out_put:
+	json_object_put(o);
+}
+
+void notifier_dispatch(struct notifier *n)
+{
+	struct pending_event *e, *next;
+	struct client *c;
+
+	pthread_mutex_lock(&n->lock);
+	e = n->head;
+	n->head = n->tail = NULL;
+	n->pending = 0;
+	pthread_mutex_unlock(&n->lock);
+	for (; e; e = next) {
+		struct json_object *o = json_tokener_parse(e->json);
+		const char *owner = o ? jstring(o, "owner") : NULL;
+		const char *job = o ? jstring(o, "job_id") : NULL;
+
+		next = e->next;
+		for (c = n->clients; owner && job && c; c = c->next) {
+			if (!c->subscribed || strcmp(c->owner, owner) != 0)
+				continue;
+			if (c->job_id[0] && strcmp(c->job_id, job) != 0)
+				continue;
+			enqueue(n, c, e->json, strlen(e->json));
+		}
+		json_object_put(o);
+		free(e->json);
+		free(e);
+	}
+}
+
+static void client_unlink(struct notifier *n, struct client *c)
+{
+	struct client **pp;
+	struct out_frame *f, *next;
+
+	for (pp = &n->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	for (f = c->out_head; f; f = next) {
+		next = f->next;
+		free(f);
+	}
+	c->out_head = c->out_tail = NULL;
+	rap_metric_inc(n->clients_now, -1);
+}
+
+static int write_next(struct notifier *n, struct client *c)
+{
+	struct out_frame *f = c->out_head;
+
+	if (!f)
+		return 0;
+	if (lws_write(c->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+		return -1;
+	rap_metric_inc(n->frames_out, 1);
+	c->out_head = f->next;
+	if (!c->out_head)
+		c->out_tail = NULL;
+	c->out_n--;
+	free(f);
+	if (c->out_head)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* Builds an HTTP answer for the health and metrics endpoints. */
+static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, const char *uri)
+{
+	unsigned char hdr[LWS_PRE + 1024], *start = &hdr[LWS_PRE], *p = start,
+		*end = &hdr[sizeof(hdr) - 1];
+	struct rap_buf b;
+	unsigned status = 200;
+	const char *ctype = "application/json";
+
+	rap_buf_init(&b, 1024 * 1024);
+	rap_buf_append(&b, "", 0);
+	rap_buf_append(&b, (char[LWS_PRE]){ 0 }, LWS_PRE);
+	if (strcmp(uri, "/healthz") == 0) {
+		rap_buf_appends(&b, "{\"status\":\"ok\"}");
+	} else if (strcmp(uri, "/readyz") == 0) {
+		if (atomic_load(&n->amqp_ok)) {
+			rap_buf_appends(&b, "{\"status\":\"ready\"}");
+		} else {
+			status = 503;
+			rap_buf_appends(&b, "{\"status\":\"not ready\",\"reason\":\"not consuming status events from RabbitMQ\"}");
+		}
+	} else if (strcmp(uri, "/metrics") == 0) {
+		ctype = "text/plain; version=0.0.4";
+		rap_metrics_render(n->svc.metrics, &b);
+	} else {
+		status = 404;
+		rap_buf_appends(&b, "{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no such endpoint; WebSocket clients connect to /ws\"}}");
+	}
+	c->http_len = b.len - LWS_PRE;
+	c->http_body = rap_buf_take(&b);
+	if (lws_add_http_common_headers(wsi, status, ctype, c->http_len, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return 1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		    void *in, size_t len)
+{
+	struct notifier *n = lws_context_user(lws_get_context(wsi));
+	struct client *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return http_answer(n, c, wsi, in ? (const char *)in : "/");
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!c->http_body)
+			break;
+		lws_write(wsi, (unsigned char *)c->http_body + LWS_PRE, c->http_len,
+			  LWS_WRITE_HTTP_FINAL);
+		free(c->http_body);
+		c->http_body = NULL;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		free(c->http_body);
+		c->http_body = NULL;
+		break;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		char uri[64];
+
+		/* WebSocket clients connect to /ws only. */
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+		    strcmp(uri, "/ws") != 0)
+			return 1;
+		break;
+	}
+	case LWS_CALLBACK_ESTABLISHED:
+		memset(c, 0, sizeof(*c));
+		c->wsi = wsi;
+		c->is_ws = true;
+		c->next = n->clients;
+		n->clients = c;
+		rap_metric_inc(n->clients_now, 1);
+		break;
+	case LWS_CALLBACK_RECEIVE:
+		if (c->in_len + len >= sizeof(c->in)) {
+			c->in_overflow = true;
+			c->in_len = 0;
+		} else {
+			memcpy(c->in + c->in_len, in, len);
+			c->in_len += len;
+		}
+		if (!lws_is_final_fragment(wsi))
+			break;
+		if (c->in_overflow)
+			send_text(n, c, "{\"type\":\"error\",\"code\":\"too_large\",\"message\":\"messages are limited to %d bytes\"}",
+				  MAX_IN_MESSAGE - 1);
+		else {
+			c->in[c->in_len] = '\0';
+			on_message(n, c);
+		}
+		c->in_len = 0;
+		c->in_overflow = false;
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return write_next(n, c);
+	case LWS_CALLBACK_CLOSED:
+		client_unlink(n, c);
+		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		notifier_dispatch(n);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "rap-events", callback, sizeof(struct client), MAX_IN_MESSAGE, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void lws_to_log(int level, const char *line)
+{
+	char msg[512];
+	size_t n = strcspn(line, "\n");
+
+	snprintf(msg, sizeof(msg), "libwebsockets: %.*s", (int)n, line);
+	rap_log(level == LLL_ERR ? RAP_LOG_ERROR : RAP_LOG_WARN, NULL, "%s", msg);
+}
+
+int notifier_ws_run(struct notifier *n)
+{
+	struct lws_context_creation_info info;
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_log);
+	memset(&info, 0, sizeof(info));
+	info.port = (int)n->svc.cfg.notifier_port;
+	info.iface = n->svc.cfg.bind;
+	info.protocols = protocols;
+	info.user = n;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	n->lws = lws_create_context(&info);
+	if (!n->lws) {
+		rap_log(RAP_LOG_ERROR, NULL, "cannot listen on %s:%lld", info.iface,
+			n->svc.cfg.notifier_port);
+		return RAP_EIO;
+	}
+	return RAP_OK;
+}

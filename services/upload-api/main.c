@@ -1,0 +1,140 @@
+/* upload-api: streams uploads into S3 and records them. */
+#include "upload_api.h"
+
+#include "rap/auth.h"
+#include "rap/err.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/pg.h"
+#include "rap/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static bool upload_ready(void *arg, char *reason, size_t len)
+{
+	struct upload_api *api = arg;
+
+	if (!atomic_load(&api->db_ok)) {
+		snprintf(reason, len, "PostgreSQL is not reachable");
+		return false;
+	}
+	if (!atomic_load(&api->s3_ok)) {
+		snprintf(reason, len, "the S3 bucket is not reachable");
+		return false;
+	}
+	return true;
+}
+
+static void access_log(void *arg, const struct rap_http_req *req)
+{
+	struct rap_log_ctx ctx = { .request_id = req->request_id, .action = "http" };
+
+	rap_log(req->status >= 500 ? RAP_LOG_WARN : RAP_LOG_INFO, &ctx,
+		"%s %s -> %u, %llu body bytes in %lld ms", req->method, req->url,
+		req->status, (unsigned long long)req->body_bytes,
+		(long long)(rap_now_ms() - req->started_ms));
+}
+
+/* Checks both dependencies once (migrating first); true when both answer. */
+static bool probe(struct upload_api *api, bool *migrated)
+{
+	struct rap_s3 *s3 = rap_s3_new(&api->s3cfg);
+	char err[RAP_ERRLEN] = "";
+	PGconn *db;
+	bool db_ok = false, s3_ok;
+
+	if (!*migrated && rap_pg_connect(api->svc.cfg.pg_url, &db, err) == RAP_OK) {
+		*migrated = db_ok = rap_pg_migrate(db, err) == RAP_OK;
+		PQfinish(db);
+	} else if (*migrated && rap_pg_pool_get(api->pool, 2000, &db, err) == RAP_OK) {
+		db_ok = rap_pg_exec(db, "SELECT 1", 0, NULL, NULL, err) == RAP_OK;
+		rap_pg_pool_put(api->pool, db);
+	}
+	if (!db_ok)
+		rap_log(RAP_LOG_WARN, NULL, "PostgreSQL not ready: %s", err);
+	s3_ok = rap_s3_ensure_bucket(s3) == RAP_OK;
+	if (!s3_ok)
+		rap_log(RAP_LOG_WARN, NULL, "S3 not ready: %s", rap_s3_errmsg(s3));
+	rap_s3_free(s3);
+	atomic_store(&api->db_ok, db_ok);
+	atomic_store(&api->s3_ok, s3_ok);
+	return db_ok && s3_ok;
+}
+
+static void register_metrics(struct upload_api *api)
+{
+	struct rap_metrics *m = api->svc.metrics;
+
+	api->uploads_ok = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_total",
+					  "outcome=\"stored\"", "uploads, by outcome");
+	api->uploads_failed = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_total",
+					      "outcome=\"failed\"", "uploads, by outcome");
+	api->upload_bytes = rap_metrics_add(m, RAP_COUNTER, "rap_upload_bytes_total",
+					    NULL, "file bytes stored in S3");
+	api->parts = rap_metrics_add(m, RAP_COUNTER, "rap_upload_s3_parts_total",
+				     NULL, "S3 multipart parts uploaded");
+	api->in_flight = rap_metrics_add(m, RAP_GAUGE, "rap_uploads_in_flight",
+					 NULL, "uploads being streamed now");
+}
+
+int main(int argc, char **argv)
+{
+	struct upload_api api = { 0 };
+	struct rap_http_server *http = NULL;
+	struct rap_http_cfg hc = { 0 };
+	struct rap_backoff b;
+	bool migrated = false;
+	char err[RAP_ERRLEN];
+	int r, status = EXIT_FAILURE;
+
+	r = rap_service_init(&api.svc, "upload-api",
+			     "Streams multipart uploads into S3 (multipart upload) and records them.",
+			     argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (rap_auth_parse(api.svc.cfg.api_keys, &api.auth, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
+		goto out_service;
+	}
+	rap_s3_global_init();
+	register_metrics(&api);
+	api.s3cfg.endpoint = api.svc.cfg.s3_endpoint;
+	api.s3cfg.region = api.svc.cfg.s3_region;
+	api.s3cfg.bucket = api.svc.cfg.s3_bucket;
+	api.s3cfg.access_key = api.svc.cfg.s3_access_key;
+	api.s3cfg.secret_key = api.svc.cfg.s3_secret_key;
+	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, 16);
+	hc.bind = api.svc.cfg.bind;
+	hc.port = (unsigned)api.svc.cfg.upload_port;
+	hc.threads = 0; /* a thread per connection: part uploads block */
+	hc.max_body = 64 * 1024;
+	hc.handler = upload_api_handle;
+	hc.svc = &api;
+	hc.ready = upload_ready;
+	hc.completed = access_log;
+	hc.metrics = api.svc.metrics;
+	if (rap_http_start(&hc, &http, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
+		goto out_pool;
+	}
+	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%u", hc.bind, hc.port);
+	rap_backoff_init(&b, 200, 5000);
+	while (!rap_stop) {
+		if (probe(&api, &migrated)) {
+			rap_backoff_reset(&b);
+			rap_sleep_ms(5000, &rap_stop);
+		} else {
+			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
+		}
+	}
+	rap_log(RAP_LOG_INFO, NULL, "stopping");
+	status = EXIT_SUCCESS;
+	rap_http_stop(http);
+out_pool:
+	rap_pg_pool_free(api.pool);
+	rap_auth_free(api.auth);
+out_service:
+	rap_service_cleanup(&api.svc);
+	return status;
+}

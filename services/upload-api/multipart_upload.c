@@ -1,0 +1,359 @@
+/*
+ * multipart_upload.c: POST /uploads streams the `file` field of a
+ * multipart/form-data body into S3 as it arrives.  Bytes collect in one
+ * buffer of RAP_UPLOAD_PART_SIZE; each full buffer becomes an S3 multipart
+ * part, uploaded before more of the body is read (thread per connection), so
+ * memory is one part per upload whatever the file size, and nothing touches
+ * local disk.  A file smaller than one part is stored with a single PUT.
+ */
+#include "upload_api.h"
+
+#include "rap/err.h"
+#include "rap/hash.h"
+#include "rap/jobstore.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/mem.h"
+#include "rap/multipart.h"
+#include "rap/pg.h"
+#include "rap/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct upload {
+	struct upload_api *api;
+	struct rap_http_req *req;
+	struct rap_multipart *mp;
+	struct rap_s3 *s3;
+	struct rap_s3_mpu *mpu;      /* started when the first part is full */
+	struct rap_sha256 sha;
+	char *part;                  /* part buffer of part_size bytes */
+	size_t part_len;
+	size_t part_size;
+	unsigned long long size;
+	char id[37];
+	char key[64];
+	char filename[256];
+	char content_type[128];
+	bool in_file;                /* inside the `file` field */
+	bool have_file;
+	bool file_done;
+	bool stored;                 /* the object is complete in S3 */
+	bool failed;                 /* an error reply is queued */
+};
+
+void upload_sanitize_filename(const char *in, char *out, size_t len)
+{
+	const char *base = in;
+	const char *p;
+	size_t n = 0;
+
+	for (p = in; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	for (p = base; *p && n + 1 < len; p++) {
+		char c = *p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')
+			out[n++] = c;
+		else
+			out[n++] = '_';
+	}
+	out[n] = '\0';
+	if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		snprintf(out, len, "upload.bin");
+}
+
+/* Replies with an error once; later errors of the same request are dropped. */
+static int fail(struct upload *up, unsigned status, const char *code, const char *msg)
+{
+	if (!up->failed) {
+		up->failed = true;
+		rap_http_error(up->req, status, code, "%s", msg);
+	}
+	return RAP_ECANCELED;
+}
+
+static int flush_part(struct upload *up)
+{
+	char msg[RAP_ERRLEN];
+	int result;
+
+	if (!up->mpu) {
+		result = rap_s3_mpu_begin(up->s3, up->key, up->content_type, &up->mpu);
+		if (result != RAP_OK)
+			goto out_s3_error;
+	}
+	result = rap_s3_mpu_part(up->s3, up->mpu, up->part, up->part_len);
+	if (result != RAP_OK)
+		goto out_s3_error;
+	rap_metric_inc(up->api->parts, 1);
+	up->part_len = 0;
+	return RAP_OK;
+
+out_s3_error:
+	snprintf(msg, sizeof(msg), "the object store failed: %s", rap_s3_errmsg(up->s3));
+	return fail(up, 502, "storage_failed", msg);
+}
+
+static int on_part_begin(void *ctx, const char *name, const char *filename,
+			 const char *content_type)
+{
+	struct upload *up = ctx;
+
+	if (strcmp(name, "file") != 0)
+		return RAP_OK; /* other fields are ignored */
+	if (up->have_file)
+		return fail(up, 400, "bad_request", "send exactly one 'file' field");
+	up->have_file = true;
+	up->in_file = true;
+	upload_sanitize_filename(filename ? filename : "", up->filename, sizeof(up->filename));
+	snprintf(up->content_type, sizeof(up->content_type), "%s",
+		 content_type ? content_type : "application/octet-stream");
+	return RAP_OK;
+}
+
+static int on_part_data(void *ctx, const char *data, size_t len)
+{
+	struct upload *up = ctx;
+	int result;
+
+	if (!up->in_file)
+		return RAP_OK;
+	up->size += len;
+	if (up->size > (unsigned long long)up->api->svc.cfg.upload_max_bytes) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "the file is larger than the limit of %lld bytes",
+			 up->api->svc.cfg.upload_max_bytes);
+		return fail(up, 413, "payload_too_large", msg);
+	}
+	rap_sha256_update(&up->sha, data, len);
+	while (len > 0) {
+		size_t take = up->part_size - up->part_len;
+
+		if (take > len)
+			take = len;
+		memcpy(up->part + up->part_len, data, take);
+		up->part_len += take;
+		data += take;
+		len -= take;
+		if (up->part_len == up->part_size) {
+			result = flush_part(up);
+			if (result != RAP_OK)
+				return result;
+		}
+	}
+	return RAP_OK;
+}
+
+static int on_part_end(void *ctx)
+{
+	struct upload *up = ctx;
+
+	if (up->in_file) {
+		up->in_file = false;
+		up->file_done = true;
+	}
+	return RAP_OK;
+}
+
+static const struct rap_multipart_cb upload_cb = {
+	.part_begin = on_part_begin,
+	.part_data = on_part_data,
+	.part_end = on_part_end,
+};
+
+/* Releases everything; aborts the S3 upload unless the object is stored. */
+static void upload_free(void *arg)
+{
+	struct upload *up = arg;
+
+	if (up->mpu && !up->stored)
+		rap_s3_mpu_abort(up->s3, up->mpu); /* s3rver lacks it: lifecycle cleans */
+	rap_s3_mpu_free(up->mpu);
+	rap_sha256_cleanup(&up->sha);
+	rap_multipart_free(up->mp);
+	rap_s3_free(up->s3);
+	rap_metric_inc(up->api->in_flight, -1);
+	if (!up->stored)
+		rap_metric_inc(up->api->uploads_failed, 1);
+	free(up->part);
+	free(up);
+}
+
+static void begin(struct upload_api *api, struct rap_http_req *req)
+{
+	const char *ctype = rap_http_get_header(req, "Content-Type");
+	const char *clen = rap_http_get_header(req, "Content-Length");
+	char boundary[128];
+	long long n;
+	struct upload *up;
+
+	if (!rap_http_authenticate(req, api->auth))
+		return;
+	if (!ctype || rap_multipart_boundary(ctype, boundary, sizeof(boundary)) != RAP_OK) {
+		rap_http_error(req, 415, "unsupported_media_type",
+			       "send the file as multipart/form-data with a boundary, in a field named 'file'");
+		return;
+	}
+	if (clen && rap_strtonum(clen, 0, INT64_MAX, &n) == RAP_OK &&
+	    n > api->svc.cfg.upload_max_bytes + 64 * 1024) {
+		rap_http_error(req, 413, "payload_too_large",
+			       "the body of %lld bytes is larger than the limit of %lld bytes",
+			       n, api->svc.cfg.upload_max_bytes);
+		return;
+	}
+	up = rap_calloc(1, sizeof(*up));
+	up->api = api;
+	up->req = req;
+	up->part_size = (size_t)api->svc.cfg.upload_part_size;
+	up->part = rap_malloc(up->part_size);
+	up->s3 = rap_s3_new(&api->s3cfg);
+	up->mp = rap_multipart_new(boundary, &upload_cb, up);
+	rap_uuid(up->id);
+	snprintf(up->key, sizeof(up->key), "uploads/%s", up->id);
+	rap_sha256_init(&up->sha);
+	rap_metric_inc(api->in_flight, 1);
+	req->data = up;
+	req->data_free = upload_free;
+	req->stream = true;
+}
+
+static void data(struct upload *up, const char *p, size_t len)
+{
+	int result;
+
+	if (up->failed)
+		return;
+	result = rap_multipart_feed(up->mp, p, len);
+	if (result == RAP_EPROTO)
+		fail(up, 400, "bad_multipart", rap_multipart_errmsg(up->mp));
+	else if (result != RAP_OK && result != RAP_ECANCELED)
+		fail(up, 500, "internal", rap_strerror(result));
+}
+
+/* Stores the last bytes: a single PUT for a small file, else the last part
+ * and CompleteMultipartUpload. */
+static int store(struct upload *up)
+{
+	char msg[RAP_ERRLEN];
+	int result;
+
+	if (!up->mpu) {
+		result = rap_s3_put(up->s3, up->key, up->part, up->part_len, up->content_type);
+	} else {
+		result = up->part_len ? flush_part(up) : RAP_OK;
+		if (result != RAP_OK)
+			return result;
+		result = rap_s3_mpu_complete(up->s3, up->mpu);
+	}
+	if (result != RAP_OK) {
+		snprintf(msg, sizeof(msg), "the object store failed: %s", rap_s3_errmsg(up->s3));
+		return fail(up, 502, "storage_failed", msg);
+	}
+	up->stored = true;
+	return RAP_OK;
+}
+
+static void end(struct upload *up)
+{
+	struct rap_http_req *req = up->req;
+	char sha[65], err[RAP_ERRLEN], *body;
+	PGconn *db;
+	int result;
+
+	if (up->failed)
+		return;
+	if (rap_multipart_finish(up->mp) != RAP_OK) {
+		fail(up, 400, "bad_multipart", req->body_bytes == 0 ? "the body is empty"
+			: rap_multipart_errmsg(up->mp));
+		return;
+	}
+	if (!up->file_done) {
+		fail(up, 400, "missing_file", "the form has no field named 'file'");
+		return;
+	}
+	if (store(up) != RAP_OK)
+		return;
+	rap_sha256_final_hex(&up->sha, sha);
+	if (rap_pg_pool_get(up->api->pool, 5000, &db, err) == RAP_OK) {
+		result = rap_upload_record(db, up->id, req->owner, up->key, up->filename,
+					   up->content_type, up->size, sha, err);
+		rap_pg_pool_put(up->api->pool, db);
+	} else {
+		result = RAP_EDB;
+	}
+	if (result != RAP_OK) {
+		struct rap_log_ctx ctx = { .request_id = req->request_id };
+
+		rap_log(RAP_LOG_ERROR, &ctx, "recording upload %s: %s", up->id, err);
+		up->stored = false; /* not recorded: report failure */
+		rap_s3_delete(up->s3, up->key);
+		fail(up, 503, "unavailable", "the upload could not be recorded; retry");
+		return;
+	}
+	rap_metric_inc(up->api->uploads_ok, 1);
+	rap_metric_inc(up->api->upload_bytes, (long long)up->size);
+	body = rap_asprintf("{\"upload_id\":\"%s\",\"object_key\":\"%s\",\"size\":%llu,"
+			    "\"sha256\":\"%s\",\"filename\":\"%s\"}", up->id, up->key,
+			    up->size, sha, up->filename);
+	rap_http_header(req, "Location", up->key);
+	rap_http_reply(req, 201, body);
+	free(body);
+}
+
+static void get_upload(struct upload_api *api, struct rap_http_req *req, const char *id)
+{
+	char err[RAP_ERRLEN], *json = NULL;
+	PGconn *db;
+	int result;
+
+	if (!rap_uuid_valid(id)) {
+		rap_http_error(req, 400, "bad_request", "upload id must be a UUID");
+		return;
+	}
+	if (rap_pg_pool_get(api->pool, 5000, &db, err) != RAP_OK) {
+		rap_http_error(req, 503, "unavailable", "the database is unavailable");
+		return;
+	}
+	result = rap_upload_get(db, req->owner, id, &json, err);
+	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_ENOENT)
+		rap_http_error(req, 404, "not_found", "no upload %s", id);
+	else if (result != RAP_OK)
+		rap_http_error(req, 503, "unavailable", "the database failed");
+	else
+		rap_http_reply(req, 200, json);
+	free(json);
+}
+
+void upload_api_handle(void *svc, struct rap_http_req *req,
+		       enum rap_http_phase phase, const char *p, size_t len)
+{
+	struct upload_api *api = svc;
+	bool is_post = strcmp(req->method, "POST") == 0;
+
+	if (phase == RAP_HTTP_BEGIN) {
+		if (strcmp(req->url, "/uploads") == 0 && is_post)
+			begin(api, req);
+		else if (strncmp(req->url, "/uploads/", 9) == 0 && strcmp(req->method, "GET") == 0)
+			rap_http_authenticate(req, api->auth);
+		else if (strcmp(req->url, "/uploads") == 0)
+			rap_http_error(req, 405, "method_not_allowed", "use POST /uploads");
+		else
+			rap_http_error(req, 404, "not_found", "no such endpoint: %s", req->url);
+		return;
+	}
+	if (req->replied)
+		return;
+	if (phase == RAP_HTTP_DATA && req->data)
+		data(req->data, p, len);
+	else if (phase == RAP_HTTP_END && req->data)
+		end(req->data);
+	else if (phase == RAP_HTTP_END)
+		get_upload(api, req, req->url + 9);
+}

@@ -1,0 +1,37 @@
+#ifndef UPLOAD_API_H
+#define UPLOAD_API_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "rap/http.h"
+#include "rap/s3.h"
+#include "rap/service.h"
+
+struct rap_auth;
+struct rap_pg_pool;
+struct rap_metric;
+
+struct upload_api {
+	struct rap_service svc;
+	struct rap_auth *auth;
+	struct rap_pg_pool *pool;
+	struct rap_s3_cfg s3cfg;
+	atomic_bool db_ok;
+	atomic_bool s3_ok;
+	struct rap_metric *uploads_ok;
+	struct rap_metric *uploads_failed;
+	struct rap_metric *upload_bytes;
+	struct rap_metric *parts;
+	struct rap_metric *in_flight;
+};
+
+/* multipart_upload.c: POST /uploads, streamed into S3. */
+void upload_api_handle(void *svc, struct rap_http_req *req,
+		       enum rap_http_phase phase, const char *data, size_t len);
+
+/** Keeps [A-Za-z0-9._-] of a client's file name (others become '_'), drops
+ *  any path, and never returns "", "." or ".."; out has len bytes. */
+void upload_sanitize_filename(const char *in, char *out, size_t len);
+
+#endif

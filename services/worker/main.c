@@ -1,0 +1,305 @@
+/* worker: consumes work messages, claims jobs, runs processors, acks. */
+#include "worker.h"
+
+#include "rap/amqp.h"
+#include "rap/err.h"
+#include "rap/http.h"
+#include "rap/jobstore.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/mem.h"
+#include "rap/pg.h"
+#include "rap/s3.h"
+#include "rap/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WORK_QUEUE "jobs.work"
+
+int worker_heartbeat(struct job_run *run)
+{
+	struct worker *w = run->w;
+	int lease = (int)w->svc.cfg.lease_seconds;
+	char err[RAP_ERRLEN];
+	int64_t now = rap_now_ms();
+	int result;
+
+	if (now - run->last_beat_ms < (int64_t)lease * 1000 / 3)
+		return RAP_OK;
+	run->last_beat_ms = now;
+	result = rap_job_heartbeat(w->db, run->msg->job_id, w->id, lease,
+				   run->size ? (double)run->done / (double)run->size : 0, err);
+	if (result == RAP_ECONFLICT)
+		return RAP_ECANCELED;
+	return RAP_OK; /* a failed heartbeat is not fatal; the lease decides */
+}
+
+/* Dead-letters a message that can never be processed (poison). */
+static void poison(struct worker *w, struct rap_amqp_msg *m, const char *job_id,
+		   const char *why)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = job_id,
+				   .action = "dead-letter" };
+	char err[RAP_ERRLEN];
+
+	rap_log(RAP_LOG_WARN, &ctx, "poison message dead-lettered: %s", why);
+	if (job_id && rap_job_bury(w->db, job_id, why, err) != RAP_OK)
+		rap_log(RAP_LOG_WARN, &ctx, "could not mark the job DEAD: %s", err);
+	rap_metric_inc(w->dead_lettered, 1);
+	rap_amqp_reject(w->amqp, m->delivery_tag, false);
+}
+
+/* Runs a claimed job and records its outcome; returns with the message
+ * acked (or requeued for a transient failure). */
+static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
+			const struct rap_jobmsg *jm, const struct rap_job_claim *claim)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+				   .action = jm->type };
+	const struct processor *p = worker_processor(jm->type);
+	struct job_run run = { .w = w, .msg = jm, .attempt = claim->attempt };
+	char err[RAP_ERRLEN] = "", err2[RAP_ERRLEN], *result_json = NULL;
+	int result;
+
+	run.last_beat_ms = rap_now_ms();
+	rap_s3_head(w->s3, jm->object_key, &run.size);
+	rap_log(RAP_LOG_INFO, &ctx, "processing attempt %d of %d", claim->attempt,
+		claim->max_attempts);
+	result = p->run(&run, &result_json, err);
+	if (result == RAP_OK) {
+		result = rap_job_complete(w->db, jm->job_id, w->id, result_json, err2);
+		free(result_json);
+		if (result == RAP_OK || result == RAP_ECONFLICT) {
+			rap_log(RAP_LOG_INFO, &ctx, result == RAP_OK ? "completed"
+				: "finished, but the lease was lost: result dropped");
+			rap_metric_inc(w->completed, result == RAP_OK);
+			rap_amqp_ack(w->amqp, m->delivery_tag);
+			return;
+		}
+		snprintf(err, sizeof(err), "recording the result: %.200s", err2);
+	}
+	if (result == RAP_ECANCELED) {
+		rap_log(RAP_LOG_INFO, &ctx, "stopped: the job was cancelled or taken over");
+		rap_amqp_ack(w->amqp, m->delivery_tag);
+		return;
+	}
+	if (result == RAP_EINVAL || result == RAP_ENOENT) {
+		rap_log(RAP_LOG_WARN, &ctx, "failed permanently: %s", err);
+		rap_job_fail(w->db, jm->job_id, w->id, "FAILED", err, err2);
+		rap_metric_inc(w->failed, 1);
+		rap_amqp_ack(w->amqp, m->delivery_tag);
+		return;
+	}
+	if (claim->attempt >= claim->max_attempts) {
+		rap_log(RAP_LOG_WARN, &ctx, "attempts exhausted: %s", err);
+		rap_job_fail(w->db, jm->job_id, w->id, "DEAD", err, err2);
+		rap_metric_inc(w->dead_lettered, 1);
+		rap_amqp_reject(w->amqp, m->delivery_tag, false);
+		return;
+	}
+	/*
+	 * Transient: give the lease back at once and requeue, so the next
+	 * delivery claims it as a new attempt.
+	 */
+	rap_log(RAP_LOG_WARN, &ctx, "transient failure, requeued: %s", err);
+	rap_pg_exec(w->db, "UPDATE jobs SET lease_until = now() WHERE id = $1 AND lease_owner = $2",
+		    2, (const char *const[]){ jm->job_id, w->id }, NULL, err2);
+	rap_metric_inc(w->requeued, 1);
+	rap_sleep_ms(500, &rap_stop);
+	rap_amqp_reject(w->amqp, m->delivery_tag, true);
+}
+
+static void handle(struct worker *w, struct rap_amqp_msg *m)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id };
+	struct rap_job_claim claim;
+	struct rap_jobmsg jm;
+	char err[RAP_ERRLEN];
+	int result;
+
+	result = rap_jobmsg_decode(m->body, m->len, &jm, err);
+	if (result != RAP_OK) {
+		poison(w, m, jm.job_id[0] ? jm.job_id : NULL, err);
+		return;
+	}
+	ctx.job_id = jm.job_id;
+	if (!worker_processor(jm.type) || !rap_list_contains(w->svc.cfg.job_types, jm.type)) {
+		snprintf(err, sizeof(err), "no processor for job type '%s'", jm.type);
+		poison(w, m, jm.job_id, err);
+		return;
+	}
+	result = rap_job_claim(w->db, jm.job_id, w->id, (int)w->svc.cfg.lease_seconds,
+			       &claim, err);
+	switch (result) {
+	case RAP_OK:
+		run_claimed(w, m, &jm, &claim);
+		return;
+	case RAP_ENOENT:
+		poison(w, m, NULL, err);
+		return;
+	case RAP_ECONFLICT:
+		/* A duplicate delivery of a finished job: its effect is done. */
+		rap_log(RAP_LOG_INFO, &ctx, "duplicate delivery skipped (%s)", err);
+		rap_metric_inc(w->duplicates, 1);
+		rap_amqp_ack(w->amqp, m->delivery_tag);
+		return;
+	case RAP_AGAIN:
+		/* Another worker is running it; look again later. */
+		rap_sleep_ms(1000, &rap_stop);
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
+	default:
+		rap_log(RAP_LOG_WARN, &ctx, "claim failed, requeued: %s", err);
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
+	}
+}
+
+static int worker_connect(struct worker *w)
+{
+	const struct rap_settings *cfg = &w->svc.cfg;
+	char err[RAP_ERRLEN];
+
+	if (!w->db || PQstatus(w->db) != CONNECTION_OK) {
+		PQfinish(w->db);
+		w->db = NULL;
+		if (rap_pg_connect(cfg->pg_url, &w->db, err) != RAP_OK ||
+		    rap_pg_migrate(w->db, err) != RAP_OK) {
+			rap_log(RAP_LOG_WARN, NULL, "PostgreSQL: %s", err);
+			return RAP_EDB;
+		}
+	}
+	if (!w->amqp || !rap_amqp_ok(w->amqp)) {
+		rap_amqp_free(w->amqp);
+		w->amqp = NULL;
+		if (rap_amqp_connect(cfg->amqp_url, w->id, &w->amqp, err) != RAP_OK) {
+			rap_log(RAP_LOG_WARN, NULL, "RabbitMQ: %s", err);
+			return RAP_EAMQP;
+		}
+		if (rap_amqp_declare_file(w->amqp, cfg->amqp_definitions) != RAP_OK ||
+		    rap_amqp_consume(w->amqp, WORK_QUEUE, (unsigned)cfg->worker_prefetch) != RAP_OK) {
+			rap_log(RAP_LOG_ERROR, NULL, "RabbitMQ: %s", rap_amqp_errmsg(w->amqp));
+			return RAP_EAMQP;
+		}
+		rap_log(RAP_LOG_INFO, NULL, "consuming %s with prefetch %lld", WORK_QUEUE,
+			cfg->worker_prefetch);
+	}
+	return RAP_OK;
+}
+
+static void worker_loop(struct worker *w)
+{
+	struct rap_amqp_msg m;
+	struct rap_backoff b;
+	int result;
+
+	rap_backoff_init(&b, 200, 10000);
+	while (!rap_stop) {
+		if (worker_connect(w) != RAP_OK) {
+			atomic_store(&w->ready, false);
+			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
+			continue;
+		}
+		atomic_store(&w->ready, true);
+		rap_backoff_reset(&b);
+		result = rap_amqp_next(w->amqp, 500, &m);
+		if (result == RAP_ETIMEDOUT)
+			continue;
+		if (result != RAP_OK) {
+			rap_log(RAP_LOG_WARN, NULL, "RabbitMQ: %s", rap_amqp_errmsg(w->amqp));
+			continue;
+		}
+		handle(w, &m);
+		rap_amqp_msg_release(&m);
+	}
+}
+
+static bool worker_ready(void *arg, char *reason, size_t len)
+{
+	struct worker *w = arg;
+
+	if (!atomic_load(&w->ready)) {
+		snprintf(reason, len, "not connected to PostgreSQL and RabbitMQ");
+		return false;
+	}
+	return true;
+}
+
+static void register_metrics(struct worker *w)
+{
+	struct rap_metrics *m = w->svc.metrics;
+
+	w->completed = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
+				       "outcome=\"completed\"", "jobs finished by this worker, by outcome");
+	w->failed = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
+				    "outcome=\"failed\"", "jobs finished by this worker, by outcome");
+	w->dead_lettered = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
+					   "outcome=\"dead\"", "jobs finished by this worker, by outcome");
+	w->requeued = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
+				      "outcome=\"requeued\"", "jobs finished by this worker, by outcome");
+	w->duplicates = rap_metrics_add(m, RAP_COUNTER, "rap_worker_duplicate_deliveries_total",
+					NULL, "deliveries of finished jobs, acked and skipped");
+	w->bytes_read = rap_metrics_add(m, RAP_COUNTER, "rap_worker_input_bytes_total",
+					NULL, "bytes read from S3 by processors");
+}
+
+int main(int argc, char **argv)
+{
+	struct worker w = { 0 };
+	struct rap_http_server *http = NULL;
+	struct rap_http_cfg hc = { 0 };
+	struct rap_s3_cfg s3c;
+	char err[RAP_ERRLEN], host[64] = "worker";
+	int r, status = EXIT_FAILURE;
+
+	r = rap_service_init(&w.svc, "worker", "Runs jobs from the jobs.work queue.", argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	gethostname(host, sizeof(host) - 1);
+	if (w.svc.cfg.worker_id[0])
+		snprintf(w.id, sizeof(w.id), "%s", w.svc.cfg.worker_id);
+	else
+		snprintf(w.id, sizeof(w.id), "%s-%d", host, (int)getpid());
+	register_metrics(&w);
+	rap_s3_global_init();
+	s3c.endpoint = w.svc.cfg.s3_endpoint;
+	s3c.region = w.svc.cfg.s3_region;
+	s3c.bucket = w.svc.cfg.s3_bucket;
+	s3c.access_key = w.svc.cfg.s3_access_key;
+	s3c.secret_key = w.svc.cfg.s3_secret_key;
+	w.s3 = rap_s3_new(&s3c);
+	w.magic = magic_open(MAGIC_MIME_TYPE);
+	if (!w.magic || magic_load(w.magic, NULL) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "cannot load the libmagic database");
+		goto out_s3;
+	}
+	if (w.svc.cfg.worker_port) {
+		hc.bind = w.svc.cfg.bind;
+		hc.port = (unsigned)w.svc.cfg.worker_port;
+		hc.threads = 1;
+		hc.svc = &w;
+		hc.ready = worker_ready;
+		hc.metrics = w.svc.metrics;
+		if (rap_http_start(&hc, &http, err) != RAP_OK) {
+			rap_log(RAP_LOG_ERROR, NULL, "%s", err);
+			goto out_magic;
+		}
+	}
+	rap_log(RAP_LOG_INFO, NULL, "worker %s starting", w.id);
+	worker_loop(&w);
+	rap_log(RAP_LOG_INFO, NULL, "stopping");
+	status = EXIT_SUCCESS;
+	rap_http_stop(http);
+out_magic:
+	if (w.magic)
+		magic_close(w.magic);
+out_s3:
+	rap_s3_free(w.s3);
+	rap_amqp_free(w.amqp);
+	PQfinish(w.db);
+	rap_service_cleanup(&w.svc);
+	return status;
+}

@@ -1,0 +1,60 @@
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <libpq-fe.h>
+#include <magic.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rap/codec.h"
+#include "rap/service.h"
+
+struct rap_amqp;
+struct rap_s3;
+struct rap_metric;
+
+struct worker {
+	struct rap_service svc;
+	char id[128];
+	PGconn *db;
+	struct rap_amqp *amqp;
+	struct rap_s3 *s3;
+	magic_t magic;
+	atomic_bool ready;
+	struct rap_metric *completed;
+	struct rap_metric *failed;
+	struct rap_metric *dead_lettered;
+	struct rap_metric *duplicates;
+	struct rap_metric *requeued;
+	struct rap_metric *bytes_read;
+};
+
+/* The job being run: what a processor needs, and its heartbeat clock. */
+struct job_run {
+	struct worker *w;
+	const struct rap_jobmsg *msg;
+	int attempt;
+	uint64_t size;       /* the input object's size */
+	uint64_t done;       /* bytes processed so far */
+	int64_t last_beat_ms;
+};
+
+/*
+ * A processor turns a job's input into its result (a JSON object, which the
+ * caller frees).  Errors: RAP_EINVAL / RAP_ENOENT mean the input itself is
+ * bad (permanent: the job FAILS); RAP_ECANCELED means the lease was lost;
+ * anything else is transient (the job is retried).
+ */
+struct processor {
+	const char *type;
+	int (*run)(struct job_run *run, char **result_json, char *err);
+};
+
+const struct processor *worker_processor(const char *type);
+
+/** Extends the lease if a third of it has passed; RAP_ECANCELED when the
+ *  job was cancelled or taken over meanwhile. */
+int worker_heartbeat(struct job_run *run);
+
+#endif

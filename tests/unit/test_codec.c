@@ -1,0 +1,130 @@
+/* Tests of lib/codec.c: the work message and the POST /jobs body. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rap/codec.h"
+#include "rap/err.h"
+
+#define ID "0b0c6f1e-8a52-4c4e-9a43-3d2f1b7c9e10"
+
+static int msg(const char *s, struct rap_jobmsg *m, char *err)
+{
+	return rap_jobmsg_decode(s, strlen(s), m, err);
+}
+
+Test(jobmsg, decodes_a_valid_message)
+{
+	struct rap_jobmsg m;
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":\"file.inspect\","
+			 "\"object_key\":\"uploads/x\",\"owner\":\"dev\"}", &m, err), RAP_OK, "%s", err);
+	cr_assert_str_eq(m.job_id, ID);
+	cr_assert_str_eq(m.type, "file.inspect");
+	cr_assert_str_eq(m.object_key, "uploads/x");
+	cr_assert_str_eq(m.owner, "dev");
+}
+
+Test(jobmsg, refuses_malformed_json_and_non_objects)
+{
+	struct rap_jobmsg m;
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(msg("{\"v\":1,", &m, err), RAP_EINVAL);
+	cr_assert_eq(msg("[1,2]", &m, err), RAP_EINVAL);
+	cr_assert_eq(msg("", &m, err), RAP_EINVAL);
+	cr_assert_eq(msg("{\"v\":1} trailing", &m, err), RAP_EINVAL);
+	cr_assert_eq(msg("\xff\xfe", &m, err), RAP_EINVAL);
+}
+
+Test(jobmsg, unknown_schema_version_is_unsupported)
+{
+	struct rap_jobmsg m;
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(msg("{\"v\":2,\"job_id\":\"" ID "\",\"type\":\"a\",\"object_key\":\"k\"}",
+			 &m, err), RAP_EUNSUPPORTED);
+	cr_assert(strstr(err, "version 2") != NULL, "%s", err);
+	cr_assert_str_eq(m.job_id, ID, "the job can still be marked DEAD");
+	cr_assert_eq(msg("{\"job_id\":\"" ID "\"}", &m, err), RAP_EINVAL);
+}
+
+Test(jobmsg, job_id_must_be_a_uuid_and_fields_are_required)
+{
+	struct rap_jobmsg m;
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"nope\",\"type\":\"a\",\"object_key\":\"k\"}",
+			 &m, err), RAP_EINVAL);
+	cr_assert_str_eq(m.job_id, "");
+	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"object_key\":\"k\"}", &m, err), RAP_EINVAL);
+	cr_assert(strstr(err, "'type'") != NULL, "%s", err);
+	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":5,\"object_key\":\"k\"}",
+			 &m, err), RAP_EINVAL);
+	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":\"a\",\"object_key\":\"\"}",
+			 &m, err), RAP_EINVAL);
+}
+
+static int create(const char *s, struct rap_job_create *c, char *err)
+{
+	return rap_job_create_decode(s, strlen(s), c, err);
+}
+
+Test(job_create, decodes_type_key_params_and_attempts)
+{
+	struct rap_job_create c;
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(create("{\"object_key\":\"uploads/a\",\"type\":\"file.inspect\","
+			    "\"params\":{\"x\":1},\"max_attempts\":3}", &c, err), RAP_OK, "%s", err);
+	cr_assert_str_eq(c.object_key, "uploads/a");
+	cr_assert_str_eq(c.type, "file.inspect");
+	cr_assert_str_eq(c.params, "{\"x\":1}");
+	cr_assert_eq(c.max_attempts, 3);
+	rap_job_create_cleanup(&c);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\"}", &c, err), RAP_OK);
+	cr_assert_str_eq(c.params, "{}");
+	cr_assert_eq(c.max_attempts, 0);
+	rap_job_create_cleanup(&c);
+}
+
+Test(job_create, refuses_bad_bodies_with_a_reason)
+{
+	struct rap_job_create c;
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(create("not json", &c, err), RAP_EINVAL);
+	cr_assert(strstr(err, "malformed JSON") != NULL, "%s", err);
+	cr_assert_eq(create("{\"type\":\"t\"}", &c, err), RAP_EINVAL);
+	cr_assert(strstr(err, "object_key") != NULL, "%s", err);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"evil\":1}", &c, err), RAP_EINVAL);
+	cr_assert(strstr(err, "unknown field 'evil'") != NULL, "%s", err);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"T Y\"}", &c, err), RAP_EINVAL);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"max_attempts\":0}", &c, err), RAP_EINVAL);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"max_attempts\":\"3\"}", &c, err), RAP_EINVAL);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"params\":[1]}", &c, err), RAP_EINVAL);
+	cr_assert_eq(create("{\"object_key\":\"k\\u0000x\",\"type\":\"t\"}", &c, err), RAP_EINVAL);
+}
+
+Test(job_create, object_key_longer_than_the_limit_is_refused)
+{
+	static char body[RAP_MAX_OBJECT_KEY + 100];
+	struct rap_job_create c;
+	char err[RAP_ERRLEN];
+	size_t n;
+
+	n = (size_t)snprintf(body, sizeof(body), "{\"type\":\"t\",\"object_key\":\"");
+	memset(body + n, 'a', RAP_MAX_OBJECT_KEY + 1);
+	strcpy(body + n + RAP_MAX_OBJECT_KEY + 1, "\"}");
+	cr_assert_eq(create(body, &c, err), RAP_EINVAL);
+}
+
+Test(list, contains_matches_whole_names_only)
+{
+	cr_assert(rap_list_contains("file.inspect,test.fault", "test.fault"));
+	cr_assert(rap_list_contains("file.inspect", "file.inspect"));
+	cr_assert_not(rap_list_contains("file.inspect", "file"));
+	cr_assert_not(rap_list_contains("file.inspect,x", "file.inspectx"));
+	cr_assert_not(rap_list_contains("", "x"));
+}
