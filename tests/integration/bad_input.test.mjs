@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  API_KEY, GATEWAY, OTHER_KEY, SERVICE_URLS, assertError, auth, createJob, getJob,
+  API_KEY, GATEWAY, OTHER_KEY, SERVICE_URLS, WebSocket, assertError, auth, createJob, getJob,
   sha256, upload, waitFor,
 } from './helpers.mjs';
 

@@ -3,6 +3,10 @@
 // way to synchronise: every wait polls a condition with a deadline.
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
+import WebSocketClient from 'ws';
+
+// Node 22+ has a global WebSocket; older ones use the `ws` package.
+export const WebSocket = globalThis.WebSocket ?? WebSocketClient;
 
 export const GATEWAY = process.env.RAP_GATEWAY_URL || 'http://127.0.0.1:8080';
 export const API_KEY = process.env.RAP_TEST_API_KEY || 'dev-key';
