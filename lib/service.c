@@ -1,8 +1,10 @@
 /* service.c: the start-up every service shares. */
 #include "rap/service.h"
 #include "rap/err.h"
+#include "rap/http.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
+#include "rap/s3.h"
 #include "rap/util.h"
 
 #include <stdio.h>
@@ -48,6 +50,25 @@ void rap_service_cleanup(struct rap_service *svc)
 {
 	rap_metrics_free(svc->metrics);
 	svc->metrics = NULL;
+}
+
+void rap_service_log_request(void *svc, const struct rap_http_req *req)
+{
+	struct rap_log_ctx ctx = { .request_id = req->request_id, .action = "http" };
+
+	rap_log(req->status >= 500 ? RAP_LOG_WARN : RAP_LOG_INFO, &ctx,
+		"%s %s -> %u, %llu body bytes in %lld ms", req->method, req->url,
+		req->status, (unsigned long long)req->body_bytes,
+		(long long)(rap_now_ms() - req->started_ms));
+}
+
+void rap_service_s3_cfg(const struct rap_service *svc, struct rap_s3_cfg *out)
+{
+	out->endpoint = svc->cfg.s3_endpoint;
+	out->region = svc->cfg.s3_region;
+	out->bucket = svc->cfg.s3_bucket;
+	out->access_key = svc->cfg.s3_access_key;
+	out->secret_key = svc->cfg.s3_secret_key;
 }
 
 void rap_backoff_init(struct rap_backoff *b, int min_ms, int max_ms)

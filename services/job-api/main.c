@@ -27,15 +27,6 @@ static bool job_api_ready(void *arg, char *reason, size_t len)
 	return true;
 }
 
-static void access_log(void *arg, const struct rap_http_req *req)
-{
-	struct rap_log_ctx ctx = { .request_id = req->request_id, .action = "http" };
-
-	rap_log(req->status >= 500 ? RAP_LOG_WARN : RAP_LOG_INFO, &ctx,
-		"%s %s -> %u in %lld ms", req->method, req->url, req->status,
-		(long long)(rap_now_ms() - req->started_ms));
-}
-
 /* Connects once and applies migrations, retrying until it works or stop. */
 static int migrate(struct job_api *api)
 {
@@ -101,7 +92,7 @@ int main(int argc, char **argv)
 	hc.handler = job_api_handle;
 	hc.svc = &api;
 	hc.ready = job_api_ready;
-	hc.completed = access_log;
+	hc.completed = rap_service_log_request;
 	hc.metrics = api.svc.metrics;
 	/* Health answers while the database is still coming up. */
 	if (rap_http_start(&hc, &http, err) != RAP_OK) {

@@ -26,16 +26,6 @@ static bool upload_ready(void *arg, char *reason, size_t len)
 	return true;
 }
 
-static void access_log(void *arg, const struct rap_http_req *req)
-{
-	struct rap_log_ctx ctx = { .request_id = req->request_id, .action = "http" };
-
-	rap_log(req->status >= 500 ? RAP_LOG_WARN : RAP_LOG_INFO, &ctx,
-		"%s %s -> %u, %llu body bytes in %lld ms", req->method, req->url,
-		req->status, (unsigned long long)req->body_bytes,
-		(long long)(rap_now_ms() - req->started_ms));
-}
-
 /* Checks both dependencies once (migrating first); true when both answer. */
 static bool probe(struct upload_api *api, bool *migrated)
 {
@@ -99,11 +89,7 @@ int main(int argc, char **argv)
 	}
 	rap_s3_global_init();
 	register_metrics(&api);
-	api.s3cfg.endpoint = api.svc.cfg.s3_endpoint;
-	api.s3cfg.region = api.svc.cfg.s3_region;
-	api.s3cfg.bucket = api.svc.cfg.s3_bucket;
-	api.s3cfg.access_key = api.svc.cfg.s3_access_key;
-	api.s3cfg.secret_key = api.svc.cfg.s3_secret_key;
+	rap_service_s3_cfg(&api.svc, &api.s3cfg);
 	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, 16);
 	hc.bind = api.svc.cfg.bind;
 	hc.port = (unsigned)api.svc.cfg.upload_port;
@@ -112,7 +98,7 @@ int main(int argc, char **argv)
 	hc.handler = upload_api_handle;
 	hc.svc = &api;
 	hc.ready = upload_ready;
-	hc.completed = access_log;
+	hc.completed = rap_service_log_request;
 	hc.metrics = api.svc.metrics;
 	if (rap_http_start(&hc, &http, err) != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "%s", err);

@@ -265,11 +265,7 @@ int main(int argc, char **argv)
 		snprintf(w.id, sizeof(w.id), "%s-%d", host, (int)getpid());
 	register_metrics(&w);
 	rap_s3_global_init();
-	s3c.endpoint = w.svc.cfg.s3_endpoint;
-	s3c.region = w.svc.cfg.s3_region;
-	s3c.bucket = w.svc.cfg.s3_bucket;
-	s3c.access_key = w.svc.cfg.s3_access_key;
-	s3c.secret_key = w.svc.cfg.s3_secret_key;
+	rap_service_s3_cfg(&w.svc, &s3c);
 	w.s3 = rap_s3_new(&s3c);
 	w.magic = magic_open(MAGIC_MIME_TYPE);
 	if (!w.magic || magic_load(w.magic, NULL) != 0) {

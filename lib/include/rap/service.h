@@ -7,6 +7,8 @@
 #include "rap/settings.h"
 
 struct rap_metrics;
+struct rap_http_req;
+struct rap_s3_cfg;
 
 /*
  * What every service main does first: the command line (--help,
@@ -32,6 +34,13 @@ extern volatile int rap_stop;
 int rap_service_init(struct rap_service *svc, const char *name, const char *about,
 		     int argc, char **argv);
 void rap_service_cleanup(struct rap_service *svc);
+
+/** Logs one line per HTTP request: method, URL, status, body bytes, time.
+ *  Fits rap_http_cfg.completed. */
+void rap_service_log_request(void *svc, const struct rap_http_req *req);
+
+/** Fills an S3 client configuration from the settings (strings borrowed). */
+void rap_service_s3_cfg(const struct rap_service *svc, struct rap_s3_cfg *out);
 
 /* Exponential backoff with jitter for reconnect loops. */
 struct rap_backoff {
