@@ -302,10 +302,12 @@ int rap_amqp_confirm_select(struct rap_amqp *a)
 
 int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key,
 		     const char *body, size_t len, const char *message_id,
-		     const char *request_id, bool mandatory)
+		     const char *request_id, bool mandatory,
+		     const char *const *headers)
 {
 	amqp_basic_properties_t props;
-	amqp_table_entry_t hdr[1];
+	amqp_table_entry_t hdr[9];
+	int nh = 0;
 	amqp_bytes_t b = { len, (void *)body };
 	int st;
 
@@ -320,11 +322,18 @@ int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key,
 		props.message_id = amqp_cstring_bytes(message_id);
 	}
 	if (request_id && *request_id) {
-		hdr[0].key = amqp_cstring_bytes("x-request-id");
-		hdr[0].value.kind = AMQP_FIELD_KIND_UTF8;
-		hdr[0].value.value.bytes = amqp_cstring_bytes(request_id);
+		hdr[nh].key = amqp_cstring_bytes("x-request-id");
+		hdr[nh].value.kind = AMQP_FIELD_KIND_UTF8;
+		hdr[nh++].value.value.bytes = amqp_cstring_bytes(request_id);
+	}
+	for (; headers && headers[0] && headers[1] && nh < 9; headers += 2) {
+		hdr[nh].key = amqp_cstring_bytes(headers[0]);
+		hdr[nh].value.kind = AMQP_FIELD_KIND_UTF8;
+		hdr[nh++].value.value.bytes = amqp_cstring_bytes(headers[1]);
+	}
+	if (nh) {
 		props._flags |= AMQP_BASIC_HEADERS_FLAG;
-		props.headers.num_entries = 1;
+		props.headers.num_entries = nh;
 		props.headers.entries = hdr;
 	}
 	st = amqp_basic_publish(a->conn, CH, amqp_cstring_bytes(exchange),

@@ -186,7 +186,7 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 		" started_at = coalesce(started_at, now())"
 		" WHERE id = $1 AND (status IN ('CREATED', 'QUEUED', 'RETRYING')"
 		"   OR (status = 'PROCESSING' AND lease_until < now()))"
-		" RETURNING attempt, max_attempts", 3, p, &res, err);
+		" RETURNING attempt, max_attempts, params::text", 3, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 1) {
@@ -194,6 +194,7 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 		out->attempt = (int)v;
 		rap_strtonum(PQgetvalue(res, 0, 1), 0, 1000000, &v);
 		out->max_attempts = (int)v;
+		out->params = rap_strdup(PQgetvalue(res, 0, 2));
 		snprintf(out->status, sizeof(out->status), "PROCESSING");
 		PQclear(res);
 		return RAP_OK;
@@ -215,6 +216,12 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 	}
 	snprintf(err, RAP_ERRLEN, "job is %s", out->status);
 	return RAP_ECONFLICT;
+}
+
+void rap_job_claim_cleanup(struct rap_job_claim *c)
+{
+	free(c->params);
+	c->params = NULL;
 }
 
 /* Runs an UPDATE guarded by the lease; RAP_ECONFLICT when it matched no row. */
@@ -270,6 +277,53 @@ int rap_job_fail(PGconn *db, const char *job_id, const char *worker,
 		" lease_owner = NULL, lease_until = NULL"
 		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
 		4, p, err);
+}
+
+int rap_job_retry(PGconn *db, const char *job_id, const char *worker,
+		  const char *error, char *err)
+{
+	const char *p[3] = { job_id, worker, error };
+
+	return leased_update(db,
+		"UPDATE jobs SET status = 'RETRYING', error = $3,"
+		" lease_owner = NULL, lease_until = NULL"
+		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+		3, p, err);
+}
+
+int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
+		   char *status, char *err)
+{
+	const char *p[2] = { job_id, owner };
+	PGresult *res;
+	int result;
+
+	result = rap_pg_exec(db,
+		"UPDATE jobs SET status = 'CANCELLED', finished_at = now(),"
+		" lease_owner = NULL, lease_until = NULL, error = 'cancelled by the owner'"
+		" WHERE id = $1 AND owner = $2"
+		" AND status IN ('CREATED', 'QUEUED', 'PROCESSING', 'RETRYING')",
+		2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	result = strcmp(PQcmdTuples(res), "1") == 0 ? RAP_OK : RAP_ECONFLICT;
+	PQclear(res);
+	if (result == RAP_OK) {
+		snprintf(status, 16, "CANCELLED");
+		return RAP_OK;
+	}
+	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE id = $1 AND owner = $2",
+			     2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return RAP_ENOENT;
+	}
+	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(err, RAP_ERRLEN, "the job is already %s", status);
+	return RAP_ECONFLICT;
 }
 
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)

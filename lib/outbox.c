@@ -34,7 +34,7 @@ static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids,
 		if (rap_amqp_publish(a, PQgetvalue(rows, i, 3), PQgetvalue(rows, i, 4),
 				     PQgetvalue(rows, i, 5),
 				     (size_t)PQgetlength(rows, i, 5), id,
-				     PQgetvalue(rows, i, 6), is_job) != RAP_OK) {
+				     PQgetvalue(rows, i, 6), is_job, NULL) != RAP_OK) {
 			snprintf(err, RAP_ERRLEN, "%s", rap_amqp_errmsg(a));
 			return RAP_EAMQP;
 		}

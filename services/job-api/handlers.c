@@ -136,6 +136,34 @@ static void get_job(struct job_api *api, struct rap_http_req *req, const char *i
 	free(json);
 }
 
+static void cancel_job(struct job_api *api, struct rap_http_req *req, const char *id)
+{
+	char err[RAP_ERRLEN], status[16], *body;
+	PGconn *db;
+	int result;
+
+	if (!rap_uuid_valid(id)) {
+		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
+		return;
+	}
+	db = db_get(api, req);
+	if (!db)
+		return;
+	result = rap_job_cancel(db, req->owner, id, status, err);
+	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_ENOENT) {
+		rap_http_error(req, 404, "not_found", "no job %s", id);
+	} else if (result == RAP_ECONFLICT) {
+		rap_http_error(req, 409, "already_finished", "%s", err);
+	} else if (result != RAP_OK) {
+		reply_store_error(req, result, err);
+	} else {
+		body = rap_asprintf("{\"job_id\":\"%s\",\"status\":\"%s\"}", id, status);
+		rap_http_reply(req, 200, body);
+		free(body);
+	}
+}
+
 void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
 		    const char *data, size_t len)
 {
@@ -157,6 +185,17 @@ void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase pha
 			create_job(api, req);
 		else
 			rap_http_error(req, 405, "method_not_allowed", "use POST /jobs");
+		return;
+	}
+	/* /jobs/{36-character id}[/cancel] */
+	if (strlen(url) == 6 + 36 + 7 && strcmp(url + 42, "/cancel") == 0) {
+		char id[37];
+
+		snprintf(id, sizeof(id), "%.36s", url + 6);
+		if (strcmp(req->method, "POST") == 0)
+			cancel_job(api, req, id);
+		else
+			rap_http_error(req, 405, "method_not_allowed", "use POST /jobs/{id}/cancel");
 		return;
 	}
 	if (strcmp(req->method, "GET") == 0)

@@ -74,6 +74,7 @@ out_free:
 
 static const struct processor processors[] = {
 	{ "file.inspect", inspect_run },
+	{ "test.fault", worker_fault_run },
 };
 
 const struct processor *worker_processor(const char *type)

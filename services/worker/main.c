@@ -27,7 +27,8 @@ int worker_heartbeat(struct job_run *run)
 	int64_t now = rap_now_ms();
 	int result;
 
-	if (now - run->last_beat_ms < (int64_t)lease * 1000 / 3)
+	/* Once a second: it also notices a cancel within a second. */
+	if (now - run->last_beat_ms < 1000)
 		return RAP_OK;
 	run->last_beat_ms = now;
 	result = rap_job_heartbeat(w->db, run->msg->job_id, w->id, lease,
@@ -52,6 +53,9 @@ static void poison(struct worker *w, struct rap_amqp_msg *m, const char *job_id,
 	rap_amqp_reject(w->amqp, m->delivery_tag, false);
 }
 
+static void retry_later(struct worker *w, struct rap_amqp_msg *m,
+			const struct rap_jobmsg *jm, int attempt, const char *why);
+
 /* Runs a claimed job and records its outcome; returns with the message
  * acked (or requeued for a transient failure). */
 static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
@@ -60,7 +64,8 @@ static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
 	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
 				   .action = jm->type };
 	const struct processor *p = worker_processor(jm->type);
-	struct job_run run = { .w = w, .msg = jm, .attempt = claim->attempt };
+	struct job_run run = { .w = w, .msg = jm, .attempt = claim->attempt,
+			       .params = claim->params ? claim->params : "{}" };
 	char err[RAP_ERRLEN] = "", err2[RAP_ERRLEN], *result_json = NULL;
 	int result;
 
@@ -100,16 +105,62 @@ static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
 		rap_amqp_reject(w->amqp, m->delivery_tag, false);
 		return;
 	}
-	/*
-	 * Transient: give the lease back at once and requeue, so the next
-	 * delivery claims it as a new attempt.
-	 */
-	rap_log(RAP_LOG_WARN, &ctx, "transient failure, requeued: %s", err);
-	rap_pg_exec(w->db, "UPDATE jobs SET lease_until = now() WHERE id = $1 AND lease_owner = $2",
-		    2, (const char *const[]){ jm->job_id, w->id }, NULL, err2);
-	rap_metric_inc(w->requeued, 1);
-	rap_sleep_ms(500, &rap_stop);
-	rap_amqp_reject(w->amqp, m->delivery_tag, true);
+	retry_later(w, m, jm, claim->attempt, err);
+}
+
+int worker_retry_delay(int attempt)
+{
+	static const int tiers[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256 };
+	int i = attempt - 1;
+	unsigned char r = 0;
+
+	if (i < 0)
+		i = 0;
+	if (i > 8)
+		i = 8;
+	/* Jitter: half the time the next tier up, so retries spread out. */
+	rap_random(&r, 1);
+	if ((r & 1) && i < 8)
+		i++;
+	return tiers[i];
+}
+
+/*
+ * Transient failure with attempts left: RETRYING first (so a crash from here
+ * on leaves a claimable job and an unacked message), then the message goes
+ * to the TTL retry tier with a confirm, and only then is the delivery acked.
+ * The tier queue dead-letters it back into `jobs` when its TTL expires.
+ */
+static void retry_later(struct worker *w, struct rap_amqp_msg *m,
+			const struct rap_jobmsg *jm, int attempt, const char *why)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+				   .action = "retry" };
+	char err[RAP_ERRLEN], detail[RAP_ERRLEN], delay[12];
+	const char *hdrs[3] = { "x-retry-delay-s", delay, NULL };
+	unsigned nacked;
+	int d = worker_retry_delay(attempt);
+
+	snprintf(delay, sizeof(delay), "%d", d);
+	snprintf(detail, sizeof(detail), "retry in %d s: %.200s", d, why);
+	if (rap_job_retry(w->db, jm->job_id, w->id, detail, err) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, &ctx, "could not mark RETRYING (%s): requeued", err);
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
+	}
+	if (rap_amqp_publish(w->pub, "jobs.retry", jm->type, m->body, m->len,
+			     m->message_id[0] ? m->message_id : NULL, m->request_id,
+			     false, hdrs) != RAP_OK ||
+	    rap_amqp_wait_confirms(w->pub, 10000, NULL, NULL, &nacked) != RAP_OK) {
+		/* The job is RETRYING: the redelivered message claims it. */
+		rap_log(RAP_LOG_WARN, &ctx, "retry publish failed (%s): requeued",
+			rap_amqp_errmsg(w->pub));
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
+	}
+	rap_log(RAP_LOG_INFO, &ctx, "attempt %d failed, retrying in %d s: %s", attempt, d, why);
+	rap_metric_inc(w->retried, 1);
+	rap_amqp_ack(w->amqp, m->delivery_tag);
 }
 
 static void handle(struct worker *w, struct rap_amqp_msg *m)
@@ -136,6 +187,7 @@ static void handle(struct worker *w, struct rap_amqp_msg *m)
 	switch (result) {
 	case RAP_OK:
 		run_claimed(w, m, &jm, &claim);
+		rap_job_claim_cleanup(&claim);
 		return;
 	case RAP_ENOENT:
 		poison(w, m, NULL, err);
@@ -186,6 +238,21 @@ static int worker_connect(struct worker *w)
 		}
 		rap_log(RAP_LOG_INFO, NULL, "consuming %s with prefetch %lld", WORK_QUEUE,
 			cfg->worker_prefetch);
+	}
+	if (!w->pub || !rap_amqp_ok(w->pub)) {
+		char name[160];
+
+		rap_amqp_free(w->pub);
+		w->pub = NULL;
+		snprintf(name, sizeof(name), "%s publisher", w->id);
+		if (rap_amqp_connect(cfg->amqp_url, name, &w->pub, err) != RAP_OK) {
+			rap_log(RAP_LOG_WARN, NULL, "RabbitMQ publisher: %s", err);
+			return RAP_EAMQP;
+		}
+		if (rap_amqp_confirm_select(w->pub) != RAP_OK) {
+			rap_log(RAP_LOG_ERROR, NULL, "RabbitMQ publisher: %s", rap_amqp_errmsg(w->pub));
+			return RAP_EAMQP;
+		}
 	}
 	return RAP_OK;
 }
@@ -240,6 +307,8 @@ static void register_metrics(struct worker *w)
 					   "outcome=\"dead\"", "jobs finished by this worker, by outcome");
 	w->requeued = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
 				      "outcome=\"requeued\"", "jobs finished by this worker, by outcome");
+	w->retried = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
+				     "outcome=\"retrying\"", "jobs finished by this worker, by outcome");
 	w->duplicates = rap_metrics_add(m, RAP_COUNTER, "rap_worker_duplicate_deliveries_total",
 					NULL, "deliveries of finished jobs, acked and skipped");
 	w->bytes_read = rap_metrics_add(m, RAP_COUNTER, "rap_worker_input_bytes_total",
@@ -295,6 +364,7 @@ out_magic:
 out_s3:
 	rap_s3_free(w.s3);
 	rap_amqp_free(w.amqp);
+	rap_amqp_free(w.pub);
 	PQfinish(w.db);
 	rap_service_cleanup(&w.svc);
 	return status;

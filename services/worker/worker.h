@@ -18,7 +18,8 @@ struct worker {
 	struct rap_service svc;
 	char id[128];
 	PGconn *db;
-	struct rap_amqp *amqp;
+	struct rap_amqp *amqp;       /* consumer */
+	struct rap_amqp *pub;        /* confirming publisher (retries) */
 	struct rap_s3 *s3;
 	magic_t magic;
 	atomic_bool ready;
@@ -27,6 +28,7 @@ struct worker {
 	struct rap_metric *dead_lettered;
 	struct rap_metric *duplicates;
 	struct rap_metric *requeued;
+	struct rap_metric *retried;
 	struct rap_metric *bytes_read;
 };
 
@@ -34,6 +36,7 @@ struct worker {
 struct job_run {
 	struct worker *w;
 	const struct rap_jobmsg *msg;
+	const char *params;  /* the job's params, a JSON object */
 	int attempt;
 	uint64_t size;       /* the input object's size */
 	uint64_t done;       /* bytes processed so far */
@@ -52,6 +55,13 @@ struct processor {
 };
 
 const struct processor *worker_processor(const char *type);
+
+/* fault.c: the test.fault processor (enabled only through RAP_JOB_TYPES). */
+int worker_fault_run(struct job_run *run, char **result_json, char *err);
+
+/** The retry delay in seconds after a failed attempt: a TTL tier of
+ *  infra/rabbitmq/definitions.json, about 2^(attempt-1) s with jitter. */
+int worker_retry_delay(int attempt);
 
 /** Extends the lease if a third of it has passed; RAP_ECANCELED when the
  *  job was cancelled or taken over meanwhile. */

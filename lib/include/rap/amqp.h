@@ -57,10 +57,12 @@ int rap_amqp_declare_temp_queue(struct rap_amqp *a, const char *exchange,
 int rap_amqp_confirm_select(struct rap_amqp *a);
 
 /** Publishes a persistent JSON message; with confirms, it counts as
- *  outstanding until rap_amqp_wait_confirms. */
+ *  outstanding until rap_amqp_wait_confirms.  headers (may be NULL) are
+ *  extra string headers as name, value pairs ending with NULL; at most 8. */
 int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key,
 		     const char *body, size_t len, const char *message_id,
-		     const char *request_id, bool mandatory);
+		     const char *request_id, bool mandatory,
+		     const char *const *headers);
 
 /** Called for each message the broker returned as unroutable. */
 typedef void (*rap_amqp_returned)(void *ctx, const char *message_id);

@@ -50,7 +50,11 @@ struct rap_job_claim {
 	int attempt;
 	int max_attempts;
 	char status[16]; /* the state found when the claim was refused */
+	char *params;    /* the job's params (JSON object text) when claimed;
+			    free it with rap_job_claim_cleanup */
 };
+
+void rap_job_claim_cleanup(struct rap_job_claim *c);
 
 /**
  * Claims a job for worker: a conditional UPDATE to PROCESSING that counts the
@@ -74,6 +78,20 @@ int rap_job_complete(PGconn *db, const char *job_id, const char *worker,
 /** PROCESSING -> FAILED or DEAD with the error, under the same lease rule. */
 int rap_job_fail(PGconn *db, const char *job_id, const char *worker,
 		 const char *state, const char *error, char *err);
+
+/** PROCESSING -> RETRYING with the error (which says when it retries),
+ *  under the lease rule; the lease is released. */
+int rap_job_retry(PGconn *db, const char *job_id, const char *worker,
+		  const char *error, char *err);
+
+/**
+ * The owner cancels a job: CANCELLED from any non-terminal state; a running
+ * worker notices at its next heartbeat and stops.  RAP_ENOENT when the owner
+ * has no such job; RAP_ECONFLICT when it is already finished (status says
+ * how).  status (16 bytes) gets the state after the call.
+ */
+int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
+		   char *status, char *err);
 
 /** Marks a job DEAD from any non-terminal state it may legally leave (used
  *  for poison messages); a job already terminal is left alone. */

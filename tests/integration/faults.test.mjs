@@ -1,0 +1,121 @@
+// Failure paths driven by the test.fault processor: transient retries through
+// the TTL tiers, permanent failures, exhausted attempts and poison messages
+// in the dead-letter queue, and cancel of a running job.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  GATEWAY, assertError, auth, createJob, getJob, upload, waitFor,
+} from './helpers.mjs';
+
+const MGMT = `http://127.0.0.1:${process.env.RAP_AMQP_MGMT_PORT || 15679}`;
+const MGMT_AUTH = { Authorization: `Basic ${Buffer.from('rap:rap').toString('base64')}` };
+
+let objectKey;
+async function faultJob(params, extra = {}) {
+  if (!objectKey) objectKey = (await upload(Buffer.from('fault input'))).body.object_key;
+  const res = await createJob({ object_key: objectKey, type: 'test.fault', params, ...extra });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return res.body.job_id;
+}
+
+async function until(jobId, pred, what, timeoutMs = 40000) {
+  return waitFor(`${jobId} ${what}`, async () => {
+    const j = await getJob(jobId);
+    return pred(j.body) && j.body;
+  }, timeoutMs, 100);
+}
+
+const terminal = (j) => ['COMPLETED', 'FAILED', 'DEAD', 'CANCELLED'].includes(j.status);
+
+// Looks at the DLQ through the management API, leaving the messages there.
+async function dlqMessages() {
+  const res = await fetch(`${MGMT}/api/queues/%2F/jobs.dlq/get`, {
+    method: 'POST',
+    headers: { ...MGMT_AUTH, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ count: 1000, ackmode: 'ack_requeue_true', encoding: 'auto' }),
+  });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+async function publishRaw(payload, routingKey = 'test.fault') {
+  const res = await fetch(`${MGMT}/api/exchanges/%2F/jobs/publish`, {
+    method: 'POST',
+    headers: { ...MGMT_AUTH, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ properties: { delivery_mode: 2 }, routing_key: routingKey, payload, payload_encoding: 'string' }),
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).routed, true);
+}
+
+test('transient failures retry through the TTL tiers and then complete', async () => {
+  const id = await faultJob({ mode: 'transient', failures: 2 });
+  const job = await until(id, terminal, 'terminal');
+  assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+  assert.equal(job.attempt, 3);
+  const path = job.events.map((e) => `${e.from}->${e.to}`);
+  assert.equal(path.filter((p) => p === 'PROCESSING->RETRYING').length, 2, path.join(' '));
+  assert.ok(path.includes('RETRYING->PROCESSING'), path.join(' '));
+  const retry = job.events.find((e) => e.to === 'RETRYING');
+  assert.match(retry.detail, /^retry in \d+ s: injected transient failure on attempt 1 of 2$/);
+  assert.equal(job.result.attempt, 3);
+});
+
+test('a permanent failure is FAILED at once with the error stored', async () => {
+  const id = await faultJob({ mode: 'permanent' });
+  const job = await until(id, terminal, 'terminal');
+  assert.equal(job.status, 'FAILED');
+  assert.equal(job.attempt, 1);
+  assert.equal(job.error, 'injected permanent failure');
+  assert.equal(job.events.at(-1).detail, 'injected permanent failure');
+});
+
+test('exhausted attempts make the job DEAD and its message lands in the DLQ with x-death', async () => {
+  const id = await faultJob({ mode: 'transient', failures: 10 }, { max_attempts: 2 });
+  const job = await until(id, terminal, 'terminal');
+  assert.equal(job.status, 'DEAD');
+  assert.equal(job.attempt, 2);
+  assert.match(job.error, /injected transient failure on attempt 2/);
+  const msg = await waitFor('message in jobs.dlq', async () =>
+    (await dlqMessages()).find((m) => m.payload.includes(id)), 15000, 250);
+  const death = msg.properties.headers['x-death'];
+  assert.ok(Array.isArray(death) && death.some((d) => d.queue === 'jobs.work' && d.reason === 'rejected'),
+    JSON.stringify(death));
+});
+
+test('poison messages are dead-lettered and the workers keep running', async () => {
+  const marker = `poison-${Date.now()}`;
+  await publishRaw(`{"not json ${marker}`);
+  await publishRaw(JSON.stringify({ v: 99, job_id: '00000000-0000-4000-8000-000000000000', type: 'test.fault', object_key: marker }));
+  await publishRaw(JSON.stringify({ v: 1, job_id: '00000000-0000-4000-8000-00000000abcd', type: 'test.fault', object_key: marker }));
+  const found = await waitFor('three poison messages in jobs.dlq', async () => {
+    const msgs = (await dlqMessages()).filter((m) => m.payload.includes(marker));
+    return msgs.length === 3 && msgs;
+  }, 15000, 250);
+  for (const m of found) {
+    assert.ok(m.properties.headers['x-death'].some((d) => d.reason === 'rejected'));
+  }
+  // Still serving: a normal job completes.
+  const id = await faultJob({ mode: 'succeed' });
+  assert.equal((await until(id, terminal, 'terminal')).status, 'COMPLETED');
+});
+
+test('cancel stops a running job between chunks; finished and unknown jobs cannot be cancelled', async () => {
+  const id = await faultJob({ mode: 'sleep', seconds: 60 });
+  await until(id, (j) => j.status === 'PROCESSING', 'PROCESSING', 20000);
+  const cancel = (jobId) => fetch(`${GATEWAY}/api/jobs/${jobId}/cancel`, { method: 'POST', headers: auth() })
+    .then(async (r) => ({ status: r.status, body: await r.json() }));
+  const res = await cancel(id);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.status, 'CANCELLED');
+  const job = await until(id, (j) => j.status === 'CANCELLED', 'CANCELLED');
+  assert.equal(job.events.at(-1).from, 'PROCESSING');
+  // The worker noticed (it heartbeats every second) and is free again.
+  const next = await faultJob({ mode: 'succeed' });
+  assert.equal((await until(next, terminal, 'terminal', 20000)).status, 'COMPLETED');
+  assert.equal((await getJob(id)).body.status, 'CANCELLED');
+  assertError(await cancel(id), 409, 'already_finished');
+  assertError(await cancel('00000000-0000-4000-8000-000000000000'), 404, 'not_found');
+  const bad = await fetch(`${GATEWAY}/api/jobs/not-a-uuid-but-exactly-36-characters/cancel`, { method: 'POST', headers: auth() });
+  assert.equal(bad.status, 400);
+});
