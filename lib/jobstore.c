@@ -181,10 +181,12 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 	memset(out, 0, sizeof(*out));
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
 	result = rap_pg_exec(db,
-		"UPDATE jobs SET status = 'PROCESSING', attempt = attempt + 1,"
+		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2, true))"
+		" UPDATE jobs SET status = 'PROCESSING', attempt = attempt + 1,"
 		" lease_owner = $2, lease_until = now() + make_interval(secs => $3::int),"
 		" started_at = coalesce(started_at, now())"
-		" WHERE id = $1 AND (status IN ('CREATED', 'QUEUED', 'RETRYING')"
+		" FROM why WHERE id = $1 AND attempt < max_attempts"
+		" AND (status IN ('CREATED', 'QUEUED', 'RETRYING')"
 		"   OR (status = 'PROCESSING' AND lease_until < now()))"
 		" RETURNING attempt, max_attempts, params::text", 3, p, &res, err);
 	if (result != RAP_OK)
@@ -198,6 +200,26 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 		snprintf(out->status, sizeof(out->status), "PROCESSING");
 		PQclear(res);
 		return RAP_OK;
+	}
+	PQclear(res);
+	/* Not claimed: a job every attempt of which was lost (its workers
+	 * died) is DEAD now; otherwise say why. */
+	result = rap_pg_exec(db,
+		"UPDATE jobs SET status = 'DEAD', finished_at = now(),"
+		" error = format('attempts exhausted: %s of %s started, the last one lost its worker',"
+		"                attempt, max_attempts),"
+		" lease_owner = NULL, lease_until = NULL"
+		" WHERE id = $1 AND attempt >= max_attempts"
+		" AND (status IN ('QUEUED', 'RETRYING')"
+		"   OR (status = 'PROCESSING' AND lease_until < now()))"
+		" RETURNING status", 1, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 1) {
+		PQclear(res);
+		snprintf(out->status, sizeof(out->status), "DEAD");
+		snprintf(err, RAP_ERRLEN, "attempts exhausted: the job is DEAD");
+		return RAP_ECONFLICT;
 	}
 	PQclear(res);
 	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE id = $1", 1, p, &res, err);
@@ -324,6 +346,64 @@ int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
 	PQclear(res);
 	snprintf(err, RAP_ERRLEN, "the job is already %s", status);
 	return RAP_ECONFLICT;
+}
+
+int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried, char *err)
+{
+	char lim[12];
+	const char *p[1] = { lim };
+	PGresult *res;
+	int result, i;
+
+	*requeued = *buried = 0;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	/*
+	 * One statement: lock the expired leases, bury the jobs that used every
+	 * attempt, hand the others back to the queue with a new work message.
+	 */
+	result = rap_pg_exec(db,
+		"WITH expired AS (SELECT id FROM jobs WHERE status = 'PROCESSING'"
+		"                 AND lease_until < now() ORDER BY lease_until"
+		"                 LIMIT $1::int FOR UPDATE SKIP LOCKED),"
+		" dead AS (UPDATE jobs j SET status = 'DEAD', finished_at = now(),"
+		"            error = format('attempts exhausted: the worker of attempt %s of %s stopped heartbeating',"
+		"                           j.attempt, j.max_attempts),"
+		"            lease_owner = NULL, lease_until = NULL"
+		"          FROM expired e WHERE j.id = e.id AND j.attempt >= j.max_attempts"
+		"          RETURNING j.id),"
+		" back AS (UPDATE jobs j SET status = 'QUEUED',"
+		"            error = format('the worker of attempt %s stopped heartbeating; re-queued',"
+		"                           j.attempt),"
+		"            lease_owner = NULL, lease_until = NULL"
+		"          FROM expired e WHERE j.id = e.id AND j.attempt < j.max_attempts"
+		"          RETURNING j.id, j.type, j.object_key, j.owner),"
+		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
+		"          SELECT 'job', id, 'jobs', type, json_build_object('v', 1, 'job_id', id,"
+		"            'type', type, 'object_key', object_key, 'owner', owner)::text"
+		"          FROM back RETURNING 1)"
+		" SELECT (SELECT count(*) FROM back), (SELECT count(*) FROM dead)",
+		1, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	for (i = 0; i < 2; i++) {
+		long long v = 0;
+
+		rap_strtonum(PQgetvalue(res, 0, i), 0, 1000000000, &v);
+		*(i ? buried : requeued) = (unsigned)v;
+	}
+	PQclear(res);
+	return RAP_OK;
+}
+
+int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *err)
+{
+	const char *p[2] = { job_id, worker };
+
+	return leased_update(db,
+		"UPDATE jobs SET status = 'QUEUED', error = 'handed back: the worker shut down',"
+		" lease_owner = NULL, lease_until = NULL"
+		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+		2, p, err);
 }
 
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)

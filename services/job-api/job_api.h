@@ -25,6 +25,8 @@ struct job_api {
 	struct rap_metric *relay_published;
 	struct rap_metric *relay_failures;
 	struct rap_metric *outbox_unroutable;
+	struct rap_metric *swept_requeued;
+	struct rap_metric *swept_buried;
 };
 
 /* relay.c: publishes the outbox until rap_stop. */

@@ -64,6 +64,10 @@ static void register_metrics(struct job_api *api)
 		"rap_outbox_failures_total", NULL, "relay batches that failed and will be retried");
 	api->outbox_unroutable = rap_metrics_add(m, RAP_COUNTER,
 		"rap_outbox_unroutable_total", NULL, "work messages returned as unroutable");
+	api->swept_requeued = rap_metrics_add(m, RAP_COUNTER, "rap_sweeper_jobs_total",
+		"outcome=\"requeued\"", "jobs whose lease expired, by what the sweeper did");
+	api->swept_buried = rap_metrics_add(m, RAP_COUNTER, "rap_sweeper_jobs_total",
+		"outcome=\"dead\"", "jobs whose lease expired, by what the sweeper did");
 }
 
 int main(int argc, char **argv)

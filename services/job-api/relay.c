@@ -3,6 +3,7 @@
 
 #include "rap/amqp.h"
 #include "rap/err.h"
+#include "rap/jobstore.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/outbox.h"
@@ -84,6 +85,26 @@ static void relay_wait(struct relay *r, int timeout_ms)
 		PQfreemem(n);
 }
 
+/* Re-queues (or buries) jobs whose lease expired; runs on the relay's
+ * connection every RAP_SWEEP_MS. */
+static void sweep(struct relay *r)
+{
+	const struct rap_log_ctx ctx = { .action = "sweep" };
+	unsigned requeued, buried;
+	char err[RAP_ERRLEN];
+
+	if (rap_job_sweep(r->db, 500, &requeued, &buried, err) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, &ctx, "sweep failed: %s", err);
+		return;
+	}
+	rap_metric_inc(r->api->swept_requeued, requeued);
+	rap_metric_inc(r->api->swept_buried, buried);
+	if (requeued || buried)
+		rap_log(RAP_LOG_WARN, &ctx,
+			"%u jobs with an expired lease re-queued, %u out of attempts now DEAD",
+			requeued, buried);
+}
+
 void *job_api_relay_main(void *arg)
 {
 	struct relay r = { .api = arg };
@@ -91,6 +112,8 @@ void *job_api_relay_main(void *arg)
 	struct rap_outbox_stats stats;
 	struct rap_backoff b;
 	char err[RAP_ERRLEN];
+	int64_t next_sweep = 0;
+	int wait_ms;
 
 	rap_backoff_init(&b, 200, 10000);
 	while (!rap_stop) {
@@ -116,8 +139,15 @@ void *job_api_relay_main(void *arg)
 			rap_log(RAP_LOG_ERROR, &relay_ctx,
 				"%u work messages were unroutable; their jobs are DEAD",
 				stats.unroutable);
-		if (stats.published < (unsigned)cfg->relay_batch)
-			relay_wait(&r, (int)cfg->relay_poll_ms);
+		if (rap_now_ms() >= next_sweep) {
+			sweep(&r);
+			next_sweep = rap_now_ms() + cfg->sweep_ms;
+		}
+		wait_ms = (int)(next_sweep - rap_now_ms());
+		if (wait_ms > cfg->relay_poll_ms)
+			wait_ms = (int)cfg->relay_poll_ms;
+		if (stats.published < (unsigned)cfg->relay_batch && wait_ms > 0 && r.db)
+			relay_wait(&r, wait_ms);
 	}
 	rap_amqp_free(r.amqp);
 	PQfinish(r.db);

@@ -4,8 +4,9 @@
  *   {"mode":"succeed"}                       completes
  *   {"mode":"transient","failures":N}        fails transiently on attempts 1..N
  *   {"mode":"permanent"}                     fails permanently (FAILED)
- *   {"mode":"crash"}                         kills the worker process (SIGKILL)
- *   {"mode":"hang","seconds":S}              stops heartbeating for S seconds
+ *   {"mode":"crash","failures":N}            kills the worker (SIGKILL) on attempts 1..N
+ *   {"mode":"hang","seconds":S,"failures":N} stops heartbeating for S seconds on
+ *                                            attempts 1..N, then completes
  *   {"mode":"sleep","seconds":S}             works S seconds, heartbeating
  *                                            (so a cancel stops it)
  * It only runs where RAP_JOB_TYPES lists test.fault (never by default).
@@ -83,9 +84,10 @@ int worker_fault_run(struct job_run *run, char **result_json, char *err)
 		snprintf(err, RAP_ERRLEN, "injected permanent failure");
 		return RAP_EINVAL;
 	}
-	if (strcmp(f.mode, "crash") == 0)
+	if (strcmp(f.mode, "crash") == 0 && run->attempt <= f.failures)
 		raise(SIGKILL); /* as the OOM killer would */
-	if (strcmp(f.mode, "hang") == 0 || strcmp(f.mode, "sleep") == 0) {
+	if ((strcmp(f.mode, "hang") == 0 && run->attempt <= f.failures) ||
+	    strcmp(f.mode, "sleep") == 0) {
 		result = busy(run, f.seconds, strcmp(f.mode, "sleep") == 0);
 		if (result != RAP_OK) {
 			snprintf(err, RAP_ERRLEN, "stopped while working");
@@ -93,14 +95,15 @@ int worker_fault_run(struct job_run *run, char **result_json, char *err)
 		}
 	}
 	snprintf(key, sizeof(key), "processed/%s/result.json", run->msg->job_id);
-	json = rap_asprintf("{\"mode\":\"%s\",\"attempt\":%d,\"output_key\":\"%s\"}",
-			    f.mode, run->attempt, key);
+	/* The output is the same bytes whichever attempt writes it. */
+	json = rap_asprintf("{\"mode\":\"%s\",\"job_id\":\"%s\"}", f.mode, run->msg->job_id);
 	result = rap_s3_put(run->w->s3, key, json, strlen(json), "application/json");
+	free(json);
 	if (result != RAP_OK) {
 		snprintf(err, RAP_ERRLEN, "writing the result: %.150s", rap_s3_errmsg(run->w->s3));
-		free(json);
 		return result;
 	}
-	*result_json = json;
+	*result_json = rap_asprintf("{\"mode\":\"%s\",\"attempt\":%d,\"output_key\":\"%s\"}",
+				    f.mode, run->attempt, key);
 	return RAP_OK;
 }

@@ -27,6 +27,9 @@ int worker_heartbeat(struct job_run *run)
 	int64_t now = rap_now_ms();
 	int result;
 
+	if (rap_stop)
+		return RAP_ECANCELED; /* shutting down: hand the job back */
+
 	/* Once a second: it also notices a cancel within a second. */
 	if (now - run->last_beat_ms < 1000)
 		return RAP_OK;
@@ -85,6 +88,15 @@ static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
 			return;
 		}
 		snprintf(err, sizeof(err), "recording the result: %.200s", err2);
+	}
+	if (result == RAP_ECANCELED && rap_stop) {
+		/* SIGTERM: give the job back rather than make shutdown wait. */
+		if (rap_job_handback(w->db, jm->job_id, w->id, err2) == RAP_OK)
+			rap_log(RAP_LOG_INFO, &ctx, "shutting down: job handed back to the queue");
+		else
+			rap_log(RAP_LOG_WARN, &ctx, "shutting down, hand-back failed: %s", err2);
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
 	}
 	if (result == RAP_ECANCELED) {
 		rap_log(RAP_LOG_INFO, &ctx, "stopped: the job was cancelled or taken over");
@@ -199,9 +211,14 @@ static void handle(struct worker *w, struct rap_amqp_msg *m)
 		rap_amqp_ack(w->amqp, m->delivery_tag);
 		return;
 	case RAP_AGAIN:
-		/* Another worker is running it; look again later. */
-		rap_sleep_ms(1000, &rap_stop);
-		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		/*
+		 * Another worker holds a live lease: this copy is a duplicate.
+		 * If that worker dies, the lease expires and the sweeper
+		 * re-queues the job, so dropping this copy loses nothing.
+		 */
+		rap_log(RAP_LOG_INFO, &ctx, "duplicate delivery skipped (%s)", err);
+		rap_metric_inc(w->duplicates, 1);
+		rap_amqp_ack(w->amqp, m->delivery_tag);
 		return;
 	default:
 		rap_log(RAP_LOG_WARN, &ctx, "claim failed, requeued: %s", err);

@@ -93,6 +93,18 @@ int rap_job_retry(PGconn *db, const char *job_id, const char *worker,
 int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
 		   char *status, char *err);
 
+/**
+ * The sweeper: jobs in PROCESSING whose lease expired (their worker died or
+ * hangs) go back to QUEUED with a new work message in the outbox, or to DEAD
+ * when they used every attempt.  At most limit jobs per call.
+ */
+int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried,
+		  char *err);
+
+/** PROCESSING -> QUEUED on shutdown, under the lease rule; the caller then
+ *  requeues the message. */
+int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *err);
+
 /** Marks a job DEAD from any non-terminal state it may legally leave (used
  *  for poison messages); a job already terminal is left alone. */
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err);
