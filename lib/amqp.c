@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 struct rap_amqp {
@@ -91,7 +94,22 @@ int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out,
 	props[0].value.value.bytes = amqp_cstring_bytes(name);
 	client_props.num_entries = 1;
 	client_props.entries = props;
-	if (rpc_check(a, amqp_login_with_properties(a->conn, info.vhost, 0, 131072, 30,
+	/*
+	 * No AMQP heartbeats: rabbitmq-c only answers them when it is called,
+	 * and a worker streaming a 10 GB object does not call it for minutes,
+	 * so the broker would drop a healthy consumer.  TCP keepalive finds
+	 * dead peers instead.
+	 */
+	{
+		int on = 1, idle = 30, intvl = 10, cnt = 3;
+		int fd = amqp_get_sockfd(a->conn);
+
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	}
+	if (rpc_check(a, amqp_login_with_properties(a->conn, info.vhost, 0, 131072, 0,
 			&client_props, AMQP_SASL_METHOD_PLAIN, info.user,
 			info.password), "login") != RAP_OK)
 		goto out_copy_err;
@@ -517,6 +535,13 @@ static void read_deaths(const amqp_table_t *t, struct rap_amqp_msg *msg)
 
 				if (f->key.len == 5 && memcmp(f->key.bytes, "count", 5) == 0)
 					msg->death_count += field_int(&f->value);
+			}
+			/* The first entry is the latest death. */
+			if (j == 0) {
+				header_str(&d->value.table, "reason", msg->death_reason,
+					   sizeof(msg->death_reason));
+				header_str(&d->value.table, "queue", msg->death_queue,
+					   sizeof(msg->death_queue));
 			}
 		}
 	}

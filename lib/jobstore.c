@@ -170,10 +170,11 @@ int rap_job_get_json(PGconn *db, const char *owner, const char *job_id,
 }
 
 int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
-		  int lease_seconds, struct rap_job_claim *out, char *err)
+		  int lease_seconds, bool takeover, struct rap_job_claim *out,
+		  char *err)
 {
 	char lease[12];
-	const char *p[3] = { job_id, worker, lease };
+	const char *p[4] = { job_id, worker, lease, takeover ? "true" : "false" };
 	PGresult *res;
 	long long v;
 	int result;
@@ -181,14 +182,15 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 	memset(out, 0, sizeof(*out));
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
 	result = rap_pg_exec(db,
-		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2, true))"
+		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2"
+		"   || CASE WHEN $4::bool THEN ' (redelivered)' ELSE '' END, true))"
 		" UPDATE jobs SET status = 'PROCESSING', attempt = attempt + 1,"
 		" lease_owner = $2, lease_until = now() + make_interval(secs => $3::int),"
 		" started_at = coalesce(started_at, now())"
 		" FROM why WHERE id = $1 AND attempt < max_attempts"
 		" AND (status IN ('CREATED', 'QUEUED', 'RETRYING')"
-		"   OR (status = 'PROCESSING' AND lease_until < now()))"
-		" RETURNING attempt, max_attempts, params::text", 3, p, &res, err);
+		"   OR (status = 'PROCESSING' AND (lease_until < now() OR $4::bool)))"
+		" RETURNING attempt, max_attempts, params::text", 4, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 1) {
@@ -211,12 +213,13 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 		" lease_owner = NULL, lease_until = NULL"
 		" WHERE id = $1 AND attempt >= max_attempts"
 		" AND (status IN ('QUEUED', 'RETRYING')"
-		"   OR (status = 'PROCESSING' AND lease_until < now()))"
-		" RETURNING status", 1, p, &res, err);
+		"   OR (status = 'PROCESSING' AND (lease_until < now() OR $2::bool)))"
+		" RETURNING status", 2, (const char *const[]){ job_id, p[3] }, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 1) {
 		PQclear(res);
+		out->exhausted = true;
 		snprintf(out->status, sizeof(out->status), "DEAD");
 		snprintf(err, RAP_ERRLEN, "attempts exhausted: the job is DEAD");
 		return RAP_ECONFLICT;

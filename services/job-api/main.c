@@ -68,6 +68,8 @@ static void register_metrics(struct job_api *api)
 		"outcome=\"requeued\"", "jobs whose lease expired, by what the sweeper did");
 	api->swept_buried = rap_metrics_add(m, RAP_COUNTER, "rap_sweeper_jobs_total",
 		"outcome=\"dead\"", "jobs whose lease expired, by what the sweeper did");
+	api->dead_lettered = rap_metrics_add(m, RAP_COUNTER, "rap_dead_lettered_jobs_total",
+		NULL, "jobs marked DEAD because the broker dead-lettered their message");
 }
 
 int main(int argc, char **argv)
@@ -111,10 +113,17 @@ int main(int argc, char **argv)
 		rap_log(RAP_LOG_ERROR, NULL, "cannot start the relay thread");
 		goto out_http;
 	}
+	if (pthread_create(&api.deadletters, NULL, job_api_deadletters_main, &api) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "cannot start the dead-letter thread");
+		rap_stop = 1;
+		pthread_join(api.relay, NULL);
+		goto out_http;
+	}
 	while (!rap_stop)
 		rap_sleep_ms(1000, &rap_stop);
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	pthread_join(api.relay, NULL);
+	pthread_join(api.deadletters, NULL);
 	status = EXIT_SUCCESS;
 out_http:
 	rap_http_stop(http);

@@ -195,7 +195,7 @@ static void handle(struct worker *w, struct rap_amqp_msg *m)
 		return;
 	}
 	result = rap_job_claim(w->db, jm.job_id, w->id, (int)w->svc.cfg.lease_seconds,
-			       &claim, err);
+			       m->redelivered, &claim, err);
 	switch (result) {
 	case RAP_OK:
 		run_claimed(w, m, &jm, &claim);
@@ -205,6 +205,11 @@ static void handle(struct worker *w, struct rap_amqp_msg *m)
 		poison(w, m, NULL, err);
 		return;
 	case RAP_ECONFLICT:
+		if (claim.exhausted) {
+			/* Every attempt died with its worker: a poison message. */
+			poison(w, m, NULL, err);
+			return;
+		}
 		/* A duplicate delivery of a finished job: its effect is done. */
 		rap_log(RAP_LOG_INFO, &ctx, "duplicate delivery skipped (%s)", err);
 		rap_metric_inc(w->duplicates, 1);

@@ -59,8 +59,10 @@ test('a worker killed with SIGKILL mid-job: the job completes elsewhere, once', 
   assert.equal(job.status, 'COMPLETED', JSON.stringify(job.events));
   assert.equal(job.attempt, h.attempt + 1);
   assert.equal(job.events.filter((e) => e.to === 'COMPLETED').length, 1);
-  assert.ok(job.events.some((e) => e.from === 'PROCESSING' && e.to === 'QUEUED' &&
-    /stopped heartbeating; re-queued/.test(e.detail)), JSON.stringify(job.events));
+  // RabbitMQ redelivered the dead worker's message; the next worker took
+  // the lease over at once (a new attempt) instead of waiting for it.
+  assert.ok(job.events.some((e) => e.from === 'PROCESSING' && e.to === 'PROCESSING' &&
+    /\(redelivered\)$/.test(e.detail)), JSON.stringify(job.events));
   await restarted(h.name, h.pid);
 });
 
@@ -103,13 +105,38 @@ test('SIGTERM: the worker hands its job back and exits; the job runs again', asy
   await restarted(h.name, h.pid);
 });
 
-test('a job that kills every worker running it ends DEAD after max_attempts', async () => {
+const MGMT = `http://127.0.0.1:${process.env.RAP_AMQP_MGMT_PORT || 15679}`;
+async function inDlq(id) {
+  const res = await fetch(`${MGMT}/api/queues/%2F/jobs.dlq/get`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${Buffer.from('rap:rap').toString('base64')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ count: 1000, ackmode: 'ack_requeue_true', encoding: 'auto' }),
+  });
+  return (await res.json()).find((m) => m.payload.includes(id));
+}
+
+test('a job that kills every worker running it ends DEAD after max_attempts, its message in the DLQ', async () => {
   const id = await faultJob({ mode: 'crash', failures: 100 }, { max_attempts: 2 });
   const job = await until(id, terminal, 'terminal', 90000);
   assert.equal(job.status, 'DEAD', JSON.stringify(job.events));
   assert.equal(job.attempt, 2);
   assert.match(job.error, /attempts exhausted/);
+  const msg = await waitFor('message in jobs.dlq', () => inDlq(id), 15000, 250);
+  assert.ok(msg.properties.headers['x-death'].some((d) => d.reason === 'rejected'));
   // The workers come back and keep working.
+  const ok = await faultJob({ mode: 'succeed' });
+  assert.equal((await until(ok, terminal, 'terminal', 60000)).status, 'COMPLETED');
+});
+
+test('past the quorum queue delivery limit the broker dead-letters the message and the job is DEAD', async () => {
+  // More attempts allowed than deliveries: the broker's limit stops it first.
+  const id = await faultJob({ mode: 'crash', failures: 100 }, { max_attempts: 20 });
+  const job = await until(id, terminal, 'terminal', 120000);
+  assert.equal(job.status, 'DEAD', JSON.stringify(job.events));
+  assert.match(job.error, /dead-lettered from jobs\.work \(delivery_limit\)/);
+  const msg = await waitFor('message in jobs.dlq', () => inDlq(id), 15000, 250);
+  assert.ok(msg.properties.headers['x-death'].some((d) => d.reason === 'delivery_limit'),
+    JSON.stringify(msg.properties.headers['x-death']));
   const ok = await faultJob({ mode: 'succeed' });
   assert.equal((await until(ok, terminal, 'terminal', 60000)).status, 'COMPLETED');
 });

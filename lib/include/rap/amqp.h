@@ -28,11 +28,13 @@ struct rap_amqp_msg {
 	uint64_t delivery_tag;
 	bool redelivered;
 	long long death_count; /* sum of x-death counts: times dead-lettered */
+	char death_reason[32];  /* reason of the latest x-death entry */
+	char death_queue[128];  /* the queue it was dead-lettered from */
 	long long delivery_count; /* x-delivery-count (quorum queues) */
 	void *envelope;        /* owned; released by rap_amqp_msg_release */
 };
 
-/** Connects (heartbeat 30 s) and opens channel 1; name shows in the
+/** Connects (no AMQP heartbeat; TCP keepalive) and opens channel 1; name shows in the
  *  management console.  err gets the reason on failure. */
 int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out,
 		     char *err);

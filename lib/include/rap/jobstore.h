@@ -50,6 +50,7 @@ struct rap_job_claim {
 	int attempt;
 	int max_attempts;
 	char status[16]; /* the state found when the claim was refused */
+	bool exhausted;  /* the claim buried the job: attempts used up */
 	char *params;    /* the job's params (JSON object text) when claimed;
 			    free it with rap_job_claim_cleanup */
 };
@@ -58,12 +59,17 @@ void rap_job_claim_cleanup(struct rap_job_claim *c);
 
 /**
  * Claims a job for worker: a conditional UPDATE to PROCESSING that counts the
- * attempt and takes a lease.  RAP_OK when claimed; RAP_ENOENT when the job
- * does not exist; RAP_ECONFLICT when it is finished (out->status says how);
- * RAP_AGAIN when another worker holds a live lease.
+ * attempt and takes a lease.  With takeover (the message was redelivered, so
+ * the previous holder's connection to RabbitMQ is gone) a live lease is taken
+ * over too: that worker's lease-guarded updates then fail, so it records
+ * nothing.  RAP_OK when claimed; RAP_ENOENT when the job does not exist;
+ * RAP_ECONFLICT when it is finished (out->status says how; out->exhausted when
+ * this call made it DEAD because every attempt was used); RAP_AGAIN when
+ * another worker holds a live lease.
  */
 int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
-		  int lease_seconds, struct rap_job_claim *out, char *err);
+		  int lease_seconds, bool takeover, struct rap_job_claim *out,
+		  char *err);
 
 /** Extends the lease; RAP_ECONFLICT when this worker no longer holds it
  *  (cancelled, or taken over). */
