@@ -137,6 +137,11 @@ void rap_http_header(struct rap_http_req *req, const char *name, const char *val
 	st->headers = h;
 }
 
+const char *rap_http_get_arg(struct rap_http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 const char *rap_http_get_header(struct rap_http_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

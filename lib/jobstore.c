@@ -409,6 +409,74 @@ int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *e
 		2, p, err);
 }
 
+int rap_job_list_json(PGconn *db, const char *owner, const char *status,
+		      const char *after, int limit, char **json, char *err)
+{
+	char lim[12];
+	const char *p[4] = { owner, status, after, lim };
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	return one_json(db,
+		"WITH page AS (SELECT j.* FROM jobs j WHERE j.owner = $1"
+		"   AND ($2::text IS NULL OR j.status = $2)"
+		"   AND ($3::uuid IS NULL OR (j.created_at, j.id) <"
+		"        (SELECT created_at, id FROM jobs WHERE id = $3::uuid AND owner = $1))"
+		"   ORDER BY j.created_at DESC, j.id DESC LIMIT $4::int)"
+		" SELECT json_build_object('jobs', coalesce(json_agg(json_build_object("
+		"   'job_id', id, 'type', type, 'object_key', object_key, 'status', status,"
+		"   'attempt', attempt, 'max_attempts', max_attempts, 'error', error,"
+		"   'created_at', rap_ts(created_at), 'updated_at', rap_ts(updated_at),"
+		"   'finished_at', rap_ts(finished_at))"
+		"   ORDER BY created_at DESC, id DESC), '[]'),"
+		"  'next', CASE WHEN count(*) = $4::int"
+		"   THEN (array_agg(id ORDER BY created_at DESC, id DESC))[$4::int] END)::text"
+		" FROM page", 4, p, json, err);
+}
+
+int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
+		   unsigned *count, char *status, char *err)
+{
+	const char *p[2] = { owner, job_id };
+	PGresult *res;
+	long long n = 0;
+	int result;
+
+	*count = 0;
+	result = rap_pg_exec(db,
+		"WITH why AS (SELECT set_config('rap.event_detail', 'replayed by the owner', true)),"
+		" back AS (UPDATE jobs j SET status = 'QUEUED', attempt = 0, error = NULL,"
+		"            finished_at = NULL, lease_owner = NULL, lease_until = NULL, progress = 0"
+		"          FROM why WHERE j.owner = $1 AND j.status = 'DEAD'"
+		"          AND ($2::uuid IS NULL OR j.id = $2::uuid)"
+		"          RETURNING j.id, j.type, j.object_key, j.owner),"
+		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
+		"          SELECT 'job', id, 'jobs', type, json_build_object('v', 1, 'job_id', id,"
+		"            'type', type, 'object_key', object_key, 'owner', owner)::text"
+		"          FROM back RETURNING 1)"
+		" SELECT count(*) FROM msgs", 2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	rap_strtonum(PQgetvalue(res, 0, 0), 0, 1000000000, &n);
+	PQclear(res);
+	*count = (unsigned)n;
+	if (!job_id || n > 0) {
+		snprintf(status, 16, "QUEUED");
+		return RAP_OK;
+	}
+	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE owner = $1 AND id = $2::uuid",
+			     2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return RAP_ENOENT;
+	}
+	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(err, RAP_ERRLEN, "only DEAD jobs can be replayed; this one is %s", status);
+	return RAP_ECONFLICT;
+}
+
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)
 {
 	const char *p[2] = { job_id, reason };

@@ -5,6 +5,7 @@
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/http.h"
+#include "rap/jobstate.h"
 #include "rap/jobstore.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
@@ -164,6 +165,77 @@ static void cancel_job(struct job_api *api, struct rap_http_req *req, const char
 	}
 }
 
+static void list_jobs(struct job_api *api, struct rap_http_req *req)
+{
+	const char *status = rap_http_get_arg(req, "status");
+	const char *after = rap_http_get_arg(req, "after");
+	const char *lim = rap_http_get_arg(req, "limit");
+	char err[RAP_ERRLEN], *json = NULL;
+	enum rap_job_state st;
+	long long limit = 50;
+	PGconn *db;
+	int result;
+
+	if (status && rap_jobstate_parse(status, &st) != RAP_OK) {
+		rap_http_error(req, 400, "bad_request", "status must be one of CREATED, QUEUED, "
+			       "PROCESSING, RETRYING, FAILED, COMPLETED, DEAD, CANCELLED");
+		return;
+	}
+	if (after && !rap_uuid_valid(after)) {
+		rap_http_error(req, 400, "bad_request", "after must be a job id (UUID)");
+		return;
+	}
+	if (lim && rap_strtonum(lim, 1, 500, &limit) != RAP_OK) {
+		rap_http_error(req, 400, "bad_request", "limit must be a whole number from 1 to 500");
+		return;
+	}
+	db = db_get(api, req);
+	if (!db)
+		return;
+	result = rap_job_list_json(db, req->owner, status, after, (int)limit, &json, err);
+	rap_pg_pool_put(api->pool, db);
+	if (result != RAP_OK)
+		reply_store_error(req, result, err);
+	else
+		rap_http_reply(req, 200, json);
+	free(json);
+}
+
+/* POST /jobs/{id}/replay (id) or POST /jobs/replay-dead (id NULL). */
+static void replay_jobs(struct job_api *api, struct rap_http_req *req, const char *id)
+{
+	char err[RAP_ERRLEN], status[16], *body;
+	unsigned count;
+	PGconn *db;
+	int result;
+
+	if (id && !rap_uuid_valid(id)) {
+		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
+		return;
+	}
+	db = db_get(api, req);
+	if (!db)
+		return;
+	result = rap_job_replay(db, req->owner, id, &count, status, err);
+	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_ENOENT) {
+		rap_http_error(req, 404, "not_found", "no job %s", id);
+		return;
+	}
+	if (result == RAP_ECONFLICT) {
+		rap_http_error(req, 409, "not_dead", "%s", err);
+		return;
+	}
+	if (result != RAP_OK) {
+		reply_store_error(req, result, err);
+		return;
+	}
+	body = id ? rap_asprintf("{\"job_id\":\"%s\",\"status\":\"QUEUED\"}", id)
+		  : rap_asprintf("{\"replayed\":%u}", count);
+	rap_http_reply(req, 200, body);
+	free(body);
+}
+
 void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
 		    const char *data, size_t len)
 {
@@ -183,19 +255,32 @@ void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase pha
 	if (strcmp(url, "/jobs") == 0 || strcmp(url, "/jobs/") == 0) {
 		if (strcmp(req->method, "POST") == 0)
 			create_job(api, req);
+		else if (strcmp(req->method, "GET") == 0)
+			list_jobs(api, req);
 		else
-			rap_http_error(req, 405, "method_not_allowed", "use POST /jobs");
+			rap_http_error(req, 405, "method_not_allowed", "use GET or POST /jobs");
 		return;
 	}
-	/* /jobs/{36-character id}[/cancel] */
-	if (strlen(url) == 6 + 36 + 7 && strcmp(url + 42, "/cancel") == 0) {
+	if (strcmp(url, "/jobs/replay-dead") == 0) {
+		if (strcmp(req->method, "POST") == 0)
+			replay_jobs(api, req, NULL);
+		else
+			rap_http_error(req, 405, "method_not_allowed", "use POST /jobs/replay-dead");
+		return;
+	}
+	/* /jobs/{36-character id}/cancel and /jobs/{id}/replay */
+	if (strlen(url) > 42 && url[42] == '/' &&
+	    (strcmp(url + 42, "/cancel") == 0 || strcmp(url + 42, "/replay") == 0)) {
+		bool cancel = strcmp(url + 42, "/cancel") == 0;
 		char id[37];
 
 		snprintf(id, sizeof(id), "%.36s", url + 6);
-		if (strcmp(req->method, "POST") == 0)
+		if (strcmp(req->method, "POST") != 0)
+			rap_http_error(req, 405, "method_not_allowed", "use POST %s", url);
+		else if (cancel)
 			cancel_job(api, req, id);
 		else
-			rap_http_error(req, 405, "method_not_allowed", "use POST /jobs/{id}/cancel");
+			replay_jobs(api, req, id);
 		return;
 	}
 	if (strcmp(req->method, "GET") == 0)

@@ -9,12 +9,15 @@
  *                                            attempts 1..N, then completes
  *   {"mode":"sleep","seconds":S}             works S seconds, heartbeating
  *                                            (so a cancel stops it)
+ *   {"mode":"until_replayed"}                fails transiently until an operator
+ *                                            replayed the job (DEAD -> QUEUED)
  * It only runs where RAP_JOB_TYPES lists test.fault (never by default).
  */
 #include "worker.h"
 
 #include "rap/err.h"
 #include "rap/mem.h"
+#include "rap/pg.h"
 #include "rap/s3.h"
 #include "rap/util.h"
 
@@ -62,6 +65,22 @@ static int busy(struct job_run *run, int seconds, bool heartbeat)
 	return rap_stop ? RAP_ECANCELED : RAP_OK;
 }
 
+/* True when job_events records an operator replay of this job. */
+static bool replayed(struct job_run *run)
+{
+	const char *p[1] = { run->msg->job_id };
+	char err[RAP_ERRLEN];
+	PGresult *res;
+	bool yes;
+
+	if (rap_pg_exec(run->w->db, "SELECT 1 FROM job_events WHERE job_id = $1"
+			" AND from_state = 'DEAD' AND to_state = 'QUEUED'", 1, p, &res, err) != RAP_OK)
+		return false;
+	yes = PQntuples(res) > 0;
+	PQclear(res);
+	return yes;
+}
+
 int worker_fault_run(struct job_run *run, char **result_json, char *err)
 {
 	struct fault f;
@@ -71,13 +90,18 @@ int worker_fault_run(struct job_run *run, char **result_json, char *err)
 	parse_fault(run->params, &f);
 	if (strcmp(f.mode, "succeed") != 0 && strcmp(f.mode, "transient") != 0 &&
 	    strcmp(f.mode, "permanent") != 0 && strcmp(f.mode, "crash") != 0 &&
-	    strcmp(f.mode, "hang") != 0 && strcmp(f.mode, "sleep") != 0) {
+	    strcmp(f.mode, "hang") != 0 && strcmp(f.mode, "sleep") != 0 &&
+	    strcmp(f.mode, "until_replayed") != 0) {
 		snprintf(err, RAP_ERRLEN, "unknown fault mode");
 		return RAP_EINVAL;
 	}
 	if (strcmp(f.mode, "transient") == 0 && run->attempt <= f.failures) {
 		snprintf(err, RAP_ERRLEN, "injected transient failure on attempt %d of %d",
 			 run->attempt, f.failures);
+		return RAP_EIO;
+	}
+	if (strcmp(f.mode, "until_replayed") == 0 && !replayed(run)) {
+		snprintf(err, RAP_ERRLEN, "injected transient failure until the job is replayed");
 		return RAP_EIO;
 	}
 	if (strcmp(f.mode, "permanent") == 0) {

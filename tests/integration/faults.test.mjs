@@ -4,23 +4,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  GATEWAY, assertError, auth, createJob, getJob, upload, waitFor,
+  API_KEY, GATEWAY, OTHER_KEY, assertError, auth, createJob, getJob, upload, waitFor,
 } from './helpers.mjs';
 
 const MGMT = `http://127.0.0.1:${process.env.RAP_AMQP_MGMT_PORT || 15679}`;
 const MGMT_AUTH = { Authorization: `Basic ${Buffer.from('rap:rap').toString('base64')}` };
 
-let objectKey;
-async function faultJob(params, extra = {}) {
-  if (!objectKey) objectKey = (await upload(Buffer.from('fault input'))).body.object_key;
-  const res = await createJob({ object_key: objectKey, type: 'test.fault', params, ...extra });
+const objectKeys = {};
+async function faultJob(params, extra = {}, key = API_KEY) {
+  if (!objectKeys[key]) objectKeys[key] = (await upload(Buffer.from('fault input'), { key })).body.object_key;
+  const res = await createJob({ object_key: objectKeys[key], type: 'test.fault', params, ...extra }, { key });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   return res.body.job_id;
 }
 
-async function until(jobId, pred, what, timeoutMs = 40000) {
+async function until(jobId, pred, what, timeoutMs = 40000, key = API_KEY) {
   return waitFor(`${jobId} ${what}`, async () => {
-    const j = await getJob(jobId);
+    const j = await getJob(jobId, key);
     return pred(j.body) && j.body;
   }, timeoutMs, 100);
 }
@@ -118,4 +118,52 @@ test('cancel stops a running job between chunks; finished and unknown jobs canno
   assertError(await cancel('00000000-0000-4000-8000-000000000000'), 404, 'not_found');
   const bad = await fetch(`${GATEWAY}/api/jobs/not-a-uuid-but-exactly-36-characters/cancel`, { method: 'POST', headers: auth() });
   assert.equal(bad.status, 400);
+});
+
+test('operators list DEAD jobs with their reason and replay one or all', async () => {
+  // A second owner, so that "replay all" touches only this test's jobs.
+  const K = OTHER_KEY;
+  const list = async (q) => {
+    const r = await fetch(`${GATEWAY}/api/jobs?${q}`, { headers: auth(K) });
+    return { status: r.status, body: await r.json() };
+  };
+  const a = await faultJob({ mode: 'until_replayed' }, { max_attempts: 1 }, K);
+  const b = await faultJob({ mode: 'until_replayed' }, { max_attempts: 1 }, K);
+  for (const id of [a, b]) assert.equal((await until(id, terminal, 'terminal', 40000, K)).status, 'DEAD');
+
+  const dead = await list('status=DEAD&limit=500');
+  assert.equal(dead.status, 200);
+  const mine = dead.body.jobs.filter((j) => j.job_id === a || j.job_id === b);
+  assert.equal(mine.length, 2);
+  for (const j of mine) assert.match(j.error, /attempts exhausted|until the job is replayed/);
+  assert.ok(dead.body.jobs.every((j) => j.status === 'DEAD'));
+
+  // Pagination: newest first, `next` continues where the page ended.
+  const p1 = await list('limit=1');
+  const p2 = await list(`limit=1&after=${p1.body.next}`);
+  assert.equal(p1.body.jobs.length, 1);
+  assert.notEqual(p2.body.jobs[0].job_id, p1.body.jobs[0].job_id);
+  assert.ok(p2.body.jobs[0].created_at <= p1.body.jobs[0].created_at);
+  assertError(await list('status=done'), 400, 'bad_request');
+  assertError(await list('limit=0'), 400, 'bad_request');
+  assertError(await list('after=x'), 400, 'bad_request');
+
+  // Replay one: DEAD -> QUEUED with attempts reset, then it completes.
+  const replay = (path) => fetch(`${GATEWAY}/api/jobs/${path}`, { method: 'POST', headers: auth(K) })
+    .then(async (r) => ({ status: r.status, body: await r.json() }));
+  const one = await replay(`${a}/replay`);
+  assert.equal(one.status, 200, JSON.stringify(one.body));
+  assert.equal(one.body.status, 'QUEUED');
+  const doneA = await until(a, (j) => j.status === 'COMPLETED', 'COMPLETED after replay', 40000, K);
+  assert.equal(doneA.attempt, 1);
+  const ev = doneA.events.find((e) => e.from === 'DEAD' && e.to === 'QUEUED');
+  assert.equal(ev.detail, 'replayed by the owner');
+  assertError(await replay(`${a}/replay`), 409, 'not_dead');
+  assertError(await replay('00000000-0000-4000-8000-000000000000/replay'), 404, 'not_found');
+
+  // Replay all: b is the owner's only DEAD job now.
+  const all = await replay('replay-dead');
+  assert.equal(all.status, 200);
+  assert.equal(all.body.replayed, 1);
+  assert.equal((await until(b, (j) => j.status === 'COMPLETED', 'COMPLETED after replay-all', 40000, K)).status, 'COMPLETED');
 });

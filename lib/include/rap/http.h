@@ -79,6 +79,8 @@ void rap_http_error(struct rap_http_req *req, unsigned status, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /** Adds a header to the next reply of this request (copied). */
 void rap_http_header(struct rap_http_req *req, const char *name, const char *value);
+/** A query-string argument, or NULL. */
+const char *rap_http_get_arg(struct rap_http_req *req, const char *name);
 /** A request header, or NULL. */
 const char *rap_http_get_header(struct rap_http_req *req, const char *name);
 

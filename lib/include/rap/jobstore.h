@@ -111,6 +111,24 @@ int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried,
  *  requeues the message. */
 int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *err);
 
+/**
+ * Lists the owner's jobs, newest first: json (caller frees) is
+ * {"jobs":[...],"next":id|null}.  status may be NULL (all states); after is
+ * the last job_id of the previous page or NULL; limit 1..500.
+ */
+int rap_job_list_json(PGconn *db, const char *owner, const char *status,
+		      const char *after, int limit, char **json, char *err);
+
+/**
+ * Operator replay: DEAD -> QUEUED with attempts reset and a new work message
+ * in the outbox, recorded in job_events.  job_id NULL replays every DEAD job
+ * of the owner.  *count gets how many were replayed; with a job_id,
+ * RAP_ENOENT when the owner has no such job and RAP_ECONFLICT when it is not
+ * DEAD (status, 16 bytes, says what it is).
+ */
+int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
+		   unsigned *count, char *status, char *err);
+
 /** Marks a job DEAD from any non-terminal state it may legally leave (used
  *  for poison messages); a job already terminal is left alone. */
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err);
