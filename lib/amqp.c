@@ -150,6 +150,35 @@ bool rap_amqp_ok(const struct rap_amqp *a)
 	return a && !a->failed;
 }
 
+int rap_amqp_fd(const struct rap_amqp *a)
+{
+	return a && a->conn ? amqp_get_sockfd(a->conn) : -1;
+}
+
+int rap_amqp_drain(struct rap_amqp *a)
+{
+	struct timeval tv = { 0, 0 };
+	amqp_frame_t f;
+	int st;
+
+	while (!a->failed) {
+		st = amqp_simple_wait_frame_noblock(a->conn, &f, &tv);
+		if (st == AMQP_STATUS_TIMEOUT)
+			return RAP_OK;
+		if (st != AMQP_STATUS_OK) {
+			snprintf(a->err, sizeof(a->err), "connection lost: %s",
+				 amqp_error_string2(st));
+			a->failed = true;
+		} else if (f.frame_type == AMQP_FRAME_METHOD &&
+			   (f.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD ||
+			    f.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD)) {
+			snprintf(a->err, sizeof(a->err), "the broker closed the connection");
+			a->failed = true;
+		}
+	}
+	return RAP_EAMQP;
+}
+
 const char *rap_amqp_errmsg(const struct rap_amqp *a)
 {
 	return a->err;

@@ -83,7 +83,10 @@ void rap_pg_rollback(PGconn *db)
 
 bool rap_pg_alive(PGconn *db)
 {
-	if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) != PQTRANS_UNKNOWN)
+	/* Reading what is pending notices a server that went away while the
+	 * connection sat idle (a restart closes the socket). */
+	if (PQstatus(db) == CONNECTION_OK && PQconsumeInput(db) == 1 &&
+	    PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) != PQTRANS_UNKNOWN)
 		return true;
 	PQreset(db);
 	return PQstatus(db) == CONNECTION_OK;
@@ -154,11 +157,16 @@ out_unlock:
 	return result;
 }
 
+struct pooled {
+	PGconn *db;
+	int64_t last_used_ms;
+};
+
 struct rap_pg_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	char *url;
-	PGconn **idle;
+	struct pooled *idle;
 	unsigned n_idle;
 	unsigned n_free; /* slots not yet connected */
 };
@@ -182,7 +190,7 @@ void rap_pg_pool_free(struct rap_pg_pool *pool)
 	if (!pool)
 		return;
 	for (i = 0; i < pool->n_idle; i++)
-		PQfinish(pool->idle[i]);
+		PQfinish(pool->idle[i].db);
 	pthread_cond_destroy(&pool->cond);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool->idle);
@@ -190,9 +198,19 @@ void rap_pg_pool_free(struct rap_pg_pool *pool)
 	free(pool);
 }
 
+static bool ping(PGconn *db)
+{
+	PGresult *res = PQexec(db, "SELECT 1");
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	PQclear(res);
+	return ok;
+}
+
 int rap_pg_pool_get(struct rap_pg_pool *pool, int timeout_ms, PGconn **out, char *err)
 {
 	struct timespec deadline;
+	int64_t idle_ms = 0;
 	PGconn *db = NULL;
 	int result;
 
@@ -211,12 +229,21 @@ int rap_pg_pool_get(struct rap_pg_pool *pool, int timeout_ms, PGconn **out, char
 			return RAP_ETIMEDOUT;
 		}
 	}
-	if (pool->n_idle > 0)
-		db = pool->idle[--pool->n_idle];
-	else
+	if (pool->n_idle > 0) {
+		pool->n_idle--;
+		db = pool->idle[pool->n_idle].db;
+		idle_ms = rap_now_ms() - pool->idle[pool->n_idle].last_used_ms;
+	} else {
 		pool->n_free--;
+	}
 	pthread_mutex_unlock(&pool->lock);
-	if (db && rap_pg_alive(db)) {
+	/*
+	 * A connection idle for a while is checked with a round trip: after a
+	 * server restart its socket may still look healthy (the server's
+	 * goodbye message is read as data), and the first real statement
+	 * would fail.
+	 */
+	if (db && rap_pg_alive(db) && (idle_ms < 1000 || ping(db))) {
 		*out = db;
 		return RAP_OK;
 	}
@@ -236,7 +263,8 @@ void rap_pg_pool_put(struct rap_pg_pool *pool, PGconn *db)
 {
 	pthread_mutex_lock(&pool->lock);
 	if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) == PQTRANS_IDLE) {
-		pool->idle[pool->n_idle++] = db;
+		pool->idle[pool->n_idle].db = db;
+		pool->idle[pool->n_idle++].last_used_ms = rap_now_ms();
 	} else {
 		PQfinish(db);
 		pool->n_free++;

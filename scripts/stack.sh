@@ -13,6 +13,8 @@
 #           component answers, prints the URL. On failure it prints the
 #           failing component's log tail, stops what it started, exits 1.
 #   down    stops exactly what up started, found by its pid files.
+#   stop rabbitmq|postgres
+#           stops only that server (fault drills); `up` starts it again.
 #   status  one line per component; exit 0 when all are up, 3 otherwise.
 #   logs    tails the service logs (follows when stdout is a terminal).
 #
@@ -1030,6 +1032,20 @@ cmd_down() {
 	do_down
 }
 
+# Stops one piece of infrastructure (rabbitmq or postgres) and leaves the
+# rest running, for fault tests and drills; `up` starts it again.
+cmd_stop() {
+	[[ $EUID -eq 0 ]] || die "must run as root"
+	load_config_for_inspection
+	STOPPED=()
+	case ${1:-} in
+	rabbitmq) stop_rabbitmq ;;
+	postgres) stop_postgres ;;
+	*) die "stop takes rabbitmq or postgres" ;;
+	esac
+	say "stopped: ${STOPPED[*]:-nothing}"
+}
+
 cmd_status() {
 	load_config_for_inspection
 	local down=0 pid name port sup
@@ -1104,6 +1120,7 @@ main() {
 	case $cmd in
 	up) cmd_up "$@" ;;
 	down) cmd_down "$@" ;;
+	stop) cmd_stop "$@" ;;
 	status) cmd_status "$@" || exit $? ;;
 	logs) cmd_logs "$@" ;;
 	_supervise) cmd_supervise "$@" ;;

@@ -69,13 +69,28 @@ static void relay_drop_broken(struct relay *r)
 	}
 }
 
-/* Waits for a NOTIFY on rap_outbox or the poll interval. */
+/*
+ * Waits for a NOTIFY on rap_outbox or the poll interval, watching the idle
+ * RabbitMQ connection too, so that readiness turns false as soon as either
+ * server goes away, not at the next publish.
+ */
 static void relay_wait(struct relay *r, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = PQsocket(r->db), .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = PQsocket(r->db), .events = POLLIN },
+		{ .fd = rap_amqp_fd(r->amqp), .events = POLLIN },
+	};
 	PGnotify *n;
 
-	if (poll(&pfd, 1, timeout_ms) > 0 && PQconsumeInput(r->db) == 0) {
+	if (poll(pfd, 2, timeout_ms) <= 0)
+		return;
+	if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+	    rap_amqp_drain(r->amqp) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, &relay_ctx, "RabbitMQ: %s", rap_amqp_errmsg(r->amqp));
+		atomic_store(&r->api->relay_ok, false);
+	}
+	if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && PQconsumeInput(r->db) == 0) {
+		rap_log(RAP_LOG_WARN, &relay_ctx, "PostgreSQL: connection lost");
 		PQfinish(r->db); /* the server went away */
 		r->db = NULL;
 		atomic_store(&r->api->db_ok, false);
@@ -117,6 +132,7 @@ void *job_api_relay_main(void *arg)
 
 	rap_backoff_init(&b, 200, 10000);
 	while (!rap_stop) {
+		relay_drop_broken(&r);
 		if (relay_connect(&r) != RAP_OK) {
 			atomic_store(&r.api->relay_ok, false);
 			relay_drop_broken(&r);

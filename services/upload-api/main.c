@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	while (!rap_stop) {
 		if (probe(&api, &migrated)) {
 			rap_backoff_reset(&b);
-			rap_sleep_ms(5000, &rap_stop);
+			rap_sleep_ms(1000, &rap_stop);
 		} else {
 			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
 		}

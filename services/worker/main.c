@@ -237,7 +237,7 @@ static int worker_connect(struct worker *w)
 	const struct rap_settings *cfg = &w->svc.cfg;
 	char err[RAP_ERRLEN];
 
-	if (!w->db || PQstatus(w->db) != CONNECTION_OK) {
+	if (!w->db || !rap_pg_alive(w->db)) {
 		PQfinish(w->db);
 		w->db = NULL;
 		if (rap_pg_connect(cfg->pg_url, &w->db, err) != RAP_OK ||

@@ -41,6 +41,14 @@ int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out,
 /** Closes and frees; accepts NULL. */
 void rap_amqp_free(struct rap_amqp *a);
 bool rap_amqp_ok(const struct rap_amqp *a);
+
+/** The connection's socket, for poll(2); -1 when there is none. */
+int rap_amqp_fd(const struct rap_amqp *a);
+
+/** Reads whatever the broker sent on an idle publisher connection (call it
+ *  when the socket is readable): a close or EOF marks the handle failed.
+ *  Returns RAP_OK or RAP_EAMQP. */
+int rap_amqp_drain(struct rap_amqp *a);
 const char *rap_amqp_errmsg(const struct rap_amqp *a);
 
 /**
