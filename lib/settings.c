@@ -46,7 +46,7 @@ static const struct rap_cfg_opt settings_table[] = {
 	  "S3 secret access key", S(s3_secret_key) },
 	{ "RAP_API_KEYS", RAP_CFG_STR, 0, 0, "dev-key=dev",
 	  "API keys and their owners: key=owner[,key=owner...]", S(api_keys) },
-	{ "RAP_JOB_TYPES", RAP_CFG_STR, 0, 0, "file.inspect",
+	{ "RAP_JOB_TYPES", RAP_CFG_STR, 0, 0, "file.inspect,noop",
 	  "job types accepted by job-api and run by workers (comma-separated)",
 	  S(job_types) },
 	{ "RAP_UPLOAD_MAX_BYTES", RAP_CFG_INT, 1, 1024 * GiB, "10737418240",

@@ -81,8 +81,15 @@ static void relay_wait(struct relay *r, int timeout_ms)
 		{ .fd = rap_amqp_fd(r->amqp), .events = POLLIN },
 	};
 	PGnotify *n;
+	bool pending = false;
 
-	if (poll(pfd, 2, timeout_ms) <= 0)
+	/* libpq may have read a NOTIFY already, while the batch ran: then
+	 * the socket is quiet but there is work. */
+	while ((n = PQnotifies(r->db)) != NULL) {
+		PQfreemem(n);
+		pending = true;
+	}
+	if (pending || poll(pfd, 2, timeout_ms) <= 0)
 		return;
 	if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 	    rap_amqp_drain(r->amqp) != RAP_OK) {

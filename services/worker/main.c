@@ -73,7 +73,6 @@ static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
 	int result;
 
 	run.last_beat_ms = rap_now_ms();
-	rap_s3_head(w->s3, jm->object_key, &run.size);
 	rap_log(RAP_LOG_INFO, &ctx, "processing attempt %d of %d", claim->attempt,
 		claim->max_attempts);
 	result = p->run(&run, &result_json, err);

@@ -1,0 +1,65 @@
+// Benchmark: end-to-end throughput of durable no-op jobs (created through
+// job-api, persisted with their outbox row, published with confirms,
+// claimed, completed, acked) and the enqueue-to-start latency of single jobs
+// on an idle system. Run against a stack started by scripts/up:
+//   node bench/jobs.mjs [jobs=5000] [clients=32] [latency_samples=200]
+// Environment: RAP_JOB_URL (default http://127.0.0.1:8102, job-api direct),
+// RAP_UPLOAD_URL (default http://127.0.0.1:8101), RAP_PG_PORT (5439).
+import { execFileSync } from 'node:child_process';
+
+const [jobs = 5000, clients = 32, samples = 200] = process.argv.slice(2).map(Number);
+const JOB = process.env.RAP_JOB_URL || 'http://127.0.0.1:8102';
+const UPLOAD = process.env.RAP_UPLOAD_URL || 'http://127.0.0.1:8101';
+const PG_PORT = process.env.RAP_PG_PORT || '5439';
+const H = { Authorization: 'Bearer dev-key' };
+const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', PG_PORT, '-U', 'postgres',
+  '-d', 'rap', '-At', '-c', sql], { encoding: 'utf8' }).trim();
+
+const form = new FormData();
+form.append('file', new Blob(['bench']), 'bench.txt');
+const up = await (await fetch(`${UPLOAD}/uploads`, { method: 'POST', headers: H, body: form })).json();
+const body = JSON.stringify({ object_key: up.object_key, type: 'noop' });
+const create = async () => {
+  const r = await fetch(`${JOB}/jobs`, { method: 'POST', headers: { ...H, 'Content-Type': 'application/json' }, body });
+  if (r.status !== 202) throw new Error(`create: ${r.status} ${await r.text()}`);
+  return (await r.json()).job_id;
+};
+
+// Throughput: `clients` concurrent submitters; the clock stops when the
+// last job is COMPLETED in PostgreSQL.
+const mark = psql('SELECT now()');
+const t0 = performance.now();
+let next = 0;
+const ids = [];
+await Promise.all(Array.from({ length: clients }, async () => {
+  while (next < jobs) { next++; ids.push(await create()); }
+}));
+const tSubmitted = performance.now();
+for (;;) {
+  const done = Number(psql(`SELECT count(*) FROM jobs WHERE type = 'noop' AND created_at >= '${mark}' AND status = 'COMPLETED'`));
+  if (done >= jobs) break;
+  if (performance.now() - t0 > 600000) throw new Error(`only ${done} of ${jobs} completed in 10 min`);
+  await new Promise((r) => setTimeout(r, 50));
+}
+const tDone = performance.now();
+
+// Latency on an idle system: one job at a time, created_at -> started_at
+// as PostgreSQL recorded them.
+const lat = [];
+for (let i = 0; i < samples; i++) {
+  const id = await create();
+  for (;;) {
+    const v = psql(`SELECT extract(epoch FROM started_at - created_at) * 1000 FROM jobs WHERE id = '${id}' AND status = 'COMPLETED'`);
+    if (v) { lat.push(Number(v)); break; }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+lat.sort((a, b) => a - b);
+const pct = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))].toFixed(2);
+console.log(JSON.stringify({
+  jobs, clients,
+  submit_per_s: Math.round(jobs / ((tSubmitted - t0) / 1000)),
+  end_to_end_per_s: Math.round(jobs / ((tDone - t0) / 1000)),
+  seconds: ((tDone - t0) / 1000).toFixed(1),
+  enqueue_to_start_ms: { samples, p50: pct(50), p99: pct(99), max: lat.at(-1).toFixed(2) },
+}));
