@@ -183,3 +183,27 @@ bool rap_list_contains(const char *list, const char *name)
 	}
 	return false;
 }
+
+long long rap_list_number(const char *list, const char *name, long long min,
+			  long long max, long long def)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+			char num[24];
+			long long v;
+
+			snprintf(num, sizeof(num), "%.*s", (int)(len - n - 1), p + n + 1);
+			return rap_strtonum(num, min, max, &v) == RAP_OK ? v : def;
+		}
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return def;
+}

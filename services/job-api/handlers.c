@@ -81,8 +81,10 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 	db = db_get(api, req);
 	if (!db)
 		goto out_cleanup;
-	result = rap_job_create(db, req->owner, &in, DEFAULT_MAX_ATTEMPTS, idem, hash,
-				req->request_id, &out, err);
+	result = rap_job_create(db, req->owner, &in,
+				(int)rap_list_number(api->svc.cfg.job_max_attempts, in.type, 1, 100,
+						     DEFAULT_MAX_ATTEMPTS),
+				idem, hash, req->request_id, &out, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT) {
 		rap_http_error(req, 422, "unknown_object", "%s", err);

@@ -64,6 +64,8 @@ test('transient failures retry through the TTL tiers and then complete', async (
 test('a permanent failure is FAILED at once with the error stored', async () => {
   const id = await faultJob({ mode: 'permanent' });
   const job = await until(id, terminal, 'terminal');
+  // RAP_JOB_MAX_ATTEMPTS=test.fault=4 in the test stack: the type's default.
+  assert.equal(job.max_attempts, 4);
   assert.equal(job.status, 'FAILED');
   assert.equal(job.attempt, 1);
   assert.equal(job.error, 'injected permanent failure');

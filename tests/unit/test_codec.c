@@ -128,3 +128,16 @@ Test(list, contains_matches_whole_names_only)
 	cr_assert_not(rap_list_contains("file.inspect,x", "file.inspectx"));
 	cr_assert_not(rap_list_contains("", "x"));
 }
+
+Test(list, number_finds_the_named_entry_and_falls_back_to_the_default)
+{
+	const char *l = "file.inspect=3,test.fault=7,bad=x,big=1000";
+
+	cr_assert_eq(rap_list_number(l, "file.inspect", 1, 100, 5), 3);
+	cr_assert_eq(rap_list_number(l, "test.fault", 1, 100, 5), 7);
+	cr_assert_eq(rap_list_number(l, "noop", 1, 100, 5), 5);
+	cr_assert_eq(rap_list_number(l, "bad", 1, 100, 5), 5);
+	cr_assert_eq(rap_list_number(l, "big", 1, 100, 5), 5);
+	cr_assert_eq(rap_list_number(l, "file", 1, 100, 5), 5);
+	cr_assert_eq(rap_list_number("", "x", 1, 100, 5), 5);
+}

@@ -42,4 +42,9 @@ void rap_job_create_cleanup(struct rap_job_create *c);
 #include <stdbool.h>
 bool rap_list_contains(const char *list, const char *name);
 
+/** The number N of the "name=N" entry of a comma-separated list; def when
+ *  the name is absent or its value is not a number in [min, max]. */
+long long rap_list_number(const char *list, const char *name, long long min,
+			  long long max, long long def);
+
 #endif

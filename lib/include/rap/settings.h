@@ -25,6 +25,7 @@ struct rap_settings {
 	const char *s3_secret_key;
 	const char *api_keys;
 	const char *job_types;
+	const char *job_max_attempts;
 	long long upload_max_bytes;
 	long long upload_part_size;
 	long long http_threads;
