@@ -316,6 +316,32 @@ int rap_job_retry(PGconn *db, const char *job_id, const char *worker,
 		3, p, err);
 }
 
+/*
+ * Says why an owner's request on a job changed nothing: RAP_ENOENT when the
+ * owner has no such job, else RAP_ECONFLICT with its state in status (16
+ * bytes) and "<why> <state>" in err.
+ */
+static int refused(PGconn *db, const char *owner, const char *job_id, char *status,
+		   const char *why, char *err)
+{
+	const char *p[2] = { job_id, owner };
+	PGresult *res;
+	int result;
+
+	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE id = $1::uuid AND owner = $2",
+			     2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return RAP_ENOENT;
+	}
+	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(err, RAP_ERRLEN, "%s %s", why, status);
+	return RAP_ECONFLICT;
+}
+
 int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
 		   char *status, char *err)
 {
@@ -337,18 +363,7 @@ int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
 		snprintf(status, 16, "CANCELLED");
 		return RAP_OK;
 	}
-	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE id = $1 AND owner = $2",
-			     2, p, &res, err);
-	if (result != RAP_OK)
-		return result;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return RAP_ENOENT;
-	}
-	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	snprintf(err, RAP_ERRLEN, "the job is already %s", status);
-	return RAP_ECONFLICT;
+	return refused(db, owner, job_id, status, "the job is already", err);
 }
 
 int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried, char *err)
@@ -463,18 +478,7 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
 		snprintf(status, 16, "QUEUED");
 		return RAP_OK;
 	}
-	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE owner = $1 AND id = $2::uuid",
-			     2, p, &res, err);
-	if (result != RAP_OK)
-		return result;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return RAP_ENOENT;
-	}
-	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	snprintf(err, RAP_ERRLEN, "only DEAD jobs can be replayed; this one is %s", status);
-	return RAP_ECONFLICT;
+	return refused(db, owner, job_id, status, "only DEAD jobs can be replayed; this one is", err);
 }
 
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)
