@@ -102,6 +102,38 @@ test('poison messages are dead-lettered and the workers keep running', async () 
   assert.equal((await until(id, terminal, 'terminal')).status, 'COMPLETED');
 });
 
+test('a poison message for a real job makes that job DEAD with the reason', async () => {
+  const id = await faultJob({ mode: 'sleep', seconds: 60 });
+  await until(id, (j) => j.status === 'PROCESSING', 'PROCESSING', 20000);
+  await publishRaw(JSON.stringify({ v: 7, job_id: id, type: 'test.fault', object_key: 'k' }));
+  const job = await until(id, terminal, 'terminal', 20000);
+  assert.equal(job.status, 'DEAD');
+  assert.match(job.error, /schema version 7 is not supported/);
+  // An unknown job type is poison too.
+  const marker = `unknown-type-${Date.now()}`;
+  await publishRaw(JSON.stringify({ v: 1, job_id: id, type: 'video.transcode', object_key: marker }));
+  await waitFor('unknown type in jobs.dlq', async () =>
+    (await dlqMessages()).some((m) => m.payload.includes(marker)), 15000, 250);
+});
+
+test('a redelivered copy of a finished job is acked and skipped: no second effect', async () => {
+  const id = await faultJob({ mode: 'succeed' });
+  const done = await until(id, terminal, 'terminal');
+  assert.equal(done.status, 'COMPLETED');
+  const copy = JSON.stringify({ v: 1, job_id: id, type: 'test.fault', object_key: objectKeys[API_KEY] });
+  await publishRaw(copy);
+  await publishRaw(copy);
+  // A job created after the copies completes only once they were consumed
+  // (one queue, in order), so the copies have been handled by then.
+  const after = await faultJob({ mode: 'succeed' });
+  await until(after, terminal, 'terminal');
+  const again = (await getJob(id)).body;
+  assert.equal(again.status, 'COMPLETED');
+  assert.equal(again.attempt, 1);
+  assert.deepEqual(again.events.map((e) => e.event_id), done.events.map((e) => e.event_id));
+  assert.ok(!(await dlqMessages()).some((m) => m.payload === copy), 'not dead-lettered');
+});
+
 test('cancel stops a running job between chunks; finished and unknown jobs cannot be cancelled', async () => {
   const id = await faultJob({ mode: 'sleep', seconds: 60 });
   await until(id, (j) => j.status === 'PROCESSING', 'PROCESSING', 20000);
