@@ -1,6 +1,7 @@
 /* codec.c: decoding and validating the JSON that crosses boundaries. */
 #include "rap/codec.h"
 #include "rap/err.h"
+#include "rap/hash.h"
 #include "rap/mem.h"
 #include "rap/util.h"
 
@@ -112,6 +113,57 @@ out_put:
 	return result;
 }
 
+/* qsort comparator of object keys. */
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends v as JSON with object keys sorted and no whitespace, so that the
+ * same value always has the same text (for hashing requests). */
+static void canonical(struct json_object *v, struct rap_buf *out)
+{
+	size_t i, n;
+
+	if (json_object_is_type(v, json_type_object)) {
+		const char **keys;
+
+		n = (size_t)json_object_object_length(v);
+		keys = rap_calloc(n ? n : 1, sizeof(*keys));
+		i = 0;
+		json_object_object_foreach(v, key, val) {
+			(void)val;
+			keys[i++] = key;
+		}
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		rap_buf_append(out, "{", 1);
+		for (i = 0; i < n; i++) {
+			struct json_object *k = json_object_new_string(keys[i]);
+			struct json_object *member = NULL;
+
+			rap_buf_appendf(out, "%s%s:", i ? "," : "",
+					json_object_to_json_string_ext(k, JSON_C_TO_STRING_PLAIN));
+			json_object_put(k);
+			json_object_object_get_ex(v, keys[i], &member);
+			canonical(member, out);
+		}
+		rap_buf_append(out, "}", 1);
+		free(keys);
+	} else if (json_object_is_type(v, json_type_array)) {
+		n = json_object_array_length(v);
+		rap_buf_append(out, "[", 1);
+		for (i = 0; i < n; i++) {
+			if (i)
+				rap_buf_append(out, ",", 1);
+			canonical(json_object_array_get_idx(v, i), out);
+		}
+		rap_buf_append(out, "]", 1);
+	} else {
+		rap_buf_appends(out, v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
+				   : "null");
+	}
+}
+
 int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out,
 			  char *err)
 {
@@ -150,7 +202,11 @@ int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *o
 			snprintf(err, RAP_ERRLEN, "'params' must be a JSON object");
 			goto out_put;
 		}
-		out->params = rap_strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		struct rap_buf b;
+
+		rap_buf_init(&b, 2 * 1024 * 1024);
+		canonical(v, &b);
+		out->params = rap_buf_take(&b);
 	} else {
 		out->params = rap_strdup("{}");
 	}
@@ -158,6 +214,17 @@ int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *o
 out_put:
 	json_object_put(o);
 	return result;
+}
+
+void rap_job_create_hash(const struct rap_job_create *c, char out[65])
+{
+	struct rap_buf b;
+
+	rap_buf_init(&b, 4 * 1024 * 1024);
+	rap_buf_appendf(&b, "%s%c%s%c%d%c%s", c->type, 0, c->object_key, 0, c->max_attempts,
+			0, c->params ? c->params : "{}");
+	rap_sha256_hex(b.data, b.len, out);
+	rap_buf_cleanup(&b);
 }
 
 void rap_job_create_cleanup(struct rap_job_create *c)

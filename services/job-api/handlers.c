@@ -77,7 +77,7 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 			       api->svc.cfg.job_types);
 		goto out_cleanup;
 	}
-	rap_sha256_hex(req->body.data, req->body.len, hash);
+	rap_job_create_hash(&in, hash);
 	db = db_get(api, req);
 	if (!db)
 		goto out_cleanup;

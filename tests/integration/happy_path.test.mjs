@@ -122,6 +122,11 @@ test('the same Idempotency-Key returns the same job; a different body is a confl
   assert.equal(b.status, 200);
   assert.equal(b.body.job_id, a.body.job_id);
   assert.equal(b.body.idempotent_replay, true);
+  // The same request with other whitespace and key order is the same request.
+  const reordered = `{ "type" : "file.inspect", "object_key" : ${JSON.stringify(up.body.object_key)} }`;
+  const r = await createJob(reordered, { headers: { 'Idempotency-Key': key } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.job_id, a.body.job_id);
   const c = await createJob({ ...body, max_attempts: 2 }, { headers: { 'Idempotency-Key': key } });
   assert.equal(c.status, 409);
   assert.equal(c.body.error.code, 'idempotency_conflict');

@@ -141,3 +141,25 @@ Test(list, number_finds_the_named_entry_and_falls_back_to_the_default)
 	cr_assert_eq(rap_list_number(l, "file", 1, 100, 5), 5);
 	cr_assert_eq(rap_list_number("", "x", 1, 100, 5), 5);
 }
+
+Test(job_create, equal_requests_hash_equal_whatever_the_layout)
+{
+	struct rap_job_create a, b, c;
+	char err[RAP_ERRLEN], ha[65], hb[65], hc[65];
+
+	cr_assert_eq(create("{\"type\":\"t\",\"object_key\":\"k\",\"params\":{\"b\":[1,{\"y\":2,\"x\":1}],\"a\":\"s\"}}",
+			    &a, err), RAP_OK, "%s", err);
+	cr_assert_eq(create("{ \"object_key\" : \"k\", \"params\" : { \"a\" : \"s\", \"b\" : [ 1, { \"x\": 1, \"y\": 2 } ] }, \"type\": \"t\" }",
+			    &b, err), RAP_OK, "%s", err);
+	cr_assert_eq(create("{\"type\":\"t\",\"object_key\":\"k\",\"params\":{\"a\":\"s\",\"b\":[1,{\"x\":2}]}}",
+			    &c, err), RAP_OK, "%s", err);
+	cr_assert_str_eq(a.params, "{\"a\":\"s\",\"b\":[1,{\"x\":1,\"y\":2}]}");
+	rap_job_create_hash(&a, ha);
+	rap_job_create_hash(&b, hb);
+	rap_job_create_hash(&c, hc);
+	cr_assert_str_eq(ha, hb);
+	cr_assert_str_neq(ha, hc);
+	rap_job_create_cleanup(&a);
+	rap_job_create_cleanup(&b);
+	rap_job_create_cleanup(&c);
+}

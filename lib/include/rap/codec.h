@@ -29,7 +29,8 @@ int rap_jobmsg_decode(const char *body, size_t len, struct rap_jobmsg *out, char
 struct rap_job_create {
 	char object_key[RAP_MAX_OBJECT_KEY + 1];
 	char type[RAP_MAX_JOB_TYPE + 1];
-	char *params;      /* JSON object text (owned; free it), "{}" if absent */
+	char *params;      /* canonical JSON object text: sorted keys, no
+			      whitespace (owned; free it), "{}" if absent */
 	int max_attempts;  /* 0 when absent */
 };
 
@@ -37,6 +38,10 @@ struct rap_job_create {
 int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out,
 			  char *err);
 void rap_job_create_cleanup(struct rap_job_create *c);
+
+/** SHA-256 (hex) of the decoded request: the same job asked for with other
+ *  whitespace or key order hashes the same (params are canonical JSON). */
+void rap_job_create_hash(const struct rap_job_create *c, char out[65]);
 
 /** True when name is in the comma-separated list. */
 #include <stdbool.h>
