@@ -302,8 +302,14 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 		ctype = "text/plain; version=0.0.4";
 		rap_metrics_render(n->svc.metrics, &b);
 	} else {
+		unsigned char raw[16];
+		char rid[33];
+
+		/* The same error shape as every other service, request id included. */
+		rap_random(raw, sizeof(raw));
+		rap_hex(raw, sizeof(raw), rid);
 		status = 404;
-		rap_buf_appends(&b, "{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no such endpoint; WebSocket clients connect to /ws\"}}");
+		rap_buf_appendf(&b, "{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no such endpoint; WebSocket clients connect to /ws\",\"request_id\":\"%s\"}}", rid);
 	}
 	c->http_len = b.len - LWS_PRE;
 	c->http_body = rap_buf_take(&b);

@@ -113,6 +113,11 @@ test('after all the bad input every service is still ready and serves a real upl
     assert.equal(metrics.status, 200);
     assert.match(await metrics.text(), /^# HELP /m);
   }
+  // Unknown paths on each service are JSON errors in the one shape.
+  for (const base of SERVICE_URLS) {
+    const r = await fetch(`${base}/no-such-path`);
+    assertError({ status: r.status, body: await r.json() }, 404, 'not_found');
+  }
   const data = Buffer.from('still alive');
   const up = await upload(data);
   assert.equal(up.status, 201);
