@@ -37,6 +37,17 @@ static PGconn *db_get(struct job_api *api, struct rap_http_req *req)
 	return db;
 }
 
+/* Checks a job id from the URL, then takes a connection; NULL once it has
+ * answered (400 for a malformed id, 503 without a connection). */
+static PGconn *db_for_job(struct job_api *api, struct rap_http_req *req, const char *id)
+{
+	if (!rap_uuid_valid(id)) {
+		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
+		return NULL;
+	}
+	return db_get(api, req);
+}
+
 /* Answers a failed store call with the matching status. */
 static void reply_store_error(struct rap_http_req *req, int result, const char *err)
 {
@@ -121,11 +132,7 @@ static void get_job(struct job_api *api, struct rap_http_req *req, const char *i
 	PGconn *db;
 	int result;
 
-	if (!rap_uuid_valid(id)) {
-		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
-		return;
-	}
-	db = db_get(api, req);
+	db = db_for_job(api, req, id);
 	if (!db)
 		return;
 	result = rap_job_get_json(db, req->owner, id, &json, err);
@@ -145,11 +152,7 @@ static void cancel_job(struct job_api *api, struct rap_http_req *req, const char
 	PGconn *db;
 	int result;
 
-	if (!rap_uuid_valid(id)) {
-		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
-		return;
-	}
-	db = db_get(api, req);
+	db = db_for_job(api, req, id);
 	if (!db)
 		return;
 	result = rap_job_cancel(db, req->owner, id, status, err);
@@ -211,11 +214,7 @@ static void replay_jobs(struct job_api *api, struct rap_http_req *req, const cha
 	PGconn *db;
 	int result;
 
-	if (id && !rap_uuid_valid(id)) {
-		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
-		return;
-	}
-	db = db_get(api, req);
+	db = id ? db_for_job(api, req, id) : db_get(api, req);
 	if (!db)
 		return;
 	result = rap_job_replay(db, req->owner, id, &count, status, err);
