@@ -5,6 +5,7 @@
 #include "rap/util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,12 +82,29 @@ void rap_pg_rollback(PGconn *db)
 	PQclear(PQexec(db, "ROLLBACK"));
 }
 
+/* True while the socket has something to read right now. */
+static bool readable(PGconn *db)
+{
+	struct pollfd pfd = { .fd = PQsocket(db), .events = POLLIN };
+
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1;
+}
+
 bool rap_pg_alive(PGconn *db)
 {
-	/* Reading what is pending notices a server that went away while the
-	 * connection sat idle (a restart closes the socket). */
-	if (PQstatus(db) == CONNECTION_OK && PQconsumeInput(db) == 1 &&
-	    PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) != PQTRANS_UNKNOWN)
+	int rounds;
+
+	/*
+	 * A server that went away while the connection sat idle left its
+	 * goodbye on the socket: a FATAL message, which libpq takes as a mere
+	 * notice, and then end-of-file.  Read until nothing is pending, so that
+	 * the end-of-file is seen too and marks the connection bad; a single
+	 * read stops after the message and the next statement would fail.
+	 */
+	for (rounds = 0; rounds < 4 && PQstatus(db) == CONNECTION_OK && readable(db); rounds++)
+		if (PQconsumeInput(db) != 1)
+			break;
+	if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) != PQTRANS_UNKNOWN)
 		return true;
 	PQreset(db);
 	return PQstatus(db) == CONNECTION_OK;
