@@ -164,16 +164,17 @@ static void canonical(struct json_object *v, struct rap_buf *out)
 	}
 }
 
-int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out,
-			  char *err)
+/* Validates one job request object (the caller keeps o). */
+static int decode_create(struct json_object *o, struct rap_job_create *out, char *err)
 {
-	struct json_object *o = parse_object(body, len, err);
 	struct json_object *v;
 	int result = RAP_EINVAL;
 
 	memset(out, 0, sizeof(*out));
-	if (!o)
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, RAP_ERRLEN, "expected a JSON object");
 		return RAP_EINVAL;
+	}
 	json_object_object_foreach(o, key, val) {
 		(void)val;
 		if (strcmp(key, "object_key") != 0 && strcmp(key, "type") != 0 &&
@@ -212,8 +213,77 @@ int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *o
 	}
 	result = RAP_OK;
 out_put:
+	return result;
+}
+
+int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out,
+			  char *err)
+{
+	struct json_object *o = parse_object(body, len, err);
+	int result;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return RAP_EINVAL;
+	result = decode_create(o, out, err);
 	json_object_put(o);
 	return result;
+}
+
+int rap_job_batch_decode(const char *body, size_t len, struct rap_job_create **out,
+			 int *n, char *err)
+{
+	struct json_object *o = parse_object(body, len, err), *jobs;
+	char why[RAP_ERRLEN];
+	int result = RAP_EINVAL, i, count;
+
+	*out = NULL;
+	*n = 0;
+	if (!o)
+		return RAP_EINVAL;
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		if (strcmp(key, "jobs") != 0) {
+			snprintf(err, RAP_ERRLEN, "unknown field '%.64s'", key);
+			goto out_put;
+		}
+	}
+	if (!json_object_object_get_ex(o, "jobs", &jobs) ||
+	    !json_object_is_type(jobs, json_type_array)) {
+		snprintf(err, RAP_ERRLEN, "'jobs' must be an array of job requests");
+		goto out_put;
+	}
+	count = (int)json_object_array_length(jobs);
+	if (count < 1 || count > RAP_JOB_BATCH_MAX) {
+		snprintf(err, RAP_ERRLEN, "'jobs' must hold 1 to %d job requests",
+			 RAP_JOB_BATCH_MAX);
+		goto out_put;
+	}
+	*out = rap_calloc((size_t)count, sizeof(**out));
+	for (i = 0; i < count; i++) {
+		if (decode_create(json_object_array_get_idx(jobs, i), &(*out)[i], why) != RAP_OK) {
+			snprintf(err, RAP_ERRLEN, "jobs[%d]: %.200s", i, why);
+			rap_job_batch_cleanup(*out, i + 1);
+			*out = NULL;
+			goto out_put;
+		}
+	}
+	*n = count;
+	result = RAP_OK;
+out_put:
+	json_object_put(o);
+	return result;
+}
+
+void rap_job_batch_cleanup(struct rap_job_create *reqs, int n)
+{
+	int i;
+
+	if (!reqs)
+		return;
+	for (i = 0; i < n; i++)
+		rap_job_create_cleanup(&reqs[i]);
+	free(reqs);
 }
 
 void rap_job_create_hash(const struct rap_job_create *c, char out[65])

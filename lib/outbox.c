@@ -77,12 +77,19 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
 		snprintf(err, RAP_ERRLEN, "%s (%u nacked)", rap_amqp_errmsg(a), nacked);
 		goto out_rollback;
 	}
-	/* Everything is confirmed: mark the jobs and forget the rows. */
+	/*
+	 * Everything is confirmed: mark the jobs and forget the rows.  A job
+	 * row that is locked is being claimed by a worker that already got the
+	 * message (CREATED -> PROCESSING): it is past QUEUED, so it is skipped
+	 * rather than waited for, and the relay never holds up a claim.
+	 */
 	p[0] = ids.data;
 	result = rap_pg_exec(db,
-		"UPDATE jobs SET status = 'QUEUED' WHERE status = 'CREATED' AND id IN"
-		" (SELECT job_id FROM outbox WHERE kind = 'job'"
-		"  AND id = ANY(string_to_array($1, ',')::bigint[]))", 1, p, &res, err);
+		"UPDATE jobs SET status = 'QUEUED' WHERE id IN"
+		" (SELECT id FROM jobs WHERE status = 'CREATED' AND id IN"
+		"   (SELECT job_id FROM outbox WHERE kind = 'job'"
+		"    AND id = ANY(string_to_array($1, ',')::bigint[]))"
+		"  FOR UPDATE SKIP LOCKED)", 1, p, &res, err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	stats->queued = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);

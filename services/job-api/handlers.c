@@ -19,8 +19,7 @@
 
 #define DEFAULT_MAX_ATTEMPTS 5
 
-/* Takes a pooled connection or answers 503. */
-static PGconn *db_get(struct job_api *api, struct rap_http_req *req)
+PGconn *job_api_db_get(struct job_api *api, struct rap_http_req *req)
 {
 	char err[RAP_ERRLEN];
 	PGconn *db;
@@ -45,11 +44,10 @@ static PGconn *db_for_job(struct job_api *api, struct rap_http_req *req, const c
 		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
 		return NULL;
 	}
-	return db_get(api, req);
+	return job_api_db_get(api, req);
 }
 
-/* Answers a failed store call with the matching status. */
-static void reply_store_error(struct rap_http_req *req, int result, const char *err)
+void job_api_store_error(struct rap_http_req *req, int result, const char *err)
 {
 	struct rap_log_ctx ctx = { .request_id = req->request_id };
 
@@ -59,25 +57,40 @@ static void reply_store_error(struct rap_http_req *req, int result, const char *
 		       rap_strerror(result));
 }
 
-static void create_job(struct job_api *api, struct rap_http_req *req)
+bool job_api_create_headers(struct rap_http_req *req, const char **idem)
 {
-	const char *idem = rap_http_get_header(req, "Idempotency-Key");
-	struct rap_job_create in;
-	struct rap_job_created out;
-	char err[RAP_ERRLEN], hash[65], loc[128], *body;
 	const char *ctype = rap_http_get_header(req, "Content-Type");
-	PGconn *db;
-	int result;
 
+	*idem = rap_http_get_header(req, "Idempotency-Key");
 	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
 		rap_http_error(req, 415, "unsupported_media_type",
 			       "send the job as Content-Type: application/json");
-		return;
+		return false;
 	}
-	if (idem && (strlen(idem) == 0 || strlen(idem) > 255)) {
+	if (*idem && (strlen(*idem) == 0 || strlen(*idem) > 255)) {
 		rap_http_error(req, 400, "bad_request", "Idempotency-Key must be 1 to 255 bytes");
-		return;
+		return false;
 	}
+	return true;
+}
+
+int job_api_max_attempts(struct job_api *api, const char *type)
+{
+	return (int)rap_list_number(api->svc.cfg.job_max_attempts, type, 1, 100,
+				    DEFAULT_MAX_ATTEMPTS);
+}
+
+static void create_job(struct job_api *api, struct rap_http_req *req)
+{
+	const char *idem;
+	struct rap_job_create in;
+	struct rap_job_created out;
+	char err[RAP_ERRLEN], hash[65], loc[128], *body;
+	PGconn *db;
+	int result;
+
+	if (!job_api_create_headers(req, &idem))
+		return;
 	if (rap_job_create_decode(req->body.data, req->body.len, &in, err) != RAP_OK) {
 		rap_http_error(req, 400, "bad_request", "%s", err);
 		return;
@@ -89,12 +102,10 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 		goto out_cleanup;
 	}
 	rap_job_create_hash(&in, hash);
-	db = db_get(api, req);
+	db = job_api_db_get(api, req);
 	if (!db)
 		goto out_cleanup;
-	result = rap_job_create(db, req->owner, &in,
-				(int)rap_list_number(api->svc.cfg.job_max_attempts, in.type, 1, 100,
-						     DEFAULT_MAX_ATTEMPTS),
+	result = rap_job_create(db, req->owner, &in, job_api_max_attempts(api, in.type),
 				idem, hash, req->request_id, &out, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT) {
@@ -106,7 +117,7 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 		goto out_cleanup;
 	}
 	if (result != RAP_OK) {
-		reply_store_error(req, result, err);
+		job_api_store_error(req, result, err);
 		goto out_cleanup;
 	}
 	rap_metric_inc(out.existing ? api->jobs_idempotent : api->jobs_created, 1);
@@ -140,7 +151,7 @@ static void get_job(struct job_api *api, struct rap_http_req *req, const char *i
 	if (result == RAP_ENOENT)
 		rap_http_error(req, 404, "not_found", "no job %s", id);
 	else if (result != RAP_OK)
-		reply_store_error(req, result, err);
+		job_api_store_error(req, result, err);
 	else
 		rap_http_reply(req, 200, json);
 	free(json);
@@ -162,7 +173,7 @@ static void cancel_job(struct job_api *api, struct rap_http_req *req, const char
 	} else if (result == RAP_ECONFLICT) {
 		rap_http_error(req, 409, "already_finished", "%s", err);
 	} else if (result != RAP_OK) {
-		reply_store_error(req, result, err);
+		job_api_store_error(req, result, err);
 	} else {
 		body = rap_asprintf("{\"job_id\":\"%s\",\"status\":\"%s\"}", id, status);
 		rap_http_reply(req, 200, body);
@@ -194,13 +205,13 @@ static void list_jobs(struct job_api *api, struct rap_http_req *req)
 		rap_http_error(req, 400, "bad_request", "limit must be a whole number from 1 to 500");
 		return;
 	}
-	db = db_get(api, req);
+	db = job_api_db_get(api, req);
 	if (!db)
 		return;
 	result = rap_job_list_json(db, req->owner, status, after, (int)limit, &json, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result != RAP_OK)
-		reply_store_error(req, result, err);
+		job_api_store_error(req, result, err);
 	else
 		rap_http_reply(req, 200, json);
 	free(json);
@@ -214,7 +225,7 @@ static void replay_jobs(struct job_api *api, struct rap_http_req *req, const cha
 	PGconn *db;
 	int result;
 
-	db = id ? db_for_job(api, req, id) : db_get(api, req);
+	db = id ? db_for_job(api, req, id) : job_api_db_get(api, req);
 	if (!db)
 		return;
 	result = rap_job_replay(db, req->owner, id, &count, status, err);
@@ -228,7 +239,7 @@ static void replay_jobs(struct job_api *api, struct rap_http_req *req, const cha
 		return;
 	}
 	if (result != RAP_OK) {
-		reply_store_error(req, result, err);
+		job_api_store_error(req, result, err);
 		return;
 	}
 	body = id ? rap_asprintf("{\"job_id\":\"%s\",\"status\":\"QUEUED\"}", id)
@@ -260,6 +271,13 @@ void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase pha
 			list_jobs(api, req);
 		else
 			rap_http_error(req, 405, "method_not_allowed", "use GET or POST /jobs");
+		return;
+	}
+	if (strcmp(url, "/jobs/batch") == 0) {
+		if (strcmp(req->method, "POST") == 0)
+			job_api_create_batch(api, req);
+		else
+			rap_http_error(req, 405, "method_not_allowed", "use POST /jobs/batch");
 		return;
 	}
 	if (strcmp(url, "/jobs/replay-dead") == 0) {

@@ -11,6 +11,7 @@
 struct rap_auth;
 struct rap_pg_pool;
 struct rap_metric;
+struct pg_conn;
 
 /* job-api's state, shared by its HTTP threads and its relay thread. */
 struct job_api {
@@ -37,8 +38,20 @@ void *job_api_relay_main(void *arg);
 /* deadletters.c: marks DEAD the jobs of messages the broker dead-lettered. */
 void *job_api_deadletters_main(void *arg);
 
-/* handlers.c: the HTTP routes. */
+/* handlers.c: the HTTP routes, and what the handlers share. */
 void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
 		    const char *data, size_t len);
+/* Takes a pooled connection, or answers 503 and returns NULL. */
+struct pg_conn *job_api_db_get(struct job_api *api, struct rap_http_req *req);
+/* Answers a failed job-store call with 503. */
+void job_api_store_error(struct rap_http_req *req, int result, const char *err);
+/* Checks the media type and Idempotency-Key of a job creation; false once
+ * it has answered.  *idem gets the key or NULL. */
+bool job_api_create_headers(struct rap_http_req *req, const char **idem);
+/* The max_attempts of a job type (RAP_JOB_MAX_ATTEMPTS, default 5). */
+int job_api_max_attempts(struct job_api *api, const char *type);
+
+/* batch.c: POST /jobs/batch. */
+void job_api_create_batch(struct job_api *api, struct rap_http_req *req);
 
 #endif

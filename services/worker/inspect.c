@@ -82,9 +82,9 @@ static int noop_run(struct job_run *run, char **result_json, char *err)
 }
 
 static const struct processor processors[] = {
-	{ "noop", noop_run },
-	{ "file.inspect", inspect_run },
-	{ "test.fault", worker_fault_run },
+	{ "noop", noop_run, true },
+	{ "file.inspect", inspect_run, false },
+	{ "test.fault", worker_fault_run, false },
 };
 
 const struct processor *worker_processor(const char *type)

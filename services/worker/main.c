@@ -59,23 +59,18 @@ static void poison(struct worker *w, struct rap_amqp_msg *m, const char *job_id,
 static void retry_later(struct worker *w, struct rap_amqp_msg *m,
 			const struct rap_jobmsg *jm, int attempt, const char *why);
 
-/* Runs a claimed job and records its outcome; returns with the message
- * acked (or requeued for a transient failure). */
-static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
-			const struct rap_jobmsg *jm, const struct rap_job_claim *claim)
+/*
+ * Records the outcome of a processor run (result from p->run, with its
+ * result_json, which this frees) and settles the message: acked, requeued,
+ * or dead-lettered.
+ */
+void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+		   int attempt, int max_attempts, int result, char *result_json, char *err)
 {
 	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
 				   .action = jm->type };
-	const struct processor *p = worker_processor(jm->type);
-	struct job_run run = { .w = w, .msg = jm, .attempt = claim->attempt,
-			       .params = claim->params ? claim->params : "{}" };
-	char err[RAP_ERRLEN] = "", err2[RAP_ERRLEN], *result_json = NULL;
-	int result;
+	char err2[RAP_ERRLEN];
 
-	run.last_beat_ms = rap_now_ms();
-	rap_log(RAP_LOG_INFO, &ctx, "processing attempt %d of %d", claim->attempt,
-		claim->max_attempts);
-	result = p->run(&run, &result_json, err);
 	if (result == RAP_OK) {
 		result = rap_job_complete(w->db, jm->job_id, w->id, result_json, err2);
 		free(result_json);
@@ -86,7 +81,7 @@ static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
 			rap_amqp_ack(w->amqp, m->delivery_tag);
 			return;
 		}
-		snprintf(err, sizeof(err), "recording the result: %.200s", err2);
+		snprintf(err, RAP_ERRLEN, "recording the result: %.200s", err2);
 	}
 	if (result == RAP_ECANCELED && rap_stop) {
 		/* SIGTERM: give the job back rather than make shutdown wait. */
@@ -109,14 +104,33 @@ static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
 		rap_amqp_ack(w->amqp, m->delivery_tag);
 		return;
 	}
-	if (claim->attempt >= claim->max_attempts) {
+	if (attempt >= max_attempts) {
 		rap_log(RAP_LOG_WARN, &ctx, "attempts exhausted: %s", err);
 		rap_job_fail(w->db, jm->job_id, w->id, "DEAD", err, err2);
 		rap_metric_inc(w->dead_lettered, 1);
 		rap_amqp_reject(w->amqp, m->delivery_tag, false);
 		return;
 	}
-	retry_later(w, m, jm, claim->attempt, err);
+	retry_later(w, m, jm, attempt, err);
+}
+
+/* Runs a claimed job and records its outcome. */
+static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
+			const struct rap_jobmsg *jm, const struct rap_job_claim *claim)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+				   .action = jm->type };
+	const struct processor *p = worker_processor(jm->type);
+	struct job_run run = { .w = w, .msg = jm, .attempt = claim->attempt,
+			       .params = claim->params ? claim->params : "{}" };
+	char err[RAP_ERRLEN] = "", *result_json = NULL;
+	int result;
+
+	run.last_beat_ms = rap_now_ms();
+	rap_log(RAP_LOG_INFO, &ctx, "processing attempt %d of %d", claim->attempt,
+		claim->max_attempts);
+	result = p->run(&run, &result_json, err);
+	worker_finish(w, m, jm, claim->attempt, claim->max_attempts, result, result_json, err);
 }
 
 int worker_retry_delay(int attempt)
@@ -174,7 +188,7 @@ static void retry_later(struct worker *w, struct rap_amqp_msg *m,
 	rap_amqp_ack(w->amqp, m->delivery_tag);
 }
 
-static void handle(struct worker *w, struct rap_amqp_msg *m)
+void worker_handle(struct worker *w, struct rap_amqp_msg *m)
 {
 	struct rap_log_ctx ctx = { .request_id = m->request_id };
 	struct rap_job_claim claim;
@@ -278,12 +292,40 @@ static int worker_connect(struct worker *w)
 	return RAP_OK;
 }
 
+/*
+ * Takes the deliveries that are already here, after the first, while they
+ * are quick jobs: they are claimed and completed together.  A slow job
+ * never waits behind a batch, because a batch only grows with quick ones.
+ */
+static int collect(struct worker *w, struct rap_amqp_msg *msgs, int max)
+{
+	const struct processor *p;
+	struct rap_jobmsg jm;
+	char err[RAP_ERRLEN];
+	int n = 1;
+
+	while (n < max) {
+		if (rap_jobmsg_decode(msgs[n - 1].body, msgs[n - 1].len, &jm, err) != RAP_OK)
+			break;
+		p = worker_processor(jm.type);
+		if (!p || !p->quick || msgs[n - 1].redelivered)
+			break;
+		if (rap_amqp_next(w->amqp, 0, &msgs[n]) != RAP_OK)
+			break;
+		n++;
+	}
+	return n;
+}
+
 static void worker_loop(struct worker *w)
 {
-	struct rap_amqp_msg m;
+	struct rap_amqp_msg *msgs;
 	struct rap_backoff b;
-	int result;
+	int result, n, i, max;
 
+	max = (int)(w->svc.cfg.worker_batch < w->svc.cfg.worker_prefetch
+		    ? w->svc.cfg.worker_batch : w->svc.cfg.worker_prefetch);
+	msgs = rap_calloc((size_t)max, sizeof(*msgs));
 	rap_backoff_init(&b, 200, 10000);
 	while (!rap_stop) {
 		if (worker_connect(w) != RAP_OK) {
@@ -293,16 +335,22 @@ static void worker_loop(struct worker *w)
 		}
 		atomic_store(&w->ready, true);
 		rap_backoff_reset(&b);
-		result = rap_amqp_next(w->amqp, 500, &m);
+		result = rap_amqp_next(w->amqp, 500, &msgs[0]);
 		if (result == RAP_ETIMEDOUT)
 			continue;
 		if (result != RAP_OK) {
 			rap_log(RAP_LOG_WARN, NULL, "RabbitMQ: %s", rap_amqp_errmsg(w->amqp));
 			continue;
 		}
-		handle(w, &m);
-		rap_amqp_msg_release(&m);
+		n = collect(w, msgs, max);
+		if (n == 1)
+			worker_handle(w, &msgs[0]);
+		else
+			worker_handle_batch(w, msgs, n);
+		for (i = 0; i < n; i++)
+			rap_amqp_msg_release(&msgs[i]);
 	}
+	free(msgs);
 }
 
 static bool worker_ready(void *arg, char *reason, size_t len)

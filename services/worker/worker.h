@@ -13,6 +13,7 @@
 struct rap_amqp;
 struct rap_s3;
 struct rap_metric;
+struct rap_amqp_msg;
 
 struct worker {
 	struct rap_service svc;
@@ -52,12 +53,21 @@ struct job_run {
 struct processor {
 	const char *type;
 	int (*run)(struct job_run *run, char **result_json, char *err);
+	bool quick; /* bounded and short: claimed and completed in batches */
 };
 
 const struct processor *worker_processor(const char *type);
 
 /* fault.c: the test.fault processor (enabled only through RAP_JOB_TYPES). */
 int worker_fault_run(struct job_run *run, char **result_json, char *err);
+
+/* batch.c: claims and completes quick jobs many at a time. */
+void worker_handle_batch(struct worker *w, struct rap_amqp_msg *msgs, int n);
+
+/* main.c: one delivery, and the outcome of a processor run. */
+void worker_handle(struct worker *w, struct rap_amqp_msg *m);
+void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+		   int attempt, int max_attempts, int result, char *result_json, char *err);
 
 /** The retry delay in seconds after a failed attempt: a TTL tier of
  *  infra/rabbitmq/definitions.json, about 2^(attempt-1) s with jitter. */

@@ -1,6 +1,7 @@
 /* Tests of lib/codec.c: the work message and the POST /jobs body. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rap/codec.h"
@@ -162,4 +163,66 @@ Test(job_create, equal_requests_hash_equal_whatever_the_layout)
 	rap_job_create_cleanup(&a);
 	rap_job_create_cleanup(&b);
 	rap_job_create_cleanup(&c);
+}
+
+static int batch(const char *s, struct rap_job_create **reqs, int *n, char *err)
+{
+	return rap_job_batch_decode(s, strlen(s), reqs, n, err);
+}
+
+Test(job_batch, decodes_every_request_in_order)
+{
+	struct rap_job_create *reqs;
+	char err[RAP_ERRLEN];
+	int n;
+
+	cr_assert_eq(batch("{\"jobs\":[{\"object_key\":\"a\",\"type\":\"noop\"},"
+			   "{\"object_key\":\"b\",\"type\":\"file.inspect\",\"params\":{\"y\":1,\"x\":2},"
+			   "\"max_attempts\":3}]}", &reqs, &n, err), RAP_OK, "%s", err);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(reqs[0].object_key, "a");
+	cr_assert_str_eq(reqs[0].params, "{}");
+	cr_assert_str_eq(reqs[1].type, "file.inspect");
+	cr_assert_str_eq(reqs[1].params, "{\"x\":2,\"y\":1}");
+	cr_assert_eq(reqs[1].max_attempts, 3);
+	rap_job_batch_cleanup(reqs, n);
+}
+
+Test(job_batch, names_the_first_bad_request_and_keeps_nothing)
+{
+	struct rap_job_create *reqs = (void *)1;
+	char err[RAP_ERRLEN];
+	int n = 7;
+
+	cr_assert_eq(batch("{\"jobs\":[{\"object_key\":\"a\",\"type\":\"noop\"},"
+			   "{\"object_key\":\"b\",\"type\":\"noop\",\"params\":{}},"
+			   "{\"object_key\":\"c\"}]}", &reqs, &n, err), RAP_EINVAL);
+	cr_assert_null(reqs);
+	cr_assert_eq(n, 0);
+	cr_assert(strstr(err, "jobs[2]") != NULL, "%s", err);
+	cr_assert(strstr(err, "'type' is required") != NULL, "%s", err);
+}
+
+Test(job_batch, refuses_empty_oversized_and_malformed_batches)
+{
+	struct rap_job_create *reqs;
+	char err[RAP_ERRLEN], *big;
+	size_t len = 0;
+	int n, i;
+
+	cr_assert_eq(batch("{\"jobs\":[]}", &reqs, &n, err), RAP_EINVAL);
+	cr_assert(strstr(err, "1 to 1000") != NULL, "%s", err);
+	cr_assert_eq(batch("{\"jobs\":{}}", &reqs, &n, err), RAP_EINVAL);
+	cr_assert_eq(batch("{\"jobs\":[],\"extra\":1}", &reqs, &n, err), RAP_EINVAL);
+	cr_assert_eq(batch("[{\"object_key\":\"a\",\"type\":\"noop\"}]", &reqs, &n, err), RAP_EINVAL);
+	cr_assert_eq(batch("{\"jobs\":[1]}", &reqs, &n, err), RAP_EINVAL);
+	cr_assert_eq(batch("", &reqs, &n, err), RAP_EINVAL);
+	big = malloc(1001 * 40 + 32);
+	len += (size_t)sprintf(big, "{\"jobs\":[");
+	for (i = 0; i < 1001; i++)
+		len += (size_t)sprintf(big + len, "%s{\"object_key\":\"a\",\"type\":\"noop\"}",
+				       i ? "," : "");
+	sprintf(big + len, "]}");
+	cr_assert_eq(batch(big, &reqs, &n, err), RAP_EINVAL);
+	free(big);
 }

@@ -39,6 +39,16 @@ int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *o
 			  char *err);
 void rap_job_create_cleanup(struct rap_job_create *c);
 
+/** The most job requests one POST /jobs/batch takes. */
+#define RAP_JOB_BATCH_MAX 1000
+
+/** Decodes a POST /jobs/batch body, {"jobs":[request, ...]}: *out (n of
+ *  them; free with rap_job_batch_cleanup) on success; err names the first
+ *  bad request by its index. */
+int rap_job_batch_decode(const char *body, size_t len, struct rap_job_create **out,
+			 int *n, char *err);
+void rap_job_batch_cleanup(struct rap_job_create *reqs, int n);
+
 /** SHA-256 (hex) of the decoded request: the same job asked for with other
  *  whitespace or key order hashes the same (params are canonical JSON). */
 void rap_job_create_hash(const struct rap_job_create *c, char out[65]);

@@ -30,6 +30,7 @@ struct rap_settings {
 	long long upload_part_size;
 	long long http_threads;
 	long long worker_prefetch;
+	long long worker_batch;
 	const char *worker_id;
 	long long lease_seconds;
 	long long sweep_ms;

@@ -1,0 +1,112 @@
+/* batch.c: POST /jobs/batch, many jobs created in one transaction. */
+#include "job_api.h"
+
+#include "rap/codec.h"
+#include "rap/err.h"
+#include "rap/hash.h"
+#include "rap/http.h"
+#include "rap/jobbatch.h"
+#include "rap/log.h"
+#include "rap/mem.h"
+#include "rap/metrics.h"
+#include "rap/pg.h"
+#include "rap/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* SHA-256 of the decoded batch: its requests' hashes in order. */
+static void batch_hash(const struct rap_job_create *reqs, int n, char out[65])
+{
+	struct rap_buf b;
+	char h[65];
+	int i;
+
+	rap_buf_init(&b, (size_t)n * 64 + 1);
+	for (i = 0; i < n; i++) {
+		rap_job_create_hash(&reqs[i], h);
+		rap_buf_append(&b, h, 64);
+	}
+	rap_sha256_hex(b.data, b.len, out);
+	rap_buf_cleanup(&b);
+}
+
+/* The first request whose type this platform does not run, or -1. */
+static int unknown_type(struct job_api *api, const struct rap_job_create *reqs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!rap_list_contains(api->svc.cfg.job_types, reqs[i].type))
+			return i;
+	return -1;
+}
+
+static void reply_created(struct rap_http_req *req, const struct rap_jobbatch_created *out,
+			  int n, bool existing)
+{
+	struct rap_buf b;
+	int i;
+
+	rap_buf_init(&b, (size_t)n * 80 + 64);
+	rap_buf_appends(&b, "{\"jobs\":[");
+	for (i = 0; i < n; i++)
+		rap_buf_appendf(&b, "%s{\"job_id\":\"%s\",\"status\":\"%s\"}", i ? "," : "",
+				out[i].job_id, out[i].status);
+	rap_buf_appendf(&b, "]%s}", existing ? ",\"idempotent_replay\":true" : "");
+	rap_http_reply(req, existing ? 200 : 202, b.data);
+	rap_buf_cleanup(&b);
+}
+
+void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
+{
+	struct rap_log_ctx ctx = { .request_id = req->request_id };
+	struct rap_jobbatch_created *out = NULL;
+	struct rap_job_create *reqs;
+	char err[RAP_ERRLEN], hash[65];
+	const char *idem;
+	int *max = NULL, n, i, bad, result;
+	bool existing;
+	PGconn *db;
+
+	if (!job_api_create_headers(req, &idem))
+		return;
+	if (rap_job_batch_decode(req->body.data, req->body.len, &reqs, &n, err) != RAP_OK) {
+		rap_http_error(req, 400, "bad_request", "%s", err);
+		return;
+	}
+	bad = unknown_type(api, reqs, n);
+	if (bad >= 0) {
+		rap_http_error(req, 422, "unknown_job_type", "jobs[%d]: job type '%s' is not one of: %s",
+			       bad, reqs[bad].type, api->svc.cfg.job_types);
+		goto out_cleanup;
+	}
+	max = rap_calloc((size_t)n, sizeof(*max));
+	for (i = 0; i < n; i++)
+		max[i] = job_api_max_attempts(api, reqs[i].type);
+	out = rap_calloc((size_t)n, sizeof(*out));
+	batch_hash(reqs, n, hash);
+	db = job_api_db_get(api, req);
+	if (!db)
+		goto out_cleanup;
+	result = rap_jobbatch_create(db, req->owner, reqs, max, n, idem, hash, req->request_id,
+				     out, &existing, &bad, err);
+	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_ENOENT)
+		rap_http_error(req, 422, "unknown_object", "%s", err);
+	else if (result == RAP_ECONFLICT)
+		rap_http_error(req, 409, "idempotency_conflict", "%s", err);
+	else if (result != RAP_OK)
+		job_api_store_error(req, result, err);
+	if (result != RAP_OK)
+		goto out_cleanup;
+	rap_metric_inc(existing ? api->jobs_idempotent : api->jobs_created, (unsigned)n);
+	reply_created(req, out, n, existing);
+	rap_log(RAP_LOG_INFO, &ctx, "batch of %d jobs %s for %s", n,
+		existing ? "replayed" : "created", req->owner);
+out_cleanup:
+	free(out);
+	free(max);
+	rap_job_batch_cleanup(reqs, n);
+}
