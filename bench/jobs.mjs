@@ -53,6 +53,14 @@ for (;;) {
 }
 const tDone = performance.now();
 
+// The relay is still publishing the status events of the burst (four per
+// job): wait until the outbox is empty, so the system is idle.
+for (const t = performance.now(); Number(psql('SELECT count(*) FROM outbox')) > 0;) {
+  if (performance.now() - t > 600000) throw new Error('the outbox did not drain in 10 min');
+  await new Promise((r) => setTimeout(r, 200));
+}
+const tDrained = performance.now();
+
 // Latency on an idle system: one job at a time, created_at -> started_at
 // as PostgreSQL recorded them.
 const lat = [];
@@ -75,5 +83,6 @@ console.log(JSON.stringify({
   submit_per_s: Math.round(ids.length / ((tSubmitted - t0) / 1000)),
   end_to_end_per_s: Math.round(ids.length / ((tDone - t0) / 1000)),
   seconds: ((tDone - t0) / 1000).toFixed(1),
+  events_drained_s: ((tDrained - t0) / 1000).toFixed(1),
   enqueue_to_start_ms: { samples, p50: pct(50), p99: pct(99), max: lat.at(-1).toFixed(2) },
 }));

@@ -66,13 +66,15 @@ int rap_jobbatch_claim(PGconn *db, const char *const *ids, int n, const char *wo
 	 * The rows are locked in id order, so two workers that got copies of
 	 * the same jobs cannot deadlock (the relay and the sweeper skip locked
 	 * rows and never wait); the locking clause re-checks each row's state
-	 * once it holds it.
+	 * once it holds it.  The ids drive the plan (materialised), never
+	 * an index of all waiting jobs, whose size is the backlog's.
 	 */
 	result = rap_pg_exec(db,
 		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2 || ' (batch)', true)),"
-		" want AS (SELECT j.id FROM jobs j WHERE j.id IN"
-		"            (SELECT x::uuid FROM json_array_elements_text($1::json) x)"
-		"          AND j.attempt < j.max_attempts"
+		" ids AS MATERIALIZED (SELECT DISTINCT x::uuid AS id"
+		"          FROM json_array_elements_text($1::json) x),"
+		" want AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.id"
+		"          WHERE j.attempt < j.max_attempts"
 		"          AND j.status IN ('CREATED', 'QUEUED', 'RETRYING')"
 		"          ORDER BY j.id FOR UPDATE)"
 		" UPDATE jobs j SET status = 'PROCESSING', attempt = j.attempt + 1,"

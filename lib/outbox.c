@@ -63,9 +63,14 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
 	if (result != RAP_OK)
 		goto out_free;
 	result = rap_pg_exec(db,
-		"SELECT id, kind, job_id, exchange, routing_key, body,"
-		" coalesce(headers->>'x-request-id', '')"
-		" FROM outbox ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
+		"WITH work AS (SELECT * FROM outbox WHERE kind = 'job'"
+		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
+		" events AS (SELECT * FROM outbox WHERE kind = 'event'"
+		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+		" SELECT id, kind, job_id, exchange, routing_key, body,"
+		" coalesce(headers->>'x-request-id', '') FROM work"
+		" UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
+		" coalesce(headers->>'x-request-id', '') FROM events",
 		1, p, &rows, err);
 	if (result != RAP_OK || PQntuples(rows) == 0)
 		goto out_rollback;
@@ -81,15 +86,18 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
 	 * Everything is confirmed: mark the jobs and forget the rows.  A job
 	 * row that is locked is being claimed by a worker that already got the
 	 * message (CREATED -> PROCESSING): it is past QUEUED, so it is skipped
-	 * rather than waited for, and the relay never holds up a claim.
+	 * rather than waited for, and the relay never holds up a claim.  The
+	 * batch's own ids drive the statement: a plan that started from all
+	 * CREATED jobs would cost as much as the backlog, every batch.
 	 */
 	p[0] = ids.data;
 	result = rap_pg_exec(db,
-		"UPDATE jobs SET status = 'QUEUED' WHERE id IN"
-		" (SELECT id FROM jobs WHERE status = 'CREATED' AND id IN"
-		"   (SELECT job_id FROM outbox WHERE kind = 'job'"
-		"    AND id = ANY(string_to_array($1, ',')::bigint[]))"
-		"  FOR UPDATE SKIP LOCKED)", 1, p, &res, err);
+		"WITH ids AS MATERIALIZED (SELECT job_id FROM outbox WHERE kind = 'job'"
+		"   AND id = ANY(string_to_array($1, ',')::bigint[])),"
+		" todo AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.job_id"
+		"   WHERE j.status = 'CREATED' FOR UPDATE OF j SKIP LOCKED)"
+		" UPDATE jobs SET status = 'QUEUED' FROM todo WHERE jobs.id = todo.id",
+		1, p, &res, err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	stats->queued = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);

@@ -21,8 +21,9 @@ struct rap_outbox_stats {
 };
 
 /**
- * Publishes up to limit rows in one transaction (SKIP LOCKED, so several
- * relays can run).  a must be in confirm mode.  RAP_OK (stats filled; zero
+ * Publishes up to limit work rows, then up to limit status events (so a
+ * backlog of events never delays new work), in one transaction (SKIP
+ * LOCKED, so several relays can run).  a must be in confirm mode.  RAP_OK (stats filled; zero
  * published means the outbox is empty), or RAP_EDB / RAP_EAMQP /
  * RAP_ETIMEDOUT with a message in err (nothing is deleted then).
  */
