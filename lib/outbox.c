@@ -94,9 +94,9 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
 	result = rap_pg_exec(db,
 		"WITH ids AS MATERIALIZED (SELECT job_id FROM outbox WHERE kind = 'job'"
 		"   AND id = ANY(string_to_array($1, ',')::bigint[])),"
-		" todo AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.job_id"
+		" claimable AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.job_id"
 		"   WHERE j.status = 'CREATED' FOR UPDATE OF j SKIP LOCKED)"
-		" UPDATE jobs SET status = 'QUEUED' FROM todo WHERE jobs.id = todo.id",
+		" UPDATE jobs SET status = 'QUEUED' FROM claimable WHERE jobs.id = claimable.id",
 		1, p, &res, err);
 	if (result != RAP_OK)
 		goto out_rollback;
