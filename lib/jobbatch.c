@@ -274,8 +274,7 @@ int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_crea
 		"           RETURNING id, type, object_key, owner)"
 		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
 		" SELECT 'job', j.id, 'jobs', j.type,"
-		"   json_build_object('v', 1, 'job_id', j.id, 'type', j.type,"
-		"     'object_key', j.object_key, 'owner', j.owner)::text,"
+		"   rap_work_message(j.id, j.type, j.object_key, j.owner),"
 		"   json_build_object('x-request-id', $4::text)"
 		" FROM j", 4, p, &res, err);
 	if (result != RAP_OK)

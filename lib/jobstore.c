@@ -125,8 +125,7 @@ int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *r
 		"       RETURNING id, type, object_key, owner)"
 		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
 		" SELECT 'job', j.id, 'jobs', j.type,"
-		"   json_build_object('v', 1, 'job_id', j.id, 'type', j.type,"
-		"     'object_key', j.object_key, 'owner', j.owner)::text,"
+		"   rap_work_message(j.id, j.type, j.object_key, j.owner),"
 		"   json_build_object('x-request-id', $9::text)"
 		" FROM j RETURNING job_id",
 		9, p, &res, err);
@@ -396,8 +395,8 @@ int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried, c
 		"          FROM expired e WHERE j.id = e.id AND j.attempt < j.max_attempts"
 		"          RETURNING j.id, j.type, j.object_key, j.owner),"
 		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
-		"          SELECT 'job', id, 'jobs', type, json_build_object('v', 1, 'job_id', id,"
-		"            'type', type, 'object_key', object_key, 'owner', owner)::text"
+		"          SELECT 'job', id, 'jobs', type,"
+		"            rap_work_message(id, type, object_key, owner)"
 		"          FROM back RETURNING 1)"
 		" SELECT (SELECT count(*) FROM back), (SELECT count(*) FROM dead)",
 		1, p, &res, err);
@@ -465,8 +464,8 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
 		"          AND ($2::uuid IS NULL OR j.id = $2::uuid)"
 		"          RETURNING j.id, j.type, j.object_key, j.owner),"
 		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
-		"          SELECT 'job', id, 'jobs', type, json_build_object('v', 1, 'job_id', id,"
-		"            'type', type, 'object_key', object_key, 'owner', owner)::text"
+		"          SELECT 'job', id, 'jobs', type,"
+		"            rap_work_message(id, type, object_key, owner)"
 		"          FROM back RETURNING 1)"
 		" SELECT count(*) FROM msgs", 2, p, &res, err);
 	if (result != RAP_OK)

@@ -52,8 +52,8 @@ test('job-api killed between the commit and the publish: the relay publishes on 
       VALUES (gen_random_uuid(), 'dev', 'test.fault', '${objectKey}', '{"mode":"succeed"}')
       RETURNING id, type, object_key, owner)
     INSERT INTO outbox (kind, job_id, exchange, routing_key, body)
-      SELECT 'job', id, 'jobs', type, json_build_object('v', 1, 'job_id', id, 'type', type,
-        'object_key', object_key, 'owner', owner)::text FROM j RETURNING job_id`).split('\n')[0];
+      SELECT 'job', id, 'jobs', type, rap_work_message(id, type, object_key, owner)
+      FROM j RETURNING job_id`).split('\n')[0];
   process.kill(pid, 'SIGKILL');
   assert.equal(psql(`SELECT status FROM jobs WHERE id = '${id}'`), 'CREATED');
   const [job] = await allTerminal([id], 60000);
