@@ -8,7 +8,9 @@
 #include "rap/mem.h"
 #include "rap/util.h"
 
+#include <json-c/json.h>
 #include <libwebsockets.h>
+#include <string.h>
 #include <stdlib.h>
 
 #define MAX_PENDING 100000 /* beyond it the consumer waits: back-pressure */
@@ -29,6 +31,43 @@ static void push(struct notifier *n, const char *body, size_t len)
 	n->pending++;
 	pthread_mutex_unlock(&n->lock);
 	lws_cancel_service(n->lws);
+}
+
+/*
+ * Hands a message's events to the service thread: a job.status event as it
+ * is, or each event of a job.status.batch in order.  Returns how many.
+ */
+static unsigned push_message(struct notifier *n, const char *body, size_t len)
+{
+	struct json_object *o, *events, *type;
+	struct json_tokener *tok;
+	size_t i, count;
+
+	if (len < 64 || !memmem(body, 64, "\"job.status.batch\"", 18)) {
+		push(n, body, len);
+		return 1;
+	}
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	json_tokener_free(tok);
+	if (!o || !json_object_object_get_ex(o, "type", &type) ||
+	    strcmp(json_object_get_string(type), "job.status.batch") != 0 ||
+	    !json_object_object_get_ex(o, "events", &events) ||
+	    !json_object_is_type(events, json_type_array)) {
+		json_object_put(o);
+		push(n, body, len); /* not a batch after all: forward as is */
+		return 1;
+	}
+	count = json_object_array_length(events);
+	rap_metric_inc(n->batches_in, 1);
+	for (i = 0; i < count; i++) {
+		const char *e = json_object_to_json_string_ext(
+			json_object_array_get_idx(events, i), JSON_C_TO_STRING_PLAIN);
+
+		push(n, e, strlen(e));
+	}
+	json_object_put(o);
+	return (unsigned)count;
 }
 
 static struct rap_amqp *connect_events(struct notifier *n)
@@ -83,8 +122,7 @@ void *notifier_consumer_main(void *arg)
 		}
 		if (rap_amqp_next(a, 500, &m) != RAP_OK)
 			continue;
-		rap_metric_inc(n->events_in, 1);
-		push(n, m.body, m.len);
+		rap_metric_inc(n->events_in, push_message(n, m.body, m.len));
 		rap_amqp_ack(a, m.delivery_tag);
 		rap_amqp_msg_release(&m);
 	}

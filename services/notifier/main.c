@@ -16,6 +16,8 @@ static void register_metrics(struct notifier *n)
 
 	n->events_in = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_events_total", NULL,
 				       "status events consumed from RabbitMQ");
+	n->batches_in = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_batches_total", NULL,
+					"job.status.batch messages received (their events count above)");
 	n->frames_out = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_frames_sent_total",
 					NULL, "WebSocket frames sent to clients");
 	n->clients_now = rap_metrics_add(m, RAP_GAUGE, "rap_notifier_clients", NULL,

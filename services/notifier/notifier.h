@@ -31,6 +31,7 @@ struct notifier {
 	struct pending_event *head, *tail;
 	unsigned pending;
 	struct rap_metric *events_in;
+	struct rap_metric *batches_in;
 	struct rap_metric *frames_out;
 	struct rap_metric *clients_now;
 	struct rap_metric *replayed;

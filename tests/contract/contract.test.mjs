@@ -34,6 +34,7 @@ const SCHEMA_FILES = [
   'job.json',
   'job-message.json',
   'job-status-event.json',
+  'job-status-batch.json',
   'ws-subscribe.json',
   'ws-server-message.json',
 ];
@@ -75,6 +76,7 @@ const WHY = {
   'job-status-event.invalid.replay-false.json': ['const', '/replay'],
   'job-status-event.invalid.no-detail.json': ['required', ''],
   'job-status-event.invalid.lower-case-state.json': ['enum', '/to'],
+  'job-status-batch.invalid.one-event.json': ['minItems', '/events'],
   'ws-subscribe.invalid.no-api-key.json': ['required', ''],
   'ws-subscribe.invalid.job-id.json': ['pattern', '/job_id'],
   'ws-subscribe.invalid.since-string.json': ['type', '/since'],

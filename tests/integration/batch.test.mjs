@@ -3,7 +3,7 @@
 // jobs (noop) many per statement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GATEWAY, assertError, auth, getJob, upload, waitFor } from './helpers.mjs';
+import { EventClient, GATEWAY, assertError, auth, getJob, upload, waitFor } from './helpers.mjs';
 
 async function createBatch(jobs, headers = {}) {
   const res = await fetch(`${GATEWAY}/api/jobs/batch`, {
@@ -14,6 +14,10 @@ async function createBatch(jobs, headers = {}) {
   return { status: res.status, body: await res.json() };
 }
 
+const NOTIFIER = `http://127.0.0.1:${process.env.RAP_NOTIFIER_PORT || 8103}`;
+const batchesIn = async () => Number((await (await fetch(`${NOTIFIER}/metrics`)).text())
+  .match(/^rap_notifier_batches_total (\d+)/m)?.[1] ?? NaN);
+
 let objectKey;
 async function key() {
   if (!objectKey) objectKey = (await upload(Buffer.from('batch input'))).body.object_key;
@@ -23,6 +27,12 @@ async function key() {
 test('a batch of 300 noop jobs is created at once and every job completes', async () => {
   const k = await key();
   const jobs = Array.from({ length: 300 }, () => ({ object_key: k, type: 'noop' }));
+  // A live follower of all the owner's jobs: the relay sends runs of
+  // events as job.status.batch messages, which the notifier must unpack.
+  const events = new EventClient();
+  await events.open();
+  assert.equal((await events.subscribe()).type, 'subscribed');
+  const batchesBefore = await batchesIn();
   const r = await createBatch(jobs);
   assert.equal(r.status, 202, JSON.stringify(r.body));
   assert.equal(r.body.jobs.length, 300);
@@ -42,6 +52,16 @@ test('a batch of 300 noop jobs is created at once and every job completes', asyn
   const batched = done.filter((j) => j.events.some((e) => e.to === 'PROCESSING'
     && / \(batch\)$/.test(e.detail || '')));
   assert.ok(batched.length > 0, 'no job was claimed in a batch');
+  // Every transition of every job was pushed live, once and in order.
+  const ids = new Set(r.body.jobs.map((j) => j.job_id));
+  const pushed = () => events.messages.filter((m) => m.type === 'job.status' && ids.has(m.job_id) && !m.replay);
+  await waitFor('every COMPLETED pushed', () => pushed().filter((m) => m.to === 'COMPLETED').length === 300, 30000, 100);
+  for (const j of done) {
+    const seen = pushed().filter((m) => m.job_id === j.job_id).map((m) => m.event_id);
+    assert.deepEqual(seen, j.events.map((e) => e.event_id), `events of ${j.job_id}`);
+  }
+  events.close();
+  assert.ok(await batchesIn() > batchesBefore, 'no job.status.batch message reached the notifier');
 });
 
 test('the same Idempotency-Key returns the same batch; another body is a conflict', async () => {
