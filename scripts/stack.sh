@@ -516,8 +516,11 @@ start_postgres() {
 	ln -sfn "$PG_REAL/postgres.log" "$LOGS/postgres.log"
 	say "  postgres: starting (127.0.0.1:$PG_PORT)"
 	# -k: the socket stays in the private folder, out of /var/run/postgresql.
+	# The outbox is a queue table (every row inserted, then deleted): a
+	# 5 s autovacuum naptime keeps it from bloating under load (its own
+	# thresholds are in migration 0005); shared_buffers holds the hot jobs.
 	if ! pg_as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_REAL/postgres.log" -w -t 60 \
-		-o "-p $PG_PORT -k $PG_REAL -c listen_addresses=127.0.0.1" start \
+		-o "-p $PG_PORT -k $PG_REAL -c listen_addresses=127.0.0.1 -c autovacuum_naptime=5s -c shared_buffers=256MB" start \
 		>>"$LOGS/postgres-ctl.log" 2>&1; then
 		log_tail "$PG_REAL/postgres.log"
 		die "PostgreSQL did not start within 60 s"
