@@ -344,3 +344,53 @@ long long rap_list_number(const char *list, const char *name, long long min,
 	}
 	return def;
 }
+
+/* A MIME type: type/subtype of RFC 6838 restricted-name characters. */
+static bool valid_mime(const char *s)
+{
+	const char *slash = strchr(s, '/');
+
+	if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("/!#$&^_.+-", *s)))
+			return false;
+	return true;
+}
+
+int rap_presign_decode(const char *body, size_t len, struct rap_presign_req *out, char *err)
+{
+	struct json_object *o = parse_object(body, len, err), *v;
+	int result = RAP_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return RAP_EINVAL;
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		if (strcmp(key, "size") != 0 && strcmp(key, "filename") != 0 &&
+		    strcmp(key, "content_type") != 0) {
+			snprintf(err, RAP_ERRLEN, "unknown field '%.64s'", key);
+			goto out_put;
+		}
+	}
+	if (!json_object_object_get_ex(o, "size", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0) {
+		snprintf(err, RAP_ERRLEN, "'size' is required: the file's size in bytes, an integer >= 0");
+		goto out_put;
+	}
+	out->size = (unsigned long long)json_object_get_int64(v);
+	if (get_str(o, "filename", out->filename, sizeof(out->filename) - 1, false, err) != RAP_OK ||
+	    get_str(o, "content_type", out->content_type, sizeof(out->content_type) - 1, false,
+		    err) != RAP_OK)
+		goto out_put;
+	if (out->content_type[0] && !valid_mime(out->content_type)) {
+		snprintf(err, RAP_ERRLEN, "'content_type' must be a MIME type such as video/mp4");
+		goto out_put;
+	}
+	result = RAP_OK;
+out_put:
+	json_object_put(o);
+	return result;
+}

@@ -491,3 +491,30 @@ int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)
 		" WHERE id = $1 AND status IN ('QUEUED', 'PROCESSING', 'RETRYING')",
 		2, p, NULL, err);
 }
+
+int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *key,
+		       size_t key_len, char status[16], char *err)
+{
+	const char *p[2] = { job_id, owner };
+	PGresult *res;
+	int result;
+
+	result = rap_pg_exec(db,
+		"SELECT status, coalesce(result->>'output_key', '') FROM jobs"
+		" WHERE id = $1 AND owner = $2", 2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return RAP_ENOENT;
+	}
+	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	snprintf(key, key_len, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	if (strcmp(status, "COMPLETED") != 0 || key[0] == '\0') {
+		snprintf(err, RAP_ERRLEN, "job %s is %s%s", job_id, status,
+			 strcmp(status, "COMPLETED") == 0 ? " without an output" : ", not COMPLETED");
+		return RAP_ECONFLICT;
+	}
+	return RAP_OK;
+}

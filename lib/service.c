@@ -71,6 +71,16 @@ void rap_service_s3_cfg(const struct rap_service *svc, struct rap_s3_cfg *out)
 	out->secret_key = svc->cfg.s3_secret_key;
 }
 
+struct rap_s3 *rap_service_presigner(const struct rap_service *svc)
+{
+	struct rap_s3_cfg cfg;
+
+	rap_service_s3_cfg(svc, &cfg);
+	if (svc->cfg.s3_public_endpoint[0])
+		cfg.endpoint = svc->cfg.s3_public_endpoint;
+	return rap_s3_new(&cfg);
+}
+
 void rap_backoff_init(struct rap_backoff *b, int min_ms, int max_ms)
 {
 	b->min_ms = min_ms;

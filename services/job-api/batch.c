@@ -59,6 +59,43 @@ static void reply_created(struct rap_http_req *req, const struct rap_jobbatch_cr
 	rap_buf_cleanup(&b);
 }
 
+/*
+ * Creates the batch; while it fails on an object that is a presigned upload
+ * now in S3, completes that upload and tries again (at most once per job).
+ */
+static int create_verifying(struct job_api *api, PGconn *db, struct rap_http_req *req,
+			    const struct rap_job_create *reqs, const int *max, int n,
+			    const char *idem, const char *hash, struct rap_jobbatch_created *out,
+			    bool *existing, int *bad, char *err)
+{
+	int result, verified, tries;
+
+	for (tries = 0; tries <= n; tries++) {
+		result = rap_jobbatch_create(db, req->owner, reqs, max, n, idem, hash,
+					     req->request_id, out, existing, bad, err);
+		if (result != RAP_ENOENT || *bad < 0)
+			return result;
+		verified = job_api_presigned_verify(api, db, req->owner, reqs[*bad].object_key,
+						   err);
+		if (verified == RAP_ENOENT) {
+			snprintf(err, RAP_ERRLEN,
+				 "jobs[%d].object_key does not name a finished upload of yours", *bad);
+			return RAP_ENOENT;
+		}
+		if (verified != RAP_OK) {
+			if (verified == RAP_EINVAL) {
+				char why[RAP_ERRLEN];
+
+				snprintf(why, sizeof(why), "jobs[%d]: %.200s", *bad, err);
+				snprintf(err, RAP_ERRLEN, "%s", why);
+				return RAP_ENOENT;
+			}
+			return verified;
+		}
+	}
+	return result;
+}
+
 void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
 {
 	struct rap_log_ctx ctx = { .request_id = req->request_id };
@@ -90,8 +127,8 @@ void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
 	db = job_api_db_get(api, req);
 	if (!db)
 		goto out_cleanup;
-	result = rap_jobbatch_create(db, req->owner, reqs, max, n, idem, hash, req->request_id,
-				     out, &existing, &bad, err);
+	result = create_verifying(api, db, req, reqs, max, n, idem, hash, out, &existing, &bad,
+				  err);
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT)
 		rap_http_error(req, 422, "unknown_object", "%s", err);

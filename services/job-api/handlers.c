@@ -11,11 +11,14 @@
 #include "rap/metrics.h"
 #include "rap/mem.h"
 #include "rap/pg.h"
+#include "rap/presigned.h"
+#include "rap/s3.h"
 #include "rap/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_MAX_ATTEMPTS 5
 
@@ -80,6 +83,20 @@ int job_api_max_attempts(struct job_api *api, const char *type)
 				    DEFAULT_MAX_ATTEMPTS);
 }
 
+int job_api_presigned_verify(struct job_api *api, PGconn *db, const char *owner,
+			     const char *object_key, char *err)
+{
+	struct rap_s3_cfg cfg;
+	struct rap_s3 *s3;
+	int result;
+
+	rap_service_s3_cfg(&api->svc, &cfg);
+	s3 = rap_s3_new(&cfg);
+	result = rap_presigned_verify(db, s3, owner, object_key, err);
+	rap_s3_free(s3);
+	return result;
+}
+
 static void create_job(struct job_api *api, struct rap_http_req *req)
 {
 	const char *idem;
@@ -107,6 +124,20 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 		goto out_cleanup;
 	result = rap_job_create(db, req->owner, &in, job_api_max_attempts(api, in.type),
 				idem, hash, req->request_id, &out, err);
+	if (result == RAP_ENOENT) {
+		/* Not a finished upload: perhaps a presigned one, now in S3. */
+		char why[RAP_ERRLEN];
+		int verified = job_api_presigned_verify(api, db, req->owner, in.object_key, why);
+
+		if (verified == RAP_OK)
+			result = rap_job_create(db, req->owner, &in,
+						job_api_max_attempts(api, in.type), idem, hash,
+						req->request_id, &out, err);
+		else if (verified != RAP_ENOENT)
+			snprintf(err, RAP_ERRLEN, "%s", why);
+		if (verified == RAP_ES3 || verified == RAP_EDB)
+			result = verified;
+	}
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT) {
 		rap_http_error(req, 422, "unknown_object", "%s", err);
@@ -135,6 +166,49 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 	}
 out_cleanup:
 	rap_job_create_cleanup(&in);
+}
+
+/* GET /jobs/{id}/output: a presigned GET URL of a COMPLETED job's output. */
+static void get_output(struct job_api *api, struct rap_http_req *req, const char *id)
+{
+	int expires = (int)api->svc.cfg.presign_seconds;
+	char err[RAP_ERRLEN], key[1100], status[16], until[32], *url, *body;
+	time_t now = time(NULL);
+	struct tm tm;
+	PGconn *db;
+	int result;
+
+	db = db_for_job(api, req, id);
+	if (!db)
+		return;
+	result = rap_job_output_key(db, req->owner, id, key, sizeof(key), status, err);
+	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_ENOENT) {
+		rap_http_error(req, 404, "not_found", "no job %s", id);
+		return;
+	}
+	if (result == RAP_ECONFLICT) {
+		rap_http_error(req, 409, "no_output", "%s", err);
+		return;
+	}
+	if (result != RAP_OK) {
+		job_api_store_error(req, result, err);
+		return;
+	}
+	url = rap_s3_presign(api->presigner, "GET", key, (unsigned)expires, now);
+	if (!url) {
+		rap_http_error(req, 500, "internal", "the URL could not be signed");
+		return;
+	}
+	now += expires;
+	gmtime_r(&now, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	/* Output keys are processed/{job_id}/...: no JSON escaping needed. */
+	body = rap_asprintf("{\"job_id\":\"%s\",\"object_key\":\"%s\",\"method\":\"GET\","
+			    "\"url\":\"%s\",\"expires_at\":\"%s\"}", id, key, url, until);
+	rap_http_reply(req, 200, body);
+	free(body);
+	free(url);
 }
 
 static void get_job(struct job_api *api, struct rap_http_req *req, const char *id)
@@ -300,6 +374,16 @@ void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase pha
 			cancel_job(api, req, id);
 		else
 			replay_jobs(api, req, id);
+		return;
+	}
+	if (strlen(url) == 49 && strcmp(url + 42, "/output") == 0) {
+		char id[37];
+
+		snprintf(id, sizeof(id), "%.36s", url + 6);
+		if (strcmp(req->method, "GET") == 0)
+			get_output(api, req, id);
+		else
+			rap_http_error(req, 405, "method_not_allowed", "use GET %s", url);
 		return;
 	}
 	if (strcmp(req->method, "GET") == 0)

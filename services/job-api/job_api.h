@@ -10,6 +10,7 @@
 
 struct rap_auth;
 struct rap_pg_pool;
+struct rap_s3;
 struct rap_metric;
 struct pg_conn;
 
@@ -18,6 +19,7 @@ struct job_api {
 	struct rap_service svc;
 	struct rap_auth *auth;
 	struct rap_pg_pool *pool;
+	struct rap_s3 *presigner;    /* signs output URLs (shared, read-only) */
 	atomic_bool relay_ok;    /* the relay is connected to both sides */
 	atomic_bool db_ok;
 	pthread_t relay;
@@ -48,6 +50,10 @@ void job_api_store_error(struct rap_http_req *req, int result, const char *err);
 /* Checks the media type and Idempotency-Key of a job creation; false once
  * it has answered.  *idem gets the key or NULL. */
 bool job_api_create_headers(struct rap_http_req *req, const char **idem);
+/* Completes the owner's presigned upload of object_key if its object is
+ * in S3 with the declared size (rap_presigned_verify's results). */
+int job_api_presigned_verify(struct job_api *api, struct pg_conn *db, const char *owner,
+			     const char *object_key, char *err);
 /* The max_attempts of a job type (RAP_JOB_MAX_ATTEMPTS, default 5). */
 int job_api_max_attempts(struct job_api *api, const char *type);
 

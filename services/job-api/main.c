@@ -7,6 +7,7 @@
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
+#include "rap/s3.h"
 #include "rap/util.h"
 
 #include <stdio.h>
@@ -90,6 +91,8 @@ int main(int argc, char **argv)
 		goto out_service;
 	}
 	register_metrics(&api);
+	rap_s3_global_init();
+	api.presigner = rap_service_presigner(&api.svc);
 	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, (unsigned)api.svc.cfg.http_threads + 1);
 	hc.bind = api.svc.cfg.bind;
 	hc.port = (unsigned)api.svc.cfg.job_port;
@@ -129,6 +132,7 @@ out_http:
 	rap_http_stop(http);
 out_pool:
 	rap_pg_pool_free(api.pool);
+	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);
 out_service:
 	rap_service_cleanup(&api.svc);

@@ -90,6 +90,7 @@ int main(int argc, char **argv)
 	rap_s3_global_init();
 	register_metrics(&api);
 	rap_service_s3_cfg(&api.svc, &api.s3cfg);
+	api.presigner = rap_service_presigner(&api.svc);
 	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, 16);
 	hc.bind = api.svc.cfg.bind;
 	hc.port = (unsigned)api.svc.cfg.upload_port;
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
 	rap_http_stop(http);
 out_pool:
 	rap_pg_pool_free(api.pool);
+	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);
 out_service:
 	rap_service_cleanup(&api.svc);

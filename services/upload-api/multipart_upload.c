@@ -340,6 +340,10 @@ void upload_api_handle(void *svc, struct rap_http_req *req,
 	if (phase == RAP_HTTP_BEGIN) {
 		if (strcmp(req->url, "/uploads") == 0 && is_post)
 			begin(api, req);
+		else if (strcmp(req->url, "/uploads/presign") == 0 && is_post)
+			rap_http_authenticate(req, api->auth);
+		else if (strcmp(req->url, "/uploads/presign") == 0)
+			rap_http_error(req, 405, "method_not_allowed", "use POST /uploads/presign");
 		else if (strncmp(req->url, "/uploads/", 9) == 0 && strcmp(req->method, "GET") == 0)
 			rap_http_authenticate(req, api->auth);
 		else if (strcmp(req->url, "/uploads") == 0)
@@ -354,6 +358,8 @@ void upload_api_handle(void *svc, struct rap_http_req *req,
 		data(req->data, p, len);
 	else if (phase == RAP_HTTP_END && req->data)
 		end(req->data);
+	else if (phase == RAP_HTTP_END && is_post)
+		upload_presign(api, req);
 	else if (phase == RAP_HTTP_END)
 		get_upload(api, req, req->url + 9);
 }

@@ -17,6 +17,7 @@ struct upload_api {
 	struct rap_auth *auth;
 	struct rap_pg_pool *pool;
 	struct rap_s3_cfg s3cfg;
+	struct rap_s3 *presigner;    /* signs URLs for clients (shared, read-only) */
 	atomic_bool db_ok;
 	atomic_bool s3_ok;
 	struct rap_metric *uploads_ok;
@@ -29,6 +30,9 @@ struct upload_api {
 /* multipart_upload.c: POST /uploads, streamed into S3. */
 void upload_api_handle(void *svc, struct rap_http_req *req,
 		       enum rap_http_phase phase, const char *data, size_t len);
+
+/* presign.c: POST /uploads/presign (the body is buffered). */
+void upload_presign(struct upload_api *api, struct rap_http_req *req);
 
 /** Keeps [A-Za-z0-9._-] of a client's file name (others become '_'), drops
  *  any path, and never returns "", "." or ".."; out has len bytes. */

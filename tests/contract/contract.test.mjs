@@ -35,6 +35,7 @@ const SCHEMA_FILES = [
   'job-message.json',
   'job-status-event.json',
   'job-status-batch.json',
+  'job-output.json',
   'ws-subscribe.json',
   'ws-server-message.json',
 ];
@@ -45,6 +46,7 @@ const SCHEMA_FILES = [
 const TARGETS = Object.fromEntries([
   ...SCHEMA_FILES.map((f) => [f.replace(/\.json$/, ''), ID_BASE + f]),
   ['upload-created', ID_BASE + 'upload.json#/$defs/created'],
+  ['upload-presigned', ID_BASE + 'upload.json#/$defs/presigned'],
 ]);
 
 // Why each invalid example must fail: one of the errors must have this
@@ -77,6 +79,8 @@ const WHY = {
   'job-status-event.invalid.no-detail.json': ['required', ''],
   'job-status-event.invalid.lower-case-state.json': ['enum', '/to'],
   'job-status-batch.invalid.one-event.json': ['minItems', '/events'],
+  'upload-presigned.invalid.method-post.json': ['const', '/method'],
+  'job-output.invalid.not-an-output.json': ['pattern', '/object_key'],
   'ws-subscribe.invalid.no-api-key.json': ['required', ''],
   'ws-subscribe.invalid.job-id.json': ['pattern', '/job_id'],
   'ws-subscribe.invalid.since-string.json': ['type', '/since'],

@@ -49,6 +49,17 @@ int rap_job_batch_decode(const char *body, size_t len, struct rap_job_create **o
 			 int *n, char *err);
 void rap_job_batch_cleanup(struct rap_job_create *reqs, int n);
 
+struct rap_presign_req {
+	unsigned long long size;  /* bytes the client will PUT */
+	char filename[256];       /* "" when absent (not yet sanitised) */
+	char content_type[128];   /* "" when absent */
+};
+
+/** Decodes a POST /uploads/presign body {"size", "filename"?,
+ *  "content_type"?}; unknown fields are refused. */
+int rap_presign_decode(const char *body, size_t len, struct rap_presign_req *out,
+		       char *err);
+
 /** SHA-256 (hex) of the decoded request: the same job asked for with other
  *  whitespace or key order hashes the same (params are canonical JSON). */
 void rap_job_create_hash(const struct rap_job_create *c, char out[65]);

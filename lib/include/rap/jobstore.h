@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "rap/codec.h"
 
@@ -132,5 +133,12 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
 /** Marks a job DEAD from any non-terminal state it may legally leave (used
  *  for poison messages); a job already terminal is left alone. */
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err);
+
+/** The output object of the owner's COMPLETED job (its result's
+ *  output_key) into key; RAP_ENOENT when the owner has no such job,
+ *  RAP_ECONFLICT when it is not COMPLETED or has no output (status and err
+ *  say which). */
+int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *key,
+		       size_t key_len, char status[16], char *err);
 
 #endif

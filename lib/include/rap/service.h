@@ -8,6 +8,7 @@
 
 struct rap_metrics;
 struct rap_http_req;
+struct rap_s3;
 struct rap_s3_cfg;
 
 /*
@@ -41,6 +42,9 @@ void rap_service_log_request(void *svc, const struct rap_http_req *req);
 
 /** Fills an S3 client configuration from the settings (strings borrowed). */
 void rap_service_s3_cfg(const struct rap_service *svc, struct rap_s3_cfg *out);
+/** An S3 handle for signing URLs that clients use: RAP_S3_PUBLIC_ENDPOINT
+ *  if set, else RAP_S3_ENDPOINT.  Free it with rap_s3_free. */
+struct rap_s3 *rap_service_presigner(const struct rap_service *svc);
 
 /* Exponential backoff with jitter for reconnect loops. */
 struct rap_backoff {

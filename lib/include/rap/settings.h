@@ -19,6 +19,8 @@ struct rap_settings {
 	const char *amqp_url;
 	const char *amqp_definitions;
 	const char *s3_endpoint;
+	const char *s3_public_endpoint;
+	long long presign_seconds;
 	const char *s3_region;
 	const char *s3_bucket;
 	const char *s3_access_key;

@@ -1,0 +1,85 @@
+/* presigned.c: uploads that go straight to S3 through a presigned URL. */
+#include "rap/presigned.h"
+#include "rap/err.h"
+#include "rap/pg.h"
+#include "rap/s3.h"
+#include "rap/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int rap_presigned_record(PGconn *db, const char *upload_id, const char *owner,
+			 const char *object_key, const char *filename,
+			 const char *content_type, unsigned long long size,
+			 int expires_s, char *err)
+{
+	char sz[24], ex[12];
+	const char *p[7] = { upload_id, owner, object_key, filename, content_type, sz, ex };
+
+	snprintf(sz, sizeof(sz), "%llu", size);
+	snprintf(ex, sizeof(ex), "%d", expires_s);
+	return rap_pg_exec(db,
+		"INSERT INTO uploads (id, owner, object_key, filename, content_type, size,"
+		" state, expected_size, presigned_until)"
+		" VALUES ($1, $2, $3, $4, $5, 0, 'UPLOADING', $6::bigint,"
+		" now() + make_interval(secs => $7::int))", 7, p, NULL, err);
+}
+
+/* The id and declared size of the owner's pending presigned upload. */
+static int find_pending(PGconn *db, const char *owner, const char *object_key,
+			char id[37], unsigned long long *size, char *err)
+{
+	const char *p[2] = { object_key, owner };
+	PGresult *res;
+	long long v = 0;
+	int result;
+
+	result = rap_pg_exec(db,
+		"SELECT id, expected_size FROM uploads WHERE object_key = $1 AND owner = $2"
+		" AND state = 'UPLOADING' AND expected_size IS NOT NULL", 2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return RAP_ENOENT;
+	}
+	snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
+	rap_strtonum(PQgetvalue(res, 0, 1), 0, 1LL << 62, &v);
+	*size = (unsigned long long)v;
+	PQclear(res);
+	return RAP_OK;
+}
+
+int rap_presigned_verify(PGconn *db, struct rap_s3 *s3, const char *owner,
+			 const char *object_key, char *err)
+{
+	unsigned long long want;
+	uint64_t have = 0;
+	char id[37], sz[24];
+	int result;
+
+	result = find_pending(db, owner, object_key, id, &want, err);
+	if (result != RAP_OK)
+		return result;
+	result = rap_s3_head(s3, object_key, &have);
+	if (result == RAP_ENOENT) {
+		snprintf(err, RAP_ERRLEN, "the presigned upload %s is not in S3 yet: PUT the file "
+			 "to its URL first", id);
+		return RAP_EINVAL;
+	}
+	if (result != RAP_OK) {
+		snprintf(err, RAP_ERRLEN, "S3: %.200s", rap_s3_errmsg(s3));
+		return RAP_ES3;
+	}
+	if (have != want) {
+		snprintf(err, RAP_ERRLEN, "the object of presigned upload %s is %llu bytes, "
+			 "not the %llu declared", id, (unsigned long long)have, want);
+		return RAP_EINVAL;
+	}
+	snprintf(sz, sizeof(sz), "%llu", want);
+	/* A concurrent verification may have completed it: that is success too. */
+	return rap_pg_exec(db,
+		"UPDATE uploads SET state = 'COMPLETE', size = $2::bigint, completed_at = now()"
+		" WHERE id = $1 AND state = 'UPLOADING'", 2, (const char *const[]){ id, sz },
+		NULL, err);
+}
