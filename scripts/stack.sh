@@ -613,7 +613,8 @@ start_nginx() {
 		USER_DIRECTIVE="$(nginx_user_directive)" \
 		NGINX_DIR="$NGINX_DIR" LOG_DIR="$LOGS" WEB_ROOT="$REPO/web" \
 		GATEWAY_PORT="$GATEWAY_PORT" UPLOAD_PORT="$UPLOAD_PORT" \
-		JOB_PORT="$JOB_PORT" NOTIFIER_PORT="$NOTIFIER_PORT"
+		JOB_PORT="$JOB_PORT" NOTIFIER_PORT="$NOTIFIER_PORT" \
+		UPLOAD_BODY_MAX="$(( ${RAP_UPLOAD_MAX_BYTES:-10737418240} + 65536 ))"
 	# -e: the error log before the config is read (the compiled-in one is
 	# stderr here, /var/log/nginx elsewhere); -p: relative paths.
 	local args=(-p "$NGINX_DIR/" -c "$conf" -e "$LOGS/nginx-error.log")
