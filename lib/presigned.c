@@ -83,3 +83,47 @@ int rap_presigned_verify(PGconn *db, struct rap_s3 *s3, const char *owner,
 		" WHERE id = $1 AND state = 'UPLOADING'", 2, (const char *const[]){ id, sz },
 		NULL, err);
 }
+
+int rap_presigned_sweep(PGconn *db, struct rap_s3 *s3, int grace_s, int limit,
+			unsigned *aborted, char *err)
+{
+	char grace[12], lim[12];
+	const char *p[2] = { grace, lim };
+	PGresult *res;
+	int result, i;
+
+	*aborted = 0;
+	snprintf(grace, sizeof(grace), "%d", grace_s);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	result = rap_pg_begin(db, err);
+	if (result != RAP_OK)
+		return result;
+	result = rap_pg_exec(db,
+		"SELECT id, object_key FROM uploads WHERE state = 'UPLOADING'"
+		" AND presigned_until < now() - make_interval(secs => $1::int)"
+		" ORDER BY presigned_until LIMIT $2::int FOR UPDATE SKIP LOCKED", 2, p, &res, err);
+	if (result != RAP_OK)
+		goto out_rollback;
+	for (i = 0; i < PQntuples(res); i++) {
+		/* An object PUT but never used goes too: no job may take it now. */
+		if (rap_s3_delete(s3, PQgetvalue(res, i, 1)) != RAP_OK) {
+			snprintf(err, RAP_ERRLEN, "S3: %.200s", rap_s3_errmsg(s3));
+			result = RAP_ES3;
+			break;
+		}
+		result = rap_pg_exec(db, "UPDATE uploads SET state = 'ABORTED' WHERE id = $1", 1,
+				     (const char *const[]){ PQgetvalue(res, i, 0) }, NULL, err);
+		if (result != RAP_OK)
+			break;
+		(*aborted)++;
+	}
+	PQclear(res);
+	if (result == RAP_OK)
+		result = rap_pg_commit(db, err);
+	if (result == RAP_OK)
+		return RAP_OK;
+out_rollback:
+	rap_pg_rollback(db);
+	*aborted = 0;
+	return result;
+}

@@ -6,6 +6,7 @@
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
+#include "rap/presigned.h"
 #include "rap/util.h"
 
 #include <stdio.h>
@@ -52,6 +53,29 @@ static bool probe(struct upload_api *api, bool *migrated)
 	return db_ok && s3_ok;
 }
 
+/* Aborts abandoned presigned uploads (lib/presigned.c); runs on the main
+ * thread between probes. */
+static void sweep(struct upload_api *api)
+{
+	const struct rap_log_ctx ctx = { .action = "sweep" };
+	struct rap_s3 *s3 = rap_s3_new(&api->s3cfg);
+	char err[RAP_ERRLEN];
+	unsigned aborted = 0;
+	PGconn *db;
+
+	if (rap_pg_pool_get(api->pool, 2000, &db, err) == RAP_OK) {
+		if (rap_presigned_sweep(db, s3, (int)api->svc.cfg.presign_grace_seconds, 100,
+					&aborted, err) != RAP_OK)
+			rap_log(RAP_LOG_WARN, &ctx, "sweeping abandoned uploads failed: %s", err);
+		rap_pg_pool_put(api->pool, db);
+	}
+	if (aborted) {
+		rap_metric_inc(api->swept, aborted);
+		rap_log(RAP_LOG_INFO, &ctx, "%u abandoned presigned uploads aborted", aborted);
+	}
+	rap_s3_free(s3);
+}
+
 static void register_metrics(struct upload_api *api)
 {
 	struct rap_metrics *m = api->svc.metrics;
@@ -64,6 +88,8 @@ static void register_metrics(struct upload_api *api)
 					    NULL, "file bytes stored in S3");
 	api->parts = rap_metrics_add(m, RAP_COUNTER, "rap_upload_s3_parts_total",
 				     NULL, "S3 multipart parts uploaded");
+	api->swept = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_swept_total", NULL,
+				     "abandoned presigned uploads aborted by the sweeper");
 	api->in_flight = rap_metrics_add(m, RAP_GAUGE, "rap_uploads_in_flight",
 					 NULL, "uploads being streamed now");
 }
@@ -75,6 +101,7 @@ int main(int argc, char **argv)
 	struct rap_http_cfg hc = { 0 };
 	struct rap_backoff b;
 	bool migrated = false;
+	int64_t next_sweep = 0;
 	char err[RAP_ERRLEN];
 	int r, status = EXIT_FAILURE;
 
@@ -109,6 +136,10 @@ int main(int argc, char **argv)
 	rap_backoff_init(&b, 200, 5000);
 	while (!rap_stop) {
 		if (probe(&api, &migrated)) {
+			if (rap_now_ms() >= next_sweep) {
+				sweep(&api);
+				next_sweep = rap_now_ms() + api.svc.cfg.upload_sweep_ms;
+			}
 			rap_backoff_reset(&b);
 			rap_sleep_ms(1000, &rap_stop);
 		} else {

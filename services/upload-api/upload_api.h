@@ -25,6 +25,7 @@ struct upload_api {
 	struct rap_metric *upload_bytes;
 	struct rap_metric *parts;
 	struct rap_metric *in_flight;
+	struct rap_metric *swept;
 };
 
 /* multipart_upload.c: POST /uploads, streamed into S3. */

@@ -3,6 +3,7 @@
 // size; outputs are fetched with a presigned GET URL from job-api.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { GATEWAY, OTHER_KEY, assertError, auth, createJob, getJob, randomBytes, sha256, waitFor } from './helpers.mjs';
 
 async function presign(body, { key, contentType = 'application/json' } = {}) {
@@ -107,4 +108,22 @@ test('bad presign requests and outputs that do not exist get clear errors', asyn
   assertError({ status: missing.status, body: await missing.json() }, 404, 'not_found');
   const post = await fetch(`${GATEWAY}/api/jobs/${job.job_id}/output`, { method: 'POST', headers: auth() });
   assertError({ status: post.status, body: await post.json() }, 405);
+});
+
+test('a presigned upload left unused past its URL and grace is swept: object deleted, ABORTED', async () => {
+  const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env.RAP_PG_PORT || '5439',
+    '-U', 'postgres', '-d', 'rap', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
+  const p = await presign({ size: 4 });
+  assert.equal(await put(p.body.url, Buffer.from('left')), 200);
+  const s3Url = p.body.url.split('?')[0];
+  assert.equal((await fetch(s3Url, { method: 'HEAD' })).status, 200);
+  // Its URL expired long ago (the test stack sweeps with no grace).
+  psql(`UPDATE uploads SET presigned_until = now() - interval '1 hour' WHERE id = '${p.body.upload_id}'`);
+  const swept = await waitFor('the upload is ABORTED', async () => {
+    const u = await (await fetch(`${GATEWAY}/api/uploads/${p.body.upload_id}`, { headers: auth() })).json();
+    return u.state === 'ABORTED' && u;
+  }, 20000, 200);
+  assert.equal(swept.state, 'ABORTED');
+  assert.equal((await fetch(s3Url, { method: 'HEAD' })).status, 404);
+  assertError(await createJob({ object_key: p.body.object_key, type: 'noop' }), 422, 'unknown_object');
 });

@@ -29,4 +29,14 @@ int rap_presigned_record(PGconn *db, const char *upload_id, const char *owner,
 int rap_presigned_verify(PGconn *db, struct rap_s3 *s3, const char *owner,
 			 const char *object_key, char *err);
 
+/**
+ * The sweeper: presigned uploads still UPLOADING grace_s seconds after
+ * their URL expired are abandoned: their object (if the client PUT one but
+ * never used it) is deleted from S3 and the upload becomes ABORTED.  At
+ * most limit per call, rows locked with SKIP LOCKED so several instances
+ * may sweep; *aborted counts them.
+ */
+int rap_presigned_sweep(PGconn *db, struct rap_s3 *s3, int grace_s, int limit,
+			unsigned *aborted, char *err);
+
 #endif

@@ -21,6 +21,8 @@ struct rap_settings {
 	const char *s3_endpoint;
 	const char *s3_public_endpoint;
 	long long presign_seconds;
+	long long presign_grace_seconds;
+	long long upload_sweep_ms;
 	const char *s3_region;
 	const char *s3_bucket;
 	const char *s3_access_key;
