@@ -59,6 +59,9 @@ static const struct rap_cfg_opt settings_table[] = {
 	{ "RAP_JOB_TYPES", RAP_CFG_STR, 0, 0, "file.inspect,noop",
 	  "job types accepted by job-api and run by workers (comma-separated)",
 	  S(job_types) },
+	{ "RAP_JOB_CONTENT_TYPES", RAP_CFG_STR, 0, 0, "",
+	  "content allowed per job type, by the type libmagic detects: type=mime|mime|major/*[,...]; "
+	  "other types take any content", S(job_content_types) },
 	{ "RAP_JOB_MAX_ATTEMPTS", RAP_CFG_STR, 0, 0, "",
 	  "attempts per job type, type=N[,type=N...]; other types get 5 (a job may set its own)",
 	  S(job_max_attempts) },

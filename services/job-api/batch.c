@@ -127,13 +127,27 @@ void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
 	db = job_api_db_get(api, req);
 	if (!db)
 		goto out_cleanup;
-	result = create_verifying(api, db, req, reqs, max, n, idem, hash, out, &existing, &bad,
-				  err);
+	result = RAP_OK;
+	for (i = 0; i < n && result == RAP_OK; i++) {
+		result = job_api_content_check(api, db, req->owner, reqs[i].type,
+					       reqs[i].object_key, err);
+		if (result == RAP_EUNSUPPORTED) {
+			char why[RAP_ERRLEN];
+
+			snprintf(why, sizeof(why), "jobs[%d]: %.200s", i, err);
+			snprintf(err, RAP_ERRLEN, "%s", why);
+		}
+	}
+	if (result == RAP_OK)
+		result = create_verifying(api, db, req, reqs, max, n, idem, hash, out, &existing,
+					  &bad, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT)
 		rap_http_error(req, 422, "unknown_object", "%s", err);
 	else if (result == RAP_ECONFLICT)
 		rap_http_error(req, 409, "idempotency_conflict", "%s", err);
+	else if (result == RAP_EUNSUPPORTED)
+		rap_http_error(req, 415, "unsupported_content", "%s", err);
 	else if (result != RAP_OK)
 		job_api_store_error(req, result, err);
 	if (result != RAP_OK)

@@ -83,6 +83,33 @@ int job_api_max_attempts(struct job_api *api, const char *type)
 				    DEFAULT_MAX_ATTEMPTS);
 }
 
+int job_api_content_check(struct job_api *api, PGconn *db, const char *owner,
+			  const char *type, const char *object_key, char *err)
+{
+	const char *list = api->svc.cfg.job_content_types;
+	char detected[128];
+	int result;
+
+	if (!rap_list_has(list, type))
+		return RAP_OK;
+	result = rap_upload_detected_type(db, owner, object_key, detected, sizeof(detected), err);
+	if (result == RAP_ENOENT)
+		return RAP_OK; /* job creation says the object is unknown */
+	if (result != RAP_OK)
+		return result;
+	if (!detected[0]) {
+		snprintf(err, RAP_ERRLEN, "job type '%s' takes only some content, and the content of "
+			 "this upload is unknown (a presigned upload: the platform never saw it)", type);
+		return RAP_EUNSUPPORTED;
+	}
+	if (!rap_list_allows(list, type, detected)) {
+		snprintf(err, RAP_ERRLEN, "job type '%s' does not take %s content "
+			 "(RAP_JOB_CONTENT_TYPES)", type, detected);
+		return RAP_EUNSUPPORTED;
+	}
+	return RAP_OK;
+}
+
 int job_api_presigned_verify(struct job_api *api, PGconn *db, const char *owner,
 			     const char *object_key, char *err)
 {
@@ -122,8 +149,10 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 	db = job_api_db_get(api, req);
 	if (!db)
 		goto out_cleanup;
-	result = rap_job_create(db, req->owner, &in, job_api_max_attempts(api, in.type),
-				idem, hash, req->request_id, &out, err);
+	result = job_api_content_check(api, db, req->owner, in.type, in.object_key, err);
+	if (result == RAP_OK)
+		result = rap_job_create(db, req->owner, &in, job_api_max_attempts(api, in.type),
+					idem, hash, req->request_id, &out, err);
 	if (result == RAP_ENOENT) {
 		/* Not a finished upload: perhaps a presigned one, now in S3. */
 		char why[RAP_ERRLEN];
@@ -141,6 +170,10 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT) {
 		rap_http_error(req, 422, "unknown_object", "%s", err);
+		goto out_cleanup;
+	}
+	if (result == RAP_EUNSUPPORTED) {
+		rap_http_error(req, 415, "unsupported_content", "%s", err);
 		goto out_cleanup;
 	}
 	if (result == RAP_ECONFLICT) {

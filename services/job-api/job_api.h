@@ -54,6 +54,10 @@ bool job_api_create_headers(struct rap_http_req *req, const char **idem);
  * in S3 with the declared size (rap_presigned_verify's results). */
 int job_api_presigned_verify(struct job_api *api, struct pg_conn *db, const char *owner,
 			     const char *object_key, char *err);
+/* RAP_EUNSUPPORTED (err says why) when the owner's upload of object_key
+ * holds content that job type does not take (RAP_JOB_CONTENT_TYPES). */
+int job_api_content_check(struct job_api *api, struct pg_conn *db, const char *owner,
+			  const char *type, const char *object_key, char *err);
 /* The max_attempts of a job type (RAP_JOB_MAX_ATTEMPTS, default 5). */
 int job_api_max_attempts(struct job_api *api, const char *type);
 

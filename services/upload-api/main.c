@@ -118,6 +118,12 @@ int main(int argc, char **argv)
 	register_metrics(&api);
 	rap_service_s3_cfg(&api.svc, &api.s3cfg);
 	api.presigner = rap_service_presigner(&api.svc);
+	pthread_mutex_init(&api.magic_lock, NULL);
+	api.magic = magic_open(MAGIC_MIME_TYPE);
+	if (!api.magic || magic_load(api.magic, NULL) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "cannot load the libmagic database");
+		goto out_magic;
+	}
 	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, 16);
 	hc.bind = api.svc.cfg.bind;
 	hc.port = (unsigned)api.svc.cfg.upload_port;
@@ -151,6 +157,10 @@ int main(int argc, char **argv)
 	rap_http_stop(http);
 out_pool:
 	rap_pg_pool_free(api.pool);
+out_magic:
+	if (api.magic)
+		magic_close(api.magic);
+	pthread_mutex_destroy(&api.magic_lock);
 	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);
 out_service:

@@ -37,6 +37,8 @@ struct upload {
 	char key[64];
 	char filename[256];
 	char content_type[128];
+	char detected[128];          /* libmagic's type of the first bytes */
+	bool detect_done;
 	bool in_file;                /* inside the `file` field */
 	bool have_file;
 	bool file_done;
@@ -77,10 +79,35 @@ static int fail(struct upload *up, unsigned status, const char *code, const char
 	return RAP_ECANCELED;
 }
 
+#define DETECT_BYTES (64 * 1024) /* what libmagic looks at */
+
+void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
+			size_t len)
+{
+	const char *t = NULL;
+
+	pthread_mutex_lock(&api->magic_lock);
+	if (api->magic)
+		t = magic_buffer(api->magic, data, n < DETECT_BYTES ? n : DETECT_BYTES);
+	snprintf(out, len, "%s", t ? t : "");
+	pthread_mutex_unlock(&api->magic_lock);
+}
+
+/* Detects the content type once, from the start of the first part. */
+static void detect(struct upload *up)
+{
+	if (up->detect_done)
+		return;
+	up->detect_done = true;
+	upload_detect_type(up->api, up->part, up->part_len, up->detected, sizeof(up->detected));
+}
+
 static int flush_part(struct upload *up)
 {
 	char msg[RAP_ERRLEN];
 	int result;
+
+	detect(up);
 
 	if (!up->mpu) {
 		result = rap_s3_mpu_begin(up->s3, up->key, up->content_type, &up->mpu);
@@ -277,12 +304,14 @@ static void end(struct upload *up)
 		fail(up, 400, "missing_file", "the form has no field named 'file'");
 		return;
 	}
+	detect(up); /* a file smaller than a part was never flushed */
 	if (store(up) != RAP_OK)
 		return;
 	rap_sha256_final_hex(&up->sha, sha);
 	if (rap_pg_pool_get(up->api->pool, 5000, &db, err) == RAP_OK) {
 		result = rap_upload_record(db, up->id, req->owner, up->key, up->filename,
-					   up->content_type, up->size, sha, err);
+					   up->content_type, up->size, sha,
+					   up->detected[0] ? up->detected : NULL, err);
 		rap_pg_pool_put(up->api->pool, db);
 	} else {
 		result = RAP_EDB;

@@ -264,3 +264,20 @@ Test(presign, refuses_a_missing_or_bad_size_unknown_fields_and_bad_types)
 	cr_assert_eq(presign("{\"size\":1,\"filename\":\"\"}", &r, err), RAP_EINVAL);
 	cr_assert_eq(presign("[1]", &r, err), RAP_EINVAL);
 }
+
+Test(list, allows_listed_values_prefixes_and_unlisted_names)
+{
+	const char *l = "image.thumb=image/png|image/jpeg,video.cut=video/*,noop=3";
+
+	cr_assert(rap_list_allows(l, "image.thumb", "image/png"));
+	cr_assert(rap_list_allows(l, "image.thumb", "image/jpeg"));
+	cr_assert_not(rap_list_allows(l, "image.thumb", "image/gif"));
+	cr_assert_not(rap_list_allows(l, "image.thumb", ""));
+	cr_assert(rap_list_allows(l, "video.cut", "video/mp4"));
+	cr_assert_not(rap_list_allows(l, "video.cut", "videos/mp4"));
+	cr_assert_not(rap_list_allows(l, "video.cut", "audio/mp4"));
+	cr_assert(rap_list_allows(l, "file.inspect", "application/x-anything"));
+	cr_assert(rap_list_has(l, "video.cut"));
+	cr_assert_not(rap_list_has(l, "video"));
+	cr_assert_not(rap_list_has("", "video.cut"));
+}

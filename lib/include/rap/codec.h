@@ -68,6 +68,15 @@ void rap_job_create_hash(const struct rap_job_create *c, char out[65]);
 #include <stdbool.h>
 bool rap_list_contains(const char *list, const char *name);
 
+/** True when the comma-separated list has a "name=..." entry. */
+bool rap_list_has(const char *list, const char *name);
+
+/** Whether value is allowed by the "name=a|b|type/ *" entry of a
+ *  comma-separated list: true when it matches one alternative ("type/ *",
+ *  without the space, matches every subtype), and when the list has no
+ *  entry for name. */
+bool rap_list_allows(const char *list, const char *name, const char *value);
+
 /** The number N of the "name=N" entry of a comma-separated list; def when
  *  the name is absent or its value is not a number in [min, max]. */
 long long rap_list_number(const char *list, const char *name, long long min,

@@ -14,11 +14,17 @@
  * event in the outbox in the same transaction.
  */
 
-/** Records a finished upload owned by owner. */
+/** Records a finished upload owned by owner; detected_type (libmagic's
+ *  MIME type of its first bytes) may be NULL. */
 int rap_upload_record(PGconn *db, const char *upload_id, const char *owner,
 		      const char *object_key, const char *filename,
 		      const char *content_type, unsigned long long size,
-		      const char *sha256, char *err);
+		      const char *sha256, const char *detected_type, char *err);
+
+/** The detected content type of the owner's upload of object_key into out
+ *  ("" when unknown); RAP_ENOENT when the owner has no such upload. */
+int rap_upload_detected_type(PGconn *db, const char *owner, const char *object_key,
+			     char *out, size_t len, char *err);
 
 /** Fills json (caller frees) with the upload as the API shows it;
  *  RAP_ENOENT when the owner has no such upload. */

@@ -30,6 +30,7 @@ struct rap_settings {
 	const char *api_keys;
 	const char *job_types;
 	const char *job_max_attempts;
+	const char *job_content_types;
 	long long upload_max_bytes;
 	long long upload_part_size;
 	long long http_threads;
