@@ -93,7 +93,13 @@ void rap_config_markdown(FILE *out, const struct rap_cfg_opt *opts, size_t n)
 	size_t i;
 
 	fprintf(out, "| variable | default | meaning |\n|---|---|---|\n");
-	for (i = 0; i < n; i++)
-		fprintf(out, "| `%s` | `%s` | %s |\n", opts[i].env, opts[i].def,
-			opts[i].help);
+	for (i = 0; i < n; i++) {
+		const char *h;
+
+		fprintf(out, "| `%s` | `%s` | ", opts[i].env, opts[i].def);
+		/* A | in the help would end the table cell. */
+		for (h = opts[i].help; *h; h++)
+			fputs(*h == '|' ? "\\|" : (char[]){ *h, 0 }, out);
+		fputs(" |\n", out);
+	}
 }
