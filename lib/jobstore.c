@@ -33,14 +33,10 @@ int rap_upload_detected_type(PGconn *db, const char *owner, const char *object_k
 	PGresult *res;
 	int result;
 
-	result = rap_pg_exec(db, "SELECT coalesce(detected_type, '') FROM uploads"
-			     " WHERE object_key = $1 AND owner = $2", 2, p, &res, err);
+	result = rap_pg_one(db, "SELECT coalesce(detected_type, '') FROM uploads"
+			    " WHERE object_key = $1 AND owner = $2", 2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return RAP_ENOENT;
-	}
 	snprintf(out, len, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return RAP_OK;
@@ -51,14 +47,10 @@ static int one_json(PGconn *db, const char *sql, int n, const char *const *p,
 		    char **json, char *err)
 {
 	PGresult *res;
-	int result = rap_pg_exec(db, sql, n, p, &res, err);
+	int result = rap_pg_one(db, sql, n, p, &res, err);
 
 	if (result != RAP_OK)
 		return result;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return RAP_ENOENT;
-	}
 	*json = rap_strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return RAP_OK;
@@ -520,15 +512,11 @@ int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *
 	PGresult *res;
 	int result;
 
-	result = rap_pg_exec(db,
+	result = rap_pg_one(db,
 		"SELECT status, coalesce(result->>'output_key', '') FROM jobs"
 		" WHERE id = $1 AND owner = $2", 2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return RAP_ENOENT;
-	}
 	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
 	snprintf(key, key_len, "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);

@@ -67,6 +67,19 @@ int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params,
 	return result;
 }
 
+int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params,
+	       PGresult **out, char *err)
+{
+	int result = rap_pg_exec(db, sql, n, params, out, err);
+
+	if (result == RAP_OK && PQntuples(*out) == 0) {
+		PQclear(*out);
+		*out = NULL;
+		result = RAP_ENOENT;
+	}
+	return result;
+}
+
 int rap_pg_begin(PGconn *db, char *err)
 {
 	return rap_pg_exec(db, "BEGIN", 0, NULL, NULL, err);

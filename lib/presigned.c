@@ -34,15 +34,11 @@ static int find_pending(PGconn *db, const char *owner, const char *object_key,
 	long long v = 0;
 	int result;
 
-	result = rap_pg_exec(db,
+	result = rap_pg_one(db,
 		"SELECT id, expected_size FROM uploads WHERE object_key = $1 AND owner = $2"
 		" AND state = 'UPLOADING' AND expected_size IS NOT NULL", 2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return RAP_ENOENT;
-	}
 	snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
 	rap_strtonum(PQgetvalue(res, 0, 1), 0, 1LL << 62, &v);
 	*size = (unsigned long long)v;

@@ -30,6 +30,11 @@ int rap_pg_connect(const char *url, PGconn **out, char *err);
 int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params,
 		PGresult **out, char *err);
 
+/** rap_pg_exec for a query that yields at most one row of interest:
+ *  RAP_ENOENT (and *out NULL) when it yields none. */
+int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params,
+	       PGresult **out, char *err);
+
 /** BEGIN / COMMIT / ROLLBACK (rollback never fails loudly). */
 int rap_pg_begin(PGconn *db, char *err);
 int rap_pg_commit(PGconn *db, char *err);
