@@ -440,10 +440,10 @@ static char *mpu_query(const struct rap_s3_mpu *mpu, unsigned part)
 	return rap_buf_take(&q);
 }
 
-int rap_s3_mpu_part(struct rap_s3 *s3, struct rap_s3_mpu *mpu,
-		    const void *data, size_t len)
+int rap_s3_mpu_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
+		      const void *data, size_t len, char etag[RAP_S3_ETAG_LEN])
 {
-	char *query = mpu_query(mpu, mpu->n + 1);
+	char *query = mpu_query(mpu, part);
 	struct s3_req r;
 	int result;
 
@@ -453,18 +453,56 @@ int rap_s3_mpu_part(struct rap_s3 *s3, struct rap_s3_mpu *mpu,
 	r.has_body = true;
 	result = perform(s3, &r);
 	if (result == RAP_OK && !r.etag[0]) {
-		snprintf(s3->err, sizeof(s3->err), "UploadPart %u: no ETag", mpu->n + 1);
+		snprintf(s3->err, sizeof(s3->err), "UploadPart %u: no ETag", part);
 		result = RAP_EPROTO;
 	}
-	if (result == RAP_OK) {
-		if (mpu->n == mpu->cap) {
-			mpu->cap = mpu->cap ? mpu->cap * 2 : 16;
-			mpu->etags = rap_realloc(mpu->etags, mpu->cap * sizeof(*mpu->etags));
-		}
-		mpu->etags[mpu->n++] = rap_strdup(r.etag);
-	}
+	if (result == RAP_OK)
+		snprintf(etag, RAP_S3_ETAG_LEN, "%s", r.etag);
 	rap_buf_cleanup(&r.resp);
 	free(query);
+	return result;
+}
+
+void rap_s3_mpu_set_etag(struct rap_s3_mpu *mpu, unsigned part, const char *etag)
+{
+	if (part > mpu->cap) {
+		unsigned cap = mpu->cap ? mpu->cap : 16;
+
+		while (cap < part)
+			cap *= 2;
+		mpu->etags = rap_realloc(mpu->etags, cap * sizeof(*mpu->etags));
+		memset(mpu->etags + mpu->cap, 0, (cap - mpu->cap) * sizeof(*mpu->etags));
+		mpu->cap = cap;
+	}
+	free(mpu->etags[part - 1]);
+	mpu->etags[part - 1] = rap_strdup(etag);
+	if (part > mpu->n)
+		mpu->n = part;
+}
+
+const char *rap_s3_mpu_etag(const struct rap_s3_mpu *mpu, unsigned part)
+{
+	return part >= 1 && part <= mpu->n ? mpu->etags[part - 1] : NULL;
+}
+
+struct rap_s3_mpu *rap_s3_mpu_resume(const char *key, const char *upload_id)
+{
+	struct rap_s3_mpu *mpu = rap_calloc(1, sizeof(*mpu));
+
+	mpu->key = rap_strdup(key);
+	mpu->upload_id = rap_strdup(upload_id);
+	return mpu;
+}
+
+int rap_s3_mpu_part(struct rap_s3 *s3, struct rap_s3_mpu *mpu,
+		    const void *data, size_t len)
+{
+	char etag[RAP_S3_ETAG_LEN];
+	int result;
+
+	result = rap_s3_mpu_upload(s3, mpu, mpu->n + 1, data, len, etag);
+	if (result == RAP_OK)
+		rap_s3_mpu_set_etag(mpu, mpu->n + 1, etag);
 	return result;
 }
 
@@ -477,6 +515,15 @@ int rap_s3_mpu_complete(struct rap_s3 *s3, struct rap_s3_mpu *mpu)
 	int result;
 
 	rap_buf_init(&xml, 64 * 1024 * 1024);
+	for (i = 0; i < mpu->n; i++) {
+		if (!mpu->etags[i]) {
+			snprintf(s3->err, sizeof(s3->err), "CompleteMultipartUpload: part %u missing",
+				 i + 1);
+			free(query);
+			rap_buf_cleanup(&xml);
+			return RAP_EINVAL;
+		}
+	}
 	rap_buf_appends(&xml, "<CompleteMultipartUpload>");
 	for (i = 0; i < mpu->n; i++)
 		rap_buf_appendf(&xml, "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag></Part>",

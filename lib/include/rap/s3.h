@@ -69,6 +69,20 @@ struct rap_s3_mpu;
 /** Starts a multipart upload of key; the returned handle is the caller's. */
 int rap_s3_mpu_begin(struct rap_s3 *s3, const char *key,
 		     const char *content_type, struct rap_s3_mpu **out);
+#define RAP_S3_ETAG_LEN 128
+/** A handle for an upload begun earlier (its parts: rap_s3_mpu_set_etag). */
+struct rap_s3_mpu *rap_s3_mpu_resume(const char *key, const char *upload_id);
+/**
+ * Uploads part number `part` and writes its ETag; the handle is only read,
+ * so parts may upload concurrently, each thread with its own client.  The
+ * caller records the ETag with rap_s3_mpu_set_etag.
+ */
+int rap_s3_mpu_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
+		      const void *data, size_t len, char etag[RAP_S3_ETAG_LEN]);
+/** Records the ETag of part (>= 1); the upload has max(part) parts. */
+void rap_s3_mpu_set_etag(struct rap_s3_mpu *mpu, unsigned part, const char *etag);
+/** The ETag of part (>= 1), or NULL. */
+const char *rap_s3_mpu_etag(const struct rap_s3_mpu *mpu, unsigned part);
 /** Uploads the next part (numbered in call order). */
 int rap_s3_mpu_part(struct rap_s3 *s3, struct rap_s3_mpu *mpu,
 		    const void *data, size_t len);
