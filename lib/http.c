@@ -94,7 +94,7 @@ void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json)
 
 	if (req->replied || st->deferred_json)
 		return;
-	if (st->in_body) {
+	if (st->in_body || req->defer_reply) {
 		/* Mid-body: MHD answers only once the body is read. */
 		st->deferred_status = status;
 		st->deferred_json = rap_strdup(json);
@@ -269,6 +269,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 			       srv->cfg.max_body);
 		return MHD_YES;
 	}
+	req->defer_reply = false; /* the body is in: answers go out now */
 	call(srv, st, RAP_HTTP_END, req->body.data ? req->body.data : "",
 	     req->body.len);
 	if (!req->replied)

@@ -53,8 +53,8 @@ static bool probe(struct upload_api *api, bool *migrated)
 	return db_ok && s3_ok;
 }
 
-/* Aborts abandoned presigned uploads (lib/presigned.c); runs on the main
- * thread between probes. */
+/* Aborts abandoned presigned uploads (lib/presigned.c) and expired tus
+ * uploads (tus.c); runs on the main thread between probes. */
 static void sweep(struct upload_api *api)
 {
 	const struct rap_log_ctx ctx = { .action = "sweep" };
@@ -74,6 +74,7 @@ static void sweep(struct upload_api *api)
 		rap_log(RAP_LOG_INFO, &ctx, "%u abandoned presigned uploads aborted", aborted);
 	}
 	rap_s3_free(s3);
+	tus_sweep(api);
 }
 
 static void register_metrics(struct upload_api *api)
@@ -90,6 +91,8 @@ static void register_metrics(struct upload_api *api)
 				     NULL, "S3 multipart parts uploaded");
 	api->swept = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_swept_total", NULL,
 				     "abandoned presigned uploads aborted by the sweeper");
+	api->tus_expired = rap_metrics_add(m, RAP_COUNTER, "rap_tus_expired_total", NULL,
+					   "expired tus uploads aborted and removed by the sweeper");
 	api->in_flight = rap_metrics_add(m, RAP_GAUGE, "rap_uploads_in_flight",
 					 NULL, "uploads being streamed now");
 }
@@ -106,7 +109,7 @@ int main(int argc, char **argv)
 	int r, status = EXIT_FAILURE;
 
 	r = rap_service_init(&api.svc, "upload-api",
-			     "Streams multipart uploads into S3 (multipart upload) and records them.",
+			     "Streams multipart and tus 1.0 uploads into S3 (multipart upload) and records them.",
 			     argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;

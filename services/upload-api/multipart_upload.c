@@ -1,10 +1,9 @@
 /*
  * multipart_upload.c: POST /uploads streams the `file` field of a
- * multipart/form-data body into S3 as it arrives.  Bytes collect in one
- * buffer of RAP_UPLOAD_PART_SIZE; each full buffer becomes an S3 multipart
- * part, uploaded before more of the body is read (thread per connection), so
- * memory is one part per upload whatever the file size, and nothing touches
- * local disk.  A file smaller than one part is stored with a single PUT.
+ * multipart/form-data body into S3 as it arrives, through the part writer
+ * (parts.c: parts of RAP_UPLOAD_PART_SIZE, a fixed number in flight, so
+ * memory is flat whatever the file size, and nothing touches local disk).
+ * A file smaller than one part is stored with a single PUT.
  */
 #include "upload_api.h"
 
@@ -26,19 +25,12 @@ struct upload {
 	struct upload_api *api;
 	struct rap_http_req *req;
 	struct rap_multipart *mp;
-	struct rap_s3 *s3;
-	struct rap_s3_mpu *mpu;      /* started when the first part is full */
-	struct rap_sha256 sha;
-	char *part;                  /* part buffer of part_size bytes */
-	size_t part_len;
-	size_t part_size;
+	struct parts *parts;         /* created at the `file` field */
 	unsigned long long size;
 	char id[37];
 	char key[64];
 	char filename[256];
 	char content_type[128];
-	char detected[128];          /* libmagic's type of the first bytes */
-	bool detect_done;
 	bool in_file;                /* inside the `file` field */
 	bool have_file;
 	bool file_done;
@@ -93,36 +85,11 @@ void upload_detect_type(struct upload_api *api, const void *data, size_t n, char
 	pthread_mutex_unlock(&api->magic_lock);
 }
 
-/* Detects the content type once, from the start of the first part. */
-static void detect(struct upload *up)
-{
-	if (up->detect_done)
-		return;
-	up->detect_done = true;
-	upload_detect_type(up->api, up->part, up->part_len, up->detected, sizeof(up->detected));
-}
-
-static int flush_part(struct upload *up)
+static int storage_failed(struct upload *up)
 {
 	char msg[RAP_ERRLEN];
-	int result;
 
-	detect(up);
-
-	if (!up->mpu) {
-		result = rap_s3_mpu_begin(up->s3, up->key, up->content_type, &up->mpu);
-		if (result != RAP_OK)
-			goto out_s3_error;
-	}
-	result = rap_s3_mpu_part(up->s3, up->mpu, up->part, up->part_len);
-	if (result != RAP_OK)
-		goto out_s3_error;
-	rap_metric_inc(up->api->parts, 1);
-	up->part_len = 0;
-	return RAP_OK;
-
-out_s3_error:
-	snprintf(msg, sizeof(msg), "the object store failed: %s", rap_s3_errmsg(up->s3));
+	snprintf(msg, sizeof(msg), "the object store failed: %s", parts_errmsg(up->parts));
 	return fail(up, 502, "storage_failed", msg);
 }
 
@@ -140,13 +107,14 @@ static int on_part_begin(void *ctx, const char *name, const char *filename,
 	upload_sanitize_filename(filename ? filename : "", up->filename, sizeof(up->filename));
 	snprintf(up->content_type, sizeof(up->content_type), "%s",
 		 content_type ? content_type : "application/octet-stream");
+	up->parts = parts_new(up->api, up->key, up->content_type,
+			      (size_t)up->api->svc.cfg.upload_part_size);
 	return RAP_OK;
 }
 
 static int on_part_data(void *ctx, const char *data, size_t len)
 {
 	struct upload *up = ctx;
-	int result;
 
 	if (!up->in_file)
 		return RAP_OK;
@@ -158,22 +126,8 @@ static int on_part_data(void *ctx, const char *data, size_t len)
 			 up->api->svc.cfg.upload_max_bytes);
 		return fail(up, 413, "payload_too_large", msg);
 	}
-	rap_sha256_update(&up->sha, data, len);
-	while (len > 0) {
-		size_t take = up->part_size - up->part_len;
-
-		if (take > len)
-			take = len;
-		memcpy(up->part + up->part_len, data, take);
-		up->part_len += take;
-		data += take;
-		len -= take;
-		if (up->part_len == up->part_size) {
-			result = flush_part(up);
-			if (result != RAP_OK)
-				return result;
-		}
-	}
+	if (parts_write(up->parts, data, len) != RAP_OK)
+		return storage_failed(up);
 	return RAP_OK;
 }
 
@@ -199,16 +153,13 @@ static void upload_free(void *arg)
 {
 	struct upload *up = arg;
 
-	if (up->mpu && !up->stored)
-		rap_s3_mpu_abort(up->s3, up->mpu); /* s3rver lacks it: lifecycle cleans */
-	rap_s3_mpu_free(up->mpu);
-	rap_sha256_cleanup(&up->sha);
+	if (up->parts && !up->stored)
+		parts_abort(up->parts);
+	parts_free(up->parts);
 	rap_multipart_free(up->mp);
-	rap_s3_free(up->s3);
 	rap_metric_inc(up->api->in_flight, -1);
 	if (!up->stored)
 		rap_metric_inc(up->api->uploads_failed, 1);
-	free(up->part);
 	free(up);
 }
 
@@ -237,13 +188,9 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 	up = rap_calloc(1, sizeof(*up));
 	up->api = api;
 	up->req = req;
-	up->part_size = (size_t)api->svc.cfg.upload_part_size;
-	up->part = rap_malloc(up->part_size);
-	up->s3 = rap_s3_new(&api->s3cfg);
 	up->mp = rap_multipart_new(boundary, &upload_cb, up);
 	rap_uuid(up->id);
 	snprintf(up->key, sizeof(up->key), "uploads/%s", up->id);
-	rap_sha256_init(&up->sha);
 	rap_metric_inc(api->in_flight, 1);
 	req->data = up;
 	req->data_free = upload_free;
@@ -261,29 +208,6 @@ static void data(struct upload *up, const char *p, size_t len)
 		fail(up, 400, "bad_multipart", rap_multipart_errmsg(up->mp));
 	else if (result != RAP_OK && result != RAP_ECANCELED)
 		fail(up, 500, "internal", rap_strerror(result));
-}
-
-/* Stores the last bytes: a single PUT for a small file, else the last part
- * and CompleteMultipartUpload. */
-static int store(struct upload *up)
-{
-	char msg[RAP_ERRLEN];
-	int result;
-
-	if (!up->mpu) {
-		result = rap_s3_put(up->s3, up->key, up->part, up->part_len, up->content_type);
-	} else {
-		result = up->part_len ? flush_part(up) : RAP_OK;
-		if (result != RAP_OK)
-			return result;
-		result = rap_s3_mpu_complete(up->s3, up->mpu);
-	}
-	if (result != RAP_OK) {
-		snprintf(msg, sizeof(msg), "the object store failed: %s", rap_s3_errmsg(up->s3));
-		return fail(up, 502, "storage_failed", msg);
-	}
-	up->stored = true;
-	return RAP_OK;
 }
 
 static void end(struct upload *up)
@@ -304,14 +228,16 @@ static void end(struct upload *up)
 		fail(up, 400, "missing_file", "the form has no field named 'file'");
 		return;
 	}
-	detect(up); /* a file smaller than a part was never flushed */
-	if (store(up) != RAP_OK)
+	if (parts_finish(up->parts, sha) != RAP_OK) {
+		storage_failed(up);
 		return;
-	rap_sha256_final_hex(&up->sha, sha);
+	}
+	up->stored = true;
 	if (rap_pg_pool_get(up->api->pool, 5000, &db, err) == RAP_OK) {
 		result = rap_upload_record(db, up->id, req->owner, up->key, up->filename,
 					   up->content_type, up->size, sha,
-					   up->detected[0] ? up->detected : NULL, err);
+					   parts_detected(up->parts)[0] ? parts_detected(up->parts)
+					   : NULL, err);
 		rap_pg_pool_put(up->api->pool, db);
 	} else {
 		result = RAP_EDB;
@@ -321,7 +247,7 @@ static void end(struct upload *up)
 
 		rap_log(RAP_LOG_ERROR, &ctx, "recording upload %s: %s", up->id, err);
 		up->stored = false; /* not recorded: report failure */
-		rap_s3_delete(up->s3, up->key);
+		upload_delete_object(up->api, up->key);
 		fail(up, 503, "unavailable", "the upload could not be recorded; retry");
 		return;
 	}
@@ -366,6 +292,10 @@ void upload_api_handle(void *svc, struct rap_http_req *req,
 	struct upload_api *api = svc;
 	bool is_post = strcmp(req->method, "POST") == 0;
 
+	if (strncmp(req->url, "/files", 6) == 0 && (req->url[6] == '\0' || req->url[6] == '/')) {
+		tus_handle(api, req, phase, p, len);
+		return;
+	}
 	if (phase == RAP_HTTP_BEGIN) {
 		if (strcmp(req->url, "/uploads") == 0 && is_post)
 			begin(api, req);

@@ -30,11 +30,60 @@ struct upload_api {
 	struct rap_metric *parts;
 	struct rap_metric *in_flight;
 	struct rap_metric *swept;
+	struct rap_metric *tus_expired;
 };
+
+/*
+ * parts.c: the part writer of every upload path.  Bytes written are hashed
+ * and buffered; full parts go to S3 on threads, RAP_UPLOAD_PARTS_IN_FLIGHT
+ * at most; errors (S3's message in parts_errmsg) come back from the call
+ * that notices them.  One thread uses a writer at a time.
+ */
+struct parts;
+struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
+			size_t part_size);
+/** Continues an S3 multipart upload whose n first parts are stored (ETags
+ *  etags), so at object offset n x part_size, with the SHA-256 state hash
+ *  of those bytes (NULL: a fresh digest).  RAP_EINVAL if hash is damaged. */
+int parts_resume(struct parts *p, const char *upload_id, char *const *etags, unsigned n,
+		 const unsigned char *hash);
+int parts_write(struct parts *p, const void *data, size_t n);
+/** Waits until no part is in flight. */
+int parts_drain(struct parts *p);
+/** The parts 1..N stored in S3 (returned), the object offset after part N
+ *  and the SHA-256 state there (either may be NULL). */
+unsigned parts_stored(const struct parts *p, long long *end, unsigned char *hash);
+const char *parts_etag(const struct parts *p, unsigned part);
+/** The S3 multipart upload id, NULL before the first full part. */
+const char *parts_upload_id(const struct parts *p);
+/** The bytes after the last full part (not yet in S3). */
+const char *parts_tail(struct parts *p, size_t *len);
+/** The object offset reached: bytes resumed plus bytes written. */
+long long parts_offset(const struct parts *p);
+/** libmagic's type of the object's first bytes ("" until seen). */
+const char *parts_detected(const struct parts *p);
+/** Stores the tail as the last part and completes the object (one PUT if it
+ *  is smaller than a part); writes the object's sha256. */
+int parts_finish(struct parts *p, char sha256[65]);
+/** Aborts the S3 multipart upload unless finished (RAP_EUNSUPPORTED when the
+ *  server lacks AbortMultipartUpload). */
+int parts_abort(struct parts *p);
+const char *parts_errmsg(const struct parts *p);
+/** Frees the writer after waiting for its parts; accepts NULL. */
+void parts_free(struct parts *p);
+
+/** Deletes an object with a client of its own (a missing one is RAP_OK). */
+int upload_delete_object(struct upload_api *api, const char *key);
 
 /* multipart_upload.c: POST /uploads, streamed into S3. */
 void upload_api_handle(void *svc, struct rap_http_req *req,
 		       enum rap_http_phase phase, const char *data, size_t len);
+
+/* tus.c: tus 1.0 at /files/ (OPTIONS, POST, HEAD, PATCH, DELETE). */
+void tus_handle(struct upload_api *api, struct rap_http_req *req,
+		enum rap_http_phase phase, const char *data, size_t len);
+/** The sweeper of expired tus uploads (main thread). */
+void tus_sweep(struct upload_api *api);
 
 /* presign.c: POST /uploads/presign (the body is buffered). */
 void upload_presign(struct upload_api *api, struct rap_http_req *req);

@@ -32,6 +32,9 @@ struct rap_http_req {
 	const char *owner;      /* set by rap_http_authenticate */
 	struct rap_buf body;    /* the buffered body (not with stream) */
 	bool stream;            /* set in BEGIN to receive DATA calls */
+	bool defer_reply;       /* set in BEGIN: replies wait for the body's
+				   end (an early answer behind a streaming
+				   proxy reaches the client as a 502) */
 	bool replied;
 	unsigned status;
 	int64_t started_ms;

@@ -33,6 +33,8 @@ struct rap_settings {
 	const char *job_content_types;
 	long long upload_max_bytes;
 	long long upload_part_size;
+	long long upload_parts_in_flight;
+	long long tus_expire_seconds;
 	long long http_threads;
 	long long worker_prefetch;
 	long long worker_batch;
