@@ -7,6 +7,7 @@
  */
 #include "upload_api.h"
 
+#include "rap/codec.h"
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/jobstore.h"
@@ -31,6 +32,9 @@ struct upload {
 	char key[64];
 	char filename[256];
 	char content_type[128];
+	char job_type[65];           /* the `job_type` field, before `file` */
+	size_t job_type_len;
+	bool in_job_type;
 	bool in_file;                /* inside the `file` field */
 	bool have_file;
 	bool file_done;
@@ -85,12 +89,33 @@ void upload_detect_type(struct upload_api *api, const void *data, size_t n, char
 	pthread_mutex_unlock(&api->magic_lock);
 }
 
-static int storage_failed(struct upload *up)
+/* A failed write: refused content (415) or the object store (502). */
+static int storage_failed(struct upload *up, int result)
 {
 	char msg[RAP_ERRLEN];
 
+	if (result == RAP_EUNSUPPORTED)
+		return fail(up, 415, "unsupported_content", parts_errmsg(up->parts));
 	snprintf(msg, sizeof(msg), "the object store failed: %s", parts_errmsg(up->parts));
 	return fail(up, 502, "storage_failed", msg);
+}
+
+/* A `job_type` field sent before the file has the content checked against
+ * that type's allow-list as the first bytes arrive (415 before they are
+ * stored). */
+static int declare_job_type(struct upload *up)
+{
+	char msg[RAP_ERRLEN];
+
+	if (!up->job_type[0])
+		return RAP_OK;
+	if (!rap_list_contains(up->api->svc.cfg.job_types, up->job_type)) {
+		snprintf(msg, sizeof(msg), "job type '%.64s' is not one of: %.150s", up->job_type,
+			 up->api->svc.cfg.job_types);
+		return fail(up, 422, "unknown_job_type", msg);
+	}
+	parts_check_content(up->parts, up->job_type);
+	return RAP_OK;
 }
 
 static int on_part_begin(void *ctx, const char *name, const char *filename,
@@ -98,6 +123,10 @@ static int on_part_begin(void *ctx, const char *name, const char *filename,
 {
 	struct upload *up = ctx;
 
+	if (strcmp(name, "job_type") == 0 && !up->have_file) {
+		up->in_job_type = true;
+		return RAP_OK;
+	}
 	if (strcmp(name, "file") != 0)
 		return RAP_OK; /* other fields are ignored */
 	if (up->have_file)
@@ -109,13 +138,22 @@ static int on_part_begin(void *ctx, const char *name, const char *filename,
 		 content_type ? content_type : "application/octet-stream");
 	up->parts = parts_new(up->api, up->key, up->content_type,
 			      (size_t)up->api->svc.cfg.upload_part_size);
-	return RAP_OK;
+	return declare_job_type(up);
 }
 
 static int on_part_data(void *ctx, const char *data, size_t len)
 {
 	struct upload *up = ctx;
+	int result;
 
+	if (up->in_job_type) {
+		if (up->job_type_len + len >= sizeof(up->job_type))
+			return fail(up, 400, "bad_request", "the job_type field is too long");
+		memcpy(up->job_type + up->job_type_len, data, len);
+		up->job_type_len += len;
+		up->job_type[up->job_type_len] = '\0';
+		return RAP_OK;
+	}
 	if (!up->in_file)
 		return RAP_OK;
 	up->size += len;
@@ -126,15 +164,15 @@ static int on_part_data(void *ctx, const char *data, size_t len)
 			 up->api->svc.cfg.upload_max_bytes);
 		return fail(up, 413, "payload_too_large", msg);
 	}
-	if (parts_write(up->parts, data, len) != RAP_OK)
-		return storage_failed(up);
-	return RAP_OK;
+	result = parts_write(up->parts, data, len);
+	return result == RAP_OK ? RAP_OK : storage_failed(up, result);
 }
 
 static int on_part_end(void *ctx)
 {
 	struct upload *up = ctx;
 
+	up->in_job_type = false;
 	if (up->in_file) {
 		up->in_file = false;
 		up->file_done = true;
@@ -228,8 +266,9 @@ static void end(struct upload *up)
 		fail(up, 400, "missing_file", "the form has no field named 'file'");
 		return;
 	}
-	if (parts_finish(up->parts, sha) != RAP_OK) {
-		storage_failed(up);
+	result = parts_finish(up->parts, sha);
+	if (result != RAP_OK) {
+		storage_failed(up, result);
 		return;
 	}
 	up->stored = true;

@@ -13,6 +13,7 @@
  */
 #include "upload_api.h"
 
+#include "rap/codec.h"
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/mem.h"
@@ -60,6 +61,7 @@ struct parts {
 	long long offset;       /* bytes written so far */
 	char detected[128];
 	bool detect_done;
+	const char *job_type;   /* content allow-list to check, or NULL */
 	bool finished;
 	char err[RAP_ERRLEN];
 };
@@ -163,12 +165,33 @@ static int reap(struct parts *p, bool wait)
 	return result;
 }
 
-static void detect(struct parts *p, const struct slot *s)
+/* Detects the content type from the object's first bytes (when the buffer
+ * holds them) and checks it against the job type's allow-list, before the
+ * bytes go anywhere. */
+static int detect(struct parts *p, const struct slot *s)
 {
-	if (p->detect_done || p->offset - (long long)s->len != 0)
-		return;
+	const char *list = p->api->svc.cfg.job_content_types;
+
+	if (p->detect_done || p->offset - (long long)s->len != 0 || s->len == 0)
+		return RAP_OK;
 	p->detect_done = s->len >= 64 * 1024;
 	upload_detect_type(p->api, s->buf, s->len, p->detected, sizeof(p->detected));
+	if (p->job_type && !rap_list_allows(list, p->job_type, p->detected)) {
+		snprintf(p->err, sizeof(p->err), "job type %.64s does not take %.100s content",
+			 p->job_type, p->detected[0] ? p->detected : "unrecognised");
+		return RAP_EUNSUPPORTED;
+	}
+	return RAP_OK;
+}
+
+void parts_check_content(struct parts *p, const char *job_type)
+{
+	p->job_type = job_type;
+}
+
+int parts_detect(struct parts *p)
+{
+	return detect(p, &p->slots[p->fill]);
 }
 
 /* Hands the full buffer to a thread, then finds a free slot to fill. */
@@ -178,7 +201,9 @@ static int send_full(struct parts *p)
 	unsigned i;
 	int result;
 
-	detect(p, s);
+	result = detect(p, s);
+	if (result != RAP_OK)
+		return result;
 	if (!p->mpu) {
 		result = rap_s3_mpu_begin(p->s3, p->key, p->content_type, &p->mpu);
 		if (result != RAP_OK) {
@@ -220,6 +245,10 @@ int parts_write(struct parts *p, const void *data, size_t n)
 	const char *d = data;
 	int result;
 
+	/* Book parts that finished meanwhile: a tus upload saves each one. */
+	result = reap(p, false);
+	if (result != RAP_OK)
+		return result;
 	while (n > 0) {
 		struct slot *s = &p->slots[p->fill];
 		size_t take = p->part_size - s->len;
@@ -271,7 +300,6 @@ const char *parts_tail(struct parts *p, size_t *len)
 {
 	struct slot *s = &p->slots[p->fill];
 
-	detect(p, s);
 	*len = s->len;
 	return s->buf;
 }
@@ -291,8 +319,9 @@ int parts_finish(struct parts *p, char sha256[65])
 	struct slot *s = &p->slots[p->fill];
 	int result;
 
-	detect(p, s);
-	result = parts_drain(p);
+	result = detect(p, s);
+	if (result == RAP_OK)
+		result = parts_drain(p);
 	if (result != RAP_OK)
 		return result;
 	if (!p->mpu) {

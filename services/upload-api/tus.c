@@ -15,6 +15,7 @@
  */
 #include "upload_api.h"
 
+#include "rap/codec.h"
 #include "rap/err.h"
 #include "rap/log.h"
 #include "rap/mem.h"
@@ -47,6 +48,7 @@ struct patch {
 	long long limit;            /* the offset the body may reach */
 	long long boundary;         /* object offset of the stored parts' end */
 	char old_tail[160];         /* the tail object read back, if any */
+	char job_type[65];          /* Upload-Metadata job_type: content checked */
 	bool creating;              /* creation-with-upload: 201, not 204 */
 	bool failed;                /* an error reply is queued */
 	bool done;                  /* the outcome is saved */
@@ -167,6 +169,11 @@ static int save_tail(struct patch *pt, char *err)
 		snprintf(err, RAP_ERRLEN, "the object store failed: %s", parts_errmsg(pt->parts));
 		return result;
 	}
+	result = parts_detect(pt->parts);
+	if (result != RAP_OK) {
+		snprintf(err, RAP_ERRLEN, "%s", parts_errmsg(pt->parts));
+		return result;
+	}
 	take_parts(pt);
 	tail = parts_tail(pt->parts, &len);
 	if (!pt->t.detected_type && parts_detected(pt->parts)[0])
@@ -200,7 +207,8 @@ static int finish(struct patch *pt, char *err)
 
 	result = parts_finish(pt->parts, sha);
 	if (result != RAP_OK) {
-		snprintf(err, RAP_ERRLEN, "the object store failed: %s", parts_errmsg(pt->parts));
+		snprintf(err, RAP_ERRLEN, "%s%s", result == RAP_EUNSUPPORTED ? ""
+			 : "the object store failed: ", parts_errmsg(pt->parts));
 		return result;
 	}
 	if (!pt->t.detected_type && parts_detected(pt->parts)[0])
@@ -223,6 +231,24 @@ static void patch_fail(struct patch *pt, unsigned status, const char *code, cons
 		return;
 	pt->failed = true;
 	rap_http_error(pt->req, status, code, "%s", msg);
+}
+
+static void discard_s3(struct upload_api *api, const struct rap_tus *t);
+
+/* The first bytes are of a type the declared job type does not take: the
+ * upload ends here, ABORTED, with nothing of it left in S3. */
+static void refuse_content(struct patch *pt)
+{
+	char err[RAP_ERRLEN];
+
+	patch_fail(pt, 415, "unsupported_content", parts_errmsg(pt->parts));
+	pt->done = true;
+	parts_abort(pt->parts);
+	discard_s3(pt->api, &pt->t);
+	if (pt->old_tail[0])
+		drop_tail(pt, pt->old_tail);
+	if (rap_tus_end(pt->db, pt->t.id, false, err) != RAP_OK)
+		rap_log(RAP_LOG_WARN, NULL, "upload %s: %s", pt->t.id, err);
 }
 
 /* Bytes that never reached the end of their PATCH are kept when no
@@ -402,6 +428,9 @@ static bool patch_open(struct patch *pt, const char *id, long long offset, long 
 		return false;
 	pt->parts = parts_new(api, pt->t.object_key, pt->t.content_type,
 			      (size_t)pt->t.part_size);
+	if (rap_tus_metadata_get(pt->t.metadata, "job_type", pt->job_type, sizeof(pt->job_type),
+				 err) == RAP_OK && pt->job_type[0])
+		parts_check_content(pt->parts, pt->job_type);
 	pt->boundary = pt->t.offset - pt->t.tail_len;
 	result = parts_resume(pt->parts, pt->t.s3_upload_id, pt->t.etags, pt->t.parts,
 			      pt->t.has_hash ? pt->t.hash : NULL);
@@ -461,7 +490,13 @@ static void patch_data(struct patch *pt, const char *p, size_t len)
 	}
 	if (pt->has_sum)
 		rap_digest_update(&pt->sum, p, len);
-	if (parts_write(pt->parts, p, len) != RAP_OK) {
+	switch (parts_write(pt->parts, p, len)) {
+	case RAP_OK:
+		break;
+	case RAP_EUNSUPPORTED:
+		refuse_content(pt);
+		return;
+	default:
 		patch_fail(pt, 502, "storage_failed", parts_errmsg(pt->parts));
 		return;
 	}
@@ -499,6 +534,10 @@ static void patch_end(struct patch *pt)
 		result = save_tail(pt, err);
 	}
 	pt->done = true;
+	if (result == RAP_EUNSUPPORTED) {
+		refuse_content(pt);
+		return;
+	}
 	if (result != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "upload %s: %s", pt->t.id, err);
 		patch_fail(pt, result == RAP_EDB ? 503 : 502, result == RAP_EDB ? "unavailable"
@@ -538,6 +577,25 @@ static bool creation_metadata(struct rap_http_req *req, const char *meta, char *
 	}
 	if (!ctype[0] || strpbrk(ctype, "\r\n\"\\"))
 		snprintf(ctype, clen, "application/octet-stream");
+	return true;
+}
+
+/* A job type declared in the metadata must be one the platform runs: the
+ * content is checked against its allow-list as the first bytes arrive. */
+static bool creation_job_type(struct upload_api *api, struct rap_http_req *req,
+			      const char *meta)
+{
+	char type[65], err[RAP_ERRLEN];
+
+	if (rap_tus_metadata_get(meta, "job_type", type, sizeof(type), err) != RAP_OK) {
+		rap_http_error(req, 400, "bad_metadata", "%s", err);
+		return false;
+	}
+	if (type[0] && !rap_list_contains(api->svc.cfg.job_types, type)) {
+		rap_http_error(req, 422, "unknown_job_type", "job type '%s' is not one of: %s",
+			       type, api->svc.cfg.job_types);
+		return false;
+	}
 	return true;
 }
 
@@ -714,7 +772,8 @@ static bool creation_check(struct upload_api *api, struct rap_http_req *req,
 			       api->svc.cfg.upload_max_bytes);
 		return false;
 	}
-	if (!creation_metadata(req, meta ? meta : "", filename, 256, ctype, 128))
+	if (!creation_metadata(req, meta ? meta : "", filename, 256, ctype, 128) ||
+	    !creation_job_type(api, req, meta ? meta : ""))
 		return false;
 	n->metadata = meta ? meta : "";
 	n->concat = concat;

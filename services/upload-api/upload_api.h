@@ -42,6 +42,12 @@ struct upload_api {
 struct parts;
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
 			size_t part_size);
+/** Checks the content type libmagic detects in the first bytes against the
+ *  allow-list of job_type (RAP_JOB_CONTENT_TYPES; kept, not copied) before
+ *  they are stored: writes and parts_finish fail with RAP_EUNSUPPORTED. */
+void parts_check_content(struct parts *p, const char *job_type);
+/** Detects (and checks) the type now if the buffer holds the first bytes. */
+int parts_detect(struct parts *p);
 /** Continues an S3 multipart upload whose n first parts are stored (ETags
  *  etags), so at object offset n x part_size, with the SHA-256 state hash
  *  of those bytes (NULL: a fresh digest).  RAP_EINVAL if hash is damaged. */

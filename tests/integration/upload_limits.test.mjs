@@ -94,3 +94,27 @@ test('a client that disconnects mid-upload leaves no object, and uploads go on',
   assert.equal(ok.status, 201);
   assert.equal((await objectKeys()).length, before + 1);
 });
+
+test('a job_type field before the file has the content checked while streaming: 415, nothing in S3', async () => {
+  const before = new Set(await objectKeys());
+  // test.fault takes only text (RAP_JOB_CONTENT_TYPES in scripts/test).
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(12 * MiB, 7)]);
+  const form = new FormData();
+  form.append('job_type', 'test.fault');
+  form.append('file', new Blob([png]), 'image.png');
+  let res = await fetch(`${GATEWAY}/api/uploads`, { method: 'POST', headers: auth(), body: form });
+  assertError({ status: res.status, body: await res.json() }, 415, 'unsupported_content');
+  assert.deepEqual((await objectKeys()).filter((k) => !before.has(k)), [], 'no object left');
+
+  const text = new FormData();
+  text.append('job_type', 'test.fault');
+  text.append('file', new Blob(['just some words\n'.repeat(100)]), 'notes.txt');
+  res = await fetch(`${GATEWAY}/api/uploads`, { method: 'POST', headers: auth(), body: text });
+  assert.equal(res.status, 201);
+
+  const unknown = new FormData();
+  unknown.append('job_type', 'no.such.type');
+  unknown.append('file', new Blob(['x']), 'x.txt');
+  res = await fetch(`${GATEWAY}/api/uploads`, { method: 'POST', headers: auth(), body: unknown });
+  assertError({ status: res.status, body: await res.json() }, 422, 'unknown_job_type');
+});
