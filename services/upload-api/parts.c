@@ -20,6 +20,7 @@
 #include "rap/metrics.h"
 
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,21 @@ struct parts {
 	bool finished;
 	char err[RAP_ERRLEN];
 };
+
+/*
+ * Part buffers are mapped and unmapped whole: from malloc, freed 8 MiB
+ * blocks stay in the per-thread arenas (glibc raises its mmap threshold
+ * after the first free), and upload-api's RSS would keep the high-water
+ * mark of every connection thread that ever uploaded.
+ */
+static char *part_buffer(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		abort(); /* out of memory: the one policy (mem.h) */
+	return p;
+}
 
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
 			size_t part_size)
@@ -254,7 +270,7 @@ int parts_write(struct parts *p, const void *data, size_t n)
 		size_t take = p->part_size - s->len;
 
 		if (!s->buf)
-			s->buf = rap_malloc(p->part_size);
+			s->buf = part_buffer(p->part_size);
 		if (take > n)
 			take = n;
 		memcpy(s->buf + s->len, d, take);
@@ -369,7 +385,8 @@ void parts_free(struct parts *p)
 		return;
 	parts_drain(p);
 	for (i = 0; i <= MAX_IN_FLIGHT; i++) {
-		free(p->slots[i].buf);
+		if (p->slots[i].buf)
+			munmap(p->slots[i].buf, p->part_size);
 		rap_s3_free(p->slots[i].s3);
 	}
 	rap_s3_mpu_free(p->mpu);

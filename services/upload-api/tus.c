@@ -274,22 +274,34 @@ static void patch_free(void *arg)
 	free(pt);
 }
 
-static int buf_sink(void *ctx, const void *data, size_t len)
-{
-	return rap_buf_append(ctx, data, len);
-}
-
 static int parts_sink(void *ctx, const void *data, size_t len)
 {
 	return parts_write(ctx, data, len);
 }
 
-/* Reads the tail object back into the writer (hashing it again).  A tail
- * that S3 lost sends the upload back to its last part. */
+/* Streams the tail object into the writer, counting what arrives. */
+struct tail_read {
+	struct parts *parts;
+	long long want, got;
+};
+
+static int tail_sink(void *ctx, const void *data, size_t len)
+{
+	struct tail_read *tr = ctx;
+
+	tr->got += (long long)len;
+	if (tr->got > tr->want)
+		return RAP_ETOOBIG;
+	return parts_write(tr->parts, data, len);
+}
+
+/* Reads the tail object back into the writer (hashing it again: the saved
+ * state is at the last part's end).  A tail that S3 lost sends the upload
+ * back to its last part. */
 static int load_tail(struct patch *pt, bool *rolled_back)
 {
+	struct tail_read tr = { .parts = pt->parts, .want = pt->t.tail_len };
 	struct rap_s3 *s3;
-	struct rap_buf tail;
 	char err[RAP_ERRLEN];
 	int result;
 
@@ -297,20 +309,23 @@ static int load_tail(struct patch *pt, bool *rolled_back)
 	if (pt->t.tail_len == 0)
 		return RAP_OK;
 	rap_tus_tail_key(&pt->t, pt->boundary, pt->old_tail, sizeof(pt->old_tail));
-	rap_buf_init(&tail, (size_t)pt->t.tail_len);
 	s3 = rap_s3_new(&pt->api->s3cfg);
-	result = rap_s3_get(s3, pt->old_tail, buf_sink, &tail);
+	result = rap_s3_get(s3, pt->old_tail, tail_sink, &tr);
 	rap_s3_free(s3);
-	if (result == RAP_OK && (long long)tail.len == pt->t.tail_len) {
-		result = parts_write(pt->parts, tail.data, tail.len);
-		rap_buf_cleanup(&tail);
-		return result;
-	}
-	rap_buf_cleanup(&tail);
+	if (result == RAP_OK && tr.got == tr.want)
+		return RAP_OK;
 	if (result != RAP_OK && result != RAP_ENOENT && result != RAP_ETOOBIG)
 		return result;
 	rap_log(RAP_LOG_WARN, NULL, "upload %s: tail object %s lost: back to offset %lld",
 		pt->t.id, pt->old_tail, pt->boundary);
+	/* Start the writer again from the last part. */
+	parts_free(pt->parts);
+	pt->parts = parts_new(pt->api, pt->t.object_key, pt->t.content_type,
+			      (size_t)pt->t.part_size);
+	result = parts_resume(pt->parts, pt->t.s3_upload_id, pt->t.etags, pt->t.parts,
+			      pt->t.has_hash ? pt->t.hash : NULL);
+	if (result != RAP_OK)
+		return result;
 	pt->t.offset = pt->boundary;
 	pt->t.tail_len = 0;
 	pt->old_tail[0] = '\0';
