@@ -219,7 +219,7 @@ pid_epmd() {
 pid_rabbitmq() {
 	pid_from "$RMQ_PID_FILE" beam && return 0
 	local pid
-	for pid in $(pgrep -u rabbitmq -f beam.smp 2>/dev/null); do
+	for pid in $(pgrep -u rabbitmq -f beam.smp 2>/dev/null || true); do
 		if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
 			grep -qxF "RABBITMQ_PID_FILE=$RMQ_PID_FILE"; then
 			printf '%s\n' "$pid"

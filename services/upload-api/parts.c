@@ -367,8 +367,12 @@ int parts_abort(struct parts *p)
 	int result = RAP_OK;
 
 	parts_drain(p);
-	if (p->mpu && !p->finished)
+	if (p->mpu && !p->finished) {
 		result = rap_s3_mpu_abort(p->s3, p->mpu); /* s3rver: lifecycle cleans */
+		if (result != RAP_OK)
+			snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
+		p->finished = true; /* once: the upload id is gone either way */
+	}
 	return result;
 }
 

@@ -49,6 +49,7 @@ struct patch {
 	long long boundary;         /* object offset of the stored parts' end */
 	char old_tail[160];         /* the tail object read back, if any */
 	char job_type[65];          /* Upload-Metadata job_type: content checked */
+	bool mpu_saved;             /* the writer's multipart upload is recorded */
 	bool creating;              /* creation-with-upload: 201, not 204 */
 	bool failed;                /* an error reply is queued */
 	bool done;                  /* the outcome is saved */
@@ -147,6 +148,7 @@ static int save_parts(struct patch *pt)
 		rap_log(RAP_LOG_ERROR, NULL, "upload %s: saving progress: %s", pt->t.id, err);
 		return RAP_EDB;
 	}
+	pt->mpu_saved = pt->t.s3_upload_id != NULL;
 	if (pt->old_tail[0]) { /* its bytes are in a stored part now */
 		drop_tail(pt, pt->old_tail);
 		pt->old_tail[0] = '\0';
@@ -193,6 +195,7 @@ static int save_tail(struct patch *pt, char *err)
 	result = rap_tus_save(pt->db, &pt->t, (int)pt->api->svc.cfg.tus_expire_seconds, err);
 	if (result != RAP_OK)
 		return result;
+	pt->mpu_saved = pt->t.s3_upload_id != NULL;
 	if (strcmp(pt->old_tail, key) != 0)
 		drop_tail(pt, pt->old_tail);
 	pt->old_tail[0] = '\0';
@@ -216,6 +219,7 @@ static int finish(struct patch *pt, char *err)
 	result = rap_tus_complete(pt->db, &pt->t, sha, err);
 	if (result != RAP_OK)
 		return result;
+	pt->mpu_saved = true; /* completed: nothing to abort */
 	drop_tail(pt, pt->old_tail);
 	pt->old_tail[0] = '\0';
 	rap_metric_inc(pt->api->uploads_ok, 1);
@@ -251,6 +255,22 @@ static void refuse_content(struct patch *pt)
 		rap_log(RAP_LOG_WARN, NULL, "upload %s: %s", pt->t.id, err);
 }
 
+/* A multipart upload that this PATCH began but never recorded (a checksum
+ * mismatch, a failed save, a client gone under Upload-Checksum) is known to
+ * no one else: the next PATCH begins another.  Abort it, or its parts would
+ * cost storage until a lifecycle rule finds them. */
+static void abort_unrecorded(struct patch *pt)
+{
+	int result;
+
+	if (pt->mpu_saved || !parts_upload_id(pt->parts))
+		return;
+	result = parts_abort(pt->parts);
+	if (result != RAP_OK && result != RAP_EUNSUPPORTED) /* s3rver: no abort */
+		rap_log(RAP_LOG_WARN, NULL, "upload %s: aborting an unrecorded multipart upload: %s",
+			pt->t.id, parts_errmsg(pt->parts));
+}
+
 /* Bytes that never reached the end of their PATCH are kept when no
  * checksum asks for the whole PATCH or nothing. */
 static void patch_free(void *arg)
@@ -262,6 +282,8 @@ static void patch_free(void *arg)
 	    save_tail(pt, err) != RAP_OK)
 		rap_log(RAP_LOG_WARN, NULL, "upload %s: keeping an interrupted PATCH: %s",
 			pt->t.id, err);
+	if (pt->parts)
+		abort_unrecorded(pt);
 	parts_free(pt->parts);
 	if (pt->has_sum)
 		rap_digest_cleanup(&pt->sum);
@@ -439,6 +461,7 @@ static bool patch_open(struct patch *pt, const char *id, long long offset, long 
 		patch_fail(pt, 503, "unavailable", "the database failed; retry");
 		return false;
 	}
+	pt->mpu_saved = pt->t.s3_upload_id != NULL;
 	if (!patch_check(pt, offset, clen) || !patch_checksum(pt))
 		return false;
 	pt->parts = parts_new(api, pt->t.object_key, pt->t.content_type,
@@ -473,6 +496,14 @@ static void patch_begin(struct upload_api *api, struct rap_http_req *req, const 
 	long long offset = 0, clen = -1;
 	struct patch *pt;
 
+	if (creating) {
+		/* The upload exists from here on, whatever becomes of its first
+		 * bytes: every answer tells the client where to resume. */
+		char loc[64];
+
+		snprintf(loc, sizeof(loc), "/files/%s", id);
+		rap_http_header(req, "Location", loc);
+	}
 	if (!ctype || strcasecmp(ctype, "application/offset+octet-stream") != 0) {
 		rap_http_error(req, 415, "unsupported_media_type",
 			       "a PATCH body is Content-Type: application/offset+octet-stream");
@@ -562,91 +593,96 @@ static void patch_end(struct patch *pt)
 	header_num(req, "Upload-Offset", offset);
 	if (offset != pt->t.length)
 		header_expires(req, (int)pt->api->svc.cfg.tus_expire_seconds);
-	if (pt->creating) {
-		char loc[64];
-
-		snprintf(loc, sizeof(loc), "/files/%s", pt->t.id);
-		rap_http_header(req, "Location", loc);
-	}
 	rap_http_reply(req, pt->creating ? 201 : 204, "");
 }
 
 /* ---- creation and concatenation ---- */
 
-/* Reads filename and type from Upload-Metadata; false when it replied. */
-static bool creation_metadata(struct rap_http_req *req, const char *meta, char *filename,
-			      size_t flen, char *ctype, size_t clen)
+/* What a creation's Upload-Metadata declares. */
+struct declared {
+	const char *meta;           /* the header as sent, "" if absent */
+	char filename[256];         /* sanitized */
+	bool named;                 /* the client gave a filename */
+	char ctype[128];
+	char job_type[65];          /* "" when none */
+};
+
+/* Reads filename, type and job type from Upload-Metadata into d; false
+ * when it replied.  A declared job type must be one the platform runs: the
+ * content is checked against its allow-list as the first bytes arrive. */
+static bool creation_declared(struct upload_api *api, struct rap_http_req *req,
+			      struct declared *d)
 {
+	const char *meta = rap_http_get_header(req, "Upload-Metadata");
 	char raw[256], err[RAP_ERRLEN];
 
-	if (rap_tus_metadata_get(meta, "filename", raw, sizeof(raw), err) != RAP_OK ||
-	    (!raw[0] && rap_tus_metadata_get(meta, "name", raw, sizeof(raw), err) != RAP_OK)) {
+	d->meta = meta ? meta : "";
+	if (rap_tus_metadata_get(d->meta, "filename", raw, sizeof(raw), err) != RAP_OK ||
+	    (!raw[0] && rap_tus_metadata_get(d->meta, "name", raw, sizeof(raw), err) != RAP_OK) ||
+	    rap_tus_metadata_get(d->meta, "filetype", d->ctype, sizeof(d->ctype), err) != RAP_OK ||
+	    (!d->ctype[0] && rap_tus_metadata_get(d->meta, "type", d->ctype, sizeof(d->ctype),
+						  err) != RAP_OK) ||
+	    rap_tus_metadata_get(d->meta, "job_type", d->job_type, sizeof(d->job_type),
+				 err) != RAP_OK) {
 		rap_http_error(req, 400, "bad_metadata", "%s", err);
 		return false;
 	}
-	upload_sanitize_filename(raw, filename, flen);
-	if (rap_tus_metadata_get(meta, "filetype", ctype, clen, err) != RAP_OK ||
-	    (!ctype[0] && rap_tus_metadata_get(meta, "type", ctype, clen, err) != RAP_OK)) {
-		rap_http_error(req, 400, "bad_metadata", "%s", err);
-		return false;
-	}
-	if (!ctype[0] || strpbrk(ctype, "\r\n\"\\"))
-		snprintf(ctype, clen, "application/octet-stream");
-	return true;
-}
-
-/* A job type declared in the metadata must be one the platform runs: the
- * content is checked against its allow-list as the first bytes arrive. */
-static bool creation_job_type(struct upload_api *api, struct rap_http_req *req,
-			      const char *meta)
-{
-	char type[65], err[RAP_ERRLEN];
-
-	if (rap_tus_metadata_get(meta, "job_type", type, sizeof(type), err) != RAP_OK) {
-		rap_http_error(req, 400, "bad_metadata", "%s", err);
-		return false;
-	}
-	if (type[0] && !rap_list_contains(api->svc.cfg.job_types, type)) {
+	upload_sanitize_filename(raw, d->filename, sizeof(d->filename));
+	d->named = raw[0] != '\0';
+	if (!d->ctype[0] || strpbrk(d->ctype, "\r\n\"\\"))
+		snprintf(d->ctype, sizeof(d->ctype), "application/octet-stream");
+	if (d->job_type[0] && !rap_list_contains(api->svc.cfg.job_types, d->job_type)) {
 		rap_http_error(req, 422, "unknown_job_type", "job type '%s' is not one of: %s",
-			       type, api->svc.cfg.job_types);
+			       d->job_type, api->svc.cfg.job_types);
 		return false;
 	}
 	return true;
 }
+
+/* The partial uploads a final upload joins. */
+struct concat {
+	char ids[RAP_TUS_CONCAT_MAX][37];
+	char keys[RAP_TUS_CONCAT_MAX][64];
+	unsigned count;
+	long long total;            /* the sum of their sizes */
+};
 
 /* Streams the partial uploads' objects into the final one. */
-static int concat_copy(struct upload_api *api, struct parts *parts, char (*ids)[37],
-		       char (*keys)[64], unsigned n, char sha[65], char *err)
+static int concat_copy(struct upload_api *api, struct parts *parts, const struct concat *c,
+		       char sha[65], char *err)
 {
 	struct rap_s3 *s3 = rap_s3_new(&api->s3cfg);
 	unsigned i;
 	int result = RAP_OK;
 
-	for (i = 0; i < n && result == RAP_OK; i++) {
-		result = rap_s3_get(s3, keys[i], parts_sink, parts);
-		if (result != RAP_OK)
-			snprintf(err, RAP_ERRLEN, "reading partial upload %.36s: %.180s", ids[i],
-				 rap_s3_errmsg(s3)[0] ? rap_s3_errmsg(s3) : parts_errmsg(parts));
+	for (i = 0; i < c->count && result == RAP_OK; i++) {
+		result = rap_s3_get(s3, c->keys[i], parts_sink, parts);
+		if (result == RAP_EUNSUPPORTED) /* the declared job type refuses it */
+			snprintf(err, RAP_ERRLEN, "%s", parts_errmsg(parts));
+		else if (result != RAP_OK)
+			snprintf(err, RAP_ERRLEN, "reading partial upload %.36s: %.180s",
+				 c->ids[i], rap_s3_errmsg(s3)[0] ? rap_s3_errmsg(s3)
+				 : parts_errmsg(parts));
 	}
 	rap_s3_free(s3);
 	if (result == RAP_OK && (result = parts_finish(parts, sha)) != RAP_OK)
-		snprintf(err, RAP_ERRLEN, "the object store failed: %s", parts_errmsg(parts));
+		snprintf(err, RAP_ERRLEN, "%s%s", result == RAP_EUNSUPPORTED ? ""
+			 : "the object store failed: ", parts_errmsg(parts));
 	return result;
 }
 
-/* Checks the partial uploads of a final one: sums their sizes. */
-static int concat_check(PGconn *db, const char *owner, char (*ids)[37], char (*keys)[64],
-			unsigned n, long long *total, char *err)
+/* Checks the partial uploads of a final one: their keys and total size. */
+static int concat_check(PGconn *db, const char *owner, struct concat *c, char *err)
 {
 	struct rap_tus t;
 	unsigned i;
 	int result;
 
-	*total = 0;
-	for (i = 0; i < n; i++) {
-		result = rap_tus_load(db, owner, ids[i], &t, err);
+	c->total = 0;
+	for (i = 0; i < c->count; i++) {
+		result = rap_tus_load(db, owner, c->ids[i], &t, err);
 		if (result == RAP_ENOENT || result == RAP_ECANCELED) {
-			snprintf(err, RAP_ERRLEN, "no partial upload %.36s", ids[i]);
+			snprintf(err, RAP_ERRLEN, "no partial upload %.36s", c->ids[i]);
 			return RAP_EINVAL;
 		}
 		if (result != RAP_OK)
@@ -654,83 +690,108 @@ static int concat_check(PGconn *db, const char *owner, char (*ids)[37], char (*k
 		if (!t.concat || strcmp(t.concat, "partial") != 0 ||
 		    strcmp(t.state, "COMPLETE") != 0) {
 			snprintf(err, RAP_ERRLEN, "upload %.36s is not a finished partial upload "
-				 "(concatenation-unfinished is not supported)", ids[i]);
+				 "(concatenation-unfinished is not supported)", c->ids[i]);
 			rap_tus_cleanup(&t);
 			return RAP_EINVAL;
 		}
-		*total += t.offset;
-		snprintf(keys[i], 64, "%s", t.object_key);
+		c->total += t.offset;
+		snprintf(c->keys[i], sizeof(c->keys[i]), "%s", t.object_key);
 		rap_tus_cleanup(&t);
 	}
 	return RAP_OK;
 }
 
+/* Records the final upload n, builds its object from the partial uploads
+ * and answers: 201, or the error (the final upload is then removed). */
+static void concat_build(struct upload_api *api, struct rap_http_req *req, PGconn *db,
+			 const struct rap_tus_new *n, const struct concat *c,
+			 const char *job_type)
+{
+	char sha[65], err[RAP_ERRLEN], loc[64];
+	struct rap_tus t = { 0 };
+	struct parts *parts;
+	int result;
+
+	result = rap_tus_create(db, n, err);
+	if (result == RAP_OK)
+		result = rap_tus_load(db, req->owner, n->id, &t, err);
+	if (result != RAP_OK) {
+		rap_http_error(req, 503, "unavailable", "the database failed; retry");
+		goto out_tus;
+	}
+	parts = parts_new(api, n->object_key, n->content_type, (size_t)n->part_size);
+	if (job_type[0])
+		parts_check_content(parts, job_type);
+	result = concat_copy(api, parts, c, sha, err);
+	if (result == RAP_OK) {
+		t.offset = c->total;
+		t.detected_type = parts_detected(parts)[0] ? rap_strdup(parts_detected(parts)) : NULL;
+		result = rap_tus_complete(db, &t, sha, err);
+	}
+	if (result != RAP_OK) {
+		parts_abort(parts);
+		rap_tus_end(db, n->id, true, err);
+		if (result == RAP_EUNSUPPORTED)
+			rap_http_error(req, 415, "unsupported_content", "%s", parts_errmsg(parts));
+		else
+			rap_http_error(req, 502, "storage_failed", "joining the uploads failed; retry");
+		goto out_parts;
+	}
+	rap_metric_inc(api->uploads_ok, 1);
+	rap_metric_inc(api->upload_bytes, c->total);
+	snprintf(loc, sizeof(loc), "/files/%s", n->id);
+	rap_http_header(req, "Location", loc);
+	header_num(req, "Upload-Offset", c->total);
+	rap_http_reply(req, 201, "");
+out_parts:
+	parts_free(parts);
+out_tus:
+	rap_tus_cleanup(&t);
+}
+
+/* POST with Upload-Concat: final;...: the final upload is built at once,
+ * with the filename, type and job type its Upload-Metadata declares. */
 static void concat_final(struct upload_api *api, struct rap_http_req *req, const char *h)
 {
-	char ids[RAP_TUS_CONCAT_MAX][37], keys[RAP_TUS_CONCAT_MAX][64];
-	char id[37], key[64], sha[65], err[RAP_ERRLEN], loc[64];
-	struct rap_tus_new n = { 0 };
-	struct rap_tus t = { 0 };
-	struct parts *parts = NULL;
-	long long total;
-	unsigned count;
+	struct concat *c = rap_calloc(1, sizeof(*c));
+	char id[37], key[64], err[RAP_ERRLEN];
+	struct rap_tus_new n;
+	struct declared d;
 	PGconn *db;
 	int result;
 
-	if (rap_tus_concat_parse(h, ids, RAP_TUS_CONCAT_MAX, &count, err) != RAP_OK) {
+	if (rap_tus_concat_parse(h, c->ids, RAP_TUS_CONCAT_MAX, &c->count, err) != RAP_OK) {
 		rap_http_error(req, 400, "bad_concat", "%s", err);
-		return;
+		goto out_concat;
 	}
+	if (!creation_declared(api, req, &d))
+		goto out_concat;
 	if (rap_pg_pool_get(api->pool, 5000, &db, err) != RAP_OK) {
 		rap_http_error(req, 503, "unavailable", "the database is unavailable; retry");
-		return;
+		goto out_concat;
 	}
-	result = concat_check(db, req->owner, ids, keys, count, &total, err);
+	result = concat_check(db, req->owner, c, err);
 	if (result != RAP_OK) {
 		rap_http_error(req, result == RAP_EINVAL ? 400 : 503, result == RAP_EINVAL
 			       ? "bad_concat" : "unavailable", "%s", err);
 		goto out_pool;
 	}
-	if (total > api->svc.cfg.upload_max_bytes) {
+	if (c->total > api->svc.cfg.upload_max_bytes) {
 		rap_http_error(req, 413, "payload_too_large", "the joined upload is over the limit");
 		goto out_pool;
 	}
 	rap_uuid(id);
 	snprintf(key, sizeof(key), "uploads/%s", id);
 	n = (struct rap_tus_new){ .id = id, .owner = req->owner, .object_key = key,
-		.filename = "concatenated.bin", .content_type = "application/octet-stream",
-		.length = total, .part_size = part_size_for(api, total), .metadata = "",
-		.concat = h, .expire_s = (int)api->svc.cfg.tus_expire_seconds };
-	result = rap_tus_create(db, &n, err);
-	if (result == RAP_OK)
-		result = rap_tus_load(db, req->owner, id, &t, err);
-	if (result != RAP_OK) {
-		rap_http_error(req, 503, "unavailable", "the database failed; retry");
-		goto out_pool;
-	}
-	parts = parts_new(api, key, n.content_type, (size_t)n.part_size);
-	result = concat_copy(api, parts, ids, keys, count, sha, err);
-	if (result == RAP_OK) {
-		t.offset = total;
-		t.detected_type = parts_detected(parts)[0] ? rap_strdup(parts_detected(parts)) : NULL;
-		result = rap_tus_complete(db, &t, sha, err);
-	}
-	if (result != RAP_OK) {
-		parts_abort(parts);
-		rap_tus_end(db, id, true, err);
-		rap_http_error(req, 502, "storage_failed", "joining the uploads failed; retry");
-		goto out_parts;
-	}
-	rap_metric_inc(api->uploads_ok, 1);
-	snprintf(loc, sizeof(loc), "/files/%s", id);
-	rap_http_header(req, "Location", loc);
-	header_num(req, "Upload-Offset", total);
-	rap_http_reply(req, 201, "");
-out_parts:
-	parts_free(parts);
-	rap_tus_cleanup(&t);
+		.filename = d.named ? d.filename : "concatenated.bin",
+		.content_type = d.ctype, .length = c->total,
+		.part_size = part_size_for(api, c->total), .metadata = d.meta, .concat = h,
+		.expire_s = (int)api->svc.cfg.tus_expire_seconds };
+	concat_build(api, req, db, &n, c, d.job_type);
 out_pool:
 	rap_pg_pool_put(api->pool, db);
+out_concat:
+	free(c);
 }
 
 /* An empty upload is complete at creation. */
@@ -756,13 +817,13 @@ static int create_empty(struct upload_api *api, PGconn *db, const char *owner, c
 	return result;
 }
 
-/* Checks a creation's headers into n; false when it replied. */
+/* Checks a creation's headers into n, which points into d; false when it
+ * replied. */
 static bool creation_check(struct upload_api *api, struct rap_http_req *req,
-			   struct rap_tus_new *n, char *filename, char *ctype)
+			   struct rap_tus_new *n, struct declared *d)
 {
 	const char *defer = rap_http_get_header(req, "Upload-Defer-Length");
 	const char *concat = rap_http_get_header(req, "Upload-Concat");
-	const char *meta = rap_http_get_header(req, "Upload-Metadata");
 
 	n->length = -1;
 	if (concat && strcmp(concat, "partial") != 0) {
@@ -787,10 +848,11 @@ static bool creation_check(struct upload_api *api, struct rap_http_req *req,
 			       api->svc.cfg.upload_max_bytes);
 		return false;
 	}
-	if (!creation_metadata(req, meta ? meta : "", filename, 256, ctype, 128) ||
-	    !creation_job_type(api, req, meta ? meta : ""))
+	if (!creation_declared(api, req, d))
 		return false;
-	n->metadata = meta ? meta : "";
+	n->metadata = d->meta;
+	n->filename = d->filename;
+	n->content_type = d->ctype;
 	n->concat = concat;
 	n->part_size = part_size_for(api, n->length);
 	n->expire_s = (int)api->svc.cfg.tus_expire_seconds;
@@ -802,8 +864,9 @@ static void create(struct upload_api *api, struct rap_http_req *req)
 {
 	const char *concat = rap_http_get_header(req, "Upload-Concat");
 	const char *ctype_h = rap_http_get_header(req, "Content-Type");
-	char id[37], key[64], filename[256], ctype[128], err[RAP_ERRLEN], loc[64];
+	char id[37], key[64], err[RAP_ERRLEN], loc[64];
 	struct rap_tus_new n = { 0 };
+	struct declared d;
 	PGconn *db;
 	int result;
 
@@ -811,15 +874,13 @@ static void create(struct upload_api *api, struct rap_http_req *req)
 		concat_final(api, req, concat);
 		return;
 	}
-	if (!creation_check(api, req, &n, filename, ctype))
+	if (!creation_check(api, req, &n, &d))
 		return;
 	rap_uuid(id);
 	snprintf(key, sizeof(key), "uploads/%s", id);
 	n.id = id;
 	n.owner = req->owner;
 	n.object_key = key;
-	n.filename = filename;
-	n.content_type = ctype;
 	if (rap_pg_pool_get(api->pool, 5000, &db, err) != RAP_OK) {
 		rap_http_error(req, 503, "unavailable", "the database is unavailable; retry");
 		return;

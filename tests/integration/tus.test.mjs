@@ -326,6 +326,17 @@ test('deferred length, creation-with-upload, and an empty upload', async () => {
   assert.equal(Number(h.headers.get('upload-length')), data.length);
   assert.equal((await uploadInfo(idOf(loc))).sha256, sha256(data));
 
+  // A creation-with-upload whose bytes are refused still tells where the
+  // upload is: the client resumes there instead of creating another.
+  const first = data.subarray(0, MiB);
+  const bad = await create(data.length, { 'Upload-Checksum': `sha1 ${sha1b64(Buffer.from('not these bytes'))}` }, first);
+  assert.equal(bad.status, 460, bad.body);
+  const badLoc = bad.headers.get('location');
+  assert.match(badLoc ?? '', /^\/api\/files\/[0-9a-f-]{36}$/, 'the 460 carries the Location');
+  assert.equal((await head(badLoc)).offset, 0, 'nothing of the refused bytes counts');
+  assert.equal((await patch(badLoc, 0, data)).status, 204);
+  assert.equal((await uploadInfo(idOf(badLoc))).sha256, sha256(data));
+
   const e = await create(0);
   assert.equal(e.status, 201);
   const info = await uploadInfo(idOf(e.headers.get('location')));
@@ -347,15 +358,33 @@ test('concatenation: two partial uploads make one final object', async () => {
   const bad = await create(undefined, { 'Upload-Concat': `final;${locs[0]} ${unfinished.headers.get('location')}` });
   assert.equal(bad.status, 400, bad.body);
 
-  const f = await create(undefined, { 'Upload-Concat': `final;${locs[0]} ${GATEWAY}${locs[1]}` });
+  const f = await create(undefined, {
+    'Upload-Concat': `final;${locs[0]} ${GATEWAY}${locs[1]}`,
+    'Upload-Metadata': `filename ${b64('joined/movie.mp4')},filetype ${b64('video/mp4')}`,
+  });
   assert.equal(f.status, 201, f.body);
   const loc = f.headers.get('location');
   const h = await head(loc);
   assert.equal(h.offset, a.length + b.length);
   assert.match(h.headers.get('upload-concat'), /^final;/);
+  assert.equal(h.headers.get('upload-metadata'), `filename ${b64('joined/movie.mp4')},filetype ${b64('video/mp4')}`);
   const info = await uploadInfo(idOf(loc));
   assert.equal(info.sha256, sha256(Buffer.concat([a, b])));
+  assert.equal(info.filename, 'movie.mp4', 'the final upload takes the filename it declares');
+  assert.equal(info.content_type, 'video/mp4');
   assert.equal((await patch(loc, h.offset, Buffer.from('x'))).status, 403);
+
+  // A job type declared for the final upload has its content checked:
+  // test.fault takes only text, and these partial uploads are random bytes.
+  const refused = await create(undefined, {
+    'Upload-Concat': `final;${locs[0]} ${locs[1]}`, 'Upload-Metadata': `job_type ${b64('test.fault')}`,
+  });
+  assert.equal(refused.status, 415, refused.body);
+  assert.equal(JSON.parse(refused.body).error.code, 'unsupported_content');
+  const unknown = await create(undefined, {
+    'Upload-Concat': `final;${locs[0]}`, 'Upload-Metadata': `job_type ${b64('no.such')}`,
+  });
+  assert.equal(unknown.status, 422, unknown.body);
 });
 
 test('termination: DELETE ends an unfinished upload; HEAD then answers 410', async () => {

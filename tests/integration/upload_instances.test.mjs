@@ -1,0 +1,243 @@
+// Several upload-api instances, no sticky sessions: the test starts a second
+// upload-api next to the stack's own (same PostgreSQL, same bucket) and
+// sends the requests of one tus upload to both. Its S3 traffic goes through
+// a recorder, so the tests can also see the S3 calls the S3 API reference
+// asks for where s3rver cannot show their effect: AbortMultipartUpload of an
+// upload nobody will complete (s3rver answers it 405 and keeps the parts;
+// AWS and MinIO free them).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { GATEWAY, auth, randomBytes, sha256, waitFor } from './helpers.mjs';
+
+const MiB = 1024 * 1024;
+const TUS = { 'Tus-Resumable': '1.0.0' };
+const PART = Number(process.env.RAP_UPLOAD_PART_SIZE || 8 * MiB);
+const S3_PORT = Number(process.env.RAP_S3_PORT || 9100);
+const BUILD = process.env.RAP_BUILD_DIR || path.resolve('build');
+const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env.RAP_PG_PORT || '5439',
+  '-U', 'postgres', '-d', 'rap', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
+const idOf = (url) => url.split('/').pop();
+
+// An HTTP proxy to s3rver that remembers "METHOD /path?query" of each
+// request as it arrives (calls) and once s3rver has answered it (done).
+function s3Recorder() {
+  const calls = [], done = [];
+  const server = http.createServer((req, res) => {
+    const call = `${req.method} ${req.url}`;
+    calls.push(call);
+    const up = http.request({ host: '127.0.0.1', port: S3_PORT, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+      r.on('end', () => done.push(call));
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    calls, done,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  })));
+}
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+// A second upload-api on a port of its own, its S3 through `s3`.
+async function startInstance(s3) {
+  const port = await freePort();
+  const child = spawn(path.join(BUILD, 'rap-upload-api'), [], {
+    env: {
+      ...process.env,
+      RAP_UPLOAD_PORT: String(port),
+      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${process.env.RAP_PG_PORT || 5439}/rap`,
+      RAP_S3_ENDPOINT: s3.endpoint,
+      RAP_S3_PUBLIC_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
+      RAP_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('the second upload-api is ready', async () => {
+    if (child.exitCode !== null) throw new Error(`upload-api exited with ${child.exitCode}`);
+    try { return (await fetch(`${url}/readyz`)).status === 200; } catch { return false; }
+  }, 30000, 50);
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    url, child,
+    stop: async (signal = 'SIGTERM') => { if (child.exitCode === null) child.kill(signal); await exited; },
+  };
+}
+
+let s3, second;
+before(async () => {
+  s3 = await s3Recorder();
+  second = await startInstance(s3);
+});
+after(async () => {
+  await second?.stop();
+  await s3?.close();
+});
+
+// tus requests against a base URL: the gateway (`${GATEWAY}/api`) or an
+// instance itself (its paths have no /api prefix).
+async function tus(base, method, id, { offset, body, headers = {} } = {}) {
+  const h = { ...TUS, ...auth(), ...headers };
+  if (offset !== undefined) {
+    h['Upload-Offset'] = String(offset);
+    h['Content-Type'] = 'application/offset+octet-stream';
+  }
+  const res = await fetch(`${base}/files/${id}`, { method, headers: h, body });
+  return { status: res.status, headers: res.headers, offset: Number(res.headers.get('upload-offset')), body: await res.text() };
+}
+
+async function createUpload(base, length, headers = {}) {
+  const r = await tus(base, 'POST', '', { headers: { 'Upload-Length': String(length), ...headers } });
+  assert.equal(r.status, 201, r.body);
+  return idOf(r.headers.get('location'));
+}
+
+// A PATCH that sends `first` bytes and then waits until `finish()` (or
+// `cut()`, which drops the connection).
+function heldPatch(base, id, data, first) {
+  const u = new URL(`${base}/files/${id}`);
+  const req = http.request({
+    host: u.hostname, port: u.port, path: u.pathname, method: 'PATCH',
+    headers: { ...TUS, ...auth(), 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': '0', 'Content-Length': data.length },
+  });
+  const answer = new Promise((resolve) => {
+    req.on('response', (res) => { res.resume(); res.on('end', () => resolve(res)); });
+    req.on('error', () => resolve(null));
+  });
+  req.write(data.subarray(0, first));
+  let sent = first;
+  return {
+    answer,
+    more: (n) => { req.write(data.subarray(sent, sent + n)); sent += n; },
+    finish: () => req.end(data.subarray(sent)),
+    cut: () => req.destroy(),
+  };
+}
+
+const advisoryLocks = () => Number(psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"));
+const uploadIdOf = (call) => /uploadId=([^&\s]+)/.exec(call)?.[1];
+
+test('one tus upload served by two instances in turn: HEAD on either tells the same offset, sha256 matches', async () => {
+  const data = randomBytes(3 * PART + 12345);
+  const gw = `${GATEWAY}/api`;
+  const id = await createUpload(gw, data.length);
+  // First PATCH through the gateway (the stack's instance), the next on the
+  // second instance, the last through the gateway again.
+  const cuts = [0, PART + 100, 2 * PART + 7, data.length];
+  const bases = [gw, second.url, gw];
+  for (let i = 0; i < 3; i++) {
+    const r = await tus(bases[i], 'PATCH', id, { offset: cuts[i], body: data.subarray(cuts[i], cuts[i + 1]) });
+    assert.equal(r.status, 204, r.body);
+    assert.equal(r.offset, cuts[i + 1]);
+    if (i < 2) {
+      assert.equal((await tus(gw, 'HEAD', id)).offset, cuts[i + 1], 'the gateway instance sees the offset');
+      assert.equal((await tus(second.url, 'HEAD', id)).offset, cuts[i + 1], 'the second instance sees it too');
+    }
+  }
+  const info = await (await fetch(`${second.url}/uploads/${id}`, { headers: auth() })).json();
+  assert.equal(info.state, 'COMPLETE');
+  assert.equal(info.size, data.length);
+  assert.equal(info.sha256, sha256(data));
+});
+
+test('a PATCH on one instance locks the upload on the other: 423, then the first finishes intact', async () => {
+  const data = randomBytes(2 * MiB);
+  const id = await createUpload(`${GATEWAY}/api`, data.length);
+  const held = heldPatch(`${GATEWAY}/api`, id, data, MiB);
+  await waitFor('the first PATCH holds the lock', () => advisoryLocks() > 0, 10000, 20);
+  const r = await tus(second.url, 'PATCH', id, { offset: 0, body: data.subarray(0, 10) });
+  assert.equal(r.status, 423, r.body);
+  assert.equal(JSON.parse(r.body).error.code, 'locked');
+  assert.equal((await tus(second.url, 'DELETE', id)).status, 423, 'termination waits for the lock too');
+  held.finish();
+  const res = await held.answer;
+  assert.equal(res.statusCode, 204);
+  const info = await (await fetch(`${GATEWAY}/api/uploads/${id}`, { headers: auth() })).json();
+  assert.equal(info.sha256, sha256(data));
+});
+
+test('an instance killed mid-PATCH leaves no lock: the other instance resumes from the stored part', async () => {
+  const data = randomBytes(PART + 3 * MiB);
+  const id = await createUpload(`${GATEWAY}/api`, data.length);
+  const victim = await startInstance(s3);
+  try {
+    const from = s3.done.length;
+    const held = heldPatch(victim.url, id, data, PART + MiB);
+    await waitFor('S3 has the first part', () => s3.done.slice(from).some((c) => c.includes(`uploads/${id}?partNumber=1&`)), 20000, 20);
+    // With parts in flight, a part is booked as the next bytes arrive.
+    held.more(1024);
+    await waitFor('the first part is recorded', async () => (await tus(`${GATEWAY}/api`, 'HEAD', id)).offset === PART, 20000, 50);
+    await victim.stop('SIGKILL');
+    held.cut();
+    // PostgreSQL drops the killed session and its lock with it.
+    await waitFor('the lock is gone', () => advisoryLocks() === 0, 20000, 50);
+    const h = await tus(`${GATEWAY}/api`, 'HEAD', id);
+    assert.equal(h.offset, PART, 'the bytes after the stored part died with the process');
+    const r = await tus(`${GATEWAY}/api`, 'PATCH', id, { offset: PART, body: data.subarray(PART) });
+    assert.equal(r.status, 204, r.body);
+    const info = await (await fetch(`${GATEWAY}/api/uploads/${id}`, { headers: auth() })).json();
+    assert.equal(info.sha256, sha256(data));
+  } finally {
+    await victim.stop('SIGKILL');
+  }
+});
+
+test('a PATCH refused by its checksum aborts the S3 multipart upload it began; the next PATCH begins another', async () => {
+  const data = randomBytes(PART + MiB);
+  const id = await createUpload(second.url, data.length);
+  const from = s3.calls.length;
+  const wrong = crypto.createHash('sha1').update('something else').digest('base64');
+  let r = await tus(second.url, 'PATCH', id, { offset: 0, body: data, headers: { 'Upload-Checksum': `sha1 ${wrong}` } });
+  assert.equal(r.status, 460, r.body);
+  // The answer may come while the part is still on its way to S3.
+  const part = await waitFor('its first part was sent', () =>
+    s3.calls.slice(from).find((c) => c.startsWith(`PUT /rap-data/uploads/${id}?partNumber=1&`)), 10000, 20);
+  assert.ok(s3.calls.slice(from).some((c) => c.startsWith(`POST /rap-data/uploads/${id}?uploads`)), 'a multipart upload was begun');
+  const uid = uploadIdOf(part);
+  await waitFor('the unrecorded multipart upload is aborted', () =>
+    s3.calls.slice(from).includes(`DELETE /rap-data/uploads/${id}?uploadId=${uid}`), 10000, 20);
+  assert.equal((await tus(second.url, 'HEAD', id)).offset, 0, 'nothing of the PATCH counts');
+
+  const next = s3.calls.length;
+  r = await tus(second.url, 'PATCH', id, { offset: 0, body: data });
+  assert.equal(r.status, 204, r.body);
+  const again = s3.calls.slice(next).find((c) => c.includes('partNumber=1'));
+  assert.notEqual(uploadIdOf(again), uid, 'a new multipart upload');
+  assert.ok(!s3.calls.slice(next).some((c) => c.startsWith('DELETE ') && c.includes('uploadId=')), 'the completed one is not aborted');
+  const info = await (await fetch(`${second.url}/uploads/${id}`, { headers: auth() })).json();
+  assert.equal(info.sha256, sha256(data));
+});
+
+test('a streamed upload whose client goes away aborts its S3 multipart upload', async () => {
+  const from = s3.calls.length;
+  const boundary = 'rapAbortTest';
+  const u = new URL(`${second.url}/uploads`);
+  const req = http.request({
+    host: u.hostname, port: u.port, path: u.pathname, method: 'POST',
+    headers: { ...auth(), 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': 64 * MiB },
+  });
+  req.on('error', () => {});
+  req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.bin"\r\n\r\n`);
+  req.write(randomBytes(PART + MiB));
+  await waitFor('a part is on its way to S3', () => s3.calls.slice(from).some((c) => c.includes('partNumber=1')), 20000, 20);
+  req.destroy();
+  const part = s3.calls.slice(from).find((c) => c.includes('partNumber=1'));
+  const uid = uploadIdOf(part);
+  await waitFor('the multipart upload is aborted', () =>
+    s3.calls.slice(from).some((c) => c.startsWith('DELETE ') && c.endsWith(`?uploadId=${uid}`)), 20000, 20);
+});
