@@ -42,10 +42,13 @@ struct s3_req {
 	const char *key;        /* NULL: the bucket itself */
 	const char *query;      /* canonical query, "" for none */
 	const char *content_type;
-	const char *body;       /* sent when has_body */
-	size_t body_len;
+	const char *body;       /* sent when has_body (and no source) */
+	size_t body_len;        /* with a source too: the Content-Length */
 	size_t body_off;
 	bool has_body;
+	rap_s3_source source;   /* PUT: a body produced as it is sent */
+	void *source_ctx;
+	int source_result;
 	rap_s3_sink sink;       /* GET: streamed 2xx body */
 	void *sink_ctx;
 	int sink_result;
@@ -161,10 +164,20 @@ static size_t on_read(char *buf, size_t size, size_t n, void *arg)
 {
 	struct s3_req *r = arg;
 	size_t take = size * n;
+	long got;
 
 	if (take > r->body_len - r->body_off)
 		take = r->body_len - r->body_off;
-	memcpy(buf, r->body + r->body_off, take);
+	if (r->source && take > 0) {
+		got = r->source(r->source_ctx, buf, take);
+		if (got <= 0) {
+			r->source_result = got < 0 ? (int)got : RAP_EIO;
+			return CURL_READFUNC_ABORT;
+		}
+		take = (size_t)got;
+	} else {
+		memcpy(buf, r->body + r->body_off, take);
+	}
 	r->body_off += take;
 	return take;
 }
@@ -249,6 +262,7 @@ static int perform(struct rap_s3 *s3, struct s3_req *r)
 	rap_buf_init(&r->resp, MAX_XML);
 	r->status = 0;
 	r->sink_result = RAP_OK;
+	r->source_result = RAP_OK;
 	r->curl = c;
 	build_path(s3, r->key, &path);
 	rap_buf_appendf(&url, "%s%s%s%s", s3->endpoint, path.data, r->query[0] ? "?" : "",
@@ -291,6 +305,10 @@ static int perform(struct rap_s3 *s3, struct s3_req *r)
 		snprintf(s3->err, sizeof(s3->err), "the consumer stopped the transfer: %s",
 			 rap_strerror(r->sink_result));
 		result = r->sink_result;
+	} else if (r->source_result != RAP_OK) {
+		snprintf(s3->err, sizeof(s3->err), "the producer stopped the transfer: %s",
+			 rap_strerror(r->source_result));
+		result = r->source_result;
 	} else if (cc != CURLE_OK) {
 		snprintf(s3->err, sizeof(s3->err), "%s %s: %s", r->method, url.data,
 			 curl_easy_strerror(cc));
@@ -440,8 +458,10 @@ static char *mpu_query(const struct rap_s3_mpu *mpu, unsigned part)
 	return rap_buf_take(&q);
 }
 
-int rap_s3_mpu_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
-		      const void *data, size_t len, char etag[RAP_S3_ETAG_LEN])
+/* UploadPart of len bytes, from data or (data NULL) from src. */
+static int upload_part(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
+		       const void *data, size_t len, rap_s3_source src, void *ctx,
+		       char etag[RAP_S3_ETAG_LEN])
 {
 	char *query = mpu_query(mpu, part);
 	struct s3_req r;
@@ -451,6 +471,8 @@ int rap_s3_mpu_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned 
 	r.body = data;
 	r.body_len = len;
 	r.has_body = true;
+	r.source = data ? NULL : src;
+	r.source_ctx = ctx;
 	result = perform(s3, &r);
 	if (result == RAP_OK && !r.etag[0]) {
 		snprintf(s3->err, sizeof(s3->err), "UploadPart %u: no ETag", part);
@@ -461,6 +483,19 @@ int rap_s3_mpu_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned 
 	rap_buf_cleanup(&r.resp);
 	free(query);
 	return result;
+}
+
+int rap_s3_mpu_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
+		      const void *data, size_t len, char etag[RAP_S3_ETAG_LEN])
+{
+	return upload_part(s3, mpu, part, data ? data : "", len, NULL, NULL, etag);
+}
+
+int rap_s3_mpu_upload_from(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
+			   size_t len, rap_s3_source src, void *ctx,
+			   char etag[RAP_S3_ETAG_LEN])
+{
+	return upload_part(s3, mpu, part, NULL, len, src, ctx, etag);
 }
 
 void rap_s3_mpu_set_etag(struct rap_s3_mpu *mpu, unsigned part, const char *etag)

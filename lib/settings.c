@@ -70,9 +70,10 @@ static const struct rap_cfg_opt settings_table[] = {
 	{ "RAP_UPLOAD_PART_SIZE", RAP_CFG_INT, 5 * MiB, 512 * MiB, "8388608",
 	  "S3 multipart part size, in bytes (S3's minimum is 5 MiB)",
 	  S(upload_part_size) },
-	{ "RAP_UPLOAD_PARTS_IN_FLIGHT", RAP_CFG_INT, 0, 16, "1",
-	  "parts of one upload sent to S3 while the next fills (memory per upload: "
-	  "part size x (1 + this))", S(upload_parts_in_flight) },
+	{ "RAP_UPLOAD_PARTS_IN_FLIGHT", RAP_CFG_INT, 0, 16, "0",
+	  "extra part buffers per upload, so the next part fills while earlier ones "
+	  "finish (a part is on its way to S3 while it fills either way; memory per "
+	  "upload: part size x (1 + this))", S(upload_parts_in_flight) },
 	{ "RAP_TUS_EXPIRE_SECONDS", RAP_CFG_INT, 1, 30 * 86400, "86400",
 	  "how long an unfinished tus upload lives after its last PATCH before the sweeper "
 	  "aborts it", S(tus_expire_seconds) },

@@ -40,6 +40,8 @@ struct upload {
 	bool file_done;
 	bool stored;                 /* the object is complete in S3 */
 	bool failed;                 /* an error reply is queued */
+	long long clen;              /* the body's Content-Length, -1 if chunked */
+	long long chunk_start;       /* body offset of the chunk being parsed */
 };
 
 void upload_sanitize_filename(const char *in, char *out, size_t len)
@@ -75,8 +77,6 @@ static int fail(struct upload *up, unsigned status, const char *code, const char
 	return RAP_ECANCELED;
 }
 
-#define DETECT_BYTES (64 * 1024) /* what libmagic looks at */
-
 void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
 			size_t len)
 {
@@ -84,7 +84,7 @@ void upload_detect_type(struct upload_api *api, const void *data, size_t n, char
 
 	pthread_mutex_lock(&api->magic_lock);
 	if (api->magic)
-		t = magic_buffer(api->magic, data, n < DETECT_BYTES ? n : DETECT_BYTES);
+		t = magic_buffer(api->magic, data, n < UPLOAD_DETECT_BYTES ? n : UPLOAD_DETECT_BYTES);
 	snprintf(out, len, "%s", t ? t : "");
 	pthread_mutex_unlock(&api->magic_lock);
 }
@@ -138,6 +138,10 @@ static int on_part_begin(void *ctx, const char *name, const char *filename,
 		 content_type ? content_type : "application/octet-stream");
 	up->parts = parts_new(up->api, up->key, up->content_type,
 			      (size_t)up->api->svc.cfg.upload_part_size);
+	/* The file cannot go past the body's end: parts that are sure to fill
+	 * stream to S3 while they arrive. */
+	if (up->clen >= 0)
+		parts_expect(up->parts, up->clen - up->chunk_start);
 	return declare_job_type(up);
 }
 
@@ -226,6 +230,7 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 	up = rap_calloc(1, sizeof(*up));
 	up->api = api;
 	up->req = req;
+	up->clen = clen && rap_strtonum(clen, 0, INT64_MAX, &n) == RAP_OK ? n : -1;
 	up->mp = rap_multipart_new(boundary, &upload_cb, up);
 	rap_uuid(up->id);
 	snprintf(up->key, sizeof(up->key), "uploads/%s", up->id);
@@ -241,6 +246,7 @@ static void data(struct upload *up, const char *p, size_t len)
 
 	if (up->failed)
 		return;
+	up->chunk_start = (long long)up->req->body_bytes - (long long)len;
 	result = rap_multipart_feed(up->mp, p, len);
 	if (result == RAP_EPROTO)
 		fail(up, 400, "bad_multipart", rap_multipart_errmsg(up->mp));

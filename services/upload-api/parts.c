@@ -1,10 +1,17 @@
 /*
  * parts.c: the part writer every upload path shares (streamed multipart,
  * tus PATCHes, tus concatenation).  Bytes are hashed (SHA-256) and collect
- * in a part buffer; a full buffer goes to S3 as a multipart part on a
- * thread of its own while the next one fills, with at most `in_flight`
- * parts on the wire.  Memory is part_size x (in_flight + 1) per upload,
- * whatever the file size, and nothing touches local disk.
+ * in a part buffer, and each part goes to S3 as a multipart part.  A part
+ * that is sure to fill (the caller says how far the body goes, from its
+ * Content-Length) is on the wire while it fills: its UploadPart request is
+ * sent with the part's length up front and reads the buffer as bytes
+ * arrive, so receiving and sending overlap with a single buffer.  Other
+ * parts go when full, and at most `in_flight` more buffers let the next
+ * part fill while earlier ones finish.  Memory is part_size x
+ * (in_flight + 1) per upload, whatever the file size, and nothing touches
+ * local disk.  The buffer keeps every byte of its part until S3 has it, so
+ * a body that ends inside a streamed part loses nothing: that request is
+ * given up and the bytes become the tail (or the last part).
  *
  * Parts complete in order of part number as far as the caller can see
  * (parts_stored counts the stored prefix), and for each stored part the
@@ -30,11 +37,16 @@
 struct slot {
 	struct parts *owner;
 	char *buf;
-	size_t len;
+	size_t len;             /* bytes in buf; under owner->lock while streaming */
+	size_t sent;            /* streaming: bytes its request took (its thread's) */
 	unsigned part;
 	pthread_t thread;
-	bool busy;              /* handed out, not yet joined */
+	bool busy;              /* its part is on the wire: join before reuse */
 	bool threaded;          /* uploaded by `thread` (else inline) */
+	bool streaming;         /* on the wire while it fills */
+	bool cancel;            /* streaming: the part ends short, give up */
+	bool no_stream;         /* streaming this part failed: send it when full */
+	bool retried;           /* its request failed once and was sent again */
 	atomic_bool done;
 	int result;
 	char etag[RAP_S3_ETAG_LEN];
@@ -63,7 +75,10 @@ struct parts {
 	char detected[128];
 	bool detect_done;
 	const char *job_type;   /* content allow-list to check, or NULL */
-	bool finished;
+	long long expect_end;   /* object offset the body reaches, -1: unknown */
+	pthread_mutex_t lock;   /* a streaming slot's len and cancel */
+	pthread_cond_t more;    /* they changed */
+	bool finished;          /* completed or aborted */
 	char err[RAP_ERRLEN];
 };
 
@@ -94,6 +109,9 @@ struct parts *parts_new(struct upload_api *api, const char *key, const char *con
 	p->content_type = rap_strdup(content_type ? content_type : "application/octet-stream");
 	p->part_size = part_size;
 	p->in_flight = n > MAX_IN_FLIGHT ? MAX_IN_FLIGHT : n;
+	p->expect_end = -1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->more, NULL);
 	rap_sha256_init(&p->sha);
 	rap_sha256_save(&p->sha, p->stored_hash);
 	return p;
@@ -124,6 +142,46 @@ int parts_resume(struct parts *p, const char *upload_id, char *const *etags, uns
 	return RAP_OK;
 }
 
+void parts_expect(struct parts *p, long long end)
+{
+	p->expect_end = end;
+}
+
+/* The bytes of a streaming slot as they arrive (its request's thread). */
+static long slot_source(void *ctx, void *buf, size_t n)
+{
+	struct slot *s = ctx;
+	struct parts *p = s->owner;
+	size_t avail;
+
+	pthread_mutex_lock(&p->lock);
+	while (s->len == s->sent && !s->cancel)
+		pthread_cond_wait(&p->more, &p->lock);
+	avail = s->cancel ? 0 : s->len - s->sent;
+	pthread_mutex_unlock(&p->lock);
+	if (avail == 0)
+		return RAP_ECANCELED;
+	if (n > avail)
+		n = avail;
+	/* The writer only appends past len: these bytes stay as they are. */
+	memcpy(buf, s->buf + s->sent, n);
+	s->sent += n;
+	return (long)n;
+}
+
+static void *stream_slot(void *arg)
+{
+	struct slot *s = arg;
+	struct parts *p = s->owner;
+
+	s->result = rap_s3_mpu_upload_from(s->s3, p->mpu, s->part, p->part_size, slot_source,
+					   s, s->etag);
+	if (s->result != RAP_OK)
+		snprintf(s->err, sizeof(s->err), "%s", rap_s3_errmsg(s->s3));
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
 static void *upload_slot(void *arg)
 {
 	struct slot *s = arg;
@@ -136,13 +194,36 @@ static void *upload_slot(void *arg)
 	return NULL;
 }
 
+/* A streaming request ended before its part was full (given up, or failed:
+ * an S3 idle timeout under a slow client, say).  Every byte is still in the
+ * buffer, so the part goes the usual way, as a whole part or the tail; the
+ * part number is released (the slot being filled has the highest one). */
+static void unstream(struct parts *p, struct slot *s)
+{
+	pthread_join(s->thread, NULL);
+	s->busy = s->threaded = s->streaming = s->cancel = false;
+	s->no_stream = true;
+	s->sent = 0;
+	p->next_part--;
+}
+
 /* Waits for the slot's thread and books its part; RAP_OK or its error. */
 static int join_slot(struct parts *p, struct slot *s)
 {
+	if (s->streaming && s->len < p->part_size) {
+		unstream(p, s);
+		return RAP_OK;
+	}
 	if (s->threaded)
 		pthread_join(s->thread, NULL);
-	s->busy = s->threaded = false;
-	s->len = 0;
+	if (s->result != RAP_OK && !s->retried) {
+		/* The part is still whole in its buffer: one more try, here, for
+		 * a connection that broke or a server that blinked. */
+		s->retried = true;
+		upload_slot(s);
+	}
+	s->busy = s->threaded = s->streaming = s->no_stream = s->retried = false;
+	s->len = s->sent = 0;
 	if (s->result != RAP_OK) {
 		snprintf(p->err, sizeof(p->err), "UploadPart %u: %.200s", s->part, s->err);
 		return s->result;
@@ -190,7 +271,7 @@ static int detect(struct parts *p, const struct slot *s)
 
 	if (p->detect_done || p->offset - (long long)s->len != 0 || s->len == 0)
 		return RAP_OK;
-	p->detect_done = s->len >= 64 * 1024;
+	p->detect_done = s->len >= UPLOAD_DETECT_BYTES;
 	upload_detect_type(p->api, s->buf, s->len, p->detected, sizeof(p->detected));
 	if (p->job_type && !rap_list_allows(list, p->job_type, p->detected)) {
 		snprintf(p->err, sizeof(p->err), "job type %.64s does not take %.100s content",
@@ -210,35 +291,106 @@ int parts_detect(struct parts *p)
 	return detect(p, &p->slots[p->fill]);
 }
 
-/* Hands the full buffer to a thread, then finds a free slot to fill. */
+static int begin_mpu(struct parts *p)
+{
+	int result;
+
+	if (p->mpu)
+		return RAP_OK;
+	result = rap_s3_mpu_begin(p->s3, p->key, p->content_type, &p->mpu);
+	if (result != RAP_OK)
+		snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
+	return result;
+}
+
+/* Numbers the slot's part, which ends at object offset end. */
+static void claim_part(struct parts *p, struct slot *s, long long end)
+{
+	s->owner = p;
+	s->part = ++p->next_part;
+	s->end = end;
+	if (!s->s3)
+		s->s3 = rap_s3_new(&p->api->s3cfg);
+	atomic_store(&s->done, false);
+}
+
+/*
+ * Puts the part being filled on the wire once it is sure to fill (the body
+ * goes at least to its end) and, for the object's first bytes, once their
+ * content passed the check.  Without a thread the part goes when full.
+ */
+static int maybe_stream(struct parts *p, struct slot *s)
+{
+	long long start = p->offset - (long long)s->len;
+	int result;
+
+	if (s->busy || s->no_stream || p->expect_end < start + (long long)p->part_size)
+		return RAP_OK;
+	if (start == 0 && !p->detect_done) {
+		if (s->len < UPLOAD_DETECT_BYTES)
+			return RAP_OK;
+		result = detect(p, s);
+		if (result != RAP_OK)
+			return result;
+	}
+	result = begin_mpu(p);
+	if (result != RAP_OK)
+		return result;
+	claim_part(p, s, start + (long long)p->part_size);
+	s->sent = 0;
+	s->cancel = false;
+	s->streaming = true;
+	if (pthread_create(&s->thread, NULL, stream_slot, s) != 0) {
+		s->streaming = false;
+		p->next_part--;
+		return RAP_OK;
+	}
+	s->busy = s->threaded = true;
+	return RAP_OK;
+}
+
+/*
+ * The body ended (or the writer stops) inside the part being filled: its
+ * streaming request expected a whole part, so it is given up, and the
+ * bytes stay in the buffer as the tail or the last part.
+ */
+static void settle(struct parts *p)
+{
+	struct slot *s = &p->slots[p->fill];
+
+	if (!s->streaming || !s->busy || s->len == p->part_size)
+		return;
+	pthread_mutex_lock(&p->lock);
+	s->cancel = true;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+	unstream(p, s);
+}
+
+/* The part being filled is full (or, at the end, the last one): it goes to
+ * S3 unless it is on its way already; then a free slot is found to fill. */
 static int send_full(struct parts *p)
 {
 	struct slot *s = &p->slots[p->fill];
 	unsigned i;
 	int result;
 
-	result = detect(p, s);
-	if (result != RAP_OK)
-		return result;
-	if (!p->mpu) {
-		result = rap_s3_mpu_begin(p->s3, p->key, p->content_type, &p->mpu);
-		if (result != RAP_OK) {
-			snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
-			return result;
-		}
-	}
-	s->owner = p;
-	s->part = ++p->next_part;
-	s->end = p->offset;
 	rap_sha256_save(&p->sha, s->hash);
-	if (!s->s3)
-		s->s3 = rap_s3_new(&p->api->s3cfg);
-	s->busy = true;
-	atomic_store(&s->done, false);
-	s->threaded = p->in_flight > 0 &&
-		      pthread_create(&s->thread, NULL, upload_slot, s) == 0;
-	if (!s->threaded)
-		upload_slot(s); /* no parts in flight (or no thread): here */
+	if (s->streaming && atomic_load(&s->done) && s->result != RAP_OK)
+		unstream(p, s); /* it failed while the part filled: send it whole */
+	if (!s->streaming) {
+		result = detect(p, s);
+		if (result == RAP_OK)
+			result = begin_mpu(p);
+		if (result != RAP_OK)
+			return result;
+		claim_part(p, s, p->offset);
+		s->busy = true;
+		s->threaded = p->in_flight > 0 &&
+			      pthread_create(&s->thread, NULL, upload_slot, s) == 0;
+		if (!s->threaded)
+			upload_slot(s); /* no parts in flight (or no thread): here */
+	}
 	for (;;) {
 		result = reap(p, false);
 		if (result != RAP_OK)
@@ -275,10 +427,20 @@ int parts_write(struct parts *p, const void *data, size_t n)
 			take = n;
 		memcpy(s->buf + s->len, d, take);
 		rap_sha256_update(&p->sha, d, take);
-		s->len += take;
+		if (s->streaming) {
+			pthread_mutex_lock(&p->lock);
+			s->len += take;
+			pthread_cond_broadcast(&p->more);
+			pthread_mutex_unlock(&p->lock);
+		} else {
+			s->len += take;
+		}
 		p->offset += (long long)take;
 		d += take;
 		n -= take;
+		result = maybe_stream(p, s);
+		if (result != RAP_OK)
+			return result;
 		if (s->len == p->part_size) {
 			result = send_full(p);
 			if (result != RAP_OK)
@@ -290,6 +452,7 @@ int parts_write(struct parts *p, const void *data, size_t n)
 
 int parts_drain(struct parts *p)
 {
+	settle(p);
 	return reap(p, true);
 }
 
@@ -316,6 +479,7 @@ const char *parts_tail(struct parts *p, size_t *len)
 {
 	struct slot *s = &p->slots[p->fill];
 
+	settle(p);
 	*len = s->len;
 	return s->buf;
 }
@@ -332,9 +496,11 @@ const char *parts_detected(const struct parts *p)
 
 int parts_finish(struct parts *p, char sha256[65])
 {
-	struct slot *s = &p->slots[p->fill];
+	struct slot *s;
 	int result;
 
+	settle(p);
+	s = &p->slots[p->fill];
 	result = detect(p, s);
 	if (result == RAP_OK)
 		result = parts_drain(p);
@@ -395,6 +561,8 @@ void parts_free(struct parts *p)
 	}
 	rap_s3_mpu_free(p->mpu);
 	rap_sha256_cleanup(&p->sha);
+	pthread_cond_destroy(&p->more);
+	pthread_mutex_destroy(&p->lock);
 	rap_s3_free(p->s3);
 	free(p->key);
 	free(p->content_type);

@@ -472,6 +472,10 @@ static bool patch_open(struct patch *pt, const char *id, long long offset, long 
 	pt->boundary = pt->t.offset - pt->t.tail_len;
 	result = parts_resume(pt->parts, pt->t.s3_upload_id, pt->t.etags, pt->t.parts,
 			      pt->t.has_hash ? pt->t.hash : NULL);
+	/* With a Content-Length the PATCH's end is known: the parts it fills
+	 * stream to S3 while they arrive. */
+	if (clen >= 0)
+		parts_expect(pt->parts, pt->t.offset + clen);
 	if (result == RAP_OK)
 		result = load_tail(pt, &rolled_back);
 	if (result == RAP_OK && rolled_back) {
@@ -720,6 +724,7 @@ static void concat_build(struct upload_api *api, struct rap_http_req *req, PGcon
 		goto out_tus;
 	}
 	parts = parts_new(api, n->object_key, n->content_type, (size_t)n->part_size);
+	parts_expect(parts, c->total);
 	if (job_type[0])
 		parts_check_content(parts, job_type);
 	result = concat_copy(api, parts, c, sha, err);

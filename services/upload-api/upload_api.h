@@ -40,6 +40,7 @@ struct upload_api {
  * that notices them.  One thread uses a writer at a time.
  */
 struct parts;
+#define UPLOAD_DETECT_BYTES (64 * 1024) /* what libmagic looks at */
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
 			size_t part_size);
 /** Checks the content type libmagic detects in the first bytes against the
@@ -48,6 +49,11 @@ struct parts *parts_new(struct upload_api *api, const char *key, const char *con
 void parts_check_content(struct parts *p, const char *job_type);
 /** Detects (and checks) the type now if the buffer holds the first bytes. */
 int parts_detect(struct parts *p);
+/** The object offset the body being written will reach if it arrives whole
+ *  (from its Content-Length; -1, the default: unknown).  Parts that are
+ *  sure to fill then go on the wire while they fill.  An estimate too high
+ *  costs a request given up at the end, never bytes. */
+void parts_expect(struct parts *p, long long end);
 /** Continues an S3 multipart upload whose n first parts are stored (ETags
  *  etags), so at object offset n x part_size, with the SHA-256 state hash
  *  of those bytes (NULL: a fresh digest).  RAP_EINVAL if hash is damaged. */

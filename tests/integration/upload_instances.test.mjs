@@ -25,23 +25,40 @@ const idOf = (url) => url.split('/').pop();
 
 // An HTTP proxy to s3rver that remembers "METHOD /path?query" of each
 // request as it arrives (calls) and once s3rver has answered it (done).
+// breakNext(pred, after) makes it cut the next request that matches once
+// `after` body bytes of it went through (an S3 server dropping a request).
 function s3Recorder() {
-  const calls = [], done = [];
+  const calls = [], done = [], bytes = new Map();
+  // No keep-alive to s3rver: an idle pooled socket would keep this test
+  // file's process alive after its last test.
+  const agent = new http.Agent({ keepAlive: false });
+  let breaker = null;
   const server = http.createServer((req, res) => {
     const call = `${req.method} ${req.url}`;
     calls.push(call);
-    const up = http.request({ host: '127.0.0.1', port: S3_PORT, method: req.method, path: req.url, headers: req.headers }, (r) => {
+    req.on('data', (d) => bytes.set(call, (bytes.get(call) || 0) + d.length));
+    const up = http.request({ host: '127.0.0.1', port: S3_PORT, method: req.method, path: req.url, headers: { ...req.headers, connection: 'close' }, agent }, (r) => {
       res.writeHead(r.statusCode, r.headers);
       r.pipe(res);
       r.on('end', () => done.push(call));
     });
     up.on('error', () => res.destroy());
+    if (breaker && breaker.pred(call)) {
+      const { after } = breaker;
+      breaker = null;
+      let seen = 0;
+      req.on('data', (d) => {
+        seen += d.length;
+        if (seen >= after) { up.destroy(); req.socket.destroy(); }
+      });
+    }
     req.pipe(up);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     endpoint: `http://127.0.0.1:${server.address().port}`,
-    calls, done,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+    calls, done, bytes,
+    breakNext: (pred, after) => { breaker = { pred, after }; },
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); agent.destroy(); }),
   })));
 }
 
@@ -109,11 +126,11 @@ async function createUpload(base, length, headers = {}) {
 
 // A PATCH that sends `first` bytes and then waits until `finish()` (or
 // `cut()`, which drops the connection).
-function heldPatch(base, id, data, first) {
+function heldPatch(base, id, data, first, offset = 0) {
   const u = new URL(`${base}/files/${id}`);
   const req = http.request({
     host: u.hostname, port: u.port, path: u.pathname, method: 'PATCH',
-    headers: { ...TUS, ...auth(), 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': '0', 'Content-Length': data.length },
+    headers: { ...TUS, ...auth(), 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), 'Content-Length': data.length },
   });
   const answer = new Promise((resolve) => {
     req.on('response', (res) => { res.resume(); res.on('end', () => resolve(res)); });
@@ -240,4 +257,40 @@ test('a streamed upload whose client goes away aborts its S3 multipart upload', 
   const uid = uploadIdOf(part);
   await waitFor('the multipart upload is aborted', () =>
     s3.calls.slice(from).some((c) => c.startsWith('DELETE ') && c.endsWith(`?uploadId=${uid}`)), 20000, 20);
+});
+
+test('a part that is sure to fill is on its way to S3 while it fills; a PATCH cut inside it loses no byte', async () => {
+  const data = randomBytes(2 * PART + 4321);
+  const id = await createUpload(second.url, data.length);
+  const from = s3.calls.length;
+  // The PATCH announces the whole file but sends half a part and waits.
+  const held = heldPatch(second.url, id, data, PART / 2);
+  const part1 = await waitFor('part 1 is on the wire before its bytes are all here', () =>
+    s3.calls.slice(from).find((c) => c.startsWith(`PUT /rap-data/uploads/${id}?partNumber=1&`)), 10000, 20);
+  held.more(PART / 4);
+  // S3 sees the bytes as they arrive: once it has 3/4 of the part, so has
+  // upload-api. Then the client goes away inside part 1: that request is
+  // given up and the bytes that came are kept as the tail.
+  await waitFor('S3 got 3/4 of part 1', () => (s3.bytes.get(part1) || 0) >= PART * 3 / 4, 10000, 20);
+  held.cut();
+  await held.answer;
+  await waitFor('the interrupted PATCH is saved', async () => (await tus(second.url, 'HEAD', id)).offset === PART * 3 / 4 && advisoryLocks() === 0, 20000, 50);
+  const r = await tus(second.url, 'PATCH', id, { offset: PART * 3 / 4, body: data.subarray(PART * 3 / 4) });
+  assert.equal(r.status, 204, r.body);
+  const info = await (await fetch(`${second.url}/uploads/${id}`, { headers: auth() })).json();
+  assert.equal(info.sha256, sha256(data));
+});
+
+test('S3 dropping a part request mid-way costs nothing: the buffered part is sent again', async () => {
+  const data = randomBytes(2 * PART + 99);
+  const id = await createUpload(second.url, data.length);
+  const from = s3.calls.length;
+  s3.breakNext((c) => c.startsWith(`PUT /rap-data/uploads/${id}?partNumber=1&`), MiB);
+  const r = await tus(second.url, 'PATCH', id, { offset: 0, body: data });
+  assert.equal(r.status, 204, r.body);
+  const part1 = s3.calls.slice(from).filter((c) => c.startsWith(`PUT /rap-data/uploads/${id}?partNumber=1&`));
+  assert.equal(part1.length, 2, `part 1 was sent again: ${s3.calls.slice(from).join(', ')}`);
+  const info = await (await fetch(`${second.url}/uploads/${id}`, { headers: auth() })).json();
+  assert.equal(info.state, 'COMPLETE');
+  assert.equal(info.sha256, sha256(data));
 });

@@ -79,6 +79,20 @@ struct rap_s3_mpu *rap_s3_mpu_resume(const char *key, const char *upload_id);
  */
 int rap_s3_mpu_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
 		      const void *data, size_t len, char etag[RAP_S3_ETAG_LEN]);
+/**
+ * A body produced while it is sent: writes at most n bytes to buf and
+ * returns how many (at least 1; it may block until they exist), or a
+ * negative rap_err, which aborts the request and is what the upload returns.
+ */
+typedef long (*rap_s3_source)(void *ctx, void *buf, size_t n);
+/**
+ * Uploads part number `part` of exactly len bytes that src produces as the
+ * request goes (the Content-Length is sent first), so a part can be on the
+ * wire while its bytes still arrive.  Otherwise as rap_s3_mpu_upload.
+ */
+int rap_s3_mpu_upload_from(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
+			   size_t len, rap_s3_source src, void *ctx,
+			   char etag[RAP_S3_ETAG_LEN]);
 /** Records the ETag of part (>= 1); the upload has max(part) parts. */
 void rap_s3_mpu_set_etag(struct rap_s3_mpu *mpu, unsigned part, const char *etag);
 /** The ETag of part (>= 1), or NULL. */
