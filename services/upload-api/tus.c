@@ -555,7 +555,8 @@ static void patch_data(struct patch *pt, const char *p, size_t len)
 		patch_fail(pt, 503, "unavailable", "the database failed; retry from HEAD's offset");
 }
 
-static void patch_end(struct patch *pt)
+/* The body arrived whole: saves the outcome and queues the answer. */
+static void patch_conclude(struct patch *pt)
 {
 	struct rap_http_req *req = pt->req;
 	unsigned char got[RAP_DIGEST_MAX];
@@ -598,6 +599,24 @@ static void patch_end(struct patch *pt)
 	if (offset != pt->t.length)
 		header_expires(req, (int)pt->api->svc.cfg.tus_expire_seconds);
 	rap_http_reply(req, pt->creating ? 201 : 204, "");
+}
+
+/*
+ * The answer goes out once this returns; the lock is given back first, so
+ * the client's next request of this upload (tus clients send it at once)
+ * finds it free instead of a 423.  Nothing of this PATCH is still on its
+ * way to S3 by then.
+ */
+static void patch_end(struct patch *pt)
+{
+	if (!pt->req->replied)
+		patch_conclude(pt);
+	if (pt->parts)
+		parts_drain(pt->parts);
+	if (pt->locked) {
+		rap_tus_unlock(pt->db, pt->t.id);
+		pt->locked = false;
+	}
 }
 
 /* ---- creation and concatenation ---- */
@@ -1069,7 +1088,7 @@ void tus_handle(struct upload_api *api, struct rap_http_req *req, enum rap_http_
 		return;
 	}
 	if (phase == RAP_HTTP_END) {
-		if (req->data && !req->replied)
+		if (req->data)
 			patch_end(req->data);
 		return;
 	}

@@ -294,3 +294,55 @@ test('S3 dropping a part request mid-way costs nothing: the buffered part is sen
   assert.equal(info.state, 'COMPLETE');
   assert.equal(info.sha256, sha256(data));
 });
+
+test('a streamed upload over the size limit aborts its S3 multipart upload (413)', async () => {
+  const limit = Number(process.env.RAP_UPLOAD_MAX_BYTES || 0);
+  if (!limit || limit > 256 * MiB) return; // scripts/test sets a small limit
+  const from = s3.calls.length;
+  const boundary = 'rapLimitAbort';
+  const u = new URL(`${second.url}/uploads`);
+  const chunk = randomBytes(MiB);
+  const answer = new Promise((resolve) => {
+    const req = http.request({
+      host: u.hostname, port: u.port, path: u.pathname, method: 'POST',
+      headers: { ...auth(), 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    }, (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve({ status: res.statusCode, body: b })); });
+    req.on('error', () => resolve({ status: 'cut' }));
+    (async () => {
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n`);
+      for (let sent = 0; sent <= limit; sent += MiB)
+        if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+      req.end(`\r\n--${boundary}--\r\n`);
+    })();
+  });
+  const res = await answer;
+  if (res.status !== 'cut') {
+    assert.equal(res.status, 413, res.body);
+    assert.equal(JSON.parse(res.body).error.code, 'payload_too_large');
+  }
+  const uid = uploadIdOf(s3.calls.slice(from).find((c) => c.includes('partNumber=1')));
+  await waitFor('the multipart upload is aborted', () =>
+    s3.calls.slice(from).some((c) => c.startsWith('DELETE ') && c.endsWith(`?uploadId=${uid}`)), 20000, 20);
+  assert.ok(!s3.calls.slice(from).some((c) => c.startsWith('POST ') && c.includes(`uploadId=${uid}`)), 'never completed');
+});
+
+test('termination aborts the S3 multipart upload of the unfinished upload', async () => {
+  const data = randomBytes(PART + MiB);
+  const id = await createUpload(second.url, 3 * PART);
+  assert.equal((await tus(second.url, 'PATCH', id, { offset: 0, body: data })).status, 204);
+  const part = s3.calls.find((c) => c.startsWith(`PUT /rap-data/uploads/${id}?partNumber=1&`));
+  const from = s3.calls.length;
+  assert.equal((await tus(second.url, 'DELETE', id)).status, 204);
+  assert.ok(s3.calls.slice(from).includes(`DELETE /rap-data/uploads/${id}?uploadId=${uploadIdOf(part)}`), s3.calls.slice(from).join(', '));
+  assert.ok(s3.calls.slice(from).includes(`DELETE /rap-data/tus/${id}/tail-${PART}`), 'the tail object is deleted');
+});
+
+test('a request sent right after the answer to a PATCH never meets that PATCH\'s lock', async () => {
+  const data = randomBytes(64 * 1024);
+  const id = await createUpload(second.url, data.length + 1);
+  for (let o = 0; o < data.length; o += 4096) {
+    const r = await tus(second.url, 'PATCH', id, { offset: o, body: data.subarray(o, o + 4096) });
+    assert.equal(r.status, 204, `PATCH at ${o}: ${r.status} ${r.body}`);
+  }
+  assert.equal((await tus(second.url, 'DELETE', id)).status, 204);
+});
