@@ -8,6 +8,7 @@
  * return RAP_OK or a negative enum rap_err and write a message into a
  * caller's err[RAP_ERRLEN]; only the commands turn results into exit codes.
  */
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,6 +34,41 @@ enum cli_exit {
 	CLI_EXIT_CANCELLED = 6,   /* the job ended CANCELLED */
 	CLI_EXIT_INTERRUPTED = 130/* SIGINT or SIGTERM */
 };
+
+/* What the command line (and the environment) asked for. */
+struct cli_opts {
+	const char *command;       /* "upload", "watch", "status" */
+	const char *arg;           /* FILE or JOB_ID */
+	const char *url;           /* gateway base URL, no trailing slash */
+	const char *api_key;
+	const char *type;          /* upload: job type */
+	const char *params;        /* upload: job params (a JSON object) or NULL */
+	int max_attempts;          /* upload: 0 = the platform's default */
+	long long chunk_size;      /* bytes per PATCH */
+	long long retry_timeout_s; /* give up after this long without progress */
+	long long stall_timeout_s; /* a transfer below 1 byte/s this long is cut */
+	const char *state_dir;     /* NULL: resolved by cli_resume_dir */
+	bool watch, quiet, json, no_resume;
+	char url_buf[2048];        /* url points here */
+};
+
+/* ---- args.c: the command line, its option table and --help ---- */
+
+enum cli_action {
+	CLI_ACTION_RUN,            /* run o->command */
+	CLI_ACTION_HELP,           /* print the help of o->command (NULL: all) */
+	CLI_ACTION_VERSION
+};
+
+/**
+ * Parses argv (options anywhere; the first operand is the command) into o,
+ * with RAP_URL and RAP_API_KEY as defaults, and checks every value.
+ * RAP_EINVAL with the reason in err for a usage error (exit 2).
+ */
+int cli_args_parse(int argc, char **argv, struct cli_opts *o, enum cli_action *action,
+		   char *err);
+/** Prints the help of command (NULL: the whole tool) on out. */
+void cli_args_help(FILE *out, const char *command);
 
 /* ---- units.c: sizes, rates and durations, parsed and printed ---- */
 
@@ -176,6 +212,148 @@ int cli_resume_remove(const char *dir, const char *name, char *err);
 int cli_resume_lock(const char *dir, const char *name, int *fd, char *err);
 /** Releases the lock and removes its file. */
 void cli_resume_unlock(const char *dir, const char *name, int fd);
+
+/* ---- http.c: HTTP requests over one libcurl handle ---- */
+
+#define CLI_BODY_MAX (4 * 1024 * 1024) /* answers read into memory */
+
+struct cli_http {
+	CURL *curl;
+	const struct cli_opts *o;
+	struct curl_slist *auth;   /* Authorization */
+};
+
+/* What to send. */
+struct cli_req {
+	const char *method;         /* GET, HEAD, POST, PATCH, DELETE */
+	const char *url;            /* absolute */
+	struct curl_slist *headers; /* extra headers (caller owns) */
+	const char *body;           /* small bodies, or NULL */
+	size_t body_len;
+	/* A streamed body (PATCH): read is libcurl's read callback. */
+	curl_read_callback read;
+	void *read_ctx;
+	long long upload_len;
+	curl_xferinfo_callback progress; /* also aborts on a signal; NULL: default */
+	void *progress_ctx;
+};
+
+/* What came back. */
+struct cli_resp {
+	CURLcode curl;              /* CURLE_OK when an answer came */
+	char curl_err[CURL_ERROR_SIZE];
+	long status;                /* 0 without an answer */
+	struct rap_buf body;
+	bool too_big;               /* the body passed CLI_BODY_MAX */
+	long long upload_offset;    /* -1 when absent */
+	long long upload_length;    /* -1 when absent */
+	char location[CLI_URL_MAX];
+};
+
+void cli_http_init(struct cli_http *h, const struct cli_opts *o);
+void cli_http_cleanup(struct cli_http *h);
+void cli_resp_init(struct cli_resp *r);
+void cli_resp_cleanup(struct cli_resp *r);
+/**
+ * Sends req with the API key and reads the answer into resp (reset first).
+ * RAP_OK when an HTTP answer came, whatever its status; RAP_EIO when the
+ * transfer failed (resp->curl says how); RAP_ECANCELED on a signal.
+ */
+int cli_http_do(struct cli_http *h, const struct cli_req *req, struct cli_resp *resp);
+/** True when a failed transfer is worth trying again (network, timeout). */
+bool cli_http_transient(const struct cli_resp *resp);
+/** True when an answer's status is worth trying again (5xx, 429). */
+bool cli_http_status_transient(long status);
+/**
+ * Describes a failure for the user: "<message> (<code>, HTTP <status>)"
+ * from the platform's JSON error, "HTTP <status>" without one, or the
+ * transfer's error.
+ */
+void cli_resp_describe(const struct cli_resp *resp, char *out, size_t len);
+/** Resolves ref (absolute, or a path such as a tus Location) against base. */
+int cli_http_resolve(const char *base, const char *ref, char *out, size_t len);
+
+/* ---- api.c: the JSON calls (uploads, jobs), retried while transient ---- */
+
+/**
+ * Sends req and retries, within r's budget, while the failure is transient
+ * (network, 5xx, 429), telling the user on p.  RAP_OK with a 2xx answer in
+ * resp; RAP_EPROTO with err describing any other answer; RAP_ETIMEDOUT,
+ * RAP_ECANCELED.
+ */
+int cli_api_call(struct cli_http *h, const struct cli_req *req, struct cli_retry *r,
+		 struct cli_progress *p, struct cli_resp *resp, char *err);
+/** GET /api/jobs/{id}: *job is the parsed job (json_object_put it). */
+int cli_api_get_job(struct cli_http *h, const char *job_id, struct cli_retry *r,
+		    struct json_object **job, char *err);
+/** Prints the hint for a 401 when err came from one. */
+void cli_api_hint(const char *err);
+/** The string member name of o; NULL when o is NULL, or it is absent or
+ *  not a string. */
+const char *cli_api_string(struct json_object *o, const char *name);
+
+/* How the CLI prints JSON: compact, "/" as is. */
+#define CLI_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* ---- tus_client.c: a file sent over tus 1.0, resumed and retried ---- */
+
+#define CLI_READ_BUF (256 * 1024)   /* bytes read from the file at a time */
+#define CLI_MIN_CHUNK (1024 * 1024)  /* the smallest PATCH a cut link shrinks to */
+
+struct cli_tus {
+	struct cli_http *http;
+	const struct cli_opts *o;
+	struct cli_progress *progress;
+	int fd;                     /* the file, open for reading (caller's) */
+	const char *path;           /* for messages */
+	long long size;
+	long long mtime_s;          /* as opened: a change is noticed */
+	long mtime_ns;
+	char upload_url[CLI_URL_MAX];
+	long long offset;           /* stored on the server */
+	long long chunk;            /* bytes of the next PATCH */
+	struct rap_sha256 hash;     /* of the file's bytes 0..hashed */
+	long long hashed;
+	char sha256[65];            /* the file's digest, once sent */
+	bool gone;                  /* the server forgot the upload (404, 410) */
+	unsigned char *buf;         /* CLI_READ_BUF bytes */
+};
+
+/** Prepares t for the open file fd (path for messages); RAP_EINVAL when it
+ *  is not a regular file.  cli_tus_cleanup releases t in any case. */
+int cli_tus_init(struct cli_tus *t, struct cli_http *http, struct cli_progress *progress,
+		 int fd, const char *path, char *err);
+/** Creates the upload (POST with Upload-Length and Upload-Metadata). */
+int cli_tus_create(struct cli_tus *t, const char *filename, struct cli_retry *r, char *err);
+/**
+ * HEADs the upload for its offset.  RAP_ENOENT (and t->gone) when the server
+ * no longer has it (404, 410), RAP_ECONFLICT when its length is not the
+ * file's size.
+ */
+int cli_tus_head(struct cli_tus *t, struct cli_retry *r, char *err);
+/**
+ * Sends the file from t->offset to the end, PATCH by PATCH, each with its
+ * sha256 in Upload-Checksum, retrying (HEAD, then on from the server's
+ * offset) while failures are transient.  t->sha256 is the file's digest at
+ * the end.  RAP_ENOENT (t->gone) when the upload vanished, RAP_ECONFLICT
+ * when the server refused a chunk's checksum again and again (or the file
+ * changed), RAP_ETIMEDOUT, RAP_ECANCELED, RAP_EPROTO (a refusal).
+ */
+int cli_tus_send(struct cli_tus *t, struct cli_retry *r, char *err);
+void cli_tus_cleanup(struct cli_tus *t);
+
+/* ---- upload.c and watch.c: the commands (they return exit codes) ---- */
+
+int cli_upload_run(const struct cli_opts *o);
+int cli_watch_run(const struct cli_opts *o);
+int cli_status_run(const struct cli_opts *o);
+/**
+ * Follows job_id until it ends (WebSocket, reconnecting; a GET after each
+ * connect).  Prints the transitions on out and returns the exit code of
+ * the terminal state; *job (may be NULL) gets the final job.
+ */
+int cli_watch_job(struct cli_http *h, const struct cli_opts *o, const char *job_id, FILE *out,
+		  struct json_object **job);
 
 /* ---- event.c: job events as the watcher prints them (pure) ---- */
 
