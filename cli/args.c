@@ -1,7 +1,8 @@
 /*
  * args.c: rap's command line.  One table names every option, the commands
- * it applies to and its help; getopt_long's options and --help are both
- * made from it, so the help cannot forget an option.
+ * it applies to, where its value goes in struct cli_opts with its bounds,
+ * and its help; getopt_long's options, the checks and --help are all made
+ * from it, so the help cannot forget an option.
  */
 #include "cli.h"
 
@@ -10,6 +11,7 @@
 
 #include <getopt.h>
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,59 +29,88 @@ enum opt_id {
 	OPT_QUIET, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_COUNT
 };
 
+enum opt_kind {
+	KIND_FLAG,                 /* bool */
+	KIND_TEXT,                 /* const char *, pointing into argv */
+	KIND_INT,                  /* long long in [min, max] */
+	KIND_SIZE                  /* long long in [min, max], K/M/G suffixes */
+};
+
+#define NO_FIELD ((size_t)-1)    /* --help, --version: no value kept */
+
 struct opt {
 	const char *name;
 	char short_name;           /* 0: none */
 	const char *arg;           /* NULL: a flag */
 	int cmds;
+	enum opt_kind kind;
+	size_t field;              /* offsetof(struct cli_opts, ...) */
+	long long min, max;
 	const char *help;
 };
 
+#define FIELD(f) offsetof(struct cli_opts, f)
+
 static const struct opt opts[OPT_COUNT] = {
 	[OPT_URL] = { "url", 0, "URL", CMD_ALL,
+		KIND_TEXT, FIELD(url), 0, 0,
 		"The platform's gateway (env RAP_URL; default http://127.0.0.1:8080, the "
 		"local stack). The WebSocket is ws(s)://<host>/ws under it." },
 	[OPT_API_KEY] = { "api-key", 0, "KEY", CMD_ALL,
+		KIND_TEXT, FIELD(api_key), 0, 0,
 		"API key, sent as 'Authorization: Bearer KEY' (env RAP_API_KEY; default "
 		"dev-key, the local stack's development key)." },
 	[OPT_TYPE] = { "type", 't', "TYPE", CMD_UPLOAD,
+		KIND_TEXT, FIELD(type), 0, 0,
 		"The job type to create for the file, e.g. file.inspect (required). The "
 		"server checks it when the upload begins (422 if unknown)." },
 	[OPT_WATCH] = { "watch", 'w', NULL, CMD_UPLOAD,
+		KIND_FLAG, FIELD(watch), 0, 0,
 		"After creating the job, follow it until it ends, as 'rap watch' does; the "
 		"exit code is then the job's (0 COMPLETED, 4 FAILED, 5 DEAD, 6 CANCELLED)." },
 	[OPT_PARAMS] = { "params", 0, "JSON", CMD_UPLOAD,
+		KIND_TEXT, FIELD(params), 0, 0,
 		"The job's params, a JSON object, e.g. '{\"mode\":\"permanent\"}' (default: "
 		"none)." },
 	[OPT_MAX_ATTEMPTS] = { "max-attempts", 0, "N", CMD_UPLOAD,
+		KIND_INT, FIELD(max_attempts), 1, 100,
 		"Attempts the job may take, 1 to 100 (default: the platform's, 5)." },
 	[OPT_CHUNK_SIZE] = { "chunk-size", 0, "SIZE", CMD_UPLOAD,
+		KIND_SIZE, FIELD(chunk_size), 64 * 1024, 4LL << 30,
 		"Bytes per PATCH: a number with an optional K, M or G (binary: 1K = 1024), "
 		"64K to 4G (default 64M). Each PATCH carries its sha256 and is stored whole "
 		"or not at all; a PATCH cut midway halves the size of the next ones, down "
 		"to 1M, on that link." },
 	[OPT_STATE_DIR] = { "state-dir", 0, "DIR", CMD_UPLOAD,
+		KIND_TEXT, FIELD(state_dir), 0, 0,
 		"Where unfinished uploads are recorded, so that a rerun resumes them (env "
 		"RAP_CLI_STATE_DIR; default $XDG_STATE_HOME/rap, else ~/.local/state/rap)." },
 	[OPT_NO_RESUME] = { "no-resume", 0, NULL, CMD_UPLOAD,
+		KIND_FLAG, FIELD(no_resume), 0, 0,
 		"Ignore a recorded unfinished upload of this file: start a new upload (the "
 		"record is overwritten)." },
 	[OPT_RETRY_TIMEOUT] = { "retry-timeout", 0, "SECONDS", CMD_ALL,
+		KIND_INT, FIELD(retry_timeout_s), 1, 604800,
 		"Give up after this long without progress, that is without a byte newly "
 		"stored or, when watching, without a connection (default 600; 1 to "
 		"604800). Until then network cuts, refused connections, 5xx, 409 and 423 "
 		"are retried: 0.5 s doubling to 10 s, with jitter." },
 	[OPT_STALL_TIMEOUT] = { "stall-timeout", 0, "SECONDS", CMD_ALL,
+		KIND_INT, FIELD(stall_timeout_s), 1, 3600,
 		"A transfer that moves less than 1 byte/s for this long is cut and "
 		"retried (default 30; 1 to 3600)." },
 	[OPT_QUIET] = { "quiet", 'q', NULL, CMD_ALL,
+		KIND_FLAG, FIELD(quiet), 0, 0,
 		"No progress display." },
 	[OPT_JSON] = { "json", 0, NULL, CMD_ALL,
+		KIND_FLAG, FIELD(json), 0, 0,
 		"Print one JSON object on stdout instead of lines; transitions go to "
 		"stderr." },
 	[OPT_HELP] = { "help", 'h', NULL, CMD_ALL,
+		KIND_FLAG, NO_FIELD, 0, 0,
 		"This help; 'rap COMMAND --help' for one command's." },
 	[OPT_VERSION] = { "version", 'V', NULL, CMD_ALL,
+		KIND_FLAG, NO_FIELD, 0, 0,
 		"Print the version." },
 };
 
@@ -227,49 +258,37 @@ void cli_args_help(FILE *out, const char *command)
 	fprintf(out, "\n%s\n%s\nMore: docs/cli.md\n", exit_codes, example);
 }
 
-/* Checks and stores the value of option id. */
+/* Checks the value of option id against its bounds and stores it. */
 static int set_value(struct cli_opts *o, int id, const char *v, char *err)
 {
-	long long n;
+	const struct opt *op = &opts[id];
+	char *field = (char *)o + op->field;
+	long long n = 0;
+	int result = RAP_OK;
 
-	switch (id) {
-	case OPT_URL:
-		o->url = v;
+	if (op->field == NO_FIELD)
+		return RAP_OK;
+	switch (op->kind) {
+	case KIND_FLAG:
+		*(bool *)field = true;
 		break;
-	case OPT_API_KEY:
-		o->api_key = v;
+	case KIND_TEXT:
+		*(const char **)field = v;
 		break;
-	case OPT_TYPE:
-		o->type = v;
+	case KIND_INT:
+		result = rap_strtonum(v, op->min, op->max, &n);
 		break;
-	case OPT_PARAMS:
-		o->params = v;
-		break;
-	case OPT_STATE_DIR:
-		o->state_dir = v;
-		break;
-	case OPT_MAX_ATTEMPTS:
-		if (rap_strtonum(v, 1, 100, &n) != RAP_OK)
-			goto out_bad;
-		o->max_attempts = (int)n;
-		break;
-	case OPT_CHUNK_SIZE:
-		if (cli_units_parse_size(v, 64 * 1024, 4LL << 30, &o->chunk_size) != RAP_OK)
-			goto out_bad;
-		break;
-	case OPT_RETRY_TIMEOUT:
-		if (rap_strtonum(v, 1, 604800, &o->retry_timeout_s) != RAP_OK)
-			goto out_bad;
-		break;
-	case OPT_STALL_TIMEOUT:
-		if (rap_strtonum(v, 1, 3600, &o->stall_timeout_s) != RAP_OK)
-			goto out_bad;
+	case KIND_SIZE:
+		result = cli_units_parse_size(v, op->min, op->max, &n);
 		break;
 	}
+	if (result != RAP_OK) {
+		snprintf(err, RAP_ERRLEN, "--%s %s: not a valid value (see rap --help)", op->name, v);
+		return RAP_EINVAL;
+	}
+	if (op->kind == KIND_INT || op->kind == KIND_SIZE)
+		*(long long *)field = n;
 	return RAP_OK;
-out_bad:
-	snprintf(err, RAP_ERRLEN, "--%s %s: not a valid value (see rap --help)", opts[id].name, v);
-	return RAP_EINVAL;
 }
 
 /* Checks what the command needs once every option is in. */
@@ -393,10 +412,6 @@ int cli_args_parse(int argc, char **argv, struct cli_opts *o, enum cli_action *a
 	}
 	o->command = optind < argc ? argv[optind] : NULL;
 	nargs = argc - optind - 1;
-	o->watch = given[OPT_WATCH];
-	o->quiet = given[OPT_QUIET];
-	o->json = given[OPT_JSON];
-	o->no_resume = given[OPT_NO_RESUME];
 	if (o->command && strcmp(o->command, "help") == 0) {
 		*action = CLI_ACTION_HELP;
 		o->command = nargs > 0 ? argv[optind + 1] : NULL;

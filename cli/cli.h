@@ -43,7 +43,7 @@ struct cli_opts {
 	const char *api_key;
 	const char *type;          /* upload: job type */
 	const char *params;        /* upload: job params (a JSON object) or NULL */
-	int max_attempts;          /* upload: 0 = the platform's default */
+	long long max_attempts;    /* upload: 0 = the platform's default */
 	long long chunk_size;      /* bytes per PATCH */
 	long long retry_timeout_s; /* give up after this long without progress */
 	long long stall_timeout_s; /* a transfer below 1 byte/s this long is cut */

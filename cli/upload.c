@@ -243,9 +243,10 @@ static int create_job(struct upload *u, char *err)
 		json_object_object_add(body, "params", json_tokener_parse(u->o->params));
 	if (u->o->max_attempts)
 		json_object_object_add(body, "max_attempts",
-				       json_object_new_int(u->o->max_attempts));
+				       json_object_new_int64(u->o->max_attempts));
 	if (u->o->params || u->o->max_attempts)
-		extra = rap_asprintf("%s|%d", u->o->params ? u->o->params : "", u->o->max_attempts);
+		extra = rap_asprintf("%s|%lld", u->o->params ? u->o->params : "",
+				     u->o->max_attempts);
 	idempotency_key(u, extra, key, sizeof(key));
 	snprintf(url, sizeof(url), "%s/api/jobs", u->o->url);
 	req.body = json_object_to_json_string_ext(body, CLI_JSON_FLAGS);

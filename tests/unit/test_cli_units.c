@@ -54,34 +54,34 @@ Test(cli_units, sizes_are_checked_against_the_range_after_the_suffix)
 	cr_assert_eq(cli_units_parse_size("99999999999999999999999", 0, INT64_MAX, &v), RAP_ERANGE);
 }
 
+struct printed {
+	double in;
+	const char *out;
+};
+
 Test(cli_units, bytes_print_with_binary_units)
 {
+	static const struct printed cases[] = {
+		{ 0, "0 B" }, { 1023, "1023 B" }, { 1536, "1.5 KiB" },
+		{ 10.2 * 1024 * 1024, "10.2 MiB" }, { 10737418240.0, "10.0 GiB" },
+	};
 	char s[32];
 
-	cli_units_bytes(0, s, sizeof(s));
-	cr_assert_str_eq(s, "0 B");
-	cli_units_bytes(1023, s, sizeof(s));
-	cr_assert_str_eq(s, "1023 B");
-	cli_units_bytes(1536, s, sizeof(s));
-	cr_assert_str_eq(s, "1.5 KiB");
-	cli_units_bytes(10.2 * 1024 * 1024, s, sizeof(s));
-	cr_assert_str_eq(s, "10.2 MiB");
-	cli_units_bytes(10737418240.0, s, sizeof(s));
-	cr_assert_str_eq(s, "10.0 GiB");
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cli_units_bytes(cases[i].in, s, sizeof(s));
+		cr_assert_str_eq(s, cases[i].out);
+	}
 }
 
 Test(cli_units, durations_print_short)
 {
+	static const struct printed cases[] = {
+		{ 0.4, "0s" }, { 7, "7s" }, { 125, "2m05s" }, { 3725, "1h02m" }, { -1, "?" },
+	};
 	char s[32];
 
-	cli_units_duration(0.4, s, sizeof(s));
-	cr_assert_str_eq(s, "0s");
-	cli_units_duration(7, s, sizeof(s));
-	cr_assert_str_eq(s, "7s");
-	cli_units_duration(125, s, sizeof(s));
-	cr_assert_str_eq(s, "2m05s");
-	cli_units_duration(3725, s, sizeof(s));
-	cr_assert_str_eq(s, "1h02m");
-	cli_units_duration(-1, s, sizeof(s));
-	cr_assert_str_eq(s, "?");
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cli_units_duration(cases[i].in, s, sizeof(s));
+		cr_assert_str_eq(s, cases[i].out);
+	}
 }
