@@ -98,7 +98,8 @@ static const struct opt opts[OPT_COUNT] = {
 	[OPT_STALL_TIMEOUT] = { "stall-timeout", 0, "SECONDS", CMD_ALL,
 		KIND_INT, FIELD(stall_timeout_s), 1, 3600,
 		"A transfer that moves less than 1 byte/s for this long is cut and "
-		"retried (default 30; 1 to 3600)." },
+		"retried (default 30; 1 to 3600). libcurl averages the speed over the last "
+		"few seconds, so a dead link shows a few seconds after that." },
 	[OPT_QUIET] = { "quiet", 'q', NULL, CMD_ALL,
 		KIND_FLAG, FIELD(quiet), 0, 0,
 		"No progress display." },

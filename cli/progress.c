@@ -130,9 +130,12 @@ void cli_progress_update(struct cli_progress *p, long long bytes, int64_t now_ms
 	if (p->quiet)
 		return;
 	if (p->tty) {
-		if (now_ms - p->last_draw_ms >= TTY_REDRAW_MS || bytes >= p->total) {
+		/* The end once, without waiting: the server's answer may take a while. */
+		if (now_ms - p->last_draw_ms >= TTY_REDRAW_MS ||
+		    (bytes >= p->total && p->last_step < 100)) {
 			draw_tty(p);
 			p->last_draw_ms = now_ms;
+			p->last_step = percent(bytes, p->total);
 		}
 		return;
 	}

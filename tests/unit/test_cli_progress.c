@@ -100,11 +100,16 @@ Test(cli_progress, a_terminal_is_redrawn_at_most_10_times_a_second)
 	cli_progress_init(&p, out, true, false, 1000 * MiB, 0);
 	for (int t = 0; t < 1000; t += 5)
 		cli_progress_update(&p, (long long)t * MiB / 2, t);
+	/* All sent, the answer awaited: the 100 % line is drawn once. */
+	for (int t = 1000; t < 1050; t++)
+		cli_progress_update(&p, 1000 * MiB, t);
+	fflush(out);
+	cr_assert_eq(count(text, "100%"), 1, "%d times 100 %%", count(text, "100%"));
 	cli_progress_note(&p, "retry: something");
-	cli_progress_done(&p, 1000);
+	cli_progress_done(&p, 1100);
 	fclose(out);
-	cr_assert(count(text, "\r\033[K[") <= 12, "%d redraws", count(text, "\r\033[K["));
-	cr_assert(count(text, "\r\033[K[") >= 9);
+	cr_assert(count(text, "\r\033[K[") <= 13, "%d redraws", count(text, "\r\033[K["));
+	cr_assert(count(text, "\r\033[K[") >= 10);
 	cr_assert(strstr(text, "\r\033[Kretry: something\n"), "a note clears the bar first");
 	cr_assert(strstr(text, "100%  1000.0 MiB / 1000.0 MiB"));
 	cr_assert_eq(text[len - 1], '\n', "done ends the line");
