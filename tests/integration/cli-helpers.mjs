@@ -76,14 +76,19 @@ export function progressLines(stderr) {
 // `rate` bytes/s (0: no limit; changeable later through proxy.rate), and
 // once, the connection that has carried `cutAfter` bytes is closed, or the
 // one that has carried `stallAfter` bytes stops passing anything while
-// staying open (a dead link). `upBytes` counts what went to the server.
-export function linkProxy({ rate = 0, cutAfter = 0, stallAfter = 0 } = {}) {
+// staying open (a dead link). While proxy.cutAnswersTo is set (e.g.
+// 'POST /api/jobs '), a connection that sends such a request is closed
+// when the answer comes: the server did the work, the client never hears.
+// `upBytes` counts what went to the server, `answersCut` the answers lost.
+export function linkProxy({ rate = 0, cutAfter = 0, stallAfter = 0, cutAnswersTo = null } = {}) {
   const target = new URL(GATEWAY);
-  const proxy = { rate, upBytes: 0, cut: false, stalled: false, sockets: new Set() };
+  const proxy = { rate, cutAnswersTo, upBytes: 0, answersCut: 0, cut: false, stalled: false,
+    sockets: new Set() };
   const server = net.createServer((client) => {
     const up = net.connect(Number(target.port), target.hostname);
     let carried = 0;
     let dead = false;
+    let cutAnswer = false;
     proxy.sockets.add(client);
     proxy.sockets.add(up);
     const onData = (d) => {
@@ -100,6 +105,7 @@ export function linkProxy({ rate = 0, cutAfter = 0, stallAfter = 0 } = {}) {
         dead = true;
         return;
       }
+      if (proxy.cutAnswersTo && d.includes(proxy.cutAnswersTo)) cutAnswer = true;
       proxy.upBytes += d.length;
       up.write(d);
       if (proxy.rate > 0) {
@@ -109,7 +115,15 @@ export function linkProxy({ rate = 0, cutAfter = 0, stallAfter = 0 } = {}) {
       }
     };
     client.on('data', onData);
-    up.on('data', (d) => { if (!dead) client.write(d); });
+    up.on('data', (d) => {
+      if (cutAnswer) {
+        proxy.answersCut++;
+        client.destroy();
+        up.destroy();
+      } else if (!dead) {
+        client.write(d);
+      }
+    });
     for (const [a, b] of [[client, up], [up, client]]) {
       a.on('error', () => b.destroy());
       a.on('close', () => { b.destroy(); proxy.sockets.delete(a); });

@@ -159,6 +159,34 @@ test('a link that stalls without closing: --stall-timeout notices, the run retri
   assert.equal((await uploadInfo({ job })).sha256, sha256(f.data));
 });
 
+test('the answer to the job creation is lost: the run gives up, the rerun gets the same job', async (t) => {
+  const f = fixture(t, 3 * MiB + 3);
+  const proxy = await linkProxy({ cutAnswersTo: 'POST /api/jobs ' });
+  t.after(() => proxy.close());
+  const args = ['upload', f.file, '--type', 'file.inspect', '--url', proxy.url, '--state-dir', f.state,
+    '--retry-timeout', '2'];
+  const r1 = await rap(args).done;
+  assert.equal(r1.code, 1, r1.stderr);
+  assert.ok(proxy.answersCut >= 1);
+  assert.match(r1.stderr, /^error: gave up after 2 s without progress: POST /m);
+  assert.match(r1.stderr, /run the same command again to resume/);
+  const [rec] = stateFiles(f.state);
+  assert.ok(rec, 'the state file stays until the job is known');
+  const objectKey = `uploads/${new URL(rec.upload_url).pathname.split('/').pop()}`;
+  const list = await (await fetch(`${GATEWAY}/api/jobs?limit=100`, { headers: auth() })).json();
+  const made = list.jobs.filter((j) => j.object_key === objectKey);
+  assert.equal(made.length, 1, 'the server made the job though the client never heard');
+
+  proxy.cutAnswersTo = null;
+  const r2 = await rap(args).done;
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stderr, /^resuming \S+ at offset 3145731 \(100%\)$/m);
+  assert.equal(JOB_LINE.exec(r2.stdout)[1], made[0].job_id, 'the same job (Idempotency-Key)');
+  const again = await (await fetch(`${GATEWAY}/api/jobs?limit=100`, { headers: auth() })).json();
+  assert.equal(again.jobs.filter((j) => j.object_key === objectKey).length, 1, 'no second job');
+  assert.deepEqual(stateFiles(f.state), []);
+});
+
 test('a file changed under a recorded upload without a new mtime: the sha256 check fails, exit 3', async (t) => {
   const f = fixture(t, 12 * MiB);
   const when = new Date('2024-01-02T03:04:05Z');
