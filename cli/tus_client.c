@@ -142,27 +142,27 @@ static int chunk_checksum(struct cli_tus *t, long long start, long long len, cha
 	int result = RAP_OK;
 
 	rap_digest_init(&d, "sha256");
-	while (done < len) {
+	while (result == RAP_OK && done < len) {
 		long long left = len - done;
 
 		if (cli_signal_interrupted()) {
 			snprintf(err, RAP_ERRLEN, "interrupted");
 			result = RAP_ECANCELED;
-			goto out_free_digest;
+			break;
 		}
 		result = read_at(t, t->buf, left < CLI_READ_BUF ? (size_t)left : CLI_READ_BUF,
 				 start + done, &n, err);
-		if (result != RAP_OK)
-			goto out_free_digest;
-		rap_digest_update(&d, t->buf, n);
-		done += (long long)n;
+		if (result == RAP_OK) {
+			rap_digest_update(&d, t->buf, n);
+			done += (long long)n;
+		}
 	}
-	mdlen = rap_digest_final(&d, md);
-	rap_base64_encode(md, mdlen, b64);
-	snprintf(out, outlen, "Upload-Checksum: sha256 %s", b64);
-	return RAP_OK;
-out_free_digest:
-	rap_digest_cleanup(&d);
+	if (result == RAP_OK) {
+		mdlen = rap_digest_final(&d, md);
+		rap_base64_encode(md, mdlen, b64);
+		snprintf(out, outlen, "Upload-Checksum: sha256 %s", b64);
+	}
+	rap_digest_cleanup(&d); /* after final too: it does nothing then */
 	return result;
 }
 
