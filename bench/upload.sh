@@ -108,12 +108,10 @@ run_tus() {
 
 run_cli() {
 	local out id
-	out=$("$build/rap" --url "$gateway" --api-key "$key" --quiet --state-dir "$work/cli" \
+	out=$("$build/rap" --url "$gateway" --api-key "$key" --quiet --json --state-dir "$work/cli" \
 		upload "$file" --type noop 2>"$work/cli.err") || { cat "$work/cli.err" >&2; exit 1; }
-	id=$(sed -n 's/^upload_id //p' "$work/cli.err" | tail -n 1)
-	[[ -n $id ]] || id=$(grep -o 'files/[0-9a-f-]\{36\}' "$work/cli.err" | tail -n 1 | cut -d/ -f2)
-	[[ -n $id ]] && check_sha cli "$(curl -sS --fail -H "Authorization: Bearer $key" "$gateway/api/uploads/$id")"
-	: "$out"
+	id=$(json_field upload_id <<<"$out")
+	check_sha cli "$(curl -sS --fail -H "Authorization: Bearer $key" "$gateway/api/uploads/$id")"
 }
 
 run_put() {
