@@ -1,4 +1,4 @@
-// The platform's web UI: upload with progress, create the job, follow it live
+// The platform's web UI: resumable upload with progress, create the job, follow it live
 // over WebSocket (with replay on reconnect), no framework, no build step.
 'use strict';
 
@@ -34,47 +34,157 @@ function fmtBytes(n) {
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
 }
 
-// Uploads with XMLHttpRequest, whose upload.onprogress fetch() lacks.
-function uploadFile(file) {
+// Resumable uploads over tus 1.0 at /api/files/ (docs/uploads.md). The file
+// goes in PATCHes of CHUNK bytes (XMLHttpRequest, for upload.onprogress,
+// which fetch() lacks). A broken connection, a restarting server or a busy
+// upload (409, 423, 5xx) is waited out: HEAD tells the offset the server
+// stored and the upload goes on from there. The upload's URL is kept in
+// localStorage, so choosing the same file again after a reload, a closed
+// tab or a crash resumes it instead of starting over.
+const TUS = { 'Tus-Resumable': '1.0.0' };
+const CHUNK = Number(localStorage.getItem('rap.tus.chunk')) || 32 * 1024 * 1024;
+const RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+const GIVE_UP_MS = 10 * 60 * 1000; // without progress
+
+class UploadError extends Error {
+  constructor(message, { status = 0, retry = false } = {}) {
+    super(message);
+    this.status = status;
+    this.retry = retry;
+  }
+}
+
+const b64 = (s) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
+const storeKey = (file) => `rap.tus:${apiKey()}:${file.name}:${file.size}:${file.lastModified}`;
+
+async function answerError(res) {
+  let body = null;
+  try { body = await res.json(); } catch { /* HEAD, or not JSON */ }
+  const retry = res.status >= 500 || res.status === 409 || res.status === 423 || res.status === 429;
+  return new UploadError(errorText(res.status, body), { status: res.status, retry });
+}
+
+async function tusFetch(method, url, headers = {}) {
+  let res;
+  try {
+    res = await fetch(url, { method, headers: { ...TUS, Authorization: `Bearer ${apiKey()}`, ...headers } });
+  } catch {
+    throw new UploadError('the connection to the server failed', { retry: true });
+  }
+  if (!res.ok) throw await answerError(res);
+  return res;
+}
+
+async function createUpload(file, jobType) {
+  const meta = `filename ${b64(file.name)},filetype ${b64(file.type || 'application/octet-stream')},job_type ${b64(jobType)}`;
+  const res = await tusFetch('POST', '/api/files/', { 'Upload-Length': String(file.size), 'Upload-Metadata': meta });
+  return new URL(res.headers.get('Location'), location.href).href;
+}
+
+// The offset the server stored, or null when it no longer knows the upload.
+async function storedOffset(url, file) {
+  try {
+    const res = await tusFetch('HEAD', url);
+    if (Number(res.headers.get('Upload-Length')) !== file.size) return null;
+    return Number(res.headers.get('Upload-Offset'));
+  } catch (err) {
+    if (err.status === 404 || err.status === 410) return null;
+    throw err;
+  }
+}
+
+function patch(url, file, offset, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    const form = new FormData();
-    const bar = $('#upload-progress');
-    const stats = $('#upload-stats');
-    const started = performance.now();
-    form.append('file', file, file.name);
-    xhr.open('POST', '/api/uploads');
+    const end = Math.min(offset + CHUNK, file.size);
+    xhr.open('PATCH', url);
+    for (const [k, v] of Object.entries(TUS)) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader('Authorization', `Bearer ${apiKey()}`);
+    xhr.setRequestHeader('Content-Type', 'application/offset+octet-stream');
+    xhr.setRequestHeader('Upload-Offset', String(offset));
     xhr.responseType = 'json';
-    bar.hidden = false;
-    bar.value = 0;
-    xhr.upload.onprogress = (e) => {
-      if (!e.lengthComputable) return;
-      const secs = (performance.now() - started) / 1000;
-      const rate = e.loaded / Math.max(secs, 0.001);
-      const eta = rate > 0 ? (e.total - e.loaded) / rate : 0;
-      bar.value = Math.round((e.loaded / e.total) * 100);
-      stats.textContent = `${bar.value}% · ${fmtBytes(e.loaded)} of ${fmtBytes(e.total)} · `
-        + `${fmtBytes(rate)}/s · ${Math.ceil(eta)} s left`;
-    };
+    xhr.upload.onprogress = (e) => onProgress(offset + e.loaded);
     xhr.onload = () => {
-      if (xhr.status === 201) {
-        bar.value = 100;
-        stats.textContent = `uploaded ${fmtBytes(xhr.response.size)}`;
-        resolve(xhr.response);
-      } else {
-        reject(new Error(errorText(xhr.status, xhr.response)));
-      }
+      if (xhr.status === 204) { resolve(Number(xhr.getResponseHeader('Upload-Offset'))); return; }
+      const s = xhr.status;
+      reject(new UploadError(errorText(s, xhr.response),
+        { status: s, retry: s >= 500 || s === 409 || s === 423 || s === 429 }));
     };
-    xhr.onerror = () => reject(new Error('the upload was interrupted (network error)'));
-    xhr.send(form);
+    xhr.onerror = () => reject(new UploadError('the connection broke mid-upload', { retry: true }));
+    xhr.send(file.slice(offset, end));
   });
 }
 
-async function api(method, path, body) {
+function progressView(file) {
+  const bar = $('#upload-progress');
+  const stats = $('#upload-stats');
+  let base = 0, started = performance.now();
+  bar.hidden = false;
+  bar.value = 0;
+  return {
+    from(offset) { base = offset; started = performance.now(); },
+    show(sent) {
+      const secs = (performance.now() - started) / 1000;
+      const rate = (sent - base) / Math.max(secs, 0.001);
+      const eta = rate > 0 ? (file.size - sent) / rate : 0;
+      bar.value = file.size ? Math.floor((sent / file.size) * 100) : 100;
+      stats.textContent = `${bar.value}% · ${fmtBytes(sent)} of ${fmtBytes(file.size)} · `
+        + `${fmtBytes(rate)}/s · ${Math.ceil(eta)} s left`;
+    },
+    note(text) { stats.textContent = text; },
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Sends the file (resuming a stored upload of it) and answers its upload
+// record: {upload_id, object_key, size, sha256, filename, ...}.
+async function uploadFile(file, jobType) {
+  const key = storeKey(file);
+  const view = progressView(file);
+  let url = localStorage.getItem(key);
+  let offset = url ? await storedOffset(url, file) : null;
+  if (offset === null) {
+    url = await createUpload(file, jobType);
+    localStorage.setItem(key, url);
+    offset = 0;
+  } else {
+    view.note(`resuming at ${fmtBytes(offset)} of ${fmtBytes(file.size)}`);
+  }
+  view.from(offset);
+  let tries = 0, lastProgress = Date.now();
+  while (offset < file.size) {
+    try {
+      const next = await patch(url, file, offset, (sent) => view.show(sent));
+      if (next > offset) { tries = 0; lastProgress = Date.now(); }
+      offset = next;
+    } catch (err) {
+      if (!err.retry || Date.now() - lastProgress > GIVE_UP_MS) {
+        if (err.status === 404 || err.status === 410 || err.status === 415) localStorage.removeItem(key);
+        throw err;
+      }
+      const wait = RETRY_MS[Math.min(tries++, RETRY_MS.length - 1)];
+      view.note(`${err.message}; retrying in ${Math.ceil(wait / 1000)} s`);
+      await sleep(wait);
+      const stored = await storedOffset(url, file).catch((e) => (e.retry ? offset : Promise.reject(e)));
+      if (stored === null) { localStorage.removeItem(key); throw new UploadError('the server no longer has this upload; send the file again'); }
+      if (stored > offset) lastProgress = Date.now();
+      offset = stored;
+      view.from(offset);
+    }
+  }
+  view.show(file.size);
+  const res = await fetch(`/api/uploads/${url.split('/').pop()}`, { headers: { Authorization: `Bearer ${apiKey()}` } });
+  if (!res.ok) throw await answerError(res);
+  const up = await res.json();
+  $('#upload-stats').textContent = `uploaded ${fmtBytes(up.size)}`;
+  return { up, done: () => localStorage.removeItem(key) };
+}
+
+async function api(method, path, body, headers = {}) {
   const res = await fetch(path, {
     method,
-    headers: { Authorization: `Bearer ${apiKey()}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    headers: { Authorization: `Bearer ${apiKey()}`, ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
     body: body ? JSON.stringify(body) : undefined,
   });
   let json = null;
@@ -204,9 +314,13 @@ $('#upload-form').addEventListener('submit', async (e) => {
   const button = $('#upload');
   button.disabled = true;
   try {
-    const up = await uploadFile(file);
     const type = $('#job-type').value;
-    const created = await api('POST', '/api/jobs', { object_key: up.object_key, type });
+    const { up, done } = await uploadFile(file, type);
+    // The same key for the same upload: a retry after a lost answer, or
+    // after a reload, gets the job that was made.
+    const created = await api('POST', '/api/jobs', { object_key: up.object_key, type },
+      { 'Idempotency-Key': `web-${up.upload_id}-${type}` });
+    done();
     const el = addJobCard(created.job_id, type, up.filename);
     setStatus(jobs.get(created.job_id), created.status);
     el.scrollIntoView({ block: 'nearest' });

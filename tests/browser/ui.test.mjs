@@ -88,3 +88,82 @@ test('a wrong API key shows the 401 message and the page keeps working', async (
   assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
   await page.close();
 });
+
+// PATCH requests the page sends, with their Upload-Offset; `hold(n)` keeps
+// the n-th PATCH from ever being answered, `cut(n)` fails it as a dropped
+// connection would.
+async function watchPatches(page, { hold = 0, cut = 0 } = {}) {
+  const offsets = [];
+  let waiter = null;
+  offsets.reached = (n, ms = 30000) => new Promise((resolve, reject) => {
+    if (offsets.length >= n) { resolve(); return; }
+    const timer = setTimeout(() => reject(new Error(`only ${offsets.length} PATCHes in ${ms} ms`)), ms);
+    waiter = { n, done: () => { clearTimeout(timer); resolve(); } };
+  });
+  await page.route('**/api/files/*', async (route) => {
+    const req = route.request();
+    if (req.method() !== 'PATCH') return route.continue();
+    offsets.push(Number(req.headers()['upload-offset']));
+    if (waiter && offsets.length >= waiter.n) waiter.done();
+    if (offsets.length === cut) return route.abort('connectionreset');
+    if (offsets.length === hold) return new Promise(() => {});
+    return route.continue();
+  });
+  return offsets;
+}
+
+async function useSmallChunks(page) {
+  await page.evaluate(() => localStorage.setItem('rap.tus.chunk', String(1024 * 1024)));
+  await page.reload({ waitUntil: 'load' });
+}
+
+test('the web upload goes over tus: a dropped PATCH is retried from the stored offset', async () => {
+  const data = crypto.randomBytes(5 * 1024 * 1024 + 3);
+  const file = path.join(tmp, 'cut.bin');
+  fs.writeFileSync(file, data);
+  const sha = crypto.createHash('sha256').update(data).digest('hex');
+  const { page, problems } = await openPage();
+  await useSmallChunks(page);
+  const offsets = await watchPatches(page, { cut: 3 });
+  await page.setInputFiles('#file', file);
+  await page.click('#upload');
+  await page.locator('[data-testid=job-status]').first().filter({ hasText: 'COMPLETED' }).waitFor({ timeout: 60000 });
+  const MiB = 1024 * 1024;
+  assert.deepEqual(offsets.slice(0, 4), [0, MiB, 2 * MiB, 2 * MiB], 'the cut PATCH was sent again from its offset');
+  assert.equal(offsets.at(-1), 5 * MiB);
+  assert.equal(await page.locator('[data-testid=job-result] dd[data-field=sha256]').textContent(), sha);
+  assert.deepEqual(problems.filter((p) => !p.includes('ERR_CONNECTION_RESET')), []);
+  await page.close();
+});
+
+test('a reload mid-upload: choosing the same file again resumes it, not from 0', async () => {
+  const data = crypto.randomBytes(4 * 1024 * 1024 + 11);
+  const file = path.join(tmp, 'reload.bin');
+  fs.writeFileSync(file, data);
+  const sha = crypto.createHash('sha256').update(data).digest('hex');
+  const { page, problems } = await openPage();
+  await useSmallChunks(page);
+  const first = await watchPatches(page, { hold: 3 });
+  await page.setInputFiles('#file', file);
+  await page.click('#upload');
+  await first.reached(3); // two went through, the third hangs
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.reload({ waitUntil: 'load' });
+  await page.locator('[data-testid=ws-state]').filter({ hasText: 'live' }).waitFor({ timeout: 15000 });
+  // What the server stored, as HEAD tells it.
+  const url = await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('rap.tus:'))?.[1]);
+  assert.ok(url, 'the page recorded its upload');
+  const head = await fetch(url, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0', Authorization: 'Bearer dev-key' } });
+  const stored = Number(head.headers.get('upload-offset'));
+  assert.ok(stored >= 2 * 1024 * 1024 && stored < data.length, `stored ${stored}`);
+  const again = await watchPatches(page);
+  await page.setInputFiles('#file', file);
+  await page.click('#upload');
+  await page.locator('[data-testid=job-status]').first().filter({ hasText: 'COMPLETED' }).waitFor({ timeout: 60000 });
+  assert.equal(again[0], stored, `resumed at the stored offset: ${again.join(', ')}`);
+  assert.equal(await page.locator('[data-testid=job-result] dd[data-field=sha256]').textContent(), sha);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('rap.tus:')).length), 0,
+    'the finished upload is forgotten');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
