@@ -24,7 +24,7 @@
 # another one), root (clear_refs of another user's process), and free disk
 # for the file plus twice its size in s3rver's storage.
 # Usage: bench/upload.sh [SIZE_MIB [CHUNK_MIB]]   (default 1024, whole file)
-#        RUNS=3 bench/upload.sh 1024
+#        RUNS=3 bench/upload.sh 1024     PATHS='cli put' bench/upload.sh 10240
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -128,6 +128,9 @@ run_multipart() {
 paths=(streaming tus)
 [[ -x $build/rap ]] && paths+=(cli)
 paths+=(put multipart)
+# PATHS="cli put" runs only those (the direct PUT is the yardstick: keep it).
+[[ -n ${PATHS:-} ]] && read -ra paths <<<"$PATHS"
+[[ " ${paths[*]} " == *" put "* ]] || { echo "bench: PATHS must include put, the yardstick" >&2; exit 2; }
 declare -A secs peak cpu_s3 cpu_api cpu_nginx complete
 for ((r = 1; r <= runs; r++)); do
 	for p in "${paths[@]}"; do
