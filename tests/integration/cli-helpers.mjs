@@ -1,13 +1,14 @@
 // Helpers of the CLI tests (tests/integration/cli.test.mjs and
-// tests/fault/cli.test.mjs): run the `rap` binary of the build under test,
-// and a TCP proxy in front of the gateway that can slow the link down, cut
-// it or stall it, as a laptop's network does.
+// tests/fault/cli.test.mjs): run the `rap` binary of the build under test
+// and read its state. linkProxy (helpers.mjs), the TCP proxy that slows,
+// cuts or stalls the link as a laptop's network does, is passed on.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { GATEWAY, auth } from './helpers.mjs';
+
+export { linkProxy } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 export const RAP = path.resolve(REPO, process.env.RAP_BUILD_DIR || 'build', 'rap');
@@ -72,69 +73,3 @@ export function progressLines(stderr) {
     .map((m) => ({ sent: Number(m[1]), total: Number(m[2]), pct: Number(m[3]) }));
 }
 
-// A TCP proxy to the gateway. Client-to-server bytes can be limited to
-// `rate` bytes/s (0: no limit; changeable later through proxy.rate), and
-// once, the connection that has carried `cutAfter` bytes is closed, or the
-// one that has carried `stallAfter` bytes stops passing anything while
-// staying open (a dead link). While proxy.cutAnswersTo is set (e.g.
-// 'POST /api/jobs '), a connection that sends such a request is closed
-// when the answer comes: the server did the work, the client never hears.
-// `upBytes` counts what went to the server, `answersCut` the answers lost.
-export function linkProxy({ rate = 0, cutAfter = 0, stallAfter = 0, cutAnswersTo = null } = {}) {
-  const target = new URL(GATEWAY);
-  const proxy = { rate, cutAnswersTo, upBytes: 0, answersCut: 0, cut: false, stalled: false,
-    sockets: new Set() };
-  const server = net.createServer((client) => {
-    const up = net.connect(Number(target.port), target.hostname);
-    let carried = 0;
-    let dead = false;
-    let cutAnswer = false;
-    proxy.sockets.add(client);
-    proxy.sockets.add(up);
-    const onData = (d) => {
-      if (dead) return;
-      carried += d.length;
-      if (cutAfter && !proxy.cut && carried > cutAfter) {
-        proxy.cut = true;
-        client.destroy();
-        up.destroy();
-        return;
-      }
-      if (stallAfter && !proxy.stalled && carried > stallAfter) {
-        proxy.stalled = true;
-        dead = true;
-        return;
-      }
-      if (proxy.cutAnswersTo && d.includes(proxy.cutAnswersTo)) cutAnswer = true;
-      proxy.upBytes += d.length;
-      up.write(d);
-      if (proxy.rate > 0) {
-        // Hold the next read back for as long as these bytes take at `rate`.
-        client.pause();
-        setTimeout(() => client.resume(), (d.length * 1000) / proxy.rate);
-      }
-    };
-    client.on('data', onData);
-    up.on('data', (d) => {
-      if (cutAnswer) {
-        proxy.answersCut++;
-        client.destroy();
-        up.destroy();
-      } else if (!dead) {
-        client.write(d);
-      }
-    });
-    for (const [a, b] of [[client, up], [up, client]]) {
-      a.on('error', () => b.destroy());
-      a.on('close', () => { b.destroy(); proxy.sockets.delete(a); });
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    proxy.url = `http://127.0.0.1:${server.address().port}`;
-    proxy.close = () => {
-      for (const s of proxy.sockets) s.destroy();
-      return new Promise((r) => server.close(r));
-    };
-    resolve(proxy);
-  }));
-}

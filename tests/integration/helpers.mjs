@@ -3,6 +3,7 @@
 // way to synchronise: every wait polls a condition with a deadline.
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import WebSocketClient from 'ws';
 
 // Node 22+ has a global WebSocket; older ones use the `ws` package.
@@ -45,6 +46,21 @@ export async function createJob(body, { key = API_KEY, headers = {} } = {}) {
 export async function getJob(id, key = API_KEY) {
   const res = await fetch(`${GATEWAY}/api/jobs/${id}`, { headers: auth(key) });
   return { status: res.status, body: await res.json() };
+}
+
+// tus: HEAD of an upload (a path through the gateway, or a whole URL) and
+// the upload record a finished one yields (GET /api/uploads/{id}).
+export const TUS = { 'Tus-Resumable': '1.0.0' };
+export const idOf = (url) => url.split('/').pop();
+
+export async function tusHead(loc, key = API_KEY) {
+  const res = await fetch(new URL(loc, GATEWAY), { method: 'HEAD', headers: { ...TUS, ...auth(key) } });
+  return { status: res.status, offset: Number(res.headers.get('upload-offset')), headers: res.headers };
+}
+
+export async function uploadRecord(id, key = API_KEY) {
+  const res = await fetch(`${GATEWAY}/api/uploads/${id}`, { headers: auth(key) });
+  return res.json();
 }
 
 // Polls fn until it returns a truthy value or the deadline passes.
@@ -125,4 +141,81 @@ export class EventClient {
   close() {
     this.ws.close();
   }
+}
+
+// A TCP proxy to the gateway. Client-to-server bytes can be limited to
+// `rate` bytes/s (0: no limit; changeable later through proxy.rate), and
+// once, the connection that has carried `cutAfter` bytes is closed, or the
+// one that has carried `stallAfter` bytes stops passing anything while
+// staying open (a dead link). While proxy.cutAnswersTo is set (e.g.
+// 'POST /api/jobs '), a connection that sends such a request is closed
+// when the answer comes: the server did the work, the client never hears.
+// Once, the connection that carries its `flipAt`th byte gets that byte
+// inverted (corruption in transit); `flipAnswer` is then the status line
+// the server answered on it.
+// `upBytes` counts what went to the server, `answersCut` the answers lost.
+export function linkProxy({ rate = 0, cutAfter = 0, stallAfter = 0, cutAnswersTo = null, flipAt = 0 } = {}) {
+  const target = new URL(GATEWAY);
+  const proxy = { rate, cutAnswersTo, upBytes: 0, answersCut: 0, cut: false, stalled: false,
+    flipped: false, flipAnswer: null, sockets: new Set() };
+  const server = net.createServer((client) => {
+    const up = net.connect(Number(target.port), target.hostname);
+    let carried = 0;
+    let dead = false;
+    let cutAnswer = false;
+    let flippedHere = false;
+    proxy.sockets.add(client);
+    proxy.sockets.add(up);
+    const onData = (d) => {
+      if (dead) return;
+      carried += d.length;
+      if (cutAfter && !proxy.cut && carried > cutAfter) {
+        proxy.cut = true;
+        client.destroy();
+        up.destroy();
+        return;
+      }
+      if (stallAfter && !proxy.stalled && carried > stallAfter) {
+        proxy.stalled = true;
+        dead = true;
+        return;
+      }
+      if (flipAt && !proxy.flipped && carried >= flipAt) {
+        d = Buffer.from(d);
+        d[flipAt - (carried - d.length) - 1] ^= 0xff;
+        proxy.flipped = flippedHere = true;
+      }
+      if (proxy.cutAnswersTo && d.includes(proxy.cutAnswersTo)) cutAnswer = true;
+      proxy.upBytes += d.length;
+      up.write(d);
+      if (proxy.rate > 0) {
+        // Hold the next read back for as long as these bytes take at `rate`.
+        client.pause();
+        setTimeout(() => client.resume(), (d.length * 1000) / proxy.rate);
+      }
+    };
+    client.on('data', onData);
+    up.on('data', (d) => {
+      if (flippedHere && proxy.flipAnswer === null) proxy.flipAnswer = d.toString('latin1').split('\r\n')[0];
+      if (cutAnswer) {
+        proxy.answersCut++;
+        client.destroy();
+        up.destroy();
+      } else if (!dead) {
+        client.write(d);
+      }
+    });
+    for (const [a, b] of [[client, up], [up, client]]) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => { b.destroy(); proxy.sockets.delete(a); });
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    proxy.url = `http://127.0.0.1:${server.address().port}`;
+    proxy.close = () => {
+      for (const s of proxy.sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    };
+    resolve(proxy);
+  }));
 }

@@ -10,20 +10,20 @@ import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
-import { GATEWAY, OTHER_KEY, assertError, auth, createJob, getJob, randomBytes, sha256, waitFor } from './helpers.mjs';
+import {
+  GATEWAY, OTHER_KEY, TUS, assertError, auth, createJob, getJob, idOf, linkProxy, randomBytes, sha256,
+  tusHead as head, uploadRecord as uploadInfo, waitFor,
+} from './helpers.mjs';
 
 const MiB = 1024 * 1024;
 const LIMIT = Number(process.env.RAP_UPLOAD_MAX_BYTES || 10 * 2 ** 30);
 const S3 = `http://127.0.0.1:${process.env.RAP_S3_PORT || 9100}/${process.env.RAP_S3_BUCKET || 'rap-data'}`;
-const TUS = { 'Tus-Resumable': '1.0.0' };
 const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env.RAP_PG_PORT || '5439',
   '-U', 'postgres', '-d', 'rap', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
 const b64 = (s) => Buffer.from(s).toString('base64');
-const idOf = (url) => url.split('/').pop();
 
 async function create(length, headers = {}, body) {
   const h = { ...TUS, ...auth(), ...headers };
@@ -42,49 +42,8 @@ async function patch(loc, offset, body, headers = {}) {
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
 
-async function head(loc, key) {
-  const res = await fetch(`${GATEWAY}${loc}`, { method: 'HEAD', headers: { ...TUS, ...auth(key) } });
-  return { status: res.status, offset: Number(res.headers.get('upload-offset')), headers: res.headers };
-}
-
-async function uploadInfo(id) {
-  const res = await fetch(`${GATEWAY}/api/uploads/${id}`, { headers: auth() });
-  return res.json();
-}
-
 const sha1b64 = (buf) => crypto.createHash('sha1').update(buf).digest('base64');
 const s3Status = async (key) => (await fetch(`${S3}/${key}`, { method: 'HEAD' })).status;
-
-// A TCP proxy to the gateway that cuts the first connection once `cutAfter`
-// bytes went upstream (a network failure mid-PATCH); later ones pass.
-function flakyProxy(cutAfter) {
-  const target = new URL(GATEWAY);
-  let cut = false;
-  const server = net.createServer((client) => {
-    const up = net.connect(Number(target.port), target.hostname);
-    let sent = 0;
-    client.on('data', (d) => {
-      sent += d.length;
-      if (!cut && sent > cutAfter) {
-        cut = true;
-        client.destroy();
-        up.destroy();
-        return;
-      }
-      up.write(d);
-    });
-    up.on('data', (d) => client.write(d));
-    client.on('error', () => up.destroy());
-    up.on('error', () => client.destroy());
-    client.on('close', () => up.destroy());
-    up.on('close', () => client.destroy());
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`,
-    wasCut: () => cut,
-    close: () => server.close(),
-  })));
-}
 
 function tusUpload(input, opts) {
   return new Promise((resolve, reject) => {
@@ -113,7 +72,7 @@ test('OPTIONS tells the version, extensions, checksums and size limit', async ()
 
 test('tus-js-client: the connection breaks mid-upload, the client resumes from the offset, sha256 matches', async () => {
   const data = randomBytes(22 * MiB + 777);
-  const proxy = await flakyProxy(9 * MiB);
+  const proxy = await linkProxy({ cutAfter: 9 * MiB });
   const heads = [];
   const patches = [];
   try {
@@ -124,7 +83,7 @@ test('tus-js-client: the connection breaks mid-upload, the client resumes from t
         if (req.getMethod() === 'HEAD') heads.push(Number(res.getHeader('Upload-Offset')));
       },
     });
-    assert.ok(proxy.wasCut(), 'the connection was cut');
+    assert.ok(proxy.cut, 'the connection was cut');
     // The client asked for the offset after the cut (again if it came while
     // the server was still saving the interrupted PATCH: 423 or 409).
     assert.ok(heads.length >= 1, 'the client asked for the offset');

@@ -12,16 +12,14 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { GATEWAY, auth, randomBytes, sha256, waitFor } from './helpers.mjs';
+import { GATEWAY, TUS, auth, idOf, randomBytes, sha256, waitFor } from './helpers.mjs';
 
 const MiB = 1024 * 1024;
-const TUS = { 'Tus-Resumable': '1.0.0' };
 const PART = Number(process.env.RAP_UPLOAD_PART_SIZE || 8 * MiB);
 const S3_PORT = Number(process.env.RAP_S3_PORT || 9100);
 const BUILD = process.env.RAP_BUILD_DIR || path.resolve('build');
 const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env.RAP_PG_PORT || '5439',
   '-U', 'postgres', '-d', 'rap', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
-const idOf = (url) => url.split('/').pop();
 
 // An HTTP proxy to s3rver that remembers "METHOD /path?query" of each
 // request as it arrives (calls) and once s3rver has answered it (done).
