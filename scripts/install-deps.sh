@@ -95,7 +95,7 @@ fi
 
 # npm modules: s3rver (the local S3 server), playwright-core (drives
 # Debian's /usr/bin/chromium; it never downloads a browser) and
-# tus-js-client (tests). The stamp holds the hash of the lock file that
+# tus-js-client and uppy (tus clients the tests run unchanged). The stamp holds the hash of the lock file that
 # node_modules was installed from.
 stamp=$repo/node_modules/.rap-lock-sha256
 want=$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)

@@ -6,20 +6,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch, watchPatches } from './browser.mjs';
 
 const GATEWAY = process.env.RAP_GATEWAY_URL || 'http://127.0.0.1:8080';
-const CHROMIUM = process.env.RAP_CHROMIUM || '/usr/bin/chromium';
 let browser;
 let tmp;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rap-ui-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
 });
 
 after(async () => {
@@ -88,29 +83,6 @@ test('a wrong API key shows the 401 message and the page keeps working', async (
   assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
   await page.close();
 });
-
-// PATCH requests the page sends, with their Upload-Offset; `hold(n)` keeps
-// the n-th PATCH from ever being answered, `cut(n)` fails it as a dropped
-// connection would.
-async function watchPatches(page, { hold = 0, cut = 0 } = {}) {
-  const offsets = [];
-  let waiter = null;
-  offsets.reached = (n, ms = 30000) => new Promise((resolve, reject) => {
-    if (offsets.length >= n) { resolve(); return; }
-    const timer = setTimeout(() => reject(new Error(`only ${offsets.length} PATCHes in ${ms} ms`)), ms);
-    waiter = { n, done: () => { clearTimeout(timer); resolve(); } };
-  });
-  await page.route('**/api/files/*', async (route) => {
-    const req = route.request();
-    if (req.method() !== 'PATCH') return route.continue();
-    offsets.push(Number(req.headers()['upload-offset']));
-    if (waiter && offsets.length >= waiter.n) waiter.done();
-    if (offsets.length === cut) return route.abort('connectionreset');
-    if (offsets.length === hold) return new Promise(() => {});
-    return route.continue();
-  });
-  return offsets;
-}
 
 async function useSmallChunks(page) {
   await page.evaluate(() => localStorage.setItem('rap.tus.chunk', String(1024 * 1024)));
