@@ -38,6 +38,8 @@ int cli_api_call(struct cli_http *h, const struct cli_req *req, struct cli_retry
 			snprintf(err, RAP_ERRLEN, "%.120s: %.120s", what, why);
 			return result;
 		}
+		if (result == RAP_OK)
+			cli_retry_hint(r, resp->retry_after_ms);
 		result = cli_retry_after(r, p, what, why, err);
 		if (result != RAP_OK)
 			return result;

@@ -43,6 +43,14 @@ void cli_retry_progress(struct cli_retry *r)
 {
 	r->deadline_ms = rap_now_ms() + r->timeout_ms;
 	cli_backoff_reset(&r->bo);
+	r->hint_ms = 0;
+}
+
+void cli_retry_hint(struct cli_retry *r, int ms)
+{
+	if (ms < 0)
+		return;
+	r->hint_ms = ms > CLI_RETRY_AFTER_MAX_MS ? CLI_RETRY_AFTER_MAX_MS : ms;
 }
 
 /* A uniform random number in [0, 1) for the jitter. */
@@ -63,6 +71,9 @@ int cli_retry_next(struct cli_retry *r, int *delay_ms)
 	if (now >= r->deadline_ms)
 		return RAP_ETIMEDOUT;
 	ms = cli_backoff_next(&r->bo, jitter());
+	if (ms < r->hint_ms)
+		ms = r->hint_ms;
+	r->hint_ms = 0;
 	if (now + ms > r->deadline_ms)
 		ms = (int)(r->deadline_ms - now);
 	*delay_ms = ms;

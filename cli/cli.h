@@ -108,12 +108,18 @@ struct cli_retry {
 	int64_t timeout_ms;        /* without progress */
 	int64_t deadline_ms;       /* rap_now_ms() value */
 	struct cli_backoff bo;
+	int hint_ms;               /* the server's Retry-After for the next wait, 0 none */
 };
+
+#define CLI_RETRY_AFTER_MAX_MS 60000 /* a longer Retry-After is cut to this */
 
 /** A retry budget of timeout_ms without progress, starting now. */
 void cli_retry_init(struct cli_retry *r, int64_t timeout_ms);
 /** Progress was made: the deadline moves and the delays start small again. */
 void cli_retry_progress(struct cli_retry *r);
+/** The server asked for ms before the next try (Retry-After; < 0: it did
+ *  not say): the next delay is at least that, up to CLI_RETRY_AFTER_MAX_MS. */
+void cli_retry_hint(struct cli_retry *r, int ms);
 /** The delay before the next try (the deadline is never passed): RAP_OK,
  *  or RAP_ETIMEDOUT when the deadline has passed. */
 int cli_retry_next(struct cli_retry *r, int *delay_ms);
@@ -248,6 +254,7 @@ struct cli_resp {
 	long long upload_offset;    /* -1 when absent */
 	long long upload_length;    /* -1 when absent */
 	char location[CLI_URL_MAX];
+	int retry_after_ms;         /* Retry-After (delta-seconds) in ms, -1 when absent */
 };
 
 void cli_http_init(struct cli_http *h, const struct cli_opts *o);

@@ -45,6 +45,7 @@ void cli_resp_init(struct cli_resp *r)
 	rap_buf_init(&r->body, CLI_BODY_MAX);
 	r->upload_offset = -1;
 	r->upload_length = -1;
+	r->retry_after_ms = -1;
 }
 
 void cli_resp_cleanup(struct cli_resp *r)
@@ -112,6 +113,12 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 		r->upload_offset = -1;
 		r->upload_length = -1;
 		r->location[0] = '\0';
+		r->retry_after_ms = -1;
+	} else if (header_value(buf, len, "Retry-After", v, sizeof(v))) {
+		/* Delta-seconds only; an HTTP date leaves the backoff alone. */
+		if (rap_strtonum(v, 0, 86400, &num) == RAP_OK)
+			r->retry_after_ms = (int)(num > CLI_RETRY_AFTER_MAX_MS / 1000
+						  ? CLI_RETRY_AFTER_MAX_MS : num * 1000);
 	} else if (header_value(buf, len, "Upload-Offset", v, sizeof(v))) {
 		if (rap_strtonum(v, 0, INT64_MAX, &num) == RAP_OK)
 			r->upload_offset = num;

@@ -407,8 +407,10 @@ static int patch_failed(struct cli_tus *t, struct cli_retry *r, int result,
 		snprintf(err, RAP_ERRLEN, "the upload %.120s is gone: %.100s", t->upload_url, why);
 		return RAP_ENOENT;
 	}
-	if (resp->status == 409 || resp->status == 423 || cli_http_status_transient(resp->status))
+	if (resp->status == 409 || resp->status == 423 || cli_http_status_transient(resp->status)) {
+		cli_retry_hint(r, resp->retry_after_ms);
 		return recover(t, r, why, err);
+	}
 	if (resp->status == 403) {
 		/* Complete already (an earlier PATCH's answer was lost)? */
 		result = cli_tus_head(t, r, err);

@@ -64,11 +64,42 @@ static void init_request_id(struct rap_http_req *req)
 	rap_hex(raw, sizeof(raw), req->request_id);
 }
 
+/*
+ * How long a client should wait before asking again after an answer that
+ * says "not now", unless the handler said otherwise: a busy tus upload
+ * (423) frees in about a second; an unavailable store (503) or a limit
+ * (429) takes longer.  Clients that honour Retry-After then neither hammer
+ * a recovering service nor wait longer than needed.
+ */
+static const char *default_retry_after(unsigned status)
+{
+	switch (status) {
+	case 423:
+		return "1";
+	case 429:
+	case 503:
+		return "2";
+	default:
+		return NULL;
+	}
+}
+
+static bool has_header(const struct req_state *st, const char *name)
+{
+	const struct reply_header *h;
+
+	for (h = st->headers; h; h = h->next)
+		if (strcasecmp(h->name, name) == 0)
+			return true;
+	return false;
+}
+
 static void queue(struct req_state *st, unsigned status, const char *json)
 {
 	struct rap_http_req *req = &st->req;
 	struct MHD_Response *resp;
 	struct reply_header *h;
+	const char *retry = default_retry_after(status);
 
 	if (req->replied)
 		return;
@@ -82,6 +113,8 @@ static void queue(struct req_state *st, unsigned status, const char *json)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (h = st->headers; h; h = h->next)
 		MHD_add_response_header(resp, h->name, h->value);
+	if (retry && !has_header(st, "Retry-After"))
+		MHD_add_response_header(resp, "Retry-After", retry);
 	MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	req->replied = true;

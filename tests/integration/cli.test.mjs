@@ -1,13 +1,15 @@
 // The command-line client `rap` (cli/, docs/cli.md) against the real stack:
 // an upload watched to COMPLETED, Ctrl-C and SIGKILL then a rerun that
-// resumes, a link that is cut or stalls mid-PATCH, a file changed under a
-// resumed upload (integrity), the exit codes of FAILED, DEAD and CANCELLED
-// jobs, refusals (422, 401) that are not retried, usage errors and --help.
+// resumes, a link that is cut or stalls mid-PATCH, a Retry-After honoured,
+// a file changed under a resumed upload (integrity), the exit codes of
+// FAILED, DEAD and CANCELLED jobs, refusals (422, 401) that are not
+// retried, usage errors and --help.
 // Slow links are a throttling proxy in this process; every wait polls a
 // condition with a deadline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { GATEWAY, auth, getJob, randomBytes, sha256, waitFor } from './helpers.mjs';
 import { MiB, linkProxy, progressLines, rap, stateFiles, tempDir, tusOffset } from './cli-helpers.mjs';
@@ -141,6 +143,38 @@ test('a link cut mid-PATCH: the same run retries, resumes from the stored offset
   assert.ok(proxy.upBytes < f.data.length + 3 * MiB, `sent ${proxy.upBytes} bytes`);
   const job = (await getJob(JOB_LINE.exec(r.stdout)[1])).body;
   const info = await uploadInfo({ job });
+  assert.equal(info.sha256, sha256(f.data));
+});
+
+test('a PATCH answered 503 with Retry-After: 3: the run waits those 3 s, not its own 0.5 s, then finishes', async (t) => {
+  const f = fixture(t, 6 * MiB + 1);
+  // A gateway in front of the gateway that refuses the first PATCH as a
+  // service short of its database does, and passes everything else on.
+  const target = new URL(GATEWAY);
+  let refused = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === 'PATCH' && refused === 0) {
+      refused++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'Retry-After': '3', 'Tus-Resumable': '1.0.0', 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: { status: 503, code: 'unavailable', message: 'the database is unavailable; retry', request_id: 'test' } }));
+      });
+      return;
+    }
+    const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method,
+      headers: req.headers }, (ans) => { res.writeHead(ans.statusCode, ans.headers); ans.pipe(res); });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const r = await rap(['upload', f.file, '--type', 'file.inspect', '--url', `http://127.0.0.1:${server.address().port}`,
+    '--state-dir', f.state]).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(refused, 1);
+  assert.match(r.stderr, /^retry: PATCH at offset 0: the database is unavailable; retry \(unavailable, HTTP 503\); trying again in 3\.0 s$/m);
+  const info = await uploadInfo({ job: (await getJob(JOB_LINE.exec(r.stdout)[1])).body });
   assert.equal(info.sha256, sha256(f.data));
 });
 

@@ -251,6 +251,7 @@ test('a second PATCH while one is writing gets 423; the first finishes intact', 
   const second = await patch(loc, 0, data.subarray(0, 10));
   assert.equal(second.status, 423, second.body);
   assert.equal(JSON.parse(second.body).error.code, 'locked');
+  assert.equal(second.headers.get('retry-after'), '1', 'a busy upload says when to ask again');
   // Termination waits for the lock as well.
   const del = await fetch(`${GATEWAY}${loc}`, { method: 'DELETE', headers: { ...TUS, ...auth() } });
   assert.equal(del.status, 423);

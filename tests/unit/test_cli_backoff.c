@@ -47,3 +47,31 @@ Test(cli_backoff, the_budget_runs_out_and_progress_renews_it)
 	cr_assert_eq(cli_retry_next(&r, &ms), RAP_OK);
 	cr_assert(ms <= 625, "progress starts the delays small again: %d", ms);
 }
+
+Test(cli_backoff, retry_after_sets_a_floor_for_the_next_wait_only)
+{
+	struct cli_retry r;
+	int ms;
+
+	cli_retry_init(&r, 600000);
+	cli_retry_hint(&r, -1); /* no Retry-After: the backoff alone */
+	cr_assert_eq(cli_retry_next(&r, &ms), RAP_OK);
+	cr_assert(ms <= 625, "%d", ms);
+	cli_retry_hint(&r, 3000);
+	cr_assert_eq(cli_retry_next(&r, &ms), RAP_OK);
+	cr_assert_eq(ms, 3000, "the server's wait wins over a shorter step");
+	cr_assert_eq(cli_retry_next(&r, &ms), RAP_OK);
+	cr_assert(ms >= 1500 && ms <= 2500, "then the backoff again: %d", ms);
+	/* A shorter hint than the step does not shorten it. */
+	cli_retry_hint(&r, 100);
+	cr_assert_eq(cli_retry_next(&r, &ms), RAP_OK);
+	cr_assert(ms >= 3000, "%d", ms);
+	/* An hour is cut to a minute, and the deadline still bounds it. */
+	cli_retry_hint(&r, 3600 * 1000);
+	cr_assert_eq(cli_retry_next(&r, &ms), RAP_OK);
+	cr_assert_eq(ms, CLI_RETRY_AFTER_MAX_MS);
+	cli_retry_hint(&r, 30000);
+	r.deadline_ms = rap_now_ms() + 200;
+	cr_assert_eq(cli_retry_next(&r, &ms), RAP_OK);
+	cr_assert(ms <= 200, "%d", ms);
+}
