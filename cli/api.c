@@ -81,6 +81,10 @@ void cli_api_hint(const char *err)
 	if (strstr(err, "HTTP 401)"))
 		fprintf(stderr, "hint: give the API key with --api-key KEY or the environment "
 			"variable RAP_API_KEY (the local development stack's key is dev-key)\n");
+	else if (strstr(err, "SSL certificate") || strstr(err, "certificate problem"))
+		fprintf(stderr, "hint: the server's certificate is not signed by a CA this "
+			"system trusts; give that CA's certificate with --cacert FILE (env "
+			"RAP_CACERT)\n");
 }
 
 const char *cli_api_string(struct json_object *o, const char *name)

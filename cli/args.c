@@ -9,12 +9,14 @@
 #include "rap/err.h"
 #include "rap/util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
 	CMD_UPLOAD = 1,
@@ -24,7 +26,7 @@ enum {
 };
 
 enum opt_id {
-	OPT_URL, OPT_API_KEY, OPT_TYPE, OPT_WATCH, OPT_PARAMS, OPT_MAX_ATTEMPTS,
+	OPT_URL, OPT_API_KEY, OPT_CACERT, OPT_TYPE, OPT_WATCH, OPT_PARAMS, OPT_MAX_ATTEMPTS,
 	OPT_CHUNK_SIZE, OPT_STATE_DIR, OPT_NO_RESUME, OPT_RETRY_TIMEOUT, OPT_STALL_TIMEOUT,
 	OPT_QUIET, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_COUNT
 };
@@ -60,6 +62,11 @@ static const struct opt opts[OPT_COUNT] = {
 		KIND_TEXT, FIELD(api_key), 0, 0,
 		"API key, sent as 'Authorization: Bearer KEY' (env RAP_API_KEY; default "
 		"dev-key, the local stack's development key)." },
+	[OPT_CACERT] = { "cacert", 0, "FILE", CMD_ALL,
+		KIND_TEXT, FIELD(cacert), 0, 0,
+		"For an https:// URL: trust the certificate authorities in this PEM file "
+		"(env RAP_CACERT; default: the system's), e.g. a company's or a test "
+		"cluster's own CA. The server's name is checked either way." },
 	[OPT_TYPE] = { "type", 't', "TYPE", CMD_UPLOAD,
 		KIND_TEXT, FIELD(type), 0, 0,
 		"The job type to create for the file, e.g. file.inspect (required). The "
@@ -319,6 +326,10 @@ static int check(struct cli_opts *o, int cmd, const bool given[OPT_COUNT], char 
 		snprintf(err, RAP_ERRLEN, "--api-key: give a key without spaces or line breaks");
 		return RAP_EINVAL;
 	}
+	if (o->cacert && access(o->cacert, R_OK) != 0) {
+		snprintf(err, RAP_ERRLEN, "--cacert %s: %s", o->cacert, strerror(errno));
+		return RAP_EINVAL;
+	}
 	if (cmd != CMD_UPLOAD) {
 		if (!rap_uuid_valid(o->arg)) {
 			snprintf(err, RAP_ERRLEN, "rap %s: JOB_ID must be a job id (a UUID), "
@@ -377,10 +388,12 @@ static int option_id(int c)
 static void defaults(struct cli_opts *o)
 {
 	const char *url = getenv("RAP_URL"), *key = getenv("RAP_API_KEY");
+	const char *ca = getenv("RAP_CACERT");
 
 	memset(o, 0, sizeof(*o));
 	o->url = url && *url ? url : "http://127.0.0.1:8080";
 	o->api_key = key && *key ? key : "dev-key";
+	o->cacert = ca && *ca ? ca : NULL;
 	o->chunk_size = 64LL * 1024 * 1024;
 	o->retry_timeout_s = 600;
 	o->stall_timeout_s = 30;

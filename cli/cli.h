@@ -41,6 +41,7 @@ struct cli_opts {
 	const char *arg;           /* FILE or JOB_ID */
 	const char *url;           /* gateway base URL, no trailing slash */
 	const char *api_key;
+	const char *cacert;        /* PEM file of trusted CAs for https, NULL: the system's */
 	const char *type;          /* upload: job type */
 	const char *params;        /* upload: job params (a JSON object) or NULL */
 	long long max_attempts;    /* upload: 0 = the platform's default */

@@ -151,6 +151,8 @@ static void setup(struct cli_http *h, const struct cli_req *req, struct cli_resp
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, resp->curl_err);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
+	if (h->o->cacert)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->o->cacert);
 	/* A link that carries nothing for this long is treated as cut. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)h->o->stall_timeout_s);

@@ -223,8 +223,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (wsi == w->wsi || !w->wsi)
-			disconnected(w, in && len ? (const char *)in : "connection error");
+		if (wsi == w->wsi || !w->wsi) {
+			const char *why = in && len ? (const char *)in : "connection error";
+
+			/* libwebsockets tells a refused certificate only as "SSL
+			 * err 1"; the job's GET over libcurl says what it was, and
+			 * ends the watch if it is not passing. */
+			if (w->tls && strstr(why, "SSL"))
+				w->need_get = true;
+			disconnected(w, why);
+		}
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (wsi == w->wsi)
@@ -326,8 +334,10 @@ static int watch_open(struct watch *w, char *err)
 	info.gid = -1;
 	info.uid = -1;
 	info.user = w;
-	if (w->tls)
+	if (w->tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.client_ssl_ca_filepath = w->o->cacert; /* NULL: the system's */
+	}
 	w->ctx = lws_create_context(&info);
 	if (!w->ctx) {
 		snprintf(err, RAP_ERRLEN, "libwebsockets could not start");

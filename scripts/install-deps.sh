@@ -20,7 +20,7 @@ packages=(
 	libcurl4-openssl-dev libssl-dev libmagic-dev libcriterion-dev
 	rabbitmq-server postgresql nginx-light chromium jq procps psmisc
 	iproute2 util-linux
-	python3-tuspy
+	python3-tuspy openssl
 )
 # Node: a node and npm already on PATH (e.g. NodeSource's node 20) win;
 # Debian's nodejs/npm are installed only when either is missing.

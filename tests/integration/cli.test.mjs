@@ -1,6 +1,7 @@
 // The command-line client `rap` (cli/, docs/cli.md) against the real stack:
 // an upload watched to COMPLETED, Ctrl-C and SIGKILL then a rerun that
 // resumes, a link that is cut or stalls mid-PATCH, a Retry-After honoured,
+// https and wss through a TLS front with a private CA (--cacert),
 // a file changed under a resumed upload (integrity), the exit codes of
 // FAILED, DEAD and CANCELLED jobs, refusals (422, 401) that are not
 // retried, usage errors and --help.
@@ -8,9 +9,12 @@
 // condition with a deadline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { GATEWAY, auth, getJob, randomBytes, sha256, waitFor } from './helpers.mjs';
 import { MiB, linkProxy, progressLines, rap, stateFiles, tempDir, tusOffset } from './cli-helpers.mjs';
 
@@ -178,6 +182,74 @@ test('a PATCH answered 503 with Retry-After: 3: the run waits those 3 s, not its
   assert.equal(info.sha256, sha256(f.data));
 });
 
+// A TLS front for the gateway (as an ingress would be), with a certificate
+// of its own for localhost; `requests` holds the first line of each request
+// it decrypted.
+async function tlsFront(t, dir) {
+  const key = path.join(dir, 'tls.key');
+  const cert = path.join(dir, 'tls.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+  { stdio: 'ignore' });
+  const target = new URL(GATEWAY);
+  const front = { cert, requests: [], sockets: new Set() };
+  const server = tls.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (c) => {
+    const up = net.connect(Number(target.port), target.hostname);
+    front.sockets.add(c);
+    front.sockets.add(up);
+    c.on('data', (d) => {
+      const line = d.toString('latin1').split('\r\n')[0];
+      if (/^[A-Z]+ \S+ HTTP\/1\.1$/.test(line)) front.requests.push(line);
+      up.write(d);
+    });
+    up.pipe(c);
+    for (const [a, b] of [[c, up], [up, c]]) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => { b.destroy(); front.sockets.delete(a); });
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  front.url = `https://localhost:${server.address().port}`;
+  t.after(() => {
+    for (const so of front.sockets) so.destroy();
+    server.close();
+  });
+  return front;
+}
+
+test('over https: --cacert trusts a private CA for the API and the wss watch; without it the certificate is refused', async (t) => {
+  const f = fixture(t, 3 * MiB + 3);
+  const front = await tlsFront(t, f.dir);
+  // The system's CAs do not know this certificate: refused at once, not retried.
+  const refused = await rap(['upload', f.file, '--type', 'file.inspect', '--url', front.url,
+    '--state-dir', f.state]).done;
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /certificate/i);
+  assert.doesNotMatch(refused.stderr, /^retry:/m);
+  assert.match(refused.stderr, /^hint: .*--cacert FILE/m);
+  assert.deepEqual(front.requests, [], 'nothing went over an unverified connection');
+
+  const r = await rap(['upload', f.file, '--type', 'file.inspect', '--watch', '--url', front.url,
+    '--state-dir', f.state], { env: { RAP_CACERT: front.cert } }).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /-> COMPLETED/);
+  assert.ok(front.requests.some((l) => l.startsWith('POST /api/files/ ')), front.requests.join(' | '));
+  assert.ok(front.requests.some((l) => l.startsWith('PATCH /api/files/')), front.requests.join(' | '));
+  assert.ok(front.requests.some((l) => l.startsWith('GET /ws')), `the watch went over wss: ${front.requests.join(' | ')}`);
+  const jobId = JOB_LINE.exec(r.stdout)[1];
+  const info = await uploadInfo({ job: (await getJob(jobId)).body });
+  assert.equal(info.sha256, sha256(f.data));
+
+  // libwebsockets checks the certificate too: without the CA the wss
+  // handshake fails, and the watch ends on the reason instead of retrying.
+  const before = front.requests.length;
+  const w = await rap(['watch', jobId, '--url', front.url, '--retry-timeout', '60']).done;
+  assert.equal(w.code, 1, w.stderr);
+  assert.match(w.stderr, /^watch: the WebSocket could not connect \(.*SSL/m);
+  assert.match(w.stderr, /^error: .*certificate/m);
+  assert.equal(front.requests.length, before, 'nothing went over an unverified connection');
+});
+
 test('a link that stalls without closing: --stall-timeout notices, the run retries and finishes', async (t) => {
   const f = fixture(t, 12 * MiB + 12);
   const proxy = await linkProxy({ stallAfter: 6 * MiB });
@@ -308,7 +380,8 @@ test('usage errors exit 2; --help describes every command and exit code', async 
     ['upload', 'x', '--type', 'file.inspect', '--chunk-size', '1K'],
     ['upload', 'x', '--type', 'file.inspect', '--params', '[1]'],
     ['watch', 'not-a-uuid'], ['status', '00000000-0000-4000-8000-000000000000', '--type', 't'],
-    ['frobnicate', 'x'], ['upload', 'x', '--type', 'file.inspect', '--bogus']]) {
+    ['frobnicate', 'x'], ['upload', 'x', '--type', 'file.inspect', '--bogus'],
+    ['status', '00000000-0000-4000-8000-000000000000', '--cacert', '/nonexistent/ca.pem']]) {
     const r = await rap(args, { timeoutMs: 10000 }).done;
     assert.equal(r.code, 2, `rap ${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^rap: .*\nTry 'rap --help'\.$/m);
@@ -316,7 +389,7 @@ test('usage errors exit 2; --help describes every command and exit code', async 
   const help = await rap(['--help']).done;
   assert.equal(help.code, 0);
   for (const word of ['rap upload FILE', 'rap watch JOB_ID', 'rap status JOB_ID', '--chunk-size',
-    '--retry-timeout', '--state-dir', 'RAP_URL', 'RAP_API_KEY', 'RAP_CLI_STATE_DIR', 'resuming'])
+    '--retry-timeout', '--state-dir', '--cacert', 'RAP_URL', 'RAP_API_KEY', 'RAP_CACERT', 'RAP_CLI_STATE_DIR', 'resuming'])
     assert.ok(help.stdout.includes(word), `--help mentions ${word}`);
   for (const code of ['0', '1', '2', '3', '4', '5', '6', '130'])
     assert.match(help.stdout, new RegExp(`^  ${code} +\\S`, 'm'), `--help explains exit code ${code}`);
