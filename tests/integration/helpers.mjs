@@ -63,6 +63,15 @@ export async function uploadRecord(id, key = API_KEY) {
   return res.json();
 }
 
+// Waits (bounded) until job id has ended COMPLETED, FAILED or DEAD, and
+// answers it.
+export function jobEnded(id, timeoutMs = 60000) {
+  return waitFor(`job ${id} ended`, async () => {
+    const j = (await getJob(id)).body;
+    return ['COMPLETED', 'FAILED', 'DEAD'].includes(j.status) && j;
+  }, timeoutMs, 100);
+}
+
 // Polls fn until it returns a truthy value or the deadline passes.
 export async function waitFor(what, fn, timeoutMs = 60000, everyMs = 100) {
   const deadline = Date.now() + timeoutMs;

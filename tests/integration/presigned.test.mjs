@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { GATEWAY, OTHER_KEY, assertError, auth, createJob, getJob, randomBytes, sha256, waitFor } from './helpers.mjs';
+import { GATEWAY, OTHER_KEY, assertError, auth, createJob, jobEnded, randomBytes, sha256, waitFor } from './helpers.mjs';
 
 async function presign(body, { key, contentType = 'application/json' } = {}) {
   const res = await fetch(`${GATEWAY}/api/uploads/presign`, {
@@ -16,10 +16,7 @@ async function presign(body, { key, contentType = 'application/json' } = {}) {
 }
 
 const put = (url, data) => fetch(url, { method: 'PUT', body: data }).then((r) => r.status);
-const done = (id) => waitFor(`job ${id} finished`, async () => {
-  const j = (await getJob(id)).body;
-  return ['COMPLETED', 'FAILED', 'DEAD'].includes(j.status) && j;
-}, 60000, 100);
+const done = (id) => jobEnded(id);
 
 test('presigned PUT straight to S3, then a job: verified, processed, output by presigned GET', async () => {
   const data = randomBytes(300 * 1024);

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
 import {
-  GATEWAY, OTHER_KEY, TUS, assertError, auth, createJob, getJob, idOf, linkProxy, randomBytes, sha256,
+  GATEWAY, OTHER_KEY, TUS, assertError, auth, createJob, idOf, jobEnded, linkProxy, randomBytes, sha256,
   tusHead as head, uploadRecord as uploadInfo, waitFor,
 } from './helpers.mjs';
 
@@ -99,10 +99,7 @@ test('tus-js-client: the connection breaks mid-upload, the client resumes from t
     // The finished upload makes a job like a streamed one.
     const r = await createJob({ object_key: info.object_key, type: 'file.inspect' });
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    const job = await waitFor('job done', async () => {
-      const j = (await getJob(r.body.job_id)).body;
-      return ['COMPLETED', 'FAILED', 'DEAD'].includes(j.status) && j;
-    }, 60000);
+    const job = await jobEnded(r.body.job_id);
     assert.equal(job.status, 'COMPLETED');
     assert.equal(job.result.sha256, sha256(data));
   } finally {

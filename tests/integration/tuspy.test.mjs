@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  GATEWAY, createJob, getJob, idOf, linkProxy, randomBytes, sha256, tusHead, uploadRecord, waitFor,
+  GATEWAY, createJob, idOf, jobEnded, linkProxy, randomBytes, sha256, tusHead, uploadRecord,
 } from './helpers.mjs';
 
 const MiB = 1024 * 1024;
@@ -78,10 +78,7 @@ test('tus-py-client: stopped half-way, a new process resumes from its stored URL
   // The finished upload makes a job like any other.
   const r = await createJob({ object_key: info.object_key, type: 'file.inspect' });
   assert.equal(r.status, 202, JSON.stringify(r.body));
-  const job = await waitFor('the job ends', async () => {
-    const j = (await getJob(r.body.job_id)).body;
-    return ['COMPLETED', 'FAILED', 'DEAD'].includes(j.status) && j;
-  }, 60000);
+  const job = await jobEnded(r.body.job_id);
   assert.equal(job.status, 'COMPLETED');
   assert.equal(job.result.sha256, sha256(f.data));
 });
