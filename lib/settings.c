@@ -74,6 +74,10 @@ static const struct rap_cfg_opt settings_table[] = {
 	  "extra part buffers per upload, so the next part fills while earlier ones "
 	  "finish (a part is on its way to S3 while it fills either way; memory per "
 	  "upload: part size x (1 + this))", S(upload_parts_in_flight) },
+	{ "RAP_UPLOAD_MAX_ACTIVE", RAP_CFG_INT, 1, 100000, "64",
+	  "uploads and tus PATCHes an upload-api instance streams at once; one more gets "
+	  "503 busy with Retry-After (upload-api's memory stays under about 16 MiB + this x "
+	  "part size x (1 + RAP_UPLOAD_PARTS_IN_FLIGHT))", S(upload_max_active) },
 	{ "RAP_TUS_EXPIRE_SECONDS", RAP_CFG_INT, 1, 30 * 86400, "86400",
 	  "how long an unfinished tus upload lives after its last PATCH before the sweeper "
 	  "aborts it", S(tus_expire_seconds) },

@@ -95,6 +95,8 @@ static void register_metrics(struct upload_api *api)
 					   "expired tus uploads aborted and removed by the sweeper");
 	api->in_flight = rap_metrics_add(m, RAP_GAUGE, "rap_uploads_in_flight",
 					 NULL, "uploads being streamed now");
+	api->busy = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_busy_total", NULL,
+				    "requests refused with 503 busy: RAP_UPLOAD_MAX_ACTIVE were streaming");
 }
 
 int main(int argc, char **argv)

@@ -199,7 +199,7 @@ static void upload_free(void *arg)
 		parts_abort(up->parts);
 	parts_free(up->parts);
 	rap_multipart_free(up->mp);
-	rap_metric_inc(up->api->in_flight, -1);
+	upload_release(up->api);
 	if (!up->stored)
 		rap_metric_inc(up->api->uploads_failed, 1);
 	free(up);
@@ -227,6 +227,13 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 			       n, api->svc.cfg.upload_max_bytes);
 		return;
 	}
+	/* A refusal for lack of a place waits for the body (read and thrown
+	 * away, into no buffer): an answer before it reaches a client behind
+	 * the gateway as a 502, not as the 503 that says to retry. */
+	req->defer_reply = true;
+	if (!upload_admit(api, req))
+		return;
+	req->defer_reply = false;
 	up = rap_calloc(1, sizeof(*up));
 	up->api = api;
 	up->req = req;
@@ -234,7 +241,6 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 	up->mp = rap_multipart_new(boundary, &upload_cb, up);
 	rap_uuid(up->id);
 	snprintf(up->key, sizeof(up->key), "uploads/%s", up->id);
-	rap_metric_inc(api->in_flight, 1);
 	req->data = up;
 	req->data_free = upload_free;
 	req->stream = true;

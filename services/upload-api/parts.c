@@ -97,6 +97,27 @@ static char *part_buffer(size_t size)
 	return p;
 }
 
+bool upload_admit(struct upload_api *api, struct rap_http_req *req)
+{
+	long long max = api->svc.cfg.upload_max_active;
+
+	if (atomic_fetch_add(&api->active, 1) >= max) {
+		atomic_fetch_sub(&api->active, 1);
+		rap_metric_inc(api->busy, 1);
+		rap_http_error(req, 503, "busy", "upload-api is streaming as many uploads as "
+			       "it may at once (RAP_UPLOAD_MAX_ACTIVE=%lld); retry shortly", max);
+		return false;
+	}
+	rap_metric_inc(api->in_flight, 1);
+	return true;
+}
+
+void upload_release(struct upload_api *api)
+{
+	rap_metric_inc(api->in_flight, -1);
+	atomic_fetch_sub(&api->active, 1);
+}
+
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
 			size_t part_size)
 {

@@ -292,7 +292,7 @@ static void patch_free(void *arg)
 	if (pt->db)
 		PQfinish(pt->db);
 	rap_tus_cleanup(&pt->t);
-	rap_metric_inc(pt->api->in_flight, -1);
+	upload_release(pt->api);
 	free(pt);
 }
 
@@ -517,11 +517,12 @@ static void patch_begin(struct upload_api *api, struct rap_http_req *req, const 
 		return;
 	if (clen_h && rap_strtonum(clen_h, 0, INT64_MAX, &clen) != RAP_OK)
 		clen = -1;
+	if (!upload_admit(api, req))
+		return;
 	pt = rap_calloc(1, sizeof(*pt));
 	pt->api = api;
 	pt->req = req;
 	pt->creating = creating;
-	rap_metric_inc(api->in_flight, 1);
 	req->data = pt;
 	req->data_free = patch_free;
 	if (!patch_open(pt, id, offset, clen))
@@ -735,6 +736,8 @@ static void concat_build(struct upload_api *api, struct rap_http_req *req, PGcon
 	struct parts *parts;
 	int result;
 
+	if (!upload_admit(api, req))
+		return;
 	result = rap_tus_create(db, n, err);
 	if (result == RAP_OK)
 		result = rap_tus_load(db, req->owner, n->id, &t, err);
@@ -771,6 +774,7 @@ out_parts:
 	parts_free(parts);
 out_tus:
 	rap_tus_cleanup(&t);
+	upload_release(api);
 }
 
 /* POST with Upload-Concat: final;...: the final upload is built at once,

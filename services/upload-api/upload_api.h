@@ -29,6 +29,8 @@ struct upload_api {
 	struct rap_metric *upload_bytes;
 	struct rap_metric *parts;
 	struct rap_metric *in_flight;
+	struct rap_metric *busy;
+	atomic_int active;           /* requests holding a place (upload_admit) */
 	struct rap_metric *swept;
 	struct rap_metric *tus_expired;
 };
@@ -40,6 +42,15 @@ struct upload_api {
  * that notices them.  One thread uses a writer at a time.
  */
 struct parts;
+/**
+ * Takes one of the RAP_UPLOAD_MAX_ACTIVE places for a request that streams
+ * into a part writer (a streamed upload, a tus PATCH, a concatenation), so
+ * that memory stays bounded however many clients come at once.  False,
+ * after answering 503 `busy` (with Retry-After), when every place is taken.
+ * upload_release gives the place back.
+ */
+bool upload_admit(struct upload_api *api, struct rap_http_req *req);
+void upload_release(struct upload_api *api);
 #define UPLOAD_DETECT_BYTES (64 * 1024) /* what libmagic looks at */
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
 			size_t part_size);

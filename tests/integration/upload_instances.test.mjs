@@ -69,7 +69,7 @@ async function freePort() {
 }
 
 // A second upload-api on a port of its own, its S3 through `s3`.
-async function startInstance(s3) {
+async function startInstance(s3, env = {}) {
   const port = await freePort();
   const child = spawn(path.join(BUILD, 'rap-upload-api'), [], {
     env: {
@@ -79,6 +79,7 @@ async function startInstance(s3) {
       RAP_S3_ENDPOINT: s3.endpoint,
       RAP_S3_PUBLIC_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
       RAP_LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -343,4 +344,35 @@ test('a request sent right after the answer to a PATCH never meets that PATCH\'s
     assert.equal(r.status, 204, `PATCH at ${o}: ${r.status} ${r.body}`);
   }
   assert.equal((await tus(second.url, 'DELETE', id)).status, 204);
+});
+
+test('past RAP_UPLOAD_MAX_ACTIVE an instance answers 503 busy with Retry-After, and serves again once a place frees', async (t) => {
+  const one = await startInstance(s3, { RAP_UPLOAD_MAX_ACTIVE: '1' });
+  t.after(() => one.stop());
+  const metric = async () => Number(/^rap_uploads_busy_total (\d+)$/m.exec(await (await fetch(`${one.url}/metrics`)).text())?.[1]);
+  const data = randomBytes(2 * MiB);
+  const a = await createUpload(one.url, data.length);
+  const b = await createUpload(one.url, data.length);
+  // A PATCH that stays open holds the only place.
+  const held = heldPatch(one.url, a, data, MiB);
+  await waitFor('the held PATCH is streaming', () => advisoryLocks() > 0, 10000, 20);
+  const busy = await tus(one.url, 'PATCH', b, { offset: 0, body: data });
+  assert.equal(busy.status, 503, busy.body);
+  assert.equal(JSON.parse(busy.body).error.code, 'busy');
+  assert.equal(busy.headers.get('retry-after'), '2');
+  assert.equal(busy.headers.get('tus-resumable'), '1.0.0');
+  assert.equal((await tus(one.url, 'HEAD', b)).offset, 0, 'nothing of the refused PATCH was stored');
+  // A streamed upload is refused the same way, and HEAD is never limited.
+  const form = new FormData();
+  form.append('file', new Blob([data.subarray(0, 1000)]), 'x.bin');
+  const streamed = await fetch(`${one.url}/uploads`, { method: 'POST', headers: auth(), body: form });
+  assert.equal(streamed.status, 503);
+  assert.equal((await streamed.json()).error.code, 'busy');
+  assert.equal(await metric(), 2);
+  // The place frees when the held PATCH ends; the refused one goes through.
+  held.finish();
+  assert.equal((await held.answer).statusCode, 204);
+  const again = await tus(one.url, 'PATCH', b, { offset: 0, body: data });
+  assert.equal(again.status, 204, again.body);
+  assert.equal(again.offset, data.length);
 });

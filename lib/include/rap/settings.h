@@ -34,6 +34,7 @@ struct rap_settings {
 	long long upload_max_bytes;
 	long long upload_part_size;
 	long long upload_parts_in_flight;
+	long long upload_max_active;
 	long long tus_expire_seconds;
 	long long http_threads;
 	long long worker_prefetch;
