@@ -26,6 +26,7 @@
 #include "rap/mem.h"
 #include "rap/metrics.h"
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <stdio.h>
@@ -115,7 +116,11 @@ bool upload_admit(struct upload_api *api, struct rap_http_req *req)
 void upload_release(struct upload_api *api)
 {
 	rap_metric_inc(api->in_flight, -1);
-	atomic_fetch_sub(&api->active, 1);
+	/* The last one out gives the heap that a crowd of uploads grew (each
+	 * connection thread's malloc arena keeps it) back to the system: an
+	 * idle instance goes back to its idle size. */
+	if (atomic_fetch_sub(&api->active, 1) == 1)
+		malloc_trim(0);
 }
 
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
