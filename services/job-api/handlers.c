@@ -31,7 +31,6 @@ PGconn *job_api_db_get(struct job_api *api, struct rap_http_req *req)
 		struct rap_log_ctx ctx = { .request_id = req->request_id };
 
 		rap_log(RAP_LOG_WARN, &ctx, "no database connection: %s", err);
-		rap_http_header(req, "Retry-After", "2");
 		rap_http_error(req, 503, "unavailable",
 			       "the job store is unavailable; retry shortly");
 		return NULL;
@@ -55,7 +54,6 @@ void job_api_store_error(struct rap_http_req *req, int result, const char *err)
 	struct rap_log_ctx ctx = { .request_id = req->request_id };
 
 	rap_log(RAP_LOG_ERROR, &ctx, "job store: %s", err);
-	rap_http_header(req, "Retry-After", "2");
 	rap_http_error(req, 503, "unavailable", "the job store failed (%s); retry shortly",
 		       rap_strerror(result));
 }

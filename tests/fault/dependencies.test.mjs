@@ -87,6 +87,7 @@ test('PostgreSQL stopped mid-run: readiness turns false, clear 503s, then everyt
     const r = await createJob({ object_key: objectKey, type: 'test.fault', params: {} });
     assert.equal(r.status, 503, JSON.stringify(r.body));
     assert.equal(r.body.error.code, 'unavailable');
+    assert.equal(r.headers.get('retry-after'), '2', 'the 503 says when to retry');
   } finally {
     stack('up');
   }
