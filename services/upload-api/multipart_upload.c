@@ -27,6 +27,7 @@ struct upload {
 	struct rap_http_req *req;
 	struct rap_multipart *mp;
 	struct parts *parts;         /* created at the `file` field */
+	bool admitted;               /* holds an upload place */
 	unsigned long long size;
 	char id[37];
 	char key[64];
@@ -199,7 +200,7 @@ static void upload_free(void *arg)
 		parts_abort(up->parts);
 	parts_free(up->parts);
 	rap_multipart_free(up->mp);
-	upload_release(up->api);
+	upload_release(up->api, &up->admitted);
 	if (!up->stored)
 		rap_metric_inc(up->api->uploads_failed, 1);
 	free(up);
@@ -212,6 +213,7 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 	char boundary[128];
 	long long n;
 	struct upload *up;
+	bool held = false;
 
 	if (!rap_http_authenticate(req, api->auth))
 		return;
@@ -231,11 +233,12 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 	 * away, into no buffer): an answer before it reaches a client behind
 	 * the gateway as a 502, not as the 503 that says to retry. */
 	req->defer_reply = true;
-	if (!upload_admit(api, req))
+	if (!upload_admit(api, req, &held))
 		return;
 	req->defer_reply = false;
 	up = rap_calloc(1, sizeof(*up));
 	up->api = api;
+	up->admitted = held;
 	up->req = req;
 	up->clen = clen && rap_strtonum(clen, 0, INT64_MAX, &n) == RAP_OK ? n : -1;
 	up->mp = rap_multipart_new(boundary, &upload_cb, up);
@@ -260,7 +263,7 @@ static void data(struct upload *up, const char *p, size_t len)
 		fail(up, 500, "internal", rap_strerror(result));
 }
 
-static void end(struct upload *up)
+static void conclude(struct upload *up)
 {
 	struct rap_http_req *req = up->req;
 	char sha[65], err[RAP_ERRLEN], *body;
@@ -310,6 +313,15 @@ static void end(struct upload *up)
 	rap_http_header(req, "Location", up->key);
 	rap_http_reply(req, 201, body);
 	free(body);
+}
+
+/* The body arrived whole.  The place is given back before the answer goes
+ * out: the client's next upload, sent as soon as it reads this one's
+ * answer, must not meet a 503 for a place this one still held. */
+static void end(struct upload *up)
+{
+	conclude(up);
+	upload_release(up->api, &up->admitted);
 }
 
 static void get_upload(struct upload_api *api, struct rap_http_req *req, const char *id)

@@ -98,7 +98,7 @@ static char *part_buffer(size_t size)
 	return p;
 }
 
-bool upload_admit(struct upload_api *api, struct rap_http_req *req)
+bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held)
 {
 	long long max = api->svc.cfg.upload_max_active;
 
@@ -110,11 +110,15 @@ bool upload_admit(struct upload_api *api, struct rap_http_req *req)
 		return false;
 	}
 	rap_metric_inc(api->in_flight, 1);
+	*held = true;
 	return true;
 }
 
-void upload_release(struct upload_api *api)
+void upload_release(struct upload_api *api, bool *held)
 {
+	if (!*held)
+		return;
+	*held = false;
 	rap_metric_inc(api->in_flight, -1);
 	/* The last one out gives the heap that a crowd of uploads grew (each
 	 * connection thread's malloc arena keeps it) back to the system: an

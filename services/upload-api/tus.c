@@ -39,6 +39,7 @@ struct patch {
 	struct rap_http_req *req;
 	PGconn *db;                 /* a session of its own: holds the lock */
 	bool locked;
+	bool admitted;              /* holds an upload place */
 	struct rap_tus t;
 	struct parts *parts;
 	struct rap_digest sum;      /* Upload-Checksum, if sent */
@@ -292,7 +293,7 @@ static void patch_free(void *arg)
 	if (pt->db)
 		PQfinish(pt->db);
 	rap_tus_cleanup(&pt->t);
-	upload_release(pt->api);
+	upload_release(pt->api, &pt->admitted);
 	free(pt);
 }
 
@@ -499,6 +500,7 @@ static void patch_begin(struct upload_api *api, struct rap_http_req *req, const 
 	const char *clen_h = rap_http_get_header(req, "Content-Length");
 	long long offset = 0, clen = -1;
 	struct patch *pt;
+	bool held = false;
 
 	if (creating) {
 		/* The upload exists from here on, whatever becomes of its first
@@ -517,11 +519,12 @@ static void patch_begin(struct upload_api *api, struct rap_http_req *req, const 
 		return;
 	if (clen_h && rap_strtonum(clen_h, 0, INT64_MAX, &clen) != RAP_OK)
 		clen = -1;
-	if (!upload_admit(api, req))
+	if (!upload_admit(api, req, &held))
 		return;
 	pt = rap_calloc(1, sizeof(*pt));
 	pt->api = api;
 	pt->req = req;
+	pt->admitted = held;
 	pt->creating = creating;
 	req->data = pt;
 	req->data_free = patch_free;
@@ -603,9 +606,9 @@ static void patch_conclude(struct patch *pt)
 }
 
 /*
- * The answer goes out once this returns; the lock is given back first, so
- * the client's next request of this upload (tus clients send it at once)
- * finds it free instead of a 423.  Nothing of this PATCH is still on its
+ * The answer goes out once this returns; the lock and the upload place are
+ * given back first, so the client's next request (tus clients send it at
+ * once) finds them free instead of a 423 or a 503.  Nothing of this PATCH is still on its
  * way to S3 by then.
  */
 static void patch_end(struct patch *pt)
@@ -618,6 +621,7 @@ static void patch_end(struct patch *pt)
 		rap_tus_unlock(pt->db, pt->t.id);
 		pt->locked = false;
 	}
+	upload_release(pt->api, &pt->admitted);
 }
 
 /* ---- creation and concatenation ---- */
@@ -734,9 +738,10 @@ static void concat_build(struct upload_api *api, struct rap_http_req *req, PGcon
 	char sha[65], err[RAP_ERRLEN], loc[64];
 	struct rap_tus t = { 0 };
 	struct parts *parts;
+	bool held = false;
 	int result;
 
-	if (!upload_admit(api, req))
+	if (!upload_admit(api, req, &held))
 		return;
 	result = rap_tus_create(db, n, err);
 	if (result == RAP_OK)
@@ -774,7 +779,7 @@ out_parts:
 	parts_free(parts);
 out_tus:
 	rap_tus_cleanup(&t);
-	upload_release(api);
+	upload_release(api, &held);
 }
 
 /* POST with Upload-Concat: final;...: the final upload is built at once,

@@ -47,10 +47,12 @@ struct parts;
  * into a part writer (a streamed upload, a tus PATCH, a concatenation), so
  * that memory stays bounded however many clients come at once.  False,
  * after answering 503 `busy` (with Retry-After), when every place is taken.
- * upload_release gives the place back.
+ * True sets *held; upload_release gives the place back when *held, and
+ * clears it, so the request's end (before its answer goes out: a client's
+ * next request must find the place free) and its free may both call it.
  */
-bool upload_admit(struct upload_api *api, struct rap_http_req *req);
-void upload_release(struct upload_api *api);
+bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held);
+void upload_release(struct upload_api *api, bool *held);
 #define UPLOAD_DETECT_BYTES (64 * 1024) /* what libmagic looks at */
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
 			size_t part_size);

@@ -375,4 +375,16 @@ test('past RAP_UPLOAD_MAX_ACTIVE an instance answers 503 busy with Retry-After, 
   const again = await tus(one.url, 'PATCH', b, { offset: 0, body: data });
   assert.equal(again.status, 204, again.body);
   assert.equal(again.offset, data.length);
+  // The place is free by the time an answer arrives: a client that sends
+  // its next upload at once never meets its own previous one.
+  for (let i = 0; i < 25; i++) {
+    const r = await fetch(`${one.url}/uploads`, { method: 'POST', headers: auth(), body: form });
+    assert.equal(r.status, 201, `upload ${i}: ${await r.text()}`);
+    await r.arrayBuffer().catch(() => {});
+  }
+  for (let i = 0; i < 25; i++) {
+    const c = await createUpload(one.url, 4096);
+    const r = await tus(one.url, 'PATCH', c, { offset: 0, body: data.subarray(0, 4096) });
+    assert.equal(r.status, 204, `PATCH ${i}: ${r.body}`);
+  }
 });
