@@ -231,6 +231,7 @@ static bool serve_common(struct rap_http_server *srv, struct req_state *st)
 	if (strcmp(req->url, "/metrics") == 0 && srv->cfg.metrics) {
 		rap_buf_init(&b, 1024 * 1024);
 		rap_metrics_render(srv->cfg.metrics, &b);
+		rap_metrics_render_process(&b);
 		queue(st, 200, b.data ? b.data : "");
 		rap_buf_cleanup(&b);
 		return true;

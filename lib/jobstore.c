@@ -5,6 +5,7 @@
 #include "rap/pg.h"
 #include "rap/util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +378,43 @@ int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
 		return RAP_OK;
 	}
 	return refused(db, owner, job_id, status, "the job is already", err);
+}
+
+const char *const rap_open_states[RAP_OPEN_STATES] = {
+	"CREATED", "QUEUED", "PROCESSING", "RETRYING", "DEAD",
+};
+
+int rap_job_stats(PGconn *db, struct rap_job_stats *st, char *err)
+{
+	PGresult *res;
+	int result, i, j;
+
+	memset(st, 0, sizeof(*st));
+	/* The WHERE matches the partial index jobs_status (migration 0001). */
+	result = rap_pg_exec(db,
+		"SELECT status, count(*) FROM jobs"
+		" WHERE status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED') GROUP BY status"
+		" UNION ALL SELECT 'outbox', count(*) FROM outbox"
+		" UNION ALL SELECT 'outbox_age', coalesce((extract(epoch FROM now() - min(created_at))"
+		"                                         * 1000)::bigint, 0) FROM outbox",
+		0, NULL, &res, err);
+	if (result != RAP_OK)
+		return result;
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *state = PQgetvalue(res, i, 0);
+		long long v = 0;
+
+		rap_strtonum(PQgetvalue(res, i, 1), 0, INT64_MAX, &v);
+		if (strcmp(state, "outbox") == 0)
+			st->outbox_pending = v;
+		else if (strcmp(state, "outbox_age") == 0)
+			st->outbox_oldest_ms = v;
+		for (j = 0; j < RAP_OPEN_STATES; j++)
+			if (strcmp(state, rap_open_states[j]) == 0)
+				st->open[j] = v;
+	}
+	PQclear(res);
+	return RAP_OK;
 }
 
 int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried, char *err)

@@ -3,9 +3,13 @@
 #include "rap/err.h"
 #include "rap/mem.h"
 
+#include <dirent.h>
+#include <stdbool.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct rap_metrics {
 	pthread_mutex_t lock; /* guards the list shape, not the values */
@@ -88,5 +92,85 @@ int rap_metrics_render(struct rap_metrics *m, struct rap_buf *out)
 		}
 	}
 	pthread_mutex_unlock(&m->lock);
+	return result;
+}
+
+/* utime + stime (fields 14, 15) and starttime (22) of /proc/self/stat, in
+ * clock ticks; false if it cannot be read.  The command name (field 2) may
+ * hold spaces and parentheses: the fields are read after its last ')'. */
+static bool proc_stat(unsigned long long *cpu, unsigned long long *start)
+{
+	unsigned long long utime, stime;
+	char buf[1024], *p;
+	size_t n;
+	FILE *f = fopen("/proc/self/stat", "r");
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu"
+			 " %*d %*d %*d %*d %*d %*d %llu", &utime, &stime, start) != 3)
+		return false;
+	*cpu = utime + stime;
+	return true;
+}
+
+/* Seconds since the epoch at boot, from /proc/stat's btime. */
+static long long boot_time(void)
+{
+	char line[256];
+	long long t = 0;
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %lld", &t) == 1)
+			break;
+	fclose(f);
+	return t;
+}
+
+int rap_metrics_render_process(struct rap_buf *out)
+{
+	long page = sysconf(_SC_PAGESIZE), tick = sysconf(_SC_CLK_TCK);
+	unsigned long long size, resident, cpu, start;
+	int result = RAP_OK, fds = -1;
+	struct dirent *e;
+	DIR *d;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &size, &resident) == 2)
+			result = rap_buf_appendf(out, "# HELP process_resident_memory_bytes "
+				"resident memory size in bytes\n# TYPE process_resident_memory_bytes "
+				"gauge\nprocess_resident_memory_bytes %llu\n",
+				resident * (unsigned long long)page);
+		fclose(f);
+	}
+	if (result == RAP_OK && tick > 0 && proc_stat(&cpu, &start)) {
+		result = rap_buf_appendf(out, "# HELP process_cpu_seconds_total user and system "
+			"CPU time spent, in seconds\n# TYPE process_cpu_seconds_total counter\n"
+			"process_cpu_seconds_total %.2f\n", (double)cpu / (double)tick);
+		if (result == RAP_OK && boot_time() > 0)
+			result = rap_buf_appendf(out, "# HELP process_start_time_seconds start "
+				"time of the process since the epoch, in seconds\n# TYPE "
+				"process_start_time_seconds gauge\nprocess_start_time_seconds "
+				"%.2f\n", (double)boot_time() + (double)start / (double)tick);
+	}
+	d = opendir("/proc/self/fd");
+	if (d) {
+		for (fds = 0; (e = readdir(d)) != NULL;)
+			if (e->d_name[0] != '.')
+				fds++;
+		closedir(d);
+		fds--; /* the one opendir holds */
+	}
+	if (result == RAP_OK && fds >= 0)
+		result = rap_buf_appendf(out, "# HELP process_open_fds open file descriptors\n"
+			"# TYPE process_open_fds gauge\nprocess_open_fds %d\n", fds);
 	return result;
 }

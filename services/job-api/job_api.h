@@ -32,6 +32,10 @@ struct job_api {
 	struct rap_metric *swept_requeued;
 	struct rap_metric *swept_buried;
 	struct rap_metric *dead_lettered;
+	struct rap_metric *jobs_open[5];     /* by rap_open_states */
+	struct rap_metric *outbox_pending;
+	struct rap_metric *outbox_oldest;
+	struct rap_metric *stats_failures;
 };
 
 /* relay.c: publishes the outbox until rap_stop. */

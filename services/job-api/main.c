@@ -4,6 +4,7 @@
 #include "rap/auth.h"
 #include "rap/err.h"
 #include "rap/http.h"
+#include "rap/jobstore.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
@@ -71,6 +72,22 @@ static void register_metrics(struct job_api *api)
 		"outcome=\"dead\"", "jobs whose lease expired, by what the sweeper did");
 	api->dead_lettered = rap_metrics_add(m, RAP_COUNTER, "rap_dead_lettered_jobs_total",
 		NULL, "jobs marked DEAD because the broker dead-lettered their message");
+	_Static_assert(sizeof(api->jobs_open) / sizeof(api->jobs_open[0]) == RAP_OPEN_STATES,
+		       "one gauge per open state");
+	for (int i = 0; i < RAP_OPEN_STATES; i++) {
+		static char labels[RAP_OPEN_STATES][32];
+
+		snprintf(labels[i], sizeof(labels[i]), "state=\"%s\"", rap_open_states[i]);
+		api->jobs_open[i] = rap_metrics_add(m, RAP_GAUGE, "rap_jobs", labels[i],
+			"jobs not finished yet (and DEAD ones, awaiting review), by state; "
+			"counted every RAP_STATS_MS");
+	}
+	api->outbox_pending = rap_metrics_add(m, RAP_GAUGE, "rap_outbox_pending", NULL,
+		"outbox rows not yet confirmed by RabbitMQ");
+	api->outbox_oldest = rap_metrics_add(m, RAP_GAUGE, "rap_outbox_oldest_seconds", NULL,
+		"age of the oldest outbox row not yet confirmed (0: none)");
+	api->stats_failures = rap_metrics_add(m, RAP_COUNTER, "rap_stats_failures_total", NULL,
+		"counts of jobs and outbox that failed (the gauges keep their last values)");
 }
 
 int main(int argc, char **argv)

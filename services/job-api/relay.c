@@ -127,6 +127,28 @@ static void sweep(struct relay *r)
 			requeued, buried);
 }
 
+/* Samples the gauges of open jobs and of the outbox backlog, on the relay's
+ * connection every RAP_STATS_MS; also while RabbitMQ is away, when the
+ * outbox's age is what an operator's alert watches. */
+static void sample(struct relay *r, int64_t *next)
+{
+	struct rap_job_stats st;
+	char err[RAP_ERRLEN];
+
+	if (!r->db || rap_now_ms() < *next)
+		return;
+	*next = rap_now_ms() + r->api->svc.cfg.stats_ms;
+	if (rap_job_stats(r->db, &st, err) != RAP_OK) {
+		rap_metric_inc(r->api->stats_failures, 1);
+		rap_log(RAP_LOG_WARN, &relay_ctx, "counting jobs for /metrics failed: %s", err);
+		return;
+	}
+	for (int i = 0; i < RAP_OPEN_STATES; i++)
+		rap_metric_set(r->api->jobs_open[i], st.open[i]);
+	rap_metric_set(r->api->outbox_pending, st.outbox_pending);
+	rap_metric_set(r->api->outbox_oldest, st.outbox_oldest_ms / 1000);
+}
+
 void *job_api_relay_main(void *arg)
 {
 	struct relay r = { .api = arg };
@@ -134,7 +156,7 @@ void *job_api_relay_main(void *arg)
 	struct rap_outbox_stats stats;
 	struct rap_backoff b;
 	char err[RAP_ERRLEN];
-	int64_t next_sweep = 0;
+	int64_t next_sweep = 0, next_sample = 0;
 	int wait_ms;
 
 	rap_backoff_init(&b, 200, 10000);
@@ -143,6 +165,7 @@ void *job_api_relay_main(void *arg)
 		if (relay_connect(&r) != RAP_OK) {
 			atomic_store(&r.api->relay_ok, false);
 			relay_drop_broken(&r);
+			sample(&r, &next_sample);
 			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
 			continue;
 		}
@@ -152,6 +175,7 @@ void *job_api_relay_main(void *arg)
 			rap_log(RAP_LOG_WARN, &relay_ctx, "batch not published, will retry: %s", err);
 			atomic_store(&r.api->relay_ok, false);
 			relay_drop_broken(&r);
+			sample(&r, &next_sample);
 			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
 			continue;
 		}
@@ -166,7 +190,8 @@ void *job_api_relay_main(void *arg)
 			sweep(&r);
 			next_sweep = rap_now_ms() + cfg->sweep_ms;
 		}
-		wait_ms = (int)(next_sweep - rap_now_ms());
+		sample(&r, &next_sample);
+		wait_ms = (int)((next_sweep < next_sample ? next_sweep : next_sample) - rap_now_ms());
 		if (wait_ms > cfg->relay_poll_ms)
 			wait_ms = (int)cfg->relay_poll_ms;
 		if (stats.published < (unsigned)cfg->relay_batch && wait_ms > 0 && r.db)

@@ -301,6 +301,7 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 	} else if (strcmp(uri, "/metrics") == 0) {
 		ctype = "text/plain; version=0.0.4";
 		rap_metrics_render(n->svc.metrics, &b);
+		rap_metrics_render_process(&b);
 	} else {
 		unsigned char raw[16];
 		char rid[33];

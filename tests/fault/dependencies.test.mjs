@@ -21,6 +21,8 @@ const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env
   '-U', 'postgres', '-d', 'rap', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
 const childPid = (name) => Number(fs.readFileSync(path.join(STATE, 'run', `${name}.child.pid`), 'utf8'));
 const status = (url) => fetch(`${url}/readyz`).then((r) => r.status).catch(() => 0);
+const jobApiMetric = async (name) => Number(new RegExp(`^${name} (\\d+)$`, 'm')
+  .exec(await (await fetch(`${JOB_API}/metrics`)).text())?.[1] ?? NaN);
 const terminal = (j) => ['COMPLETED', 'FAILED', 'DEAD', 'CANCELLED'].includes(j.status);
 
 async function allTerminal(ids, ms = 90000) {
@@ -67,15 +69,20 @@ test('RabbitMQ stopped mid-run: readiness turns false, jobs are still accepted, 
   try {
     await waitFor('job-api not ready', async () => (await status(JOB_API)) === 503, 30000, 200);
     await waitFor('worker not ready', async () => (await status(WORKER)) === 503, 30000, 200);
-    // The outbox takes jobs while the broker is down.
+    // The outbox takes jobs while the broker is down, and /metrics shows
+    // them waiting: what an operator's RapOutboxStalled alert watches.
     const during = await someJobs(10);
     before.push(...during);
+    await waitFor('the backlog in /metrics', async () => (await jobApiMetric('rap_outbox_pending')) >= 10
+      && (await jobApiMetric('rap_outbox_oldest_seconds')) >= 1, 15000, 100);
   } finally {
     stack('up');
   }
   await waitFor('job-api ready again', async () => (await status(JOB_API)) === 200, 60000, 200);
   const jobs = await allTerminal(before);
   assert.deepEqual(jobs.map((j) => j.status), before.map(() => 'COMPLETED'));
+  await waitFor('the backlog drained in /metrics', async () => (await jobApiMetric('rap_outbox_pending')) === 0
+    && (await jobApiMetric('rap_outbox_oldest_seconds')) === 0, 15000, 100);
 });
 
 test('PostgreSQL stopped mid-run: readiness turns false, clear 503s, then everything completes', async () => {

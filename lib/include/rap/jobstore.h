@@ -114,6 +114,22 @@ int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
 int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried,
 		  char *err);
 
+/** What /metrics tells of the job table and the outbox. */
+enum { RAP_OPEN_STATES = 5 };
+extern const char *const rap_open_states[RAP_OPEN_STATES]; /* CREATED..DEAD */
+struct rap_job_stats {
+	long long open[RAP_OPEN_STATES]; /* jobs in each of rap_open_states */
+	long long outbox_pending;        /* rows not yet confirmed by RabbitMQ */
+	long long outbox_oldest_ms;      /* age of the oldest of them, 0 if none */
+};
+
+/**
+ * Counts the jobs that are not finished (and the DEAD ones, which wait for
+ * an operator) through the partial index on status, and the outbox's
+ * backlog: cheap enough to run every few seconds on a large table.
+ */
+int rap_job_stats(PGconn *db, struct rap_job_stats *st, char *err);
+
 /** PROCESSING -> QUEUED on shutdown, under the lease rule; the caller then
  *  requeues the message. */
 int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *err);

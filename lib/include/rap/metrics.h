@@ -40,5 +40,12 @@ static inline void rap_metric_set(struct rap_metric *s, long long v)
 }
 /** Appends the exposition text of every series, grouped by family. */
 int rap_metrics_render(struct rap_metrics *m, struct rap_buf *out);
+/**
+ * Appends the process's own standard series, read from /proc/self:
+ * process_resident_memory_bytes, process_cpu_seconds_total,
+ * process_open_fds and process_start_time_seconds.  A series /proc cannot
+ * give is left out.
+ */
+int rap_metrics_render_process(struct rap_buf *out);
 
 #endif

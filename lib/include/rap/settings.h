@@ -42,6 +42,7 @@ struct rap_settings {
 	const char *worker_id;
 	long long lease_seconds;
 	long long sweep_ms;
+	long long stats_ms;
 	long long relay_batch;
 	long long relay_poll_ms;
 	const char *web_root;
