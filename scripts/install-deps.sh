@@ -22,6 +22,10 @@ packages=(
 	iproute2 util-linux
 	python3-tuspy openssl
 )
+# Checkers of the deploy files (promtool, yamllint, docker-compose config),
+# installed without their recommends: those are a Docker engine and a node
+# exporter, which nothing here runs.
+checkers=(prometheus yamllint docker-compose)
 # Node: a node and npm already on PATH (e.g. NodeSource's node 20) win;
 # Debian's nodejs/npm are installed only when either is missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -76,7 +80,7 @@ apt_install() {
 # the Debian packages are stopped, by their own init scripts and pid files.
 stop_system_services() {
 	local svc
-	for svc in rabbitmq-server postgresql nginx; do
+	for svc in rabbitmq-server postgresql nginx prometheus prometheus-node-exporter; do
 		[[ -x /etc/init.d/$svc ]] || continue
 		if as_root timeout 30 /etc/init.d/"$svc" status >/dev/null 2>&1; then
 			echo "install-deps: stopping the system's $svc service (the stack runs its own)"
@@ -84,13 +88,17 @@ stop_system_services() {
 		fi
 	done
 	if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
-		as_root systemctl disable --now rabbitmq-server postgresql nginx >/dev/null 2>&1 || true
+		as_root systemctl disable --now rabbitmq-server postgresql nginx prometheus >/dev/null 2>&1 || true
 	fi
 }
 
 mapfile -t missing < <(missing_packages "${packages[@]}")
 if ((${#missing[@]})); then
 	apt_install "${missing[@]}"
+fi
+mapfile -t missing < <(missing_packages "${checkers[@]}")
+if ((${#missing[@]})); then
+	apt_install --no-install-recommends "${missing[@]}"
 fi
 
 # npm modules: s3rver (the local S3 server), playwright-core (drives
