@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole platform on this machine as private processes: PostgreSQL,
 # RabbitMQ (with its own epmd), a local S3 server (s3rver), the four services
-# under small supervisors, and nginx as the gateway. Nothing is shared with
+# under small supervisors, nginx as the gateway, and Prometheus on the
+# platform's alert rules (observability/). Nothing is shared with
 # the system's own services or with another stack: every component has its
 # own ports, and every data folder, log, pid file and rendered config lives
 # under $RAP_STATE_DIR. So a developer's stack and the test suite's stack run
@@ -25,6 +26,7 @@
 #   RAP_PG_PORT=5439  RAP_AMQP_PORT=5679  RAP_AMQP_MGMT_PORT=15679
 #   RAP_AMQP_DIST_PORT=25679  RAP_AMQP_EPMD_PORT=RAP_AMQP_DIST_PORT+1
 #   RAP_S3_PORT=9100  RAP_S3_BUCKET=rap-data  RAP_LOG_LEVEL=info
+#   RAP_PROMETHEUS_PORT=9090 (0: no Prometheus)  RAP_PROMETHEUS_SCRAPE=15s
 #   RAP_STACK_SERVICES=1 (0: infrastructure only: pg, rabbitmq, s3, nginx)
 #   RAP_STACK_KEEP_ON_FAILURE=0 (1: leave a failed `up` running to inspect it)
 #   RAP_READY_TIMEOUT=60 (s to wait for every service's /readyz)
@@ -84,6 +86,7 @@ set_paths() {
 	LOGS=$STATE/logs
 	NGINX_DIR=$STATE/nginx
 	S3_DIR=$STATE/s3
+	PROM_DIR=$STATE/prometheus
 	ENV_FILE=$RUN/stack.env
 }
 
@@ -106,11 +109,14 @@ config_from_env() {
 	S3_BUCKET=${RAP_S3_BUCKET:-rap-data}
 	LOG_LEVEL=${RAP_LOG_LEVEL:-info}
 	SERVICES=${RAP_STACK_SERVICES:-1}
+	PROM_PORT=${RAP_PROMETHEUS_PORT:-9090}
+	PROM_SCRAPE=${RAP_PROMETHEUS_SCRAPE:-15s}
 
 	if ! [[ $WORKERS =~ ^[0-9]+$ ]] || ((WORKERS > 64)); then
 		die "RAP_WORKERS=$WORKERS must be 0..64"
 	fi
 	[[ $SERVICES == 0 || $SERVICES == 1 ]] || die "RAP_STACK_SERVICES must be 0 or 1"
+	[[ $PROM_SCRAPE =~ ^[1-9][0-9]*(ms|s|m)$ ]] || die "RAP_PROMETHEUS_SCRAPE=$PROM_SCRAPE is not a duration such as 15s"
 	[[ $S3_BUCKET =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || die "RAP_S3_BUCKET=$S3_BUCKET is not a valid bucket name"
 	local v seen=" "
 	for v in GATEWAY_PORT UPLOAD_PORT JOB_PORT NOTIFIER_PORT PG_PORT AMQP_PORT \
@@ -119,6 +125,10 @@ config_from_env() {
 	done
 	local ports=("$GATEWAY_PORT" "$PG_PORT" "$AMQP_PORT" "$AMQP_MGMT_PORT"
 		"$AMQP_DIST_PORT" "$AMQP_EPMD_PORT" "$S3_PORT")
+	if [[ $PROM_PORT != 0 ]]; then
+		check_port RAP_PROMETHEUS_PORT "$PROM_PORT"
+		ports+=("$PROM_PORT")
+	fi
 	if ((SERVICES)); then
 		ports+=("$UPLOAD_PORT" "$JOB_PORT" "$NOTIFIER_PORT")
 		local i
@@ -135,7 +145,7 @@ config_from_env() {
 
 CONFIG_VARS=(BUILD_DIR GATEWAY_PORT UPLOAD_PORT JOB_PORT NOTIFIER_PORT WORKER_PORT
 	WORKERS PG_PORT AMQP_PORT AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT
-	S3_PORT S3_BUCKET LOG_LEVEL SERVICES)
+	S3_PORT S3_BUCKET LOG_LEVEL SERVICES PROM_PORT PROM_SCRAPE)
 
 print_config() {
 	local v
@@ -167,6 +177,9 @@ warn_config_drift() {
 load_saved_config() {
 	# shellcheck disable=SC1090
 	source "$ENV_FILE"
+	# A stack recorded before Prometheus was part of it runs none.
+	PROM_PORT=${PROM_PORT:-0}
+	PROM_SCRAPE=${PROM_SCRAPE:-15s}
 }
 
 # Names and paths that follow from the configuration.
@@ -231,6 +244,7 @@ pid_rabbitmq() {
 pid_postgres() { pid_from "$PGDATA/postmaster.pid" postgres; }
 pid_s3rver() { pid_from "$RUN/s3rver.pid" s3rver; }
 pid_nginx() { pid_from "$NGINX_PID_FILE" nginx; }
+pid_prometheus() { pid_from "$RUN/prometheus.pid" prometheus; }
 pid_supervisor() { pid_from "$RUN/$1.pid" "_supervise $1"; }
 pid_child() { pid_from "$RUN/$1.child.pid" rap-; }
 
@@ -635,6 +649,75 @@ start_nginx() {
 	fi
 }
 
+# ---------------------------------------------------------------- Prometheus
+
+# The scrape config of this stack: the jobs of observability/prometheus
+# (rap-upload-api, rap-job-api, rap-notifier, rap-worker) on this stack's
+# ports, with the platform's rules as they are in the repository.
+render_prometheus() {
+	local i
+	{
+		printf '# Rendered by scripts/stack.sh up; the rules are the repository'"'"'s own.\n'
+		printf 'global:\n  scrape_interval: %s\n  evaluation_interval: %s\n' "$PROM_SCRAPE" "$PROM_SCRAPE"
+		printf 'rule_files:\n  - %s\n' "$REPO/observability/prometheus/rules/rap.rules.yml"
+		printf 'scrape_configs:\n'
+		if ((SERVICES)); then
+			printf '  - job_name: rap-upload-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$UPLOAD_PORT"
+			printf '  - job_name: rap-job-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$JOB_PORT"
+			printf '  - job_name: rap-notifier\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$NOTIFIER_PORT"
+			if ((WORKERS)); then
+				printf '  - job_name: rap-worker\n    static_configs:\n      - targets:\n'
+				for ((i = 0; i < WORKERS; i++)); do
+					printf '          - "127.0.0.1:%s"\n' $((WORKER_PORT + i))
+				done
+			fi
+		fi
+	} >"$PROM_DIR/prometheus.yml"
+}
+
+start_prometheus() {
+	[[ $PROM_PORT != 0 ]] || return 0
+	if pid_prometheus >/dev/null; then
+		say "  prometheus: already running (127.0.0.1:$PROM_PORT)"
+		return 0
+	fi
+	command -v prometheus >/dev/null || die "prometheus not found: run scripts/install-deps.sh (or RAP_PROMETHEUS_PORT=0)"
+	require_free_port "$PROM_PORT" "Prometheus, RAP_PROMETHEUS_PORT"
+	mkdir -p "$PROM_DIR/data"
+	render_prometheus
+	if ! promtool check config "$PROM_DIR/prometheus.yml" >>"$LOGS/prometheus.log" 2>&1; then
+		log_tail "$LOGS/prometheus.log"
+		die "promtool rejected $PROM_DIR/prometheus.yml"
+	fi
+	rm -f "$RUN/prometheus.pid"
+	say "  prometheus: starting (127.0.0.1:$PROM_PORT, every $PROM_SCRAPE)"
+	# shellcheck disable=SC2016 # $$ and "$@" belong to the inner bash.
+	setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/prometheus.pid" \
+		prometheus --config.file="$PROM_DIR/prometheus.yml" \
+		--storage.tsdb.path="$PROM_DIR/data" --storage.tsdb.retention.time=7d \
+		--web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn \
+		</dev/null >>"$LOGS/prometheus.log" 2>&1 &
+	poll 5 pid_prometheus >/dev/null || {
+		log_tail "$LOGS/prometheus.log"
+		die "prometheus did not start"
+	}
+}
+
+wait_prometheus() {
+	[[ $PROM_PORT != 0 ]] || return 0
+	if ! poll 30 http_is "http://127.0.0.1:$PROM_PORT/-/ready" 200; then
+		log_tail "$LOGS/prometheus.log"
+		die "prometheus was not ready on 127.0.0.1:$PROM_PORT within 30 s"
+	fi
+}
+
+stop_prometheus() {
+	local pid
+	pid=$(pid_prometheus) || return 0
+	stop_pid prometheus 10 TERM "$pid"
+	rm -f "$RUN/prometheus.pid"
+}
+
 # ---------------------------------------------------------------- services
 
 # Prints "name port binary" for each service, one a line.
@@ -789,7 +872,7 @@ stop_services() {
 		[[ -e $f ]] || continue
 		name=${f##*/}
 		name=${name%.pid}
-		[[ $name == *.child || $name == epmd || $name == s3rver ]] && continue
+		[[ $name == *.child || $name == epmd || $name == s3rver || $name == prometheus ]] && continue
 		names+=("$name")
 	done
 	((${#names[@]})) || return 0
@@ -904,6 +987,7 @@ alive_components() {
 	pid_epmd >/dev/null && echo epmd
 	pid_s3rver >/dev/null && echo s3rver
 	pid_nginx >/dev/null && echo nginx
+	pid_prometheus >/dev/null && echo prometheus
 	for name in "${SERVICE_NAMES[@]}"; do
 		pid_supervisor "$name" >/dev/null && echo "$name"
 	done
@@ -912,6 +996,7 @@ alive_components() {
 
 expected_components() {
 	printf '%s\n' postgres rabbitmq epmd s3rver nginx "${SERVICE_NAMES[@]}"
+	[[ $PROM_PORT == 0 ]] || echo prometheus
 }
 
 print_urls() {
@@ -919,6 +1004,7 @@ print_urls() {
 	say "  RabbitMQ management: http://127.0.0.1:$AMQP_MGMT_PORT (user rap, password rap)"
 	say "  PostgreSQL: postgresql://postgres@127.0.0.1:$PG_PORT/rap"
 	say "  S3: http://127.0.0.1:$S3_PORT (bucket $S3_BUCKET, key S3RVER/S3RVER)"
+	[[ $PROM_PORT == 0 ]] || say "  Prometheus: http://127.0.0.1:$PROM_PORT (alerts: /alerts; dashboards: observability/grafana)"
 	((SERVICES)) || say "  services not started (RAP_STACK_SERVICES=0)"
 	say "  logs: $LOGS (scripts/stack.sh logs); stop: scripts/stack.sh down"
 }
@@ -936,6 +1022,8 @@ preflight_ports() {
 	pid_postgres >/dev/null || require_free_port "$PG_PORT" "PostgreSQL, RAP_PG_PORT"
 	pid_s3rver >/dev/null || require_free_port "$S3_PORT" "S3, RAP_S3_PORT"
 	pid_nginx >/dev/null || require_free_port "$GATEWAY_PORT" "gateway, RAP_GATEWAY_PORT"
+	[[ $PROM_PORT == 0 ]] || pid_prometheus >/dev/null ||
+		require_free_port "$PROM_PORT" "Prometheus, RAP_PROMETHEUS_PORT"
 	while read -r name port bin; do
 		pid_supervisor "$name" >/dev/null || require_free_port "$port" "$name"
 	done < <(service_table)
@@ -999,7 +1087,9 @@ cmd_up() {
 	wait_s3rver
 	wait_rabbitmq
 	start_services
+	start_prometheus
 	wait_services
+	wait_prometheus
 	trap - EXIT
 	say "  (up in $((SECONDS - t0)) s)"
 	print_urls
@@ -1010,7 +1100,7 @@ cmd_up() {
 do_down() {
 	local step
 	STOPPED=()
-	for step in stop_services stop_nginx stop_s3rver stop_rabbitmq stop_postgres; do
+	for step in stop_prometheus stop_services stop_nginx stop_s3rver stop_rabbitmq stop_postgres; do
 		"$step" || warn "$step did not finish cleanly"
 	done
 	if ((${#STOPPED[@]})); then
@@ -1069,6 +1159,11 @@ cmd_status() {
 	if pid=$(pid_nginx); then
 		line nginx up "pid $pid, http://127.0.0.1:$GATEWAY_PORT"
 	else line nginx down && down=1; fi
+	if [[ $PROM_PORT != 0 ]]; then
+		if pid=$(pid_prometheus); then
+			line prometheus up "pid $pid, http://127.0.0.1:$PROM_PORT"
+		else line prometheus down && down=1; fi
+	fi
 	for name in "${SERVICE_NAMES[@]}"; do
 		port=$(service_port "$name")
 		if sup=$(pid_supervisor "$name"); then
