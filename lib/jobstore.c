@@ -417,6 +417,66 @@ int rap_job_stats(PGconn *db, struct rap_job_stats *st, char *err)
 	return RAP_OK;
 }
 
+int rap_job_expire(PGconn *db, long long days, int limit,
+		   int (*drop)(void *ctx, const char *output_key), void *ctx,
+		   unsigned *expired, char *err)
+{
+	char d[24], lim[12];
+	const char *p[2] = { d, lim };
+	struct rap_buf ids;
+	PGresult *res;
+	int result, i, n, kept = 0;
+
+	*expired = 0;
+	snprintf(d, sizeof(d), "%lld", days);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	/* The WHERE matches the partial index jobs_finished (migration 0009). */
+	result = rap_pg_exec(db,
+		"SELECT id, coalesce(result->>'output_key', '') FROM jobs"
+		" WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED')"
+		"   AND finished_at < now() - make_interval(days => $1::int)"
+		" ORDER BY finished_at LIMIT $2::int",
+		2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	n = PQntuples(res);
+	if (n == 0) {
+		PQclear(res);
+		return RAP_OK;
+	}
+	rap_buf_init(&ids, (size_t)limit * 40 + 16);
+	rap_buf_appends(&ids, "{");
+	for (i = 0; i < n; i++) {
+		const char *key = PQgetvalue(res, i, 1);
+
+		if (key[0] && drop(ctx, key) != RAP_OK)
+			continue; /* the object stays named: tried again next time */
+		rap_buf_appendf(&ids, "%s%s", kept++ ? "," : "", PQgetvalue(res, i, 0));
+	}
+	rap_buf_appends(&ids, "}");
+	PQclear(res);
+	if (kept) {
+		const char *q[1] = { ids.data };
+
+		/* Finished jobs never change state again; the status test only
+		 * guards against a row an operator edited in between. */
+		result = rap_pg_exec(db,
+			"WITH gone AS (DELETE FROM jobs WHERE id = ANY($1::uuid[])"
+			"                AND status IN ('COMPLETED', 'FAILED', 'CANCELLED')"
+			"              RETURNING 1)"
+			" SELECT count(*) FROM gone", 1, q, &res, err);
+		if (result == RAP_OK) {
+			long long v = 0;
+
+			rap_strtonum(PQgetvalue(res, 0, 0), 0, INT64_MAX, &v);
+			*expired = (unsigned)v;
+			PQclear(res);
+		}
+	}
+	rap_buf_cleanup(&ids);
+	return result;
+}
+
 int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried, char *err)
 {
 	char lim[12];

@@ -65,6 +65,10 @@ static const struct rap_cfg_opt settings_table[] = {
 	{ "RAP_JOB_MAX_ATTEMPTS", RAP_CFG_STR, 0, 0, "",
 	  "attempts per job type, type=N[,type=N...]; other types get 5 (a job may set its own)",
 	  S(job_max_attempts) },
+	{ "RAP_JOB_RETENTION_DAYS", RAP_CFG_INT, 0, 36500, "0",
+	  "days a finished job (COMPLETED, FAILED, CANCELLED) is kept after it ended, with its "
+	  "events and output object; 0 keeps every job (DEAD jobs are always kept)",
+	  S(job_retention_days) },
 	{ "RAP_UPLOAD_MAX_BYTES", RAP_CFG_INT, 1, 1024 * GiB, "10737418240",
 	  "largest upload accepted, in bytes", S(upload_max_bytes) },
 	{ "RAP_UPLOAD_PART_SIZE", RAP_CFG_INT, 5 * MiB, 512 * MiB, "8388608",

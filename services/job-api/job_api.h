@@ -36,6 +36,7 @@ struct job_api {
 	struct rap_metric *outbox_pending;
 	struct rap_metric *outbox_oldest;
 	struct rap_metric *stats_failures;
+	struct rap_metric *jobs_expired;
 };
 
 /* relay.c: publishes the outbox until rap_stop. */

@@ -86,6 +86,8 @@ static void register_metrics(struct job_api *api)
 		"outbox rows not yet confirmed by RabbitMQ");
 	api->outbox_oldest = rap_metrics_add(m, RAP_GAUGE, "rap_outbox_oldest_seconds", NULL,
 		"age of the oldest outbox row not yet confirmed (0: none)");
+	api->jobs_expired = rap_metrics_add(m, RAP_COUNTER, "rap_jobs_expired_total", NULL,
+		"finished jobs removed with their output after RAP_JOB_RETENTION_DAYS");
 	api->stats_failures = rap_metrics_add(m, RAP_COUNTER, "rap_stats_failures_total", NULL,
 		"counts of jobs and outbox that failed (the gauges keep their last values)");
 }

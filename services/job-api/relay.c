@@ -8,6 +8,8 @@
 #include "rap/metrics.h"
 #include "rap/outbox.h"
 #include "rap/pg.h"
+#include "rap/s3.h"
+#include "rap/service.h"
 #include "rap/util.h"
 
 #include <poll.h>
@@ -17,6 +19,7 @@ struct relay {
 	struct job_api *api;
 	PGconn *db;
 	struct rap_amqp *amqp;
+	struct rap_s3 *s3;          /* deletes expired jobs' outputs */
 };
 
 static const struct rap_log_ctx relay_ctx = { .action = "relay" };
@@ -107,8 +110,39 @@ static void relay_wait(struct relay *r, int timeout_ms)
 		PQfreemem(n);
 }
 
-/* Re-queues (or buries) jobs whose lease expired; runs on the relay's
- * connection every RAP_SWEEP_MS. */
+/* Deletes an expired job's output object (rap_job_expire's drop). */
+static int drop_output(void *ctx, const char *key)
+{
+	struct relay *r = ctx;
+	int result = rap_s3_delete(r->s3, key);
+
+	if (result != RAP_OK)
+		rap_log(RAP_LOG_WARN, &relay_ctx, "retention: deleting %s failed (%s); "
+			"its job stays until it can be deleted", key, rap_strerror(result));
+	return result;
+}
+
+/* RAP_JOB_RETENTION_DAYS: removes a batch of finished jobs past it. */
+static void expire(struct relay *r)
+{
+	const struct rap_log_ctx ctx = { .action = "retention" };
+	long long days = r->api->svc.cfg.job_retention_days;
+	char err[RAP_ERRLEN];
+	unsigned n;
+
+	if (days <= 0)
+		return;
+	if (rap_job_expire(r->db, days, 100, drop_output, r, &n, err) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, &ctx, "retention failed: %s", err);
+		return;
+	}
+	rap_metric_inc(r->api->jobs_expired, n);
+	if (n)
+		rap_log(RAP_LOG_INFO, &ctx, "%u finished jobs older than %lld days removed", n, days);
+}
+
+/* Re-queues (or buries) jobs whose lease expired, then applies the
+ * retention; runs on the relay's connection every RAP_SWEEP_MS. */
 static void sweep(struct relay *r)
 {
 	const struct rap_log_ctx ctx = { .action = "sweep" };
@@ -125,6 +159,7 @@ static void sweep(struct relay *r)
 		rap_log(RAP_LOG_WARN, &ctx,
 			"%u jobs with an expired lease re-queued, %u out of attempts now DEAD",
 			requeued, buried);
+	expire(r);
 }
 
 /* Samples the gauges of open jobs and of the outbox backlog, on the relay's
@@ -155,9 +190,13 @@ void *job_api_relay_main(void *arg)
 	const struct rap_settings *cfg = &r.api->svc.cfg;
 	struct rap_outbox_stats stats;
 	struct rap_backoff b;
+	struct rap_s3_cfg s3cfg;
 	char err[RAP_ERRLEN];
 	int64_t next_sweep = 0, next_sample = 0;
 	int wait_ms;
+
+	rap_service_s3_cfg(&r.api->svc, &s3cfg);
+	r.s3 = rap_s3_new(&s3cfg);
 
 	rap_backoff_init(&b, 200, 10000);
 	while (!rap_stop) {
@@ -199,5 +238,6 @@ void *job_api_relay_main(void *arg)
 	}
 	rap_amqp_free(r.amqp);
 	PQfinish(r.db);
+	rap_s3_free(r.s3);
 	return NULL;
 }

@@ -130,6 +130,17 @@ struct rap_job_stats {
  */
 int rap_job_stats(PGconn *db, struct rap_job_stats *st, char *err);
 
+/**
+ * Retention: removes up to limit finished jobs (COMPLETED, FAILED,
+ * CANCELLED) that ended more than days ago, oldest first, with their events
+ * and errors.  drop(ctx, output_key) is called first for each job that has
+ * an output object; a job whose drop fails stays for the next call, so no
+ * object outlives the row that names it.  *expired gets the count removed.
+ */
+int rap_job_expire(PGconn *db, long long days, int limit,
+		   int (*drop)(void *ctx, const char *output_key), void *ctx,
+		   unsigned *expired, char *err);
+
 /** PROCESSING -> QUEUED on shutdown, under the lease rule; the caller then
  *  requeues the message. */
 int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *err);

@@ -31,6 +31,7 @@ struct rap_settings {
 	const char *job_types;
 	const char *job_max_attempts;
 	const char *job_content_types;
+	long long job_retention_days;
 	long long upload_max_bytes;
 	long long upload_part_size;
 	long long upload_parts_in_flight;
