@@ -26,6 +26,13 @@ test('Prometheus accepts observability/prometheus/prometheus.yml and its rule fi
   assert.match(promtool('check', 'rules', 'rules/rap.rules.yml'), /SUCCESS: \d+ rules found/);
 });
 
+test('every YAML file of observability/ passes yamllint (Loki and Promtail are checked by nothing else here)', () => {
+  const rules = '{extends: default, rules: {line-length: {max: 120}, document-start: disable, '
+    + 'truthy: {check-keys: false}}}';
+  const r = spawnSync('yamllint', ['-f', 'parsable', '-d', rules, OBS], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
 test('every alert fires on the series it watches and stays silent on healthy ones (promtool test rules)', () => {
   assert.match(promtool('test', 'rules', 'rules/rap.rules.test.yml'), /SUCCESS/);
 });
