@@ -25,6 +25,7 @@
 #   RAP_NOTIFIER_PORT=8103  RAP_WORKER_PORT=8104 (worker i: +i-1)  RAP_WORKERS=2
 #   RAP_PG_PORT=5439  RAP_AMQP_PORT=5679  RAP_AMQP_MGMT_PORT=15679
 #   RAP_AMQP_DIST_PORT=25679  RAP_AMQP_EPMD_PORT=RAP_AMQP_DIST_PORT+1
+#   RAP_AMQP_METRICS_PORT=RAP_AMQP_MGMT_PORT+20 (RabbitMQ's Prometheus exporter)
 #   RAP_S3_PORT=9100  RAP_S3_BUCKET=rap-data  RAP_LOG_LEVEL=info
 #   RAP_PROMETHEUS_PORT=9090 (0: no Prometheus)  RAP_PROMETHEUS_SCRAPE=15s
 #   RAP_STACK_SERVICES=1 (0: infrastructure only: pg, rabbitmq, s3, nginx)
@@ -105,6 +106,7 @@ config_from_env() {
 	AMQP_MGMT_PORT=${RAP_AMQP_MGMT_PORT:-15679}
 	AMQP_DIST_PORT=${RAP_AMQP_DIST_PORT:-25679}
 	AMQP_EPMD_PORT=${RAP_AMQP_EPMD_PORT:-$((AMQP_DIST_PORT + 1))}
+	AMQP_METRICS_PORT=${RAP_AMQP_METRICS_PORT:-$((AMQP_MGMT_PORT + 20))}
 	S3_PORT=${RAP_S3_PORT:-9100}
 	S3_BUCKET=${RAP_S3_BUCKET:-rap-data}
 	LOG_LEVEL=${RAP_LOG_LEVEL:-info}
@@ -120,11 +122,11 @@ config_from_env() {
 	[[ $S3_BUCKET =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || die "RAP_S3_BUCKET=$S3_BUCKET is not a valid bucket name"
 	local v seen=" "
 	for v in GATEWAY_PORT UPLOAD_PORT JOB_PORT NOTIFIER_PORT PG_PORT AMQP_PORT \
-		AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT S3_PORT; do
+		AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT AMQP_METRICS_PORT S3_PORT; do
 		check_port "RAP_$v" "${!v}"
 	done
 	local ports=("$GATEWAY_PORT" "$PG_PORT" "$AMQP_PORT" "$AMQP_MGMT_PORT"
-		"$AMQP_DIST_PORT" "$AMQP_EPMD_PORT" "$S3_PORT")
+		"$AMQP_DIST_PORT" "$AMQP_EPMD_PORT" "$AMQP_METRICS_PORT" "$S3_PORT")
 	if [[ $PROM_PORT != 0 ]]; then
 		check_port RAP_PROMETHEUS_PORT "$PROM_PORT"
 		ports+=("$PROM_PORT")
@@ -144,7 +146,7 @@ config_from_env() {
 }
 
 CONFIG_VARS=(BUILD_DIR GATEWAY_PORT UPLOAD_PORT JOB_PORT NOTIFIER_PORT WORKER_PORT
-	WORKERS PG_PORT AMQP_PORT AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT
+	WORKERS PG_PORT AMQP_PORT AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT AMQP_METRICS_PORT
 	S3_PORT S3_BUCKET LOG_LEVEL SERVICES PROM_PORT PROM_SCRAPE)
 
 print_config() {
@@ -180,6 +182,7 @@ load_saved_config() {
 	# A stack recorded before Prometheus was part of it runs none.
 	PROM_PORT=${PROM_PORT:-0}
 	PROM_SCRAPE=${PROM_SCRAPE:-15s}
+	AMQP_METRICS_PORT=${AMQP_METRICS_PORT:-$((AMQP_MGMT_PORT + 20))}
 }
 
 # Names and paths that follow from the configuration.
@@ -456,7 +459,7 @@ start_rabbitmq() {
 		defs=$RMQ_REAL/definitions.json
 	fi
 	render "$REPO/infra/rabbitmq/rabbitmq.conf.template" "$RMQ_REAL/rabbitmq.conf" \
-		DEFINITIONS_FILE="$defs" MGMT_PORT="$AMQP_MGMT_PORT"
+		DEFINITIONS_FILE="$defs" MGMT_PORT="$AMQP_MGMT_PORT" METRICS_PORT="$AMQP_METRICS_PORT"
 	# The management plugin is enabled offline: the node reads this file.
 	cp "$REPO/infra/rabbitmq/enabled_plugins" "$RMQ_REAL/enabled_plugins"
 	: >"$RMQ_REAL/rabbitmq-env.conf" # keeps /etc/rabbitmq/rabbitmq-env.conf out
@@ -652,8 +655,8 @@ start_nginx() {
 # ---------------------------------------------------------------- Prometheus
 
 # The scrape config of this stack: the jobs of observability/prometheus
-# (rap-upload-api, rap-job-api, rap-notifier, rap-worker) on this stack's
-# ports, with the platform's rules as they are in the repository.
+# (rap-upload-api, rap-job-api, rap-notifier, rap-worker, rabbitmq) on this
+# stack's ports, with the platform's rules as they are in the repository.
 render_prometheus() {
 	local i
 	{
@@ -661,6 +664,7 @@ render_prometheus() {
 		printf 'global:\n  scrape_interval: %s\n  evaluation_interval: %s\n' "$PROM_SCRAPE" "$PROM_SCRAPE"
 		printf 'rule_files:\n  - %s\n' "$REPO/observability/prometheus/rules/rap.rules.yml"
 		printf 'scrape_configs:\n'
+		printf '  - job_name: rabbitmq\n    metrics_path: /metrics/per-object\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$AMQP_METRICS_PORT"
 		if ((SERVICES)); then
 			printf '  - job_name: rap-upload-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$UPLOAD_PORT"
 			printf '  - job_name: rap-job-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$JOB_PORT"
@@ -1017,6 +1021,7 @@ preflight_ports() {
 		require_free_port "$AMQP_PORT" "AMQP, RAP_AMQP_PORT"
 		require_free_port "$AMQP_MGMT_PORT" "RabbitMQ management, RAP_AMQP_MGMT_PORT"
 		require_free_port "$AMQP_DIST_PORT" "Erlang distribution, RAP_AMQP_DIST_PORT"
+		require_free_port "$AMQP_METRICS_PORT" "RabbitMQ metrics, RAP_AMQP_METRICS_PORT"
 		pid_epmd >/dev/null || require_free_port "$AMQP_EPMD_PORT" "epmd, RAP_AMQP_EPMD_PORT"
 	fi
 	pid_postgres >/dev/null || require_free_port "$PG_PORT" "PostgreSQL, RAP_PG_PORT"

@@ -19,8 +19,8 @@ async function api(p) {
 }
 const query = (q) => api(`query?query=${encodeURIComponent(q)}`);
 
-test('every service is scraped and up', async () => {
-  const n = 3 + WORKERS;
+test('every service and RabbitMQ\'s exporter are scraped and up', async () => {
+  const n = 4 + WORKERS;
   const targets = await waitFor(`${n} targets up`, async () => {
     const t = (await api('targets')).activeTargets;
     return t.length === n && t.every((x) => x.health === 'up') && t;
@@ -29,7 +29,7 @@ test('every service is scraped and up', async () => {
       .map((x) => [x.labels.job, x.labels.instance, x.health, x.lastError]))}`);
   });
   assert.deepEqual([...new Set(targets.map((t) => t.labels.job))].sort(),
-    ['rap-job-api', 'rap-notifier', 'rap-upload-api', 'rap-worker']);
+    ['rabbitmq', 'rap-job-api', 'rap-notifier', 'rap-upload-api', 'rap-worker']);
   assert.equal(targets.filter((t) => t.labels.job === 'rap-worker').length, WORKERS);
 });
 
@@ -52,6 +52,13 @@ test('every rule evaluates without error and every metric the rules and the dash
     for (const m of metricNames(expr))
       if (!names.has(m)) missing.add(`${m} (${where})`);
   assert.deepEqual([...missing], [], 'named but not scraped');
+});
+
+test('RabbitMQ\'s exporter gives a series per queue of the topology', async () => {
+  const r = await query('rabbitmq_queue_messages_ready');
+  const queues = new Set(r.result.map((x) => x.metric.queue));
+  for (const q of ['jobs.work', 'jobs.dlq', 'jobs.dead-letters', 'jobs.retry.1s'])
+    assert.ok(queues.has(q), `no series for ${q}: ${[...queues].join(', ')}`);
 });
 
 test('Prometheus accepts every query of the dashboard', async () => {
