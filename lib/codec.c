@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Parses text that must be one JSON object and nothing else. */
 static struct json_object *parse_object(const char *body, size_t len, char *err)
@@ -164,6 +165,30 @@ static void canonical(struct json_object *v, struct rap_buf *out)
 	}
 }
 
+bool rap_webhook_url_valid(const char *u)
+{
+	size_t n = strlen(u), scheme;
+	const char *host, *p;
+
+	if (n > RAP_MAX_WEBHOOK_URL)
+		return false;
+	if (strncasecmp(u, "http://", 7) == 0)
+		scheme = 7;
+	else if (strncasecmp(u, "https://", 8) == 0)
+		scheme = 8;
+	else
+		return false;
+	for (p = u; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	host = u + scheme;
+	/* A host before any path, query or fragment; no user:password@. */
+	for (p = host; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (*p == '@')
+			return false;
+	return p > host && *host != ':';
+}
+
 /* Validates one job request object (the caller keeps o). */
 static int decode_create(struct json_object *o, struct rap_job_create *out, char *err)
 {
@@ -178,7 +203,8 @@ static int decode_create(struct json_object *o, struct rap_job_create *out, char
 	json_object_object_foreach(o, key, val) {
 		(void)val;
 		if (strcmp(key, "object_key") != 0 && strcmp(key, "type") != 0 &&
-		    strcmp(key, "params") != 0 && strcmp(key, "max_attempts") != 0) {
+		    strcmp(key, "params") != 0 && strcmp(key, "max_attempts") != 0 &&
+		    strcmp(key, "webhook_url") != 0) {
 			snprintf(err, RAP_ERRLEN, "unknown field '%.64s'", key);
 			goto out_put;
 		}
@@ -198,6 +224,18 @@ static int decode_create(struct json_object *o, struct rap_job_create *out, char
 		}
 		out->max_attempts = json_object_get_int(v);
 	}
+	if (json_object_object_get_ex(o, "webhook_url", &v)) {
+		const char *u = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									 : NULL;
+
+		if (!u || !rap_webhook_url_valid(u)) {
+			snprintf(err, RAP_ERRLEN, "'webhook_url' must be an http:// or https:// URL "
+				 "with a host, at most %d bytes, without spaces or control characters",
+				 RAP_MAX_WEBHOOK_URL);
+			goto out_put;
+		}
+		out->webhook_url = rap_strdup(u);
+	}
 	if (json_object_object_get_ex(o, "params", &v)) {
 		if (!json_object_is_type(v, json_type_object)) {
 			snprintf(err, RAP_ERRLEN, "'params' must be a JSON object");
@@ -213,6 +251,8 @@ static int decode_create(struct json_object *o, struct rap_job_create *out, char
 	}
 	result = RAP_OK;
 out_put:
+	if (result != RAP_OK)
+		rap_job_create_cleanup(out);
 	return result;
 }
 
@@ -293,6 +333,9 @@ void rap_job_create_hash(const struct rap_job_create *c, char out[65])
 	rap_buf_init(&b, 4 * 1024 * 1024);
 	rap_buf_appendf(&b, "%s%c%s%c%d%c%s", c->type, 0, c->object_key, 0, c->max_attempts,
 			0, c->params ? c->params : "{}");
+	/* Only when set: keys recorded before webhooks existed still match. */
+	if (c->webhook_url)
+		rap_buf_appendf(&b, "%c%s", 0, c->webhook_url);
 	rap_sha256_hex(b.data, b.len, out);
 	rap_buf_cleanup(&b);
 }
@@ -301,6 +344,8 @@ void rap_job_create_cleanup(struct rap_job_create *c)
 {
 	free(c->params);
 	c->params = NULL;
+	free(c->webhook_url);
+	c->webhook_url = NULL;
 }
 
 bool rap_list_contains(const char *list, const char *name)

@@ -172,6 +172,9 @@ static char *create_rows(const struct rap_job_create *reqs, const int *max_attem
 			reqs[i].params ? reqs[i].params : "{}"));
 		json_object_object_add(row, "max_attempts", json_object_new_int(
 			reqs[i].max_attempts ? reqs[i].max_attempts : max_attempts[i]));
+		if (reqs[i].webhook_url)
+			json_object_object_add(row, "webhook_url",
+					       json_object_new_string(reqs[i].webhook_url));
 		if (idem_key) {
 			snprintf(key, sizeof(key), "%s#%d", idem_key, i);
 			json_object_object_add(row, "idem", json_object_new_string(key));
@@ -182,7 +185,7 @@ static char *create_rows(const struct rap_job_create *reqs, const int *max_attem
 }
 
 #define BATCH_ROWS "json_to_recordset($2::json) AS r(i int, id uuid, type text," \
-		   " object_key text, params text, max_attempts int, idem text)"
+		   " object_key text, params text, max_attempts int, idem text, webhook_url text)"
 
 /* The jobs that an earlier batch under the same key created, if the whole
  * batch is there with the same request; RAP_ECONFLICT otherwise. */
@@ -267,9 +270,9 @@ int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_crea
 		goto out_rollback;
 	result = rap_pg_exec(db,
 		"WITH j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
-		"             idempotency_key, request_hash)"
+		"             idempotency_key, request_hash, webhook_url)"
 		"           SELECT r.id, $1, r.type, r.object_key, r.params::jsonb, r.max_attempts,"
-		"             r.idem, $3 FROM " BATCH_ROWS " ORDER BY r.i"
+		"             r.idem, $3, r.webhook_url FROM " BATCH_ROWS " ORDER BY r.i"
 		"           ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL"
 		"           DO NOTHING"
 		"           RETURNING id, type, object_key, owner)"

@@ -108,7 +108,7 @@ int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *r
 		   struct rap_job_created *out, char *err)
 {
 	char id[37], max[12];
-	const char *p[9];
+	const char *p[10];
 	PGresult *res;
 	int result;
 
@@ -125,6 +125,7 @@ int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *r
 	p[6] = idem_key;
 	p[7] = request_hash;
 	p[8] = request_id;
+	p[9] = req->webhook_url; /* NULL: none */
 	/*
 	 * One statement, so one transaction: the job only if the object is a
 	 * finished upload of the owner's, and its work message with it.
@@ -133,8 +134,8 @@ int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *r
 		"WITH up AS (SELECT 1 FROM uploads WHERE object_key = $4 AND owner = $2"
 		"            AND state = 'COMPLETE'),"
 		" j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
-		"         idempotency_key, request_hash)"
-		"       SELECT $1, $2, $3, $4, $5::jsonb, $6::int, $7, $8 FROM up"
+		"         idempotency_key, request_hash, webhook_url)"
+		"       SELECT $1, $2, $3, $4, $5::jsonb, $6::int, $7, $8, $10 FROM up"
 		"       ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL"
 		"       DO NOTHING"
 		"       RETURNING id, type, object_key, owner)"
@@ -143,7 +144,7 @@ int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *r
 		"   rap_work_message(j.id, j.type, j.object_key, j.owner),"
 		"   json_build_object('x-request-id', $9::text)"
 		" FROM j RETURNING job_id",
-		9, p, &res, err);
+		10, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 1) {
@@ -176,6 +177,13 @@ int rap_job_get_json(PGconn *db, const char *owner, const char *job_id,
 		" 'progress', j.progress, 'result', j.result, 'error', j.error,"
 		" 'created_at', rap_ts(j.created_at), 'updated_at', rap_ts(j.updated_at),"
 		" 'started_at', rap_ts(j.started_at), 'finished_at', rap_ts(j.finished_at),"
+		" 'webhook_url', j.webhook_url,"
+		" 'webhooks', (SELECT coalesce(json_agg(json_build_object('delivery_id', w.id,"
+		"     'status', CASE WHEN w.delivered_at IS NOT NULL THEN 'delivered'"
+		"                    WHEN w.failed_at IS NOT NULL THEN 'failed' ELSE 'pending' END,"
+		"     'attempts', w.attempts, 'last_error', w.last_error,"
+		"     'delivered_at', rap_ts(w.delivered_at)) ORDER BY w.id), '[]')"
+		"   FROM webhook_deliveries w WHERE w.job_id = j.id),"
 		" 'events', (SELECT coalesce(json_agg(json_build_object('event_id', e.id,"
 		"     'from', e.from_state, 'to', e.to_state, 'at', rap_ts(e.at),"
 		"     'attempt', e.attempt, 'detail', e.detail) ORDER BY e.id), '[]')"

@@ -11,6 +11,7 @@
 #include "rap/metrics.h"
 #include "rap/pg.h"
 #include "rap/util.h"
+#include "rap/webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,15 @@ void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
 		rap_http_error(req, 422, "unknown_job_type", "jobs[%d]: job type '%s' is not one of: %s",
 			       bad, reqs[bad].type, api->svc.cfg.job_types);
 		goto out_cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		if (reqs[i].webhook_url &&
+		    !rap_webhook_host_allowed(reqs[i].webhook_url, api->svc.cfg.webhook_hosts)) {
+			rap_http_error(req, 422, "webhook_not_allowed", "jobs[%d]: webhook_url must "
+				       "name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s", i,
+				       api->svc.cfg.webhook_hosts);
+			goto out_cleanup;
+		}
 	}
 	max = rap_calloc((size_t)n, sizeof(*max));
 	for (i = 0; i < n; i++)

@@ -14,6 +14,7 @@
 #include "rap/presigned.h"
 #include "rap/s3.h"
 #include "rap/util.h"
+#include "rap/webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,12 @@ static void create_job(struct job_api *api, struct rap_http_req *req)
 		rap_http_error(req, 422, "unknown_job_type",
 			       "job type '%s' is not one of: %s", in.type,
 			       api->svc.cfg.job_types);
+		goto out_cleanup;
+	}
+	if (in.webhook_url && !rap_webhook_host_allowed(in.webhook_url, api->svc.cfg.webhook_hosts)) {
+		rap_http_error(req, 422, "webhook_not_allowed",
+			       "webhook_url must name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s",
+			       api->svc.cfg.webhook_hosts);
 		goto out_cleanup;
 	}
 	rap_job_create_hash(&in, hash);

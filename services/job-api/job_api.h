@@ -24,6 +24,7 @@ struct job_api {
 	atomic_bool db_ok;
 	pthread_t relay;
 	pthread_t deadletters;
+	pthread_t webhooks;
 	struct rap_metric *jobs_created;
 	struct rap_metric *jobs_idempotent;
 	struct rap_metric *relay_published;
@@ -37,6 +38,9 @@ struct job_api {
 	struct rap_metric *outbox_oldest;
 	struct rap_metric *stats_failures;
 	struct rap_metric *jobs_expired;
+	struct rap_metric *webhooks_delivered;
+	struct rap_metric *webhooks_retried;
+	struct rap_metric *webhooks_failed;
 };
 
 /* relay.c: publishes the outbox until rap_stop. */
@@ -44,6 +48,9 @@ void *job_api_relay_main(void *arg);
 
 /* deadletters.c: marks DEAD the jobs of messages the broker dead-lettered. */
 void *job_api_deadletters_main(void *arg);
+
+/* webhooks.c: POSTs the webhook deliveries of finished jobs until rap_stop. */
+void *job_api_webhooks_main(void *arg);
 
 /* handlers.c: the HTTP routes, and what the handlers share. */
 void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,

@@ -88,6 +88,12 @@ static void register_metrics(struct job_api *api)
 		"age of the oldest outbox row not yet confirmed (0: none)");
 	api->jobs_expired = rap_metrics_add(m, RAP_COUNTER, "rap_jobs_expired_total", NULL,
 		"finished jobs removed with their output after RAP_JOB_RETENTION_DAYS");
+	api->webhooks_delivered = rap_metrics_add(m, RAP_COUNTER, "rap_webhook_attempts_total",
+		"outcome=\"delivered\"", "webhook POSTs, by outcome");
+	api->webhooks_retried = rap_metrics_add(m, RAP_COUNTER, "rap_webhook_attempts_total",
+		"outcome=\"retrying\"", "webhook POSTs, by outcome");
+	api->webhooks_failed = rap_metrics_add(m, RAP_COUNTER, "rap_webhook_attempts_total",
+		"outcome=\"failed\"", "webhook POSTs, by outcome");
 	api->stats_failures = rap_metrics_add(m, RAP_COUNTER, "rap_stats_failures_total", NULL,
 		"counts of jobs and outbox that failed (the gauges keep their last values)");
 }
@@ -141,11 +147,19 @@ int main(int argc, char **argv)
 		pthread_join(api.relay, NULL);
 		goto out_http;
 	}
+	if (pthread_create(&api.webhooks, NULL, job_api_webhooks_main, &api) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "cannot start the webhook thread");
+		rap_stop = 1;
+		pthread_join(api.relay, NULL);
+		pthread_join(api.deadletters, NULL);
+		goto out_http;
+	}
 	while (!rap_stop)
 		rap_sleep_ms(1000, &rap_stop);
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	pthread_join(api.relay, NULL);
 	pthread_join(api.deadletters, NULL);
+	pthread_join(api.webhooks, NULL);
 	status = EXIT_SUCCESS;
 out_http:
 	rap_http_stop(http);

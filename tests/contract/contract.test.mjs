@@ -32,6 +32,7 @@ const SCHEMA_FILES = [
   'job-batch-request.json',
   'job-batch-created.json',
   'job.json',
+  'job-webhook.json',
   'job-message.json',
   'job-status-event.json',
   'job-status-batch.json',
@@ -53,6 +54,7 @@ const TARGETS = Object.fromEntries([
 // keyword at this instance path (so an example cannot fail by accident).
 const WHY = {
   'error.invalid.no-request-id.json': ['required', '/error'],
+  'job-webhook.invalid.not-final.json': ['enum', '/status'],
   'error.invalid.status-2xx.json': ['minimum', '/error/status'],
   'upload-created.invalid.unsanitized-filename.json': ['pattern', '/filename'],
   'upload-created.invalid.missing-sha256.json': ['required', ''],

@@ -1,6 +1,7 @@
 #ifndef RAP_CODEC_H
 #define RAP_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -32,7 +33,14 @@ struct rap_job_create {
 	char *params;      /* canonical JSON object text: sorted keys, no
 			      whitespace (owned; free it), "{}" if absent */
 	int max_attempts;  /* 0 when absent */
+	char *webhook_url; /* http(s) URL to POST the outcome to, or NULL (owned) */
 };
+
+/** The longest webhook_url a job may carry, in bytes. */
+#define RAP_MAX_WEBHOOK_URL 2048
+/** True for an http:// or https:// URL with a host, no credentials, no
+ *  spaces or control characters, at most RAP_MAX_WEBHOOK_URL bytes. */
+bool rap_webhook_url_valid(const char *url);
 
 /** Decodes and validates a POST /jobs body; unknown fields are refused. */
 int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out,

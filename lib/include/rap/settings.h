@@ -32,6 +32,11 @@ struct rap_settings {
 	const char *job_max_attempts;
 	const char *job_content_types;
 	long long job_retention_days;
+	const char *webhook_secret;
+	const char *webhook_hosts;
+	long long webhook_max_attempts;
+	long long webhook_backoff_ms;
+	long long webhook_timeout_ms;
 	long long upload_max_bytes;
 	long long upload_part_size;
 	long long upload_parts_in_flight;

@@ -1,0 +1,112 @@
+// Webhooks: a job created with a webhook_url is POSTed to it when it ends,
+// signed with RAP_WEBHOOK_SECRET (test-webhook-secret on the test stack),
+// retried with backoff while the receiver fails or is away (the same
+// X-Rap-Delivery id every time), and given up after RAP_WEBHOOK_MAX_ATTEMPTS
+// (4 here) with the reason shown on the job.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { assertError, createJob, getJob, upload, waitFor, jobEnded } from './helpers.mjs';
+
+const SECRET = 'test-webhook-secret';
+const validBody = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(
+  new URL('../../proto/schemas/job-webhook.json', import.meta.url), 'utf8')));
+let server, url, objectKey;
+const received = [];     // { headers, body, raw }
+let answers = [];        // status codes to answer in turn, then 204
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d) => { raw += d; });
+    req.on('end', () => {
+      received.push({ path: req.url, headers: req.headers, raw, body: JSON.parse(raw) });
+      res.writeHead(answers.shift() ?? 204).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${server.address().port}`;
+  objectKey = (await upload(Buffer.from('webhook input'))).body.object_key;
+});
+after(() => server.close());
+
+const forJob = (id) => received.filter((r) => r.body.job_id === id);
+
+async function job(params, hook) {
+  const r = await createJob({ object_key: objectKey, type: 'test.fault', params, webhook_url: hook });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  return r.body.job_id;
+}
+
+test('a finished job is POSTed to its webhook_url once, signed, with its outcome', async () => {
+  const id = await job({ mode: 'succeed' }, `${url}/hooks/a?x=1`);
+  const done = await jobEnded(id);
+  assert.equal(done.status, 'COMPLETED');
+  const [hit] = await waitFor('the webhook', () => forJob(id).length && forJob(id), 15000, 50);
+  assert.equal(hit.path, '/hooks/a?x=1');
+  assert.equal(hit.headers['content-type'], 'application/json');
+  assert.equal(hit.headers['x-rap-event'], 'job.finished');
+  assert.match(hit.headers['x-rap-delivery'], /^\d+$/);
+  const sig = createHmac('sha256', SECRET).update(hit.raw).digest('hex');
+  assert.equal(hit.headers['x-rap-signature'], `sha256=${sig}`, 'signed with RAP_WEBHOOK_SECRET');
+  assert.ok(validBody(hit.body), `matches proto/schemas/job-webhook.json: ${JSON.stringify(validBody.errors)}`);
+  assert.equal(hit.body.type, 'job.finished');
+  assert.equal(hit.body.status, 'COMPLETED');
+  assert.equal(hit.body.job_type, 'test.fault');
+  assert.deepEqual(hit.body.result, done.result);
+  const view = await waitFor('the delivery recorded', async () => {
+    const j = (await getJob(id)).body;
+    return j.webhooks[0]?.status === 'delivered' && j;
+  }, 10000, 50);
+  assert.equal(view.webhook_url, `${url}/hooks/a?x=1`);
+  assert.equal(view.webhooks.length, 1);
+  assert.equal(String(view.webhooks[0].delivery_id), hit.headers['x-rap-delivery']);
+  assert.equal(view.webhooks[0].attempts, 1);
+  // Nothing more comes for it.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(forJob(id).length, 1);
+});
+
+test('a failing receiver gets the same delivery again with backoff until it answers 2xx', async () => {
+  answers = [500, 503];
+  const id = await job({ mode: 'permanent' }, `${url}/hooks/b`);
+  assert.equal((await jobEnded(id)).status, 'FAILED');
+  const hits = await waitFor('three attempts', () => forJob(id).length >= 3 && forJob(id), 20000, 50);
+  assert.equal(new Set(hits.map((h) => h.headers['x-rap-delivery'])).size, 1, 'one delivery id');
+  assert.equal(hits[0].body.status, 'FAILED');
+  assert.ok(validBody(hits[0].body), JSON.stringify(validBody.errors));
+  assert.ok(hits[0].body.error, 'the error is in the body');
+  const j = await waitFor('delivered', async () => {
+    const v = (await getJob(id)).body;
+    return v.webhooks[0]?.status === 'delivered' && v;
+  }, 10000, 50);
+  assert.equal(j.webhooks[0].attempts, 3);
+});
+
+test('a receiver that is away is tried RAP_WEBHOOK_MAX_ATTEMPTS times, then the delivery shows as failed', async () => {
+  // A port with nothing listening: connections are refused.
+  const away = http.createServer();
+  await new Promise((r) => away.listen(0, '127.0.0.1', r));
+  const port = away.address().port;
+  await new Promise((r) => away.close(r));
+  const id = await job({ mode: 'succeed' }, `http://127.0.0.1:${port}/gone`);
+  assert.equal((await jobEnded(id)).status, 'COMPLETED');
+  const j = await waitFor('given up', async () => {
+    const v = (await getJob(id)).body;
+    return v.webhooks[0]?.status === 'failed' && v;
+  }, 30000, 100);
+  assert.equal(j.webhooks[0].attempts, 4);
+  assert.match(j.webhooks[0].last_error, /connect|refused/i);
+});
+
+test('a bad webhook_url is refused with a clear 400, and nothing is created', async () => {
+  for (const bad of ['ftp://example.com/x', 'http://', 'not a url', 'http://user:pw@example.com/',
+    `http://example.com/${'a'.repeat(2100)}`, 42]) {
+    const r = await createJob({ object_key: objectKey, type: 'test.fault', webhook_url: bad });
+    assertError(r, 400, 'bad_request');
+    assert.match(r.body.error.message, /webhook_url/);
+  }
+});
