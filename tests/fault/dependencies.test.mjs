@@ -103,3 +103,40 @@ test('PostgreSQL stopped mid-run: readiness turns false, clear 503s, then everyt
   const jobs = await allTerminal([...before, ...after]);
   assert.deepEqual(jobs.map((j) => j.status), jobs.map(() => 'COMPLETED'));
 });
+
+test('job-api SIGKILLed while a webhook keeps failing: after the restart the same delivery arrives', async () => {
+  const http = await import('node:http');
+  let answer = 503;
+  const hits = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => { hits.push(req.headers['x-rap-delivery']); res.writeHead(answer).end(); });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    if (!objectKey) objectKey = (await upload(Buffer.from('outage input'))).body.object_key;
+    const r = await createJob({ object_key: objectKey, type: 'test.fault', params: { mode: 'succeed' },
+      webhook_url: `http://127.0.0.1:${server.address().port}/hook` });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    // Killed once the failed attempt is recorded (a kill between the POST
+    // and its record would wait out the lease, tens of seconds).
+    await waitFor('a failed attempt recorded', async () =>
+      (await getJob(r.body.job_id)).body.webhooks?.[0]?.attempts >= 1, 30000, 50);
+    const pid = childPid('job-api');
+    process.kill(pid, 'SIGKILL');
+    answer = 204;
+    // The supervisor removes the pid file of the dead child before it starts the next one.
+    const newPid = () => { try { return childPid('job-api'); } catch { return 0; } };
+    await waitFor('job-api back', async () => ![0, pid].includes(newPid())
+      && (await status(JOB_API)) === 200, 30000, 100);
+    const job = await waitFor('the delivery delivered', async () => {
+      const j = (await getJob(r.body.job_id)).body;
+      return j.webhooks?.[0]?.status === 'delivered' && j;
+    }, 30000, 100);
+    assert.equal(new Set(hits).size, 1, `one delivery id across the crash: ${hits.join(', ')}`);
+    assert.equal(String(job.webhooks[0].delivery_id), hits[0]);
+    assert.ok(job.webhooks[0].attempts >= 2);
+  } finally {
+    server.close();
+  }
+});
