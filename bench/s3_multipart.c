@@ -14,7 +14,8 @@
 #include "rap/err.h"
 #include "rap/mem.h"
 #include "rap/s3.h"
-#include "rap/util.h"
+#include "rap/clock.h"
+#include "rap/str.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -86,13 +86,3 @@ void cli_api_hint(const char *err)
 			"system trusts; give that CA's certificate with --cacert FILE (env "
 			"RAP_CACERT)\n");
 }
-
-const char *cli_api_string(struct json_object *o, const char *name)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}

@@ -7,7 +7,8 @@
 #include "cli.h"
 
 #include "rap/err.h"
-#include "rap/util.h"
+#include "rap/str.h"
+#include "rap/uuid.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -7,7 +7,9 @@
 #include "cli.h"
 
 #include "rap/err.h"
-#include "rap/util.h"
+#include "rap/clock.h"
+#include "rap/random.h"
+#include "rap/stop.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -82,8 +84,8 @@ int cli_retry_next(struct cli_retry *r, int *delay_ms)
 
 int cli_retry_sleep(int ms)
 {
-	rap_sleep_ms(ms, cli_signal_flag());
-	return cli_signal_interrupted() ? RAP_ECANCELED : RAP_OK;
+	rap_sleep_ms(ms);
+	return rap_stopping() ? RAP_ECANCELED : RAP_OK;
 }
 
 int cli_retry_after(struct cli_retry *r, struct cli_progress *p, const char *what,
@@ -91,7 +93,7 @@ int cli_retry_after(struct cli_retry *r, struct cli_progress *p, const char *wha
 {
 	int ms, result;
 
-	if (cli_signal_interrupted()) {
+	if (rap_stopping()) {
 		snprintf(err, RAP_ERRLEN, "interrupted");
 		return RAP_ECANCELED;
 	}

@@ -18,6 +18,7 @@
 
 #include "rap/hash.h"
 #include "rap/mem.h"
+#include "rap/buf.h"
 
 #define CLI_VERSION "0.1.0"
 
@@ -80,15 +81,6 @@ int cli_units_parse_size(const char *s, long long min, long long max, long long 
 void cli_units_bytes(double n, char *out, size_t len);
 /** Writes seconds as "7s", "2m05s", "1h02m"; "?" when s < 0. */
 void cli_units_duration(double s, char *out, size_t len);
-
-/* ---- signal.c: SIGINT / SIGTERM turn into a flag that every wait checks ---- */
-
-/** Installs the handlers (once, at start).  A second signal kills at once. */
-void cli_signal_install(void);
-/** True once SIGINT or SIGTERM arrived. */
-bool cli_signal_interrupted(void);
-/** The flag itself, for rap_sleep_ms. */
-const volatile sig_atomic_t *cli_signal_flag(void);
 
 /* ---- backoff.c: retry delays and the "no progress for so long" deadline ---- */
 
@@ -178,6 +170,8 @@ bool cli_progress_line_due(const struct cli_progress *p, long long bytes, int64_
 
 #define CLI_PATH_MAX 4096
 #define CLI_URL_MAX 2048
+#define CLI_JOB_TYPE_LEN 65 /* a job type name (64 bytes, as job-api takes them) and the NUL */
+#define CLI_STATUS_LEN 16   /* a job state's name and the NUL */
 
 /* One unfinished upload, as the state file records it. */
 struct cli_state {
@@ -186,7 +180,7 @@ struct cli_state {
 	long long mtime_s;
 	long mtime_ns;
 	char url[CLI_URL_MAX];     /* the gateway the upload went to */
-	char type[65];             /* the job type */
+	char type[CLI_JOB_TYPE_LEN];             /* the job type */
 	char upload_url[CLI_URL_MAX];
 };
 
@@ -296,9 +290,12 @@ int cli_api_get_job(struct cli_http *h, const char *job_id, struct cli_retry *r,
 		    struct json_object **job, char *err);
 /** Prints the hint for a 401 when err came from one. */
 void cli_api_hint(const char *err);
+
+/* ---- json.c: the members of JSON answers ---- */
+
 /** The string member name of o; NULL when o is NULL, or it is absent or
  *  not a string. */
-const char *cli_api_string(struct json_object *o, const char *name);
+const char *cli_json_string(struct json_object *o, const char *name);
 
 /* How the CLI prints JSON: compact, "/" as is. */
 #define CLI_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -322,7 +319,7 @@ struct cli_tus {
 	long long chunk;            /* bytes of the next PATCH */
 	struct rap_sha256 hash;     /* of the file's bytes 0..hashed */
 	long long hashed;
-	char sha256[65];            /* the file's digest, once sent */
+	char sha256[RAP_SHA256_HEXLEN];            /* the file's digest, once sent */
 	bool gone;                  /* the server forgot the upload (404, 410) */
 	unsigned char *buf;         /* CLI_READ_BUF bytes */
 };

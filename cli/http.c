@@ -9,7 +9,9 @@
 
 #include "rap/err.h"
 #include "rap/mem.h"
-#include "rap/util.h"
+#include "rap/buf.h"
+#include "rap/str.h"
+#include "rap/stop.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -135,7 +137,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
 {
-	return cli_signal_interrupted() ? 1 : 0;
+	return rap_stopping() ? 1 : 0;
 }
 
 /* Sets the options of one request on the handle. */
@@ -203,7 +205,7 @@ int cli_http_do(struct cli_http *h, const struct cli_req *req, struct cli_resp *
 	}
 	if (!resp->curl_err[0])
 		snprintf(resp->curl_err, sizeof(resp->curl_err), "%s", curl_easy_strerror(rc));
-	if (rc == CURLE_ABORTED_BY_CALLBACK && cli_signal_interrupted())
+	if (rc == CURLE_ABORTED_BY_CALLBACK && rap_stopping())
 		return RAP_ECANCELED;
 	if (resp->too_big) {
 		snprintf(resp->curl_err, sizeof(resp->curl_err),
@@ -283,8 +285,8 @@ void cli_resp_describe(const struct cli_resp *resp, char *out, size_t len)
 		return;
 	}
 	e = error_object(resp, &root);
-	msg = e ? cli_api_string(e, "message") : NULL;
-	code = e ? cli_api_string(e, "code") : NULL;
+	msg = e ? cli_json_string(e, "message") : NULL;
+	code = e ? cli_json_string(e, "code") : NULL;
 	if (msg && code)
 		snprintf(out, len, "%s (%s, HTTP %ld)", msg, code, resp->status);
 	else

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "rap/err.h"
+#include "rap/stop.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ int main(int argc, char **argv)
 		printf("rap %s (resilient-async-platform)\n", CLI_VERSION);
 		return CLI_EXIT_OK;
 	}
-	cli_signal_install();
+	rap_stop_install(true);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(o.command, "upload") == 0)
 		code = cli_upload_run(&o);

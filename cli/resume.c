@@ -20,7 +20,8 @@
 
 #include "rap/err.h"
 #include "rap/hash.h"
-#include "rap/util.h"
+#include "rap/buf.h"
+#include "rap/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,7 +60,7 @@ void cli_resume_name(const char *path, const char *url, const char *type, char *
 		     size_t len)
 {
 	struct rap_sha256 h;
-	char hex[65];
+	char hex[RAP_SHA256_HEXLEN];
 
 	/* NUL separators: no two different triples hash the same text. */
 	rap_sha256_init(&h);

@@ -21,8 +21,10 @@
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/mem.h"
-#include "rap/tus.h"
-#include "rap/util.h"
+#include "rap/base64.h"
+#include "rap/clock.h"
+#include "rap/stop.h"
+#include "rap/tus_header.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -116,7 +118,7 @@ static int hash_to(struct cli_tus *t, long long target, char *err)
 	while (t->hashed < target) {
 		long long left = target - t->hashed;
 
-		if (cli_signal_interrupted()) {
+		if (rap_stopping()) {
 			snprintf(err, RAP_ERRLEN, "interrupted");
 			return RAP_ECANCELED;
 		}
@@ -145,7 +147,7 @@ static int chunk_checksum(struct cli_tus *t, long long start, long long len, cha
 	while (result == RAP_OK && done < len) {
 		long long left = len - done;
 
-		if (cli_signal_interrupted()) {
+		if (rap_stopping()) {
 			snprintf(err, RAP_ERRLEN, "interrupted");
 			result = RAP_ECANCELED;
 			break;
@@ -174,7 +176,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
 	size_t want = size * nitems;
 	ssize_t r;
 
-	if (cli_signal_interrupted())
+	if (rap_stopping())
 		return CURL_READFUNC_ABORT;
 	if (left <= 0)
 		return 0;
@@ -198,7 +200,7 @@ static int on_patch_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 {
 	struct patch_io *io = arg;
 
-	if (cli_signal_interrupted())
+	if (rap_stopping())
 		return 1;
 	/* Bytes moving is the link alive: a long chunk on a slow link must
 	 * not use up the retry budget while it is being sent. */

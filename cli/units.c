@@ -2,7 +2,7 @@
 #include "cli.h"
 
 #include "rap/err.h"
-#include "rap/util.h"
+#include "rap/str.h"
 
 #include <ctype.h>
 #include <stdint.h>

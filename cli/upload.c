@@ -15,7 +15,8 @@
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/mem.h"
-#include "rap/util.h"
+#include "rap/clock.h"
+#include "rap/uuid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,9 +42,9 @@ struct upload {
 	int lock_fd;
 	bool have_state;           /* the state file names st.upload_url */
 	bool integrity;            /* the failure is one of exit code 3 */
-	char upload_id[37];
+	char upload_id[RAP_UUID_STRLEN];
 	char object_key[128];
-	char job_id[37];
+	char job_id[RAP_UUID_STRLEN];
 };
 
 /* Opens the file and fills u->st with what identifies it. */
@@ -154,7 +155,7 @@ static int send_file(struct upload *u, char *err)
 /* The string member name of o ("" when absent). */
 static const char *jstr(struct json_object *o, const char *name)
 {
-	const char *s = cli_api_string(o, name);
+	const char *s = cli_json_string(o, name);
 
 	return s ? s : "";
 }
@@ -218,7 +219,7 @@ out_put:
  * params and max_attempts when given (another request is another job). */
 static void idempotency_key(const struct upload *u, const char *extra, char *out, size_t len)
 {
-	char hex[65];
+	char hex[RAP_SHA256_HEXLEN];
 
 	if (!extra) {
 		snprintf(out, len, "Idempotency-Key: rap-cli-%s-%s", u->upload_id, u->o->type);

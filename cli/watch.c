@@ -15,7 +15,10 @@
 
 #include "rap/err.h"
 #include "rap/mem.h"
-#include "rap/util.h"
+#include "rap/buf.h"
+#include "rap/clock.h"
+#include "rap/str.h"
+#include "rap/stop.h"
 
 #include <json-c/json.h>
 #include <libwebsockets.h>
@@ -52,7 +55,7 @@ struct watch {
 	long long seen[SEEN_MAX];
 	unsigned nseen;
 	struct rap_buf rx;
-	char status[16];            /* terminal state once known */
+	char status[CLI_STATUS_LEN];            /* terminal state once known */
 	int result;                 /* RAP_OK, or why it stopped */
 	char err[RAP_ERRLEN];
 };
@@ -91,7 +94,7 @@ static void on_event(struct watch *w, const struct cli_event *e)
 /* The events and status of a job as GET /api/jobs/{id} gives it. */
 static void on_job(struct watch *w, struct json_object *job)
 {
-	const char *status = cli_api_string(job, "status");
+	const char *status = cli_json_string(job, "status");
 	struct json_object *events;
 	struct cli_event e;
 
@@ -123,7 +126,7 @@ static void stop(struct watch *w, int result, const char *fmt, ...)
 static void on_message(struct watch *w, const char *text)
 {
 	struct json_object *o = json_tokener_parse(text);
-	const char *type = cli_api_string(o, "type"), *code, *msg;
+	const char *type = cli_json_string(o, "type"), *code, *msg;
 	struct cli_event e;
 
 	if (!type)
@@ -140,8 +143,8 @@ static void on_message(struct watch *w, const char *text)
 		w->down_since = 0;
 		cli_backoff_reset(&w->bo);
 	} else if (strcmp(type, "error") == 0) {
-		code = cli_api_string(o, "code") ? cli_api_string(o, "code") : "";
-		msg = cli_api_string(o, "message") ? cli_api_string(o, "message") : "";
+		code = cli_json_string(o, "code") ? cli_json_string(o, "code") : "";
+		msg = cli_json_string(o, "message") ? cli_json_string(o, "message") : "";
 		/* unavailable passes (a reconnect asks again); the rest will not. */
 		if (strcmp(code, "unauthorized") == 0)
 			stop(w, RAP_EAUTH, "the notifier refused the API key: %s (unauthorized, "
@@ -369,7 +372,7 @@ static int watch_loop(struct watch *w)
 	int64_t now;
 
 	while (!w->status[0] && w->result == RAP_OK) {
-		if (cli_signal_interrupted()) {
+		if (rap_stopping()) {
 			stop(w, RAP_ECANCELED, "interrupted");
 			break;
 		}
@@ -392,7 +395,7 @@ static int watch_loop(struct watch *w)
 /* Prints how the job ended: its result, or its error. */
 static void print_end(struct watch *w, struct json_object *job)
 {
-	const char *error = cli_api_string(job, "error");
+	const char *error = cli_json_string(job, "error");
 	struct json_object *v = NULL;
 
 	if (strcmp(w->status, "COMPLETED") == 0) {

@@ -1,7 +1,6 @@
 /* batch.c: POST /jobs/batch, many jobs created in one transaction. */
 #include "job_api.h"
 
-#include "rap/codec.h"
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/http.h"
@@ -10,18 +9,20 @@
 #include "rap/mem.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
-#include "rap/util.h"
 #include "rap/webhook.h"
+#include "rap/buf.h"
+#include "rap/job_create.h"
+#include "rap/list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* SHA-256 of the decoded batch: its requests' hashes in order. */
-static void batch_hash(const struct rap_job_create *reqs, int n, char out[65])
+static void batch_hash(const struct rap_job_create *reqs, int n, char out[RAP_SHA256_HEXLEN])
 {
 	struct rap_buf b;
-	char h[65];
+	char h[RAP_SHA256_HEXLEN];
 	int i;
 
 	rap_buf_init(&b, (size_t)n * 64 + 1);
@@ -97,12 +98,13 @@ static int create_verifying(struct job_api *api, PGconn *db, struct rap_http_req
 	return result;
 }
 
-void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
+void job_api_create_batch(void *svc, struct rap_http_req *req)
 {
+	struct job_api *api = svc;
 	struct rap_log_ctx ctx = { .request_id = req->request_id };
 	struct rap_jobbatch_created *out = NULL;
 	struct rap_job_create *reqs;
-	char err[RAP_ERRLEN], hash[65];
+	char err[RAP_ERRLEN], hash[RAP_SHA256_HEXLEN];
 	const char *idem;
 	int *max = NULL, n, i, bad, result;
 	bool existing;
@@ -110,7 +112,7 @@ void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
 
 	if (!job_api_create_headers(req, &idem))
 		return;
-	if (rap_job_batch_decode(req->body.data, req->body.len, &reqs, &n, err) != RAP_OK) {
+	if (rap_job_create_batch_decode(req->body.data, req->body.len, &reqs, &n, err) != RAP_OK) {
 		rap_http_error(req, 400, "bad_request", "%s", err);
 		return;
 	}
@@ -122,10 +124,10 @@ void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
 	}
 	for (i = 0; i < n; i++) {
 		if (reqs[i].webhook_url &&
-		    !rap_webhook_host_allowed(reqs[i].webhook_url, api->svc.cfg.webhook_hosts)) {
+		    !rap_webhook_host_allowed(reqs[i].webhook_url, api->cfg.webhook_hosts)) {
 			rap_http_error(req, 422, "webhook_not_allowed", "jobs[%d]: webhook_url must "
 				       "name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s", i,
-				       api->svc.cfg.webhook_hosts);
+				       api->cfg.webhook_hosts);
 			goto out_cleanup;
 		}
 	}
@@ -169,5 +171,5 @@ void job_api_create_batch(struct job_api *api, struct rap_http_req *req)
 out_cleanup:
 	free(out);
 	free(max);
-	rap_job_batch_cleanup(reqs, n);
+	rap_job_create_batch_cleanup(reqs, n);
 }

@@ -6,7 +6,9 @@
 #include <stdbool.h>
 
 #include "rap/http.h"
+#include "rap/config.h"
 #include "rap/service.h"
+#include "rap/task.h"
 
 struct rap_auth;
 struct rap_pg_pool;
@@ -14,17 +16,35 @@ struct rap_s3;
 struct rap_metric;
 struct pg_conn;
 
-/* job-api's state, shared by its HTTP threads and its relay thread. */
+/* settings.c: the settings that are job-api's own. */
+struct job_api_settings {
+	long long job_port;
+	long long http_threads;
+	const char *job_max_attempts;
+	long long job_retention_days;
+	const char *webhook_secret;
+	const char *webhook_hosts;
+	long long webhook_max_attempts;
+	long long webhook_backoff_ms;
+	long long webhook_timeout_ms;
+	long long sweep_ms;
+	long long stats_ms;
+	long long relay_batch;
+	long long relay_poll_ms;
+};
+
+extern const struct rap_cfg_opt job_api_settings_table[];
+extern const size_t job_api_settings_count;
+
+/* job-api's state, shared by its HTTP threads and its tasks. */
 struct job_api {
 	struct rap_service svc;
+	struct job_api_settings cfg; /* its own; the shared ones: svc.cfg */
 	struct rap_auth *auth;
 	struct rap_pg_pool *pool;
 	struct rap_s3 *presigner;    /* signs output URLs (shared, read-only) */
 	atomic_bool relay_ok;    /* the relay is connected to both sides */
 	atomic_bool db_ok;
-	pthread_t relay;
-	pthread_t deadletters;
-	pthread_t webhooks;
 	struct rap_metric *jobs_created;
 	struct rap_metric *jobs_idempotent;
 	struct rap_metric *relay_published;
@@ -43,20 +63,43 @@ struct job_api {
 	struct rap_metric *webhooks_failed;
 };
 
-/* relay.c: publishes the outbox until rap_stop. */
-void *job_api_relay_main(void *arg);
-
+/*
+ * job-api's background tasks (rap/task.h), each on a thread of its own
+ * until the stop: _new makes one (start it with rap_task_start), _free
+ * frees it after rap_task_join (accepts NULL).
+ */
+/* relay.c: publishes the outbox, sweeps expired leases, the retention. */
+struct rap_task *job_api_relay_new(struct job_api *api);
+void job_api_relay_free(struct rap_task *t);
 /* deadletters.c: marks DEAD the jobs of messages the broker dead-lettered. */
-void *job_api_deadletters_main(void *arg);
+struct rap_task *job_api_deadletters_new(struct job_api *api);
+void job_api_deadletters_free(struct rap_task *t);
+/* webhooks.c: POSTs the webhook deliveries of finished jobs. */
+struct rap_task *job_api_webhooks_new(struct job_api *api);
+void job_api_webhooks_free(struct rap_task *t);
 
-/* webhooks.c: POSTs the webhook deliveries of finished jobs until rap_stop. */
-void *job_api_webhooks_main(void *arg);
+/* routes.c: the table of job-api's routes. */
+extern const struct rap_http_route job_api_routes[];
+extern const size_t job_api_n_routes;
 
-/* handlers.c: the HTTP routes, and what the handlers share. */
-void job_api_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		    const char *data, size_t len);
+/* jobs.c: the handlers of /jobs, /jobs/{id} and its actions. */
+void job_api_create(void *svc, struct rap_http_req *req);
+void job_api_list(void *svc, struct rap_http_req *req);
+void job_api_get(void *svc, struct rap_http_req *req);
+void job_api_cancel(void *svc, struct rap_http_req *req);
+/* POST /jobs/{id}/replay, and POST /jobs/replay-dead (every DEAD job). */
+void job_api_replay(void *svc, struct rap_http_req *req);
+void job_api_output(void *svc, struct rap_http_req *req);
+/* batch.c: POST /jobs/batch. */
+void job_api_create_batch(void *svc, struct rap_http_req *req);
+
+/* common.c: what the handlers share. */
 /* Takes a pooled connection, or answers 503 and returns NULL. */
 struct pg_conn *job_api_db_get(struct job_api *api, struct rap_http_req *req);
+/* Checks a job id from the URL (400 unless a UUID), then takes a
+ * connection (503 without); NULL once it has answered. */
+struct pg_conn *job_api_db_for_job(struct job_api *api, struct rap_http_req *req,
+				   const char *id);
 /* Answers a failed job-store call with 503. */
 void job_api_store_error(struct rap_http_req *req, int result, const char *err);
 /* Checks the media type and Idempotency-Key of a job creation; false once
@@ -72,8 +115,5 @@ int job_api_content_check(struct job_api *api, struct pg_conn *db, const char *o
 			  const char *type, const char *object_key, char *err);
 /* The max_attempts of a job type (RAP_JOB_MAX_ATTEMPTS, default 5). */
 int job_api_max_attempts(struct job_api *api, const char *type);
-
-/* batch.c: POST /jobs/batch. */
-void job_api_create_batch(struct job_api *api, struct rap_http_req *req);
 
 #endif

@@ -9,7 +9,9 @@
 #include "rap/metrics.h"
 #include "rap/pg.h"
 #include "rap/s3.h"
-#include "rap/util.h"
+#include "rap/schema.h"
+#include "rap/stop.h"
+#include "rap/webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,27 +31,46 @@ static bool job_api_ready(void *arg, char *reason, size_t len)
 	return true;
 }
 
-/* Connects once and applies migrations, retrying until it works or stop. */
-static int migrate(struct job_api *api)
+/* Applies the migrations, retrying until it works or the stop: a one-shot
+ * task (rap/task.h) on the main thread. */
+static int migrate_step(void *ctx)
 {
-	struct rap_backoff b;
+	struct job_api *api = ctx;
 	char err[RAP_ERRLEN];
 	PGconn *db;
+	int result;
 
-	rap_backoff_init(&b, 200, 5000);
-	while (!rap_stop) {
-		if (rap_pg_connect(api->svc.cfg.pg_url, &db, err) == RAP_OK) {
-			int result = rap_pg_migrate(db, err);
-
-			PQfinish(db);
-			if (result == RAP_OK)
-				return RAP_OK;
-		}
-		rap_log(RAP_LOG_WARN, NULL, "database not ready: %s", err);
-		rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
+	result = rap_pg_connect(api->svc.cfg.pg_url, &db, err);
+	if (result == RAP_OK) {
+		result = rap_schema_migrate(db, err);
+		PQfinish(db);
 	}
-	return RAP_ECANCELED;
+	if (result != RAP_OK) {
+		rap_log(RAP_LOG_WARN, NULL, "database not ready: %s", err);
+		return result;
+	}
+	return RAP_DONE;
 }
+
+static int migrate_connect(void *ctx)
+{
+	return RAP_OK; /* migrate_step connects on its own */
+}
+
+static const struct rap_task_ops migrate_ops = {
+	.connect = migrate_connect,
+	.step = migrate_step,
+	.max_ms = 5000,
+};
+
+static int migrate(struct job_api *api)
+{
+	struct rap_task t = { .name = "migrate", .ops = &migrate_ops, .ctx = api };
+
+	return rap_task_run(&t);
+}
+
+#define JOB_API_TASKS 3 /* relay, dead letters, webhooks */
 
 static void register_metrics(struct job_api *api)
 {
@@ -103,12 +124,21 @@ int main(int argc, char **argv)
 	struct job_api api = { 0 };
 	struct rap_http_server *http = NULL;
 	struct rap_http_cfg hc = { 0 };
+	const struct rap_service_desc desc = {
+		.name = "job-api",
+		.about = "Creates jobs, publishes them through the outbox, serves their status.",
+		.groups = RAP_SETTINGS_PG | RAP_SETTINGS_AMQP | RAP_SETTINGS_S3 |
+			  RAP_SETTINGS_PRESIGN | RAP_SETTINGS_AUTH | RAP_SETTINGS_JOB_TYPES |
+			  RAP_SETTINGS_JOB_CONTENT,
+		.opts = job_api_settings_table,
+		.n_opts = job_api_settings_count,
+		.cfg = &api.cfg,
+	};
+	struct rap_task *tasks[JOB_API_TASKS] = { NULL };
 	char err[RAP_ERRLEN];
-	int r, status = EXIT_FAILURE;
+	int r, i, status = EXIT_FAILURE;
 
-	r = rap_service_init(&api.svc, "job-api",
-			     "Creates jobs, publishes them through the outbox, serves their status.",
-			     argc, argv);
+	r = rap_service_init(&api.svc, &desc, argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	if (rap_auth_parse(api.svc.cfg.api_keys, &api.auth, err) != RAP_OK) {
@@ -118,12 +148,14 @@ int main(int argc, char **argv)
 	register_metrics(&api);
 	rap_s3_global_init();
 	api.presigner = rap_service_presigner(&api.svc);
-	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, (unsigned)api.svc.cfg.http_threads + 1);
+	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, (unsigned)api.cfg.http_threads + 1);
 	hc.bind = api.svc.cfg.bind;
-	hc.port = (unsigned)api.svc.cfg.job_port;
-	hc.threads = (unsigned)api.svc.cfg.http_threads;
+	hc.port = (unsigned)api.cfg.job_port;
+	hc.threads = (unsigned)api.cfg.http_threads;
 	hc.max_body = 1024 * 1024;
-	hc.handler = job_api_handle;
+	hc.routes = job_api_routes;
+	hc.n_routes = job_api_n_routes;
+	hc.auth = api.auth;
 	hc.svc = &api;
 	hc.ready = job_api_ready;
 	hc.completed = rap_service_log_request;
@@ -133,36 +165,29 @@ int main(int argc, char **argv)
 		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
 		goto out_pool;
 	}
-	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", hc.bind, api.svc.cfg.job_port);
+	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", hc.bind, api.cfg.job_port);
 	if (migrate(&api) != RAP_OK)
 		goto out_http;
 	atomic_store(&api.db_ok, true);
-	if (pthread_create(&api.relay, NULL, job_api_relay_main, &api) != 0) {
-		rap_log(RAP_LOG_ERROR, NULL, "cannot start the relay thread");
-		goto out_http;
-	}
-	if (pthread_create(&api.deadletters, NULL, job_api_deadletters_main, &api) != 0) {
-		rap_log(RAP_LOG_ERROR, NULL, "cannot start the dead-letter thread");
-		rap_stop = 1;
-		pthread_join(api.relay, NULL);
-		goto out_http;
-	}
-	if (pthread_create(&api.webhooks, NULL, job_api_webhooks_main, &api) != 0) {
-		rap_log(RAP_LOG_ERROR, NULL, "cannot start the webhook thread");
-		rap_stop = 1;
-		pthread_join(api.relay, NULL);
-		pthread_join(api.deadletters, NULL);
-		goto out_http;
-	}
-	while (!rap_stop)
-		rap_sleep_ms(1000, &rap_stop);
-	rap_log(RAP_LOG_INFO, NULL, "stopping");
-	pthread_join(api.relay, NULL);
-	pthread_join(api.deadletters, NULL);
-	pthread_join(api.webhooks, NULL);
+	tasks[0] = job_api_relay_new(&api);
+	tasks[1] = job_api_deadletters_new(&api);
+	tasks[2] = job_api_webhooks_new(&api);
 	status = EXIT_SUCCESS;
+	for (i = 0; i < JOB_API_TASKS && status == EXIT_SUCCESS; i++)
+		if (rap_task_start(tasks[i]) != RAP_OK) {
+			rap_log(RAP_LOG_ERROR, NULL, "cannot start the %s thread", tasks[i]->name);
+			rap_stop_request();
+			status = EXIT_FAILURE;
+		}
+	rap_stop_wait();
+	rap_log(RAP_LOG_INFO, NULL, "stopping");
+	for (i = 0; i < JOB_API_TASKS; i++)
+		rap_task_join(tasks[i]);
 out_http:
 	rap_http_stop(http);
+	job_api_relay_free(tasks[0]);
+	job_api_deadletters_free(tasks[1]);
+	job_api_webhooks_free(tasks[2]);
 out_pool:
 	rap_pg_pool_free(api.pool);
 	rap_s3_free(api.presigner);

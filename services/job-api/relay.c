@@ -1,4 +1,6 @@
-/* relay.c: job-api's outbox relay thread (see lib/outbox.c). */
+/* relay.c: job-api's outbox relay, a task of its own (rap/task.h) that
+ * publishes the outbox (lib/domain/outbox.c), sweeps expired leases,
+ * applies the retention and samples the gauges of jobs and outbox. */
 #include "job_api.h"
 
 #include "rap/amqp.h"
@@ -10,25 +12,47 @@
 #include "rap/pg.h"
 #include "rap/s3.h"
 #include "rap/service.h"
-#include "rap/util.h"
+#include "rap/clock.h"
+#include "rap/mem.h"
+#include "rap/task.h"
 
 #include <poll.h>
 #include <stdlib.h>
 
 struct relay {
+	struct rap_task task;
 	struct job_api *api;
 	PGconn *db;
 	struct rap_amqp *amqp;
 	struct rap_s3 *s3;          /* deletes expired jobs' outputs */
+	int64_t next_sweep;
+	int64_t next_sample;
 };
 
 static const struct rap_log_ctx relay_ctx = { .action = "relay" };
 
-static int relay_connect(struct relay *r)
+/* Drops whichever side failed so the next round reconnects it. */
+static void relay_drop_broken(struct relay *r)
 {
+	if (r->amqp && !rap_amqp_ok(r->amqp)) {
+		rap_amqp_free(r->amqp);
+		r->amqp = NULL;
+	}
+	if (r->db && PQstatus(r->db) != CONNECTION_OK) {
+		PQfinish(r->db);
+		r->db = NULL;
+		atomic_store(&r->api->db_ok, false);
+	}
+}
+
+/* The task's connect: reconnects whichever side is missing or broken. */
+static int relay_connect(void *ctx)
+{
+	struct relay *r = ctx;
 	const struct rap_settings *cfg = &r->api->svc.cfg;
 	char err[RAP_ERRLEN];
 
+	relay_drop_broken(r);
 	if (!r->db) {
 		if (rap_pg_connect(cfg->pg_url, &r->db, err) != RAP_OK ||
 		    rap_pg_exec(r->db, "LISTEN rap_outbox", 0, NULL, NULL, err) != RAP_OK) {
@@ -55,21 +79,8 @@ static int relay_connect(struct relay *r)
 		}
 		rap_log(RAP_LOG_INFO, &relay_ctx, "connected to RabbitMQ, topology declared");
 	}
+	atomic_store(&r->api->relay_ok, true);
 	return RAP_OK;
-}
-
-/* Drops whichever side failed so the next round reconnects it. */
-static void relay_drop_broken(struct relay *r)
-{
-	if (r->amqp && !rap_amqp_ok(r->amqp)) {
-		rap_amqp_free(r->amqp);
-		r->amqp = NULL;
-	}
-	if (r->db && PQstatus(r->db) != CONNECTION_OK) {
-		PQfinish(r->db);
-		r->db = NULL;
-		atomic_store(&r->api->db_ok, false);
-	}
 }
 
 /*
@@ -126,7 +137,7 @@ static int drop_output(void *ctx, const char *key)
 static void expire(struct relay *r)
 {
 	const struct rap_log_ctx ctx = { .action = "retention" };
-	long long days = r->api->svc.cfg.job_retention_days;
+	long long days = r->api->cfg.job_retention_days;
 	char err[RAP_ERRLEN];
 	unsigned n;
 
@@ -172,7 +183,7 @@ static void sample(struct relay *r, int64_t *next)
 
 	if (!r->db || rap_now_ms() < *next)
 		return;
-	*next = rap_now_ms() + r->api->svc.cfg.stats_ms;
+	*next = rap_now_ms() + r->api->cfg.stats_ms;
 	if (rap_job_stats(r->db, &st, err) != RAP_OK) {
 		rap_metric_inc(r->api->stats_failures, 1);
 		rap_log(RAP_LOG_WARN, &relay_ctx, "counting jobs for /metrics failed: %s", err);
@@ -184,60 +195,86 @@ static void sample(struct relay *r, int64_t *next)
 	rap_metric_set(r->api->outbox_oldest, st.outbox_oldest_ms / 1000);
 }
 
-void *job_api_relay_main(void *arg)
+/* The task's down: not ready; the gauges go on while RabbitMQ is away. */
+static void relay_down(void *ctx)
 {
-	struct relay r = { .api = arg };
-	const struct rap_settings *cfg = &r.api->svc.cfg;
+	struct relay *r = ctx;
+
+	atomic_store(&r->api->relay_ok, false);
+	relay_drop_broken(r);
+	sample(r, &r->next_sample);
+}
+
+/* One batch of the outbox, the sweeper and the gauges when they are due,
+ * then a wait for more work. */
+static int relay_step(void *ctx)
+{
+	struct relay *r = ctx;
+	const struct job_api_settings *cfg = &r->api->cfg;
 	struct rap_outbox_stats stats;
-	struct rap_backoff b;
-	struct rap_s3_cfg s3cfg;
 	char err[RAP_ERRLEN];
-	int64_t next_sweep = 0, next_sample = 0;
 	int wait_ms;
 
-	rap_service_s3_cfg(&r.api->svc, &s3cfg);
-	r.s3 = rap_s3_new(&s3cfg);
-
-	rap_backoff_init(&b, 200, 10000);
-	while (!rap_stop) {
-		relay_drop_broken(&r);
-		if (relay_connect(&r) != RAP_OK) {
-			atomic_store(&r.api->relay_ok, false);
-			relay_drop_broken(&r);
-			sample(&r, &next_sample);
-			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
-			continue;
-		}
-		atomic_store(&r.api->relay_ok, true);
-		if (rap_outbox_relay(r.db, r.amqp, (int)cfg->relay_batch, &stats, err) != RAP_OK) {
-			rap_metric_inc(r.api->relay_failures, 1);
-			rap_log(RAP_LOG_WARN, &relay_ctx, "batch not published, will retry: %s", err);
-			atomic_store(&r.api->relay_ok, false);
-			relay_drop_broken(&r);
-			sample(&r, &next_sample);
-			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
-			continue;
-		}
-		rap_backoff_reset(&b);
-		rap_metric_inc(r.api->relay_published, stats.published);
-		rap_metric_inc(r.api->outbox_unroutable, stats.unroutable);
-		if (stats.unroutable)
-			rap_log(RAP_LOG_ERROR, &relay_ctx,
-				"%u work messages were unroutable; their jobs are DEAD",
-				stats.unroutable);
-		if (rap_now_ms() >= next_sweep) {
-			sweep(&r);
-			next_sweep = rap_now_ms() + cfg->sweep_ms;
-		}
-		sample(&r, &next_sample);
-		wait_ms = (int)((next_sweep < next_sample ? next_sweep : next_sample) - rap_now_ms());
-		if (wait_ms > cfg->relay_poll_ms)
-			wait_ms = (int)cfg->relay_poll_ms;
-		if (stats.published < (unsigned)cfg->relay_batch && wait_ms > 0 && r.db)
-			relay_wait(&r, wait_ms);
+	if (rap_outbox_relay(r->db, r->amqp, (int)cfg->relay_batch, &stats, err) != RAP_OK) {
+		rap_metric_inc(r->api->relay_failures, 1);
+		rap_log(RAP_LOG_WARN, &relay_ctx, "batch not published, will retry: %s", err);
+		return RAP_EAMQP;
 	}
-	rap_amqp_free(r.amqp);
-	PQfinish(r.db);
-	rap_s3_free(r.s3);
-	return NULL;
+	rap_metric_inc(r->api->relay_published, stats.published);
+	rap_metric_inc(r->api->outbox_unroutable, stats.unroutable);
+	if (stats.unroutable)
+		rap_log(RAP_LOG_ERROR, &relay_ctx,
+			"%u work messages were unroutable; their jobs are DEAD", stats.unroutable);
+	if (rap_now_ms() >= r->next_sweep) {
+		sweep(r);
+		r->next_sweep = rap_now_ms() + cfg->sweep_ms;
+	}
+	sample(r, &r->next_sample);
+	wait_ms = (int)((r->next_sweep < r->next_sample ? r->next_sweep : r->next_sample) -
+			rap_now_ms());
+	if (wait_ms > cfg->relay_poll_ms)
+		wait_ms = (int)cfg->relay_poll_ms;
+	if (stats.published < (unsigned)cfg->relay_batch && wait_ms > 0 && r->db)
+		relay_wait(r, wait_ms);
+	return RAP_OK;
+}
+
+static void relay_close(void *ctx)
+{
+	struct relay *r = ctx;
+
+	rap_amqp_free(r->amqp);
+	r->amqp = NULL;
+	PQfinish(r->db);
+	r->db = NULL;
+}
+
+static const struct rap_task_ops relay_ops = {
+	.connect = relay_connect,
+	.step = relay_step,
+	.down = relay_down,
+	.close = relay_close,
+};
+
+struct rap_task *job_api_relay_new(struct job_api *api)
+{
+	struct relay *r = rap_calloc(1, sizeof(*r));
+	struct rap_s3_cfg s3cfg;
+
+	r->api = api;
+	rap_service_s3_cfg(&api->svc, &s3cfg);
+	r->s3 = rap_s3_new(&s3cfg);
+	r->task = (struct rap_task){ .name = "relay", .ops = &relay_ops, .ctx = r };
+	return &r->task;
+}
+
+void job_api_relay_free(struct rap_task *t)
+{
+	struct relay *r;
+
+	if (!t)
+		return;
+	r = t->ctx;
+	rap_s3_free(r->s3);
+	free(r);
 }

@@ -1,4 +1,5 @@
-/* consumer.c: status events from RabbitMQ to the service thread. */
+/* consumer.c: status events from RabbitMQ to the service thread, a task of
+ * its own (rap/task.h). */
 #include "notifier.h"
 
 #include "rap/amqp.h"
@@ -6,7 +7,8 @@
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/mem.h"
-#include "rap/util.h"
+#include "rap/clock.h"
+#include "rap/task.h"
 
 #include <json-c/json.h>
 #include <libwebsockets.h>
@@ -92,41 +94,78 @@ static struct rap_amqp *connect_events(struct notifier *n)
 	return a;
 }
 
-void *notifier_consumer_main(void *arg)
+struct consumer {
+	struct rap_task task;
+	struct notifier *n;
+	struct rap_amqp *amqp;
+};
+
+static int consumer_connect(void *ctx)
 {
-	struct notifier *n = arg;
-	struct rap_amqp *a = NULL;
+	struct consumer *c = ctx;
+
+	if (c->amqp && rap_amqp_ok(c->amqp))
+		return RAP_OK;
+	atomic_store(&c->n->amqp_ok, false);
+	rap_amqp_free(c->amqp);
+	c->amqp = connect_events(c->n);
+	if (!c->amqp)
+		return RAP_EAMQP;
+	atomic_store(&c->n->amqp_ok, true);
+	return RAP_OK;
+}
+
+/* Takes one message unless the service thread is too far behind (then it
+ * waits a little: back-pressure on the queue, not memory). */
+static int consumer_step(void *ctx)
+{
+	struct consumer *c = ctx;
+	struct notifier *n = c->n;
 	struct rap_amqp_msg m;
-	struct rap_backoff b;
 	unsigned pending;
 
-	rap_backoff_init(&b, 200, 10000);
-	while (!rap_stop) {
-		if (!a || !rap_amqp_ok(a)) {
-			atomic_store(&n->amqp_ok, false);
-			rap_amqp_free(a);
-			a = connect_events(n);
-			if (!a) {
-				rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
-				continue;
-			}
-			rap_backoff_reset(&b);
-			atomic_store(&n->amqp_ok, true);
-		}
-		pthread_mutex_lock(&n->lock);
-		pending = n->pending;
-		pthread_mutex_unlock(&n->lock);
-		if (pending > MAX_PENDING) {
-			rap_sleep_ms(10, &rap_stop);
-			continue;
-		}
-		if (rap_amqp_next(a, 500, &m) != RAP_OK)
-			continue;
-		rap_metric_inc(n->events_in, push_message(n, m.body, m.len));
-		rap_amqp_ack(a, m.delivery_tag);
-		rap_amqp_msg_release(&m);
+	pthread_mutex_lock(&n->lock);
+	pending = n->pending;
+	pthread_mutex_unlock(&n->lock);
+	if (pending > MAX_PENDING) {
+		rap_sleep_ms(10);
+		return RAP_OK;
 	}
-	rap_amqp_free(a);
-	lws_cancel_service(n->lws);
-	return NULL;
+	if (rap_amqp_next(c->amqp, 500, &m) != RAP_OK)
+		return RAP_OK; /* nothing came, or the connection failed: connect looks */
+	rap_metric_inc(n->events_in, push_message(n, m.body, m.len));
+	rap_amqp_ack(c->amqp, m.delivery_tag);
+	rap_amqp_msg_release(&m);
+	return RAP_OK;
+}
+
+/* The end: the service thread may be waiting in lws_service; wake it. */
+static void consumer_close(void *ctx)
+{
+	struct consumer *c = ctx;
+
+	rap_amqp_free(c->amqp);
+	c->amqp = NULL;
+	lws_cancel_service(c->n->lws);
+}
+
+static const struct rap_task_ops consumer_ops = {
+	.connect = consumer_connect,
+	.step = consumer_step,
+	.close = consumer_close,
+};
+
+struct rap_task *notifier_consumer_new(struct notifier *n)
+{
+	struct consumer *c = rap_calloc(1, sizeof(*c));
+
+	c->n = n;
+	c->task = (struct rap_task){ .name = "consumer", .ops = &consumer_ops, .ctx = c };
+	return &c->task;
+}
+
+void notifier_consumer_free(struct rap_task *t)
+{
+	if (t)
+		free(t->ctx);
 }

@@ -6,6 +6,7 @@
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
+#include "rap/stop.h"
 
 #include <libwebsockets.h>
 #include <stdlib.h>
@@ -32,12 +33,18 @@ static void register_metrics(struct notifier *n)
 int main(int argc, char **argv)
 {
 	struct notifier n = { 0 };
+	const struct rap_service_desc desc = {
+		.name = "notifier",
+		.about = "Pushes job status events to browsers over WebSocket at /ws.",
+		.groups = RAP_SETTINGS_PG | RAP_SETTINGS_AMQP | RAP_SETTINGS_AUTH,
+		.opts = notifier_settings_table,
+		.n_opts = notifier_settings_count,
+		.cfg = &n.cfg,
+	};
 	char err[RAP_ERRLEN];
 	int r, status = EXIT_FAILURE;
 
-	r = rap_service_init(&n.svc, "notifier",
-			     "Pushes job status events to browsers over WebSocket at /ws.",
-			     argc, argv);
+	r = rap_service_init(&n.svc, &desc, argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	if (rap_auth_parse(n.svc.cfg.api_keys, &n.auth, err) != RAP_OK) {
@@ -48,21 +55,23 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&n.lock, NULL);
 	if (notifier_ws_run(&n) != RAP_OK)
 		goto out_auth;
-	if (pthread_create(&n.consumer, NULL, notifier_consumer_main, &n) != 0) {
+	n.consumer = notifier_consumer_new(&n);
+	if (rap_task_start(n.consumer) != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "cannot start the consumer thread");
 		goto out_lws;
 	}
 	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", n.svc.cfg.bind,
-		n.svc.cfg.notifier_port);
-	while (!rap_stop)
+		n.cfg.notifier_port);
+	while (!rap_stopping())
 		if (lws_service(n.lws, 0) < 0)
 			break;
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
-	rap_stop = 1;
-	pthread_join(n.consumer, NULL);
+	rap_stop_request(); /* the loop may have ended on an error */
+	rap_task_join(n.consumer);
 	notifier_dispatch(&n); /* frees what is still pending */
 	status = EXIT_SUCCESS;
 out_lws:
+	notifier_consumer_free(n.consumer);
 	lws_context_destroy(n.lws);
 out_auth:
 	PQfinish(n.db);

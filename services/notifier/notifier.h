@@ -6,7 +6,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "rap/config.h"
 #include "rap/service.h"
+#include "rap/task.h"
 
 struct lws_context;
 struct rap_auth;
@@ -19,13 +21,22 @@ struct pending_event {
 	struct pending_event *next;
 };
 
+/* settings.c: the settings that are notifier's own. */
+struct notifier_settings {
+	long long notifier_port;
+};
+
+extern const struct rap_cfg_opt notifier_settings_table[];
+extern const size_t notifier_settings_count;
+
 struct notifier {
 	struct rap_service svc;
+	struct notifier_settings cfg; /* its own; the shared ones: svc.cfg */
 	struct rap_auth *auth;
 	struct lws_context *lws;
 	PGconn *db;                 /* service thread only: replays */
 	struct client *clients;     /* service thread only */
-	pthread_t consumer;
+	struct rap_task *consumer;
 	atomic_bool amqp_ok;
 	pthread_mutex_t lock;       /* guards the pending list */
 	struct pending_event *head, *tail;
@@ -38,8 +49,10 @@ struct notifier {
 	struct rap_metric *dropped_clients;
 };
 
-/* consumer.c: the AMQP thread that feeds status events to the service thread. */
-void *notifier_consumer_main(void *arg);
+/* consumer.c: the AMQP task that feeds status events to the service thread
+ * (start it with rap_task_start; free it after rap_task_join). */
+struct rap_task *notifier_consumer_new(struct notifier *n);
+void notifier_consumer_free(struct rap_task *t);
 
 /* ws.c: the libwebsockets side. */
 int notifier_ws_run(struct notifier *n);

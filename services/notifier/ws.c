@@ -14,7 +14,11 @@
 #include "rap/metrics.h"
 #include "rap/mem.h"
 #include "rap/pg.h"
-#include "rap/util.h"
+#include "rap/buf.h"
+#include "rap/random.h"
+#include "rap/str.h"
+#include "rap/uuid.h"
+#include "rap/job.h"
 
 #include <ctype.h>
 #include <json-c/json.h>
@@ -38,8 +42,8 @@ struct client {
 	struct client *next;
 	bool is_ws;
 	bool subscribed;
-	char owner[65];
-	char job_id[37];          /* "" = every job of the owner */
+	char owner[RAP_MAX_OWNER + 1];
+	char job_id[RAP_UUID_STRLEN];          /* "" = every job of the owner */
 	struct out_frame *out_head, *out_tail;
 	unsigned out_n;
 	char in[MAX_IN_MESSAGE];
@@ -413,7 +417,7 @@ int notifier_ws_run(struct notifier *n)
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_log);
 	memset(&info, 0, sizeof(info));
-	info.port = (int)n->svc.cfg.notifier_port;
+	info.port = (int)n->cfg.notifier_port;
 	info.iface = n->svc.cfg.bind;
 	info.protocols = protocols;
 	info.user = n;
@@ -421,7 +425,7 @@ int notifier_ws_run(struct notifier *n)
 	n->lws = lws_create_context(&info);
 	if (!n->lws) {
 		rap_log(RAP_LOG_ERROR, NULL, "cannot listen on %s:%lld", info.iface,
-			n->svc.cfg.notifier_port);
+			n->cfg.notifier_port);
 		return RAP_EIO;
 	}
 	return RAP_OK;

@@ -7,10 +7,14 @@
 #include "rap/metrics.h"
 #include "rap/pg.h"
 #include "rap/presigned.h"
-#include "rap/util.h"
+#include "rap/clock.h"
+#include "rap/schema.h"
+#include "rap/task.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#define KEEPER_PERIOD_MS 1000 /* probes and sweeps at most this often */
 
 static bool upload_ready(void *arg, char *reason, size_t len)
 {
@@ -36,7 +40,7 @@ static bool probe(struct upload_api *api, bool *migrated)
 	bool db_ok = false, s3_ok;
 
 	if (!*migrated && rap_pg_connect(api->svc.cfg.pg_url, &db, err) == RAP_OK) {
-		*migrated = db_ok = rap_pg_migrate(db, err) == RAP_OK;
+		*migrated = db_ok = rap_schema_migrate(db, err) == RAP_OK;
 		PQfinish(db);
 	} else if (*migrated && rap_pg_pool_get(api->pool, 2000, &db, err) == RAP_OK) {
 		db_ok = rap_pg_exec(db, "SELECT 1", 0, NULL, NULL, err) == RAP_OK;
@@ -64,7 +68,7 @@ static void sweep(struct upload_api *api)
 	PGconn *db;
 
 	if (rap_pg_pool_get(api->pool, 2000, &db, err) == RAP_OK) {
-		if (rap_presigned_sweep(db, s3, (int)api->svc.cfg.presign_grace_seconds, 100,
+		if (rap_presigned_sweep(db, s3, (int)api->cfg.presign_grace_seconds, 100,
 					&aborted, err) != RAP_OK)
 			rap_log(RAP_LOG_WARN, &ctx, "sweeping abandoned uploads failed: %s", err);
 		rap_pg_pool_put(api->pool, db);
@@ -76,6 +80,42 @@ static void sweep(struct upload_api *api)
 	rap_s3_free(s3);
 	tus_sweep(api);
 }
+
+/*
+ * The main thread's task (rap/task.h): a probe of PostgreSQL and S3 that
+ * readiness reports, with a back-off while either is away, and the sweeper
+ * of abandoned uploads every RAP_UPLOAD_SWEEP_MS while both answer.
+ */
+struct keeper {
+	struct upload_api *api;
+	bool migrated;
+	int64_t next_sweep;
+};
+
+static int keeper_connect(void *ctx)
+{
+	struct keeper *k = ctx;
+
+	return probe(k->api, &k->migrated) ? RAP_OK : RAP_EIO;
+}
+
+static int keeper_step(void *ctx)
+{
+	struct keeper *k = ctx;
+
+	if (rap_now_ms() >= k->next_sweep) {
+		sweep(k->api);
+		k->next_sweep = rap_now_ms() + k->api->cfg.upload_sweep_ms;
+	}
+	rap_sleep_ms(KEEPER_PERIOD_MS);
+	return RAP_OK;
+}
+
+static const struct rap_task_ops keeper_ops = {
+	.connect = keeper_connect,
+	.step = keeper_step,
+	.max_ms = 5000,
+};
 
 static void register_metrics(struct upload_api *api)
 {
@@ -104,15 +144,22 @@ int main(int argc, char **argv)
 	struct upload_api api = { 0 };
 	struct rap_http_server *http = NULL;
 	struct rap_http_cfg hc = { 0 };
-	struct rap_backoff b;
-	bool migrated = false;
-	int64_t next_sweep = 0;
+	const struct rap_service_desc desc = {
+		.name = "upload-api",
+		.about = "Streams multipart and tus 1.0 uploads into S3 (multipart upload) and "
+			 "records them.",
+		.groups = RAP_SETTINGS_PG | RAP_SETTINGS_S3 | RAP_SETTINGS_PRESIGN |
+			  RAP_SETTINGS_AUTH | RAP_SETTINGS_JOB_TYPES | RAP_SETTINGS_JOB_CONTENT,
+		.opts = upload_settings_table,
+		.n_opts = upload_settings_count,
+		.cfg = &api.cfg,
+	};
+	struct keeper k = { .api = &api };
+	struct rap_task keeper = { .name = "keeper", .ops = &keeper_ops, .ctx = &k };
 	char err[RAP_ERRLEN];
 	int r, status = EXIT_FAILURE;
 
-	r = rap_service_init(&api.svc, "upload-api",
-			     "Streams multipart and tus 1.0 uploads into S3 (multipart upload) and records them.",
-			     argc, argv);
+	r = rap_service_init(&api.svc, &desc, argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	if (rap_auth_parse(api.svc.cfg.api_keys, &api.auth, err) != RAP_OK) {
@@ -131,10 +178,12 @@ int main(int argc, char **argv)
 	}
 	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, 16);
 	hc.bind = api.svc.cfg.bind;
-	hc.port = (unsigned)api.svc.cfg.upload_port;
+	hc.port = (unsigned)api.cfg.upload_port;
 	hc.threads = 0; /* a thread per connection: part uploads block */
 	hc.max_body = 64 * 1024;
-	hc.handler = upload_api_handle;
+	hc.routes = upload_api_routes;
+	hc.n_routes = upload_api_n_routes;
+	hc.auth = api.auth;
 	hc.svc = &api;
 	hc.ready = upload_ready;
 	hc.completed = rap_service_log_request;
@@ -144,19 +193,7 @@ int main(int argc, char **argv)
 		goto out_pool;
 	}
 	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%u", hc.bind, hc.port);
-	rap_backoff_init(&b, 200, 5000);
-	while (!rap_stop) {
-		if (probe(&api, &migrated)) {
-			if (rap_now_ms() >= next_sweep) {
-				sweep(&api);
-				next_sweep = rap_now_ms() + api.svc.cfg.upload_sweep_ms;
-			}
-			rap_backoff_reset(&b);
-			rap_sleep_ms(1000, &rap_stop);
-		} else {
-			rap_sleep_ms(rap_backoff_next(&b), &rap_stop);
-		}
-	}
+	rap_task_run(&keeper);
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	status = EXIT_SUCCESS;
 	rap_http_stop(http);

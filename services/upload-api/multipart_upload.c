@@ -7,7 +7,6 @@
  */
 #include "upload_api.h"
 
-#include "rap/codec.h"
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/jobstore.h"
@@ -16,7 +15,11 @@
 #include "rap/mem.h"
 #include "rap/multipart.h"
 #include "rap/pg.h"
-#include "rap/util.h"
+#include "rap/list.h"
+#include "rap/str.h"
+#include "rap/upload.h"
+#include "rap/uuid.h"
+#include "rap/job.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +32,11 @@ struct upload {
 	struct parts *parts;         /* created at the `file` field */
 	bool admitted;               /* holds an upload place */
 	unsigned long long size;
-	char id[37];
-	char key[64];
+	char id[RAP_UUID_STRLEN];
+	char key[RAP_UPLOAD_KEY_LEN];
 	char filename[256];
 	char content_type[128];
-	char job_type[65];           /* the `job_type` field, before `file` */
+	char job_type[RAP_MAX_JOB_TYPE + 1];           /* the `job_type` field, before `file` */
 	size_t job_type_len;
 	bool in_job_type;
 	bool in_file;                /* inside the `file` field */
@@ -138,7 +141,7 @@ static int on_part_begin(void *ctx, const char *name, const char *filename,
 	snprintf(up->content_type, sizeof(up->content_type), "%s",
 		 content_type ? content_type : "application/octet-stream");
 	up->parts = parts_new(up->api, up->key, up->content_type,
-			      (size_t)up->api->svc.cfg.upload_part_size);
+			      (size_t)up->api->cfg.upload_part_size);
 	/* The file cannot go past the body's end: parts that are sure to fill
 	 * stream to S3 while they arrive. */
 	if (up->clen >= 0)
@@ -162,11 +165,11 @@ static int on_part_data(void *ctx, const char *data, size_t len)
 	if (!up->in_file)
 		return RAP_OK;
 	up->size += len;
-	if (up->size > (unsigned long long)up->api->svc.cfg.upload_max_bytes) {
+	if (up->size > (unsigned long long)up->api->cfg.upload_max_bytes) {
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "the file is larger than the limit of %lld bytes",
-			 up->api->svc.cfg.upload_max_bytes);
+			 up->api->cfg.upload_max_bytes);
 		return fail(up, 413, "payload_too_large", msg);
 	}
 	result = parts_write(up->parts, data, len);
@@ -223,10 +226,10 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 		return;
 	}
 	if (clen && rap_strtonum(clen, 0, INT64_MAX, &n) == RAP_OK &&
-	    n > api->svc.cfg.upload_max_bytes + 64 * 1024) {
+	    n > api->cfg.upload_max_bytes + 64 * 1024) {
 		rap_http_error(req, 413, "payload_too_large",
 			       "the body of %lld bytes is larger than the limit of %lld bytes",
-			       n, api->svc.cfg.upload_max_bytes);
+			       n, api->cfg.upload_max_bytes);
 		return;
 	}
 	/* A refusal for lack of a place waits for the body (read and thrown
@@ -266,7 +269,7 @@ static void data(struct upload *up, const char *p, size_t len)
 static void conclude(struct upload *up)
 {
 	struct rap_http_req *req = up->req;
-	char sha[65], err[RAP_ERRLEN], *body;
+	char sha[RAP_SHA256_HEXLEN], err[RAP_ERRLEN], *body;
 	PGconn *db;
 	int result;
 
@@ -349,39 +352,18 @@ static void get_upload(struct upload_api *api, struct rap_http_req *req, const c
 	free(json);
 }
 
-void upload_api_handle(void *svc, struct rap_http_req *req,
-		       enum rap_http_phase phase, const char *p, size_t len)
+void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		   const char *p, size_t len)
 {
-	struct upload_api *api = svc;
-	bool is_post = strcmp(req->method, "POST") == 0;
-
-	if (strncmp(req->url, "/files", 6) == 0 && (req->url[6] == '\0' || req->url[6] == '/')) {
-		tus_handle(api, req, phase, p, len);
-		return;
-	}
-	if (phase == RAP_HTTP_BEGIN) {
-		if (strcmp(req->url, "/uploads") == 0 && is_post)
-			begin(api, req);
-		else if (strcmp(req->url, "/uploads/presign") == 0 && is_post)
-			rap_http_authenticate(req, api->auth);
-		else if (strcmp(req->url, "/uploads/presign") == 0)
-			rap_http_error(req, 405, "method_not_allowed", "use POST /uploads/presign");
-		else if (strncmp(req->url, "/uploads/", 9) == 0 && strcmp(req->method, "GET") == 0)
-			rap_http_authenticate(req, api->auth);
-		else if (strcmp(req->url, "/uploads") == 0)
-			rap_http_error(req, 405, "method_not_allowed", "use POST /uploads");
-		else
-			rap_http_error(req, 404, "not_found", "no such endpoint: %s", req->url);
-		return;
-	}
-	if (req->replied)
-		return;
-	if (phase == RAP_HTTP_DATA && req->data)
+	if (phase == RAP_HTTP_BEGIN)
+		begin(svc, req);
+	else if (phase == RAP_HTTP_DATA && req->data)
 		data(req->data, p, len);
 	else if (phase == RAP_HTTP_END && req->data)
 		end(req->data);
-	else if (phase == RAP_HTTP_END && is_post)
-		upload_presign(api, req);
-	else if (phase == RAP_HTTP_END)
-		get_upload(api, req, req->url + 9);
+}
+
+void upload_get(void *svc, struct rap_http_req *req)
+{
+	get_upload(svc, req, rap_http_param(req, "id"));
 }

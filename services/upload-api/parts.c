@@ -20,11 +20,11 @@
  */
 #include "upload_api.h"
 
-#include "rap/codec.h"
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/mem.h"
 #include "rap/metrics.h"
+#include "rap/list.h"
 
 #include <malloc.h>
 #include <stdatomic.h>
@@ -100,7 +100,7 @@ static char *part_buffer(size_t size)
 
 bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held)
 {
-	long long max = api->svc.cfg.upload_max_active;
+	long long max = api->cfg.upload_max_active;
 
 	if (atomic_fetch_add(&api->active, 1) >= max) {
 		atomic_fetch_sub(&api->active, 1);
@@ -131,7 +131,7 @@ struct parts *parts_new(struct upload_api *api, const char *key, const char *con
 			size_t part_size)
 {
 	struct parts *p = rap_calloc(1, sizeof(*p));
-	unsigned n = (unsigned)api->svc.cfg.upload_parts_in_flight;
+	unsigned n = (unsigned)api->cfg.upload_parts_in_flight;
 
 	p->api = api;
 	p->s3 = rap_s3_new(&api->s3cfg);
@@ -524,7 +524,7 @@ const char *parts_detected(const struct parts *p)
 	return p->detected;
 }
 
-int parts_finish(struct parts *p, char sha256[65])
+int parts_finish(struct parts *p, char sha256[RAP_SHA256_HEXLEN])
 {
 	struct slot *s;
 	int result;

@@ -7,14 +7,15 @@
  */
 #include "upload_api.h"
 
-#include "rap/codec.h"
 #include "rap/err.h"
 #include "rap/log.h"
 #include "rap/mem.h"
 #include "rap/pg.h"
 #include "rap/presigned.h"
 #include "rap/s3.h"
-#include "rap/util.h"
+#include "rap/uuid.h"
+#include "rap/clock.h"
+#include "rap/upload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 #include <time.h>
 
 /* ISO 8601 UTC with milliseconds, like every time of the API. */
-static void iso_time(time_t t, char out[32])
+static void iso_time(time_t t, char out[RAP_ISO_TIME_LEN])
 {
 	struct tm tm;
 
@@ -30,12 +31,13 @@ static void iso_time(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
-void upload_presign(struct upload_api *api, struct rap_http_req *req)
+void upload_presign(void *svc, struct rap_http_req *req)
 {
+	struct upload_api *api = svc;
 	const char *ctype = rap_http_get_header(req, "Content-Type");
 	int expires = (int)api->svc.cfg.presign_seconds;
-	struct rap_presign_req in;
-	char err[RAP_ERRLEN], id[37], key[64], filename[256], until[32], *url, *body;
+	struct rap_presigned_req in;
+	char err[RAP_ERRLEN], id[RAP_UUID_STRLEN], key[RAP_UPLOAD_KEY_LEN], filename[256], until[RAP_ISO_TIME_LEN], *url, *body;
 	time_t now = time(NULL);
 	PGconn *db;
 	int result;
@@ -45,13 +47,13 @@ void upload_presign(struct upload_api *api, struct rap_http_req *req)
 			       "send {\"size\":N} as Content-Type: application/json");
 		return;
 	}
-	if (rap_presign_decode(req->body.data, req->body.len, &in, err) != RAP_OK) {
+	if (rap_presigned_decode(req->body.data, req->body.len, &in, err) != RAP_OK) {
 		rap_http_error(req, 400, "bad_request", "%s", err);
 		return;
 	}
-	if (in.size > (unsigned long long)api->svc.cfg.upload_max_bytes) {
+	if (in.size > (unsigned long long)api->cfg.upload_max_bytes) {
 		rap_http_error(req, 413, "payload_too_large", "the file may be at most %lld bytes",
-			       api->svc.cfg.upload_max_bytes);
+			       api->cfg.upload_max_bytes);
 		return;
 	}
 	upload_sanitize_filename(in.filename, filename, sizeof(filename));

@@ -15,14 +15,20 @@
  */
 #include "upload_api.h"
 
-#include "rap/codec.h"
 #include "rap/err.h"
 #include "rap/log.h"
 #include "rap/mem.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
 #include "rap/tus.h"
-#include "rap/util.h"
+#include "rap/http.h"
+#include "rap/list.h"
+#include "rap/str.h"
+#include "rap/uuid.h"
+#include "rap/job.h"
+#include "rap/hash.h"
+#include "rap/tus_header.h"
+#include "rap/upload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +55,7 @@ struct patch {
 	long long limit;            /* the offset the body may reach */
 	long long boundary;         /* object offset of the stored parts' end */
 	char old_tail[160];         /* the tail object read back, if any */
-	char job_type[65];          /* Upload-Metadata job_type: content checked */
+	char job_type[RAP_MAX_JOB_TYPE + 1];          /* Upload-Metadata job_type: content checked */
 	bool mpu_saved;             /* the writer's multipart upload is recorded */
 	bool creating;              /* creation-with-upload: 201, not 204 */
 	bool failed;                /* an error reply is queued */
@@ -71,7 +77,7 @@ static void header_num(struct rap_http_req *req, const char *name, long long v)
 
 static void header_expires(struct rap_http_req *req, int seconds)
 {
-	char date[32];
+	char date[RAP_HTTP_DATE_LEN];
 
 	rap_http_date(time(NULL) + seconds, date);
 	rap_http_header(req, "Upload-Expires", date);
@@ -82,17 +88,17 @@ static void options(struct upload_api *api, struct rap_http_req *req)
 	rap_http_header(req, "Tus-Version", RAP_TUS_VERSION);
 	rap_http_header(req, "Tus-Extension", RAP_TUS_EXTENSIONS);
 	rap_http_header(req, "Tus-Checksum-Algorithm", RAP_TUS_CHECKSUMS);
-	header_num(req, "Tus-Max-Size", api->svc.cfg.upload_max_bytes);
+	header_num(req, "Tus-Max-Size", api->cfg.upload_max_bytes);
 	rap_http_reply(req, 204, "");
 }
 
 /* A part size that keeps the upload within S3's 10,000 parts. */
 static long long part_size_for(struct upload_api *api, long long length)
 {
-	long long size = api->svc.cfg.upload_part_size;
+	long long size = api->cfg.upload_part_size;
 
 	if (length < 0)
-		length = api->svc.cfg.upload_max_bytes;
+		length = api->cfg.upload_max_bytes;
 	while (size * S3_MAX_PARTS < length)
 		size += 8 * MiB;
 	return size;
@@ -145,7 +151,7 @@ static int save_parts(struct patch *pt)
 	if (parts_stored(pt->parts, NULL, NULL) == before)
 		return RAP_OK;
 	take_parts(pt);
-	if (rap_tus_save(pt->db, &pt->t, (int)pt->api->svc.cfg.tus_expire_seconds, err) != RAP_OK) {
+	if (rap_tus_save(pt->db, &pt->t, (int)pt->api->cfg.tus_expire_seconds, err) != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "upload %s: saving progress: %s", pt->t.id, err);
 		return RAP_EDB;
 	}
@@ -193,7 +199,7 @@ static int save_tail(struct patch *pt, char *err)
 		pt->t.offset = pt->boundary + (long long)len;
 		pt->t.tail_len = (long long)len;
 	}
-	result = rap_tus_save(pt->db, &pt->t, (int)pt->api->svc.cfg.tus_expire_seconds, err);
+	result = rap_tus_save(pt->db, &pt->t, (int)pt->api->cfg.tus_expire_seconds, err);
 	if (result != RAP_OK)
 		return result;
 	pt->mpu_saved = pt->t.s3_upload_id != NULL;
@@ -206,7 +212,7 @@ static int save_tail(struct patch *pt, char *err)
 /* The last byte arrived: the object is completed in S3 and recorded. */
 static int finish(struct patch *pt, char *err)
 {
-	char sha[65];
+	char sha[RAP_SHA256_HEXLEN];
 	int result;
 
 	result = parts_finish(pt->parts, sha);
@@ -353,7 +359,7 @@ static int load_tail(struct patch *pt, bool *rolled_back)
 	pt->t.tail_len = 0;
 	pt->old_tail[0] = '\0';
 	*rolled_back = true;
-	return rap_tus_save(pt->db, &pt->t, (int)pt->api->svc.cfg.tus_expire_seconds, err);
+	return rap_tus_save(pt->db, &pt->t, (int)pt->api->cfg.tus_expire_seconds, err);
 }
 
 /* Checks the request against the upload; false when it replied. */
@@ -392,13 +398,13 @@ static bool patch_check(struct patch *pt, long long offset, long long clen)
 				   "known length");
 			return false;
 		}
-		if (len > pt->api->svc.cfg.upload_max_bytes) {
+		if (len > pt->api->cfg.upload_max_bytes) {
 			patch_fail(pt, 413, "payload_too_large", "Upload-Length is over the limit");
 			return false;
 		}
 		t->length = len;
 	}
-	pt->limit = t->length >= 0 ? t->length : pt->api->svc.cfg.upload_max_bytes;
+	pt->limit = t->length >= 0 ? t->length : pt->api->cfg.upload_max_bytes;
 	if (clen >= 0 && t->offset + clen > pt->limit) {
 		patch_fail(pt, 413, "payload_too_large", t->length >= 0
 			   ? "the PATCH goes past Upload-Length"
@@ -412,7 +418,7 @@ static bool patch_check(struct patch *pt, long long offset, long long clen)
 static bool patch_checksum(struct patch *pt)
 {
 	const char *h = rap_http_get_header(pt->req, "Upload-Checksum");
-	char algo[16];
+	char algo[RAP_TUS_ALGO_LEN];
 
 	if (!h)
 		return true;
@@ -601,7 +607,7 @@ static void patch_conclude(struct patch *pt)
 	}
 	header_num(req, "Upload-Offset", offset);
 	if (offset != pt->t.length)
-		header_expires(req, (int)pt->api->svc.cfg.tus_expire_seconds);
+		header_expires(req, (int)pt->api->cfg.tus_expire_seconds);
 	rap_http_reply(req, pt->creating ? 201 : 204, "");
 }
 
@@ -632,7 +638,7 @@ struct declared {
 	char filename[256];         /* sanitized */
 	bool named;                 /* the client gave a filename */
 	char ctype[128];
-	char job_type[65];          /* "" when none */
+	char job_type[RAP_MAX_JOB_TYPE + 1];          /* "" when none */
 };
 
 /* Reads filename, type and job type from Upload-Metadata into d; false
@@ -669,15 +675,15 @@ static bool creation_declared(struct upload_api *api, struct rap_http_req *req,
 
 /* The partial uploads a final upload joins. */
 struct concat {
-	char ids[RAP_TUS_CONCAT_MAX][37];
-	char keys[RAP_TUS_CONCAT_MAX][64];
+	char ids[RAP_TUS_CONCAT_MAX][RAP_UUID_STRLEN];
+	char keys[RAP_TUS_CONCAT_MAX][RAP_UPLOAD_KEY_LEN];
 	unsigned count;
 	long long total;            /* the sum of their sizes */
 };
 
 /* Streams the partial uploads' objects into the final one. */
 static int concat_copy(struct upload_api *api, struct parts *parts, const struct concat *c,
-		       char sha[65], char *err)
+		       char sha[RAP_SHA256_HEXLEN], char *err)
 {
 	struct rap_s3 *s3 = rap_s3_new(&api->s3cfg);
 	unsigned i;
@@ -735,7 +741,7 @@ static void concat_build(struct upload_api *api, struct rap_http_req *req, PGcon
 			 const struct rap_tus_new *n, const struct concat *c,
 			 const char *job_type)
 {
-	char sha[65], err[RAP_ERRLEN], loc[64];
+	char sha[RAP_SHA256_HEXLEN], err[RAP_ERRLEN], loc[64];
 	struct rap_tus t = { 0 };
 	struct parts *parts;
 	bool held = false;
@@ -787,7 +793,7 @@ out_tus:
 static void concat_final(struct upload_api *api, struct rap_http_req *req, const char *h)
 {
 	struct concat *c = rap_calloc(1, sizeof(*c));
-	char id[37], key[64], err[RAP_ERRLEN];
+	char id[RAP_UUID_STRLEN], key[RAP_UPLOAD_KEY_LEN], err[RAP_ERRLEN];
 	struct rap_tus_new n;
 	struct declared d;
 	PGconn *db;
@@ -809,7 +815,7 @@ static void concat_final(struct upload_api *api, struct rap_http_req *req, const
 			       ? "bad_concat" : "unavailable", "%s", err);
 		goto out_pool;
 	}
-	if (c->total > api->svc.cfg.upload_max_bytes) {
+	if (c->total > api->cfg.upload_max_bytes) {
 		rap_http_error(req, 413, "payload_too_large", "the joined upload is over the limit");
 		goto out_pool;
 	}
@@ -819,7 +825,7 @@ static void concat_final(struct upload_api *api, struct rap_http_req *req, const
 		.filename = d.named ? d.filename : "concatenated.bin",
 		.content_type = d.ctype, .length = c->total,
 		.part_size = part_size_for(api, c->total), .metadata = d.meta, .concat = h,
-		.expire_s = (int)api->svc.cfg.tus_expire_seconds };
+		.expire_s = (int)api->cfg.tus_expire_seconds };
 	concat_build(api, req, db, &n, c, d.job_type);
 out_pool:
 	rap_pg_pool_put(api->pool, db);
@@ -833,7 +839,7 @@ static int create_empty(struct upload_api *api, PGconn *db, const char *owner, c
 {
 	struct parts *parts;
 	struct rap_tus t;
-	char sha[65];
+	char sha[RAP_SHA256_HEXLEN];
 	int result;
 
 	result = rap_tus_load(db, owner, id, &t, err);
@@ -875,10 +881,10 @@ static bool creation_check(struct upload_api *api, struct rap_http_req *req,
 	}
 	if (!defer && !parse_length(req, "Upload-Length", &n->length))
 		return false;
-	if (n->length > api->svc.cfg.upload_max_bytes) {
+	if (n->length > api->cfg.upload_max_bytes) {
 		rap_http_error(req, 413, "payload_too_large",
 			       "Upload-Length %lld is over the limit of %lld bytes", n->length,
-			       api->svc.cfg.upload_max_bytes);
+			       api->cfg.upload_max_bytes);
 		return false;
 	}
 	if (!creation_declared(api, req, d))
@@ -888,7 +894,7 @@ static bool creation_check(struct upload_api *api, struct rap_http_req *req,
 	n->content_type = d->ctype;
 	n->concat = concat;
 	n->part_size = part_size_for(api, n->length);
-	n->expire_s = (int)api->svc.cfg.tus_expire_seconds;
+	n->expire_s = (int)api->cfg.tus_expire_seconds;
 	return true;
 }
 
@@ -897,7 +903,7 @@ static void create(struct upload_api *api, struct rap_http_req *req)
 {
 	const char *concat = rap_http_get_header(req, "Upload-Concat");
 	const char *ctype_h = rap_http_get_header(req, "Content-Type");
-	char id[37], key[64], err[RAP_ERRLEN], loc[64];
+	char id[RAP_UUID_STRLEN], key[RAP_UPLOAD_KEY_LEN], err[RAP_ERRLEN], loc[64];
 	struct rap_tus_new n = { 0 };
 	struct declared d;
 	PGconn *db;
@@ -979,7 +985,7 @@ static void head(struct upload_api *api, struct rap_http_req *req, const char *i
 	if (t.concat)
 		rap_http_header(req, "Upload-Concat", t.concat);
 	if (t.expires_at > 0) {
-		char date[32];
+		char date[RAP_HTTP_DATE_LEN];
 
 		rap_http_date(t.expires_at, date);
 		rap_http_header(req, "Upload-Expires", date);
@@ -1052,7 +1058,7 @@ out_pool:
 void tus_sweep(struct upload_api *api)
 {
 	const struct rap_log_ctx ctx = { .action = "sweep" };
-	char ids[50][37], err[RAP_ERRLEN];
+	char ids[50][RAP_UUID_STRLEN], err[RAP_ERRLEN];
 	unsigned n, i, swept = 0;
 	struct rap_tus t;
 	PGconn *db;
@@ -1083,12 +1089,13 @@ void tus_sweep(struct upload_api *api)
 
 /* ---- routing ---- */
 
-void tus_handle(struct upload_api *api, struct rap_http_req *req, enum rap_http_phase phase,
+void tus_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
 		const char *data, size_t len)
 {
+	struct upload_api *api = svc;
 	const char *override = rap_http_get_header(req, "X-HTTP-Method-Override");
 	const char *method = override ? override : req->method;
-	const char *id = req->url + 6; /* after "/files" */
+	const char *id = rap_http_param(req, "id");
 	const char *version;
 
 	if (phase == RAP_HTTP_DATA) {
@@ -1105,8 +1112,8 @@ void tus_handle(struct upload_api *api, struct rap_http_req *req, enum rap_http_
 	 * nginx streams bodies, and an early answer would reach the client as
 	 * a 502 instead of the 409, 423 or 460 that tells it what to do. */
 	req->defer_reply = true;
-	if (*id == '/')
-		id++;
+	if (!id)
+		id = "";
 	tus_header(req); /* on every answer */
 	if (strcmp(method, "OPTIONS") == 0) {
 		options(api, req);

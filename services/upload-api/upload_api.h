@@ -8,14 +8,32 @@
 
 #include "rap/http.h"
 #include "rap/s3.h"
+#include "rap/config.h"
 #include "rap/service.h"
+#include "rap/hash.h"
 
 struct rap_auth;
 struct rap_pg_pool;
 struct rap_metric;
 
+/* settings.c: the settings that are upload-api's own. */
+struct upload_settings {
+	long long upload_port;
+	long long upload_max_bytes;
+	long long upload_part_size;
+	long long upload_parts_in_flight;
+	long long upload_max_active;
+	long long tus_expire_seconds;
+	long long presign_grace_seconds;
+	long long upload_sweep_ms;
+};
+
+extern const struct rap_cfg_opt upload_settings_table[];
+extern const size_t upload_settings_count;
+
 struct upload_api {
 	struct rap_service svc;
+	struct upload_settings cfg; /* its own; the shared ones: svc.cfg */
 	struct rap_auth *auth;
 	struct rap_pg_pool *pool;
 	struct rap_s3_cfg s3cfg;
@@ -89,7 +107,7 @@ long long parts_offset(const struct parts *p);
 const char *parts_detected(const struct parts *p);
 /** Stores the tail as the last part and completes the object (one PUT if it
  *  is smaller than a part); writes the object's sha256. */
-int parts_finish(struct parts *p, char sha256[65]);
+int parts_finish(struct parts *p, char sha256[RAP_SHA256_HEXLEN]);
 /** Aborts the S3 multipart upload unless finished (RAP_EUNSUPPORTED when the
  *  server lacks AbortMultipartUpload). */
 int parts_abort(struct parts *p);
@@ -100,18 +118,23 @@ void parts_free(struct parts *p);
 /** Deletes an object with a client of its own (a missing one is RAP_OK). */
 int upload_delete_object(struct upload_api *api, const char *key);
 
-/* multipart_upload.c: POST /uploads, streamed into S3. */
-void upload_api_handle(void *svc, struct rap_http_req *req,
-		       enum rap_http_phase phase, const char *data, size_t len);
+/* routes.c: the table of upload-api's routes. */
+extern const struct rap_http_route upload_api_routes[];
+extern const size_t upload_api_n_routes;
+
+/* multipart_upload.c: POST /uploads, streamed into S3; GET /uploads/{id}. */
+void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		   const char *data, size_t len);
+void upload_get(void *svc, struct rap_http_req *req);
 
 /* tus.c: tus 1.0 at /files/ (OPTIONS, POST, HEAD, PATCH, DELETE). */
-void tus_handle(struct upload_api *api, struct rap_http_req *req,
-		enum rap_http_phase phase, const char *data, size_t len);
+void tus_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		const char *data, size_t len);
 /** The sweeper of expired tus uploads (main thread). */
 void tus_sweep(struct upload_api *api);
 
 /* presign.c: POST /uploads/presign (the body is buffered). */
-void upload_presign(struct upload_api *api, struct rap_http_req *req);
+void upload_presign(void *svc, struct rap_http_req *req);
 
 /** The MIME type libmagic sees in the first bytes of a file (out, len
  *  bytes; "" if it cannot tell). */

@@ -7,7 +7,9 @@
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/mem.h"
-#include "rap/util.h"
+#include "rap/clock.h"
+#include "rap/jobmsg.h"
+#include "rap/list.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +132,7 @@ void worker_handle_batch(struct worker *w, struct rap_amqp_msg *msgs, int n)
 	int i, k;
 
 	k = sort_items(w, it, msgs, n, ids);
-	if (k > 0 && rap_jobbatch_claim(w->db, ids, k, w->id, (int)w->svc.cfg.lease_seconds,
+	if (k > 0 && rap_jobbatch_claim(w->db, ids, k, w->id, (int)w->cfg.lease_seconds,
 					claims, err) != RAP_OK) {
 		rap_log(RAP_LOG_WARN, &ctx, "batch claim failed, one by one: %s", err);
 		for (i = 0; i < n; i++)

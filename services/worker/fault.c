@@ -19,7 +19,8 @@
 #include "rap/mem.h"
 #include "rap/pg.h"
 #include "rap/s3.h"
-#include "rap/util.h"
+#include "rap/clock.h"
+#include "rap/stop.h"
 
 #include <json-c/json.h>
 #include <signal.h>
@@ -57,12 +58,12 @@ static int busy(struct job_run *run, int seconds, bool heartbeat)
 {
 	int64_t end = rap_now_ms() + (int64_t)seconds * 1000;
 
-	while (rap_now_ms() < end && !rap_stop) {
-		rap_sleep_ms(100, &rap_stop);
+	while (rap_now_ms() < end && !rap_stopping()) {
+		rap_sleep_ms(100);
 		if (heartbeat && worker_heartbeat(run) == RAP_ECANCELED)
 			return RAP_ECANCELED;
 	}
-	return rap_stop ? RAP_ECANCELED : RAP_OK;
+	return rap_stopping() ? RAP_ECANCELED : RAP_OK;
 }
 
 /* True when job_events records an operator replay of this job. */

@@ -36,11 +36,11 @@ static int inspect_sink(void *ctx, const void *data, size_t len)
 	return worker_heartbeat(in->run);
 }
 
-static int inspect_run(struct job_run *run, char **result_json, char *err)
+int worker_inspect_run(struct job_run *run, char **result_json, char *err)
 {
 	struct inspect *in = rap_calloc(1, sizeof(*in));
 	struct rap_s3 *s3 = run->w->s3;
-	char sha[65], key[128], *json;
+	char sha[RAP_SHA256_HEXLEN], key[128], *json;
 	const char *mime;
 	int result;
 
@@ -72,27 +72,4 @@ static int inspect_run(struct job_run *run, char **result_json, char *err)
 out_free:
 	free(in);
 	return result;
-}
-
-/* noop: the durable no-op job of benchmarks and smoke checks. */
-static int noop_run(struct job_run *run, char **result_json, char *err)
-{
-	*result_json = rap_strdup("{}");
-	return RAP_OK;
-}
-
-static const struct processor processors[] = {
-	{ "noop", noop_run, true },
-	{ "file.inspect", inspect_run, false },
-	{ "test.fault", worker_fault_run, false },
-};
-
-const struct processor *worker_processor(const char *type)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(processors) / sizeof(processors[0]); i++)
-		if (strcmp(processors[i].type, type) == 0)
-			return &processors[i];
-	return NULL;
 }

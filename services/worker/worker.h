@@ -7,16 +7,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "rap/codec.h"
+#include "rap/config.h"
 #include "rap/service.h"
+#include "rap/jobmsg.h"
 
 struct rap_amqp;
 struct rap_s3;
 struct rap_metric;
 struct rap_amqp_msg;
 
+/* settings.c: the settings that are worker's own. */
+struct worker_settings {
+	long long worker_port;
+	long long worker_prefetch;
+	long long worker_batch;
+	const char *worker_id;
+	long long lease_seconds;
+};
+
+extern const struct rap_cfg_opt worker_settings_table[];
+extern const size_t worker_settings_count;
+
 struct worker {
 	struct rap_service svc;
+	struct worker_settings cfg; /* its own; the shared ones: svc.cfg */
 	char id[128];
 	PGconn *db;
 	struct rap_amqp *amqp;       /* consumer */
@@ -56,25 +70,29 @@ struct processor {
 	bool quick; /* bounded and short: claimed and completed in batches */
 };
 
+/* processors.c: the registry of job types; NULL for a type it lacks. */
 const struct processor *worker_processor(const char *type);
 
+/* inspect.c: the file.inspect processor (size, SHA-256, detected type). */
+int worker_inspect_run(struct job_run *run, char **result_json, char *err);
 /* fault.c: the test.fault processor (enabled only through RAP_JOB_TYPES). */
 int worker_fault_run(struct job_run *run, char **result_json, char *err);
 
-/* batch.c: claims and completes quick jobs many at a time. */
-void worker_handle_batch(struct worker *w, struct rap_amqp_msg *msgs, int n);
+/* run.c: extends the lease once a second at most; RAP_ECANCELED when the
+ * job was cancelled or taken over meanwhile, or the worker is stopping. */
+int worker_heartbeat(struct job_run *run);
 
-/* main.c: one delivery, and the outcome of a processor run. */
+/* lifecycle.c: one delivery from claim to settling, and the outcome of a
+ * processor run (recorded, then the message acked, re-published to a
+ * retry tier, dead-lettered or requeued). */
 void worker_handle(struct worker *w, struct rap_amqp_msg *m);
 void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
 		   int attempt, int max_attempts, int result, char *result_json, char *err);
-
 /** The retry delay in seconds after a failed attempt: a TTL tier of
  *  infra/rabbitmq/definitions.json, about 2^(attempt-1) s with jitter. */
 int worker_retry_delay(int attempt);
 
-/** Extends the lease if a third of it has passed; RAP_ECANCELED when the
- *  job was cancelled or taken over meanwhile. */
-int worker_heartbeat(struct job_run *run);
+/* batch.c: claims and completes quick jobs many at a time. */
+void worker_handle_batch(struct worker *w, struct rap_amqp_msg *msgs, int n);
 
 #endif

@@ -1,0 +1,482 @@
+/* http.c: the services' HTTP server over libmicrohttpd. */
+#include "rap/http.h"
+#include "rap/auth.h"
+#include "rap/err.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/buf.h"
+#include "rap/clock.h"
+#include "rap/json.h"
+#include "rap/mem.h"
+#include "rap/random.h"
+#include "rap/str.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <strings.h>
+
+struct reply_header {
+	char *name;
+	char *value;
+	struct reply_header *next;
+};
+
+struct req_state {
+	struct rap_http_req req;
+	struct reply_header *headers;
+	/* A reply decided while the body was still arriving. */
+	unsigned deferred_status;
+	char *deferred_json;
+	bool too_big;
+	bool in_body; /* between the first body byte and the end */
+};
+
+struct rap_http_server {
+	struct rap_http_cfg cfg;
+	struct MHD_Daemon *daemon;
+	struct rap_metric *req_2xx, *req_4xx, *req_5xx, *req_bytes;
+};
+
+static bool sane_request_id(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-_.:", s[i]))
+			return false;
+	return true;
+}
+
+static void init_request_id(struct rap_http_req *req)
+{
+	const char *id = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						     "X-Request-Id");
+	unsigned char raw[16];
+
+	if (id && sane_request_id(id)) {
+		snprintf(req->request_id, sizeof(req->request_id), "%s", id);
+		return;
+	}
+	rap_random(raw, sizeof(raw));
+	rap_hex(raw, sizeof(raw), req->request_id);
+}
+
+/*
+ * How long a client should wait before asking again after an answer that
+ * says "not now", unless the handler said otherwise: a busy tus upload
+ * (423) frees in about a second; an unavailable store (503) or a limit
+ * (429) takes longer.  Clients that honour Retry-After then neither hammer
+ * a recovering service nor wait longer than needed.
+ */
+static const char *default_retry_after(unsigned status)
+{
+	switch (status) {
+	case 423:
+		return "1";
+	case 429:
+	case 503:
+		return "2";
+	default:
+		return NULL;
+	}
+}
+
+static bool has_header(const struct req_state *st, const char *name)
+{
+	const struct reply_header *h;
+
+	for (h = st->headers; h; h = h->next)
+		if (strcasecmp(h->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void queue(struct req_state *st, unsigned status, const char *json)
+{
+	struct rap_http_req *req = &st->req;
+	struct MHD_Response *resp;
+	struct reply_header *h;
+	const char *retry = default_retry_after(status);
+
+	if (req->replied)
+		return;
+	resp = MHD_create_response_from_buffer(strlen(json), (void *)json,
+					       MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, "Content-Type",
+				strncmp(json, "# HELP", 6) == 0 || json[0] == '\0'
+					? "text/plain; version=0.0.4"
+					: "application/json");
+	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	for (h = st->headers; h; h = h->next)
+		MHD_add_response_header(resp, h->name, h->value);
+	if (retry && !has_header(st, "Retry-After"))
+		MHD_add_response_header(resp, "Retry-After", retry);
+	MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	req->replied = true;
+	req->status = status;
+}
+
+void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json)
+{
+	struct req_state *st = (struct req_state *)req;
+
+	if (req->replied || st->deferred_json)
+		return;
+	if (st->in_body || req->defer_reply) {
+		/* Mid-body: MHD answers only once the body is read. */
+		st->deferred_status = status;
+		st->deferred_json = rap_strdup(json);
+		return;
+	}
+	queue(st, status, json);
+}
+
+void rap_http_error(struct rap_http_req *req, unsigned status, const char *code,
+		    const char *fmt, ...)
+{
+	struct rap_buf msg, out;
+	va_list ap;
+
+	rap_buf_init(&msg, 4096);
+	rap_buf_init(&out, 8192);
+	va_start(ap, fmt);
+	rap_buf_vappendf(&msg, fmt, ap);
+	va_end(ap);
+	rap_buf_appendf(&out, "{\"error\":{\"status\":%u,\"code\":", status);
+	rap_json_quote(&out, code);
+	rap_buf_appends(&out, ",\"message\":");
+	rap_json_quote(&out, msg.data ? msg.data : "");
+	rap_buf_appends(&out, ",\"request_id\":");
+	rap_json_quote(&out, req->request_id);
+	rap_buf_appends(&out, "}}");
+	rap_http_reply(req, status, out.data);
+	rap_buf_cleanup(&out);
+	rap_buf_cleanup(&msg);
+}
+
+void rap_http_header(struct rap_http_req *req, const char *name, const char *value)
+{
+	struct req_state *st = (struct req_state *)req;
+	struct reply_header *h = rap_calloc(1, sizeof(*h));
+
+	h->name = rap_strdup(name);
+	h->value = rap_strdup(value);
+	h->next = st->headers;
+	st->headers = h;
+}
+
+const char *rap_http_param(const struct rap_http_req *req, const char *name)
+{
+	return rap_http_match_param(&req->match, name);
+}
+
+const char *rap_http_get_arg(struct rap_http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *rap_http_get_header(struct rap_http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+bool rap_http_authenticate(struct rap_http_req *req, const struct rap_auth *auth)
+{
+	const char *h = rap_http_get_header(req, "Authorization");
+	const char *key = NULL;
+
+	if (h && strncasecmp(h, "Bearer ", 7) == 0)
+		key = h + 7;
+	else
+		key = rap_http_get_header(req, "X-API-Key");
+	if (!key) {
+		rap_http_error(req, 401, "unauthorized",
+			       "missing API key: send 'Authorization: Bearer <key>'");
+		return false;
+	}
+	req->owner = rap_auth_owner(auth, key);
+	if (!req->owner) {
+		rap_http_error(req, 401, "unauthorized", "unknown API key");
+		return false;
+	}
+	return true;
+}
+
+/* Answers /healthz, /readyz and /metrics; false for any other URL. */
+static bool serve_common(struct rap_http_server *srv, struct req_state *st)
+{
+	struct rap_http_req *req = &st->req;
+	char reason[256] = "";
+	struct rap_buf b;
+
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+		return false;
+	if (strcmp(req->url, "/healthz") == 0) {
+		queue(st, 200, "{\"status\":\"ok\"}");
+		return true;
+	}
+	if (strcmp(req->url, "/readyz") == 0) {
+		if (!srv->cfg.ready || srv->cfg.ready(srv->cfg.svc, reason, sizeof(reason))) {
+			queue(st, 200, "{\"status\":\"ready\"}");
+		} else {
+			rap_buf_init(&b, 1024);
+			rap_buf_appends(&b, "{\"status\":\"not ready\",\"reason\":");
+			rap_json_quote(&b, reason);
+			rap_buf_appends(&b, "}");
+			queue(st, 503, b.data);
+			rap_buf_cleanup(&b);
+		}
+		return true;
+	}
+	if (strcmp(req->url, "/metrics") == 0 && srv->cfg.metrics) {
+		rap_buf_init(&b, 1024 * 1024);
+		rap_metrics_render(srv->cfg.metrics, &b);
+		rap_metrics_render_process(&b);
+		queue(st, 200, b.data ? b.data : "");
+		rap_buf_cleanup(&b);
+		return true;
+	}
+	return false;
+}
+
+/* Finds the request's route when its headers are in: false, after the
+ * 404 or 405 answer, when there is none. */
+static bool route(struct rap_http_server *srv, struct rap_http_req *req)
+{
+	char methods[2 * sizeof(req->match.allow)];
+	size_t n = 0;
+	int r;
+
+	if (!srv->cfg.routes) {
+		rap_http_error(req, 404, "not_found", "no such endpoint");
+		return false;
+	}
+	r = rap_http_route_match(srv->cfg.routes, srv->cfg.n_routes, req->method, req->url,
+				 &req->match);
+	if (r == RAP_OK)
+		return true;
+	if (r == RAP_ENOENT) {
+		rap_http_error(req, 404, "not_found", "no such endpoint: %s", req->url);
+		return false;
+	}
+	/* "GET, POST" in the Allow header is "GET or POST" in the message. */
+	rap_http_header(req, "Allow", req->match.allow);
+	for (const char *a = req->match.allow; *a; a++) {
+		if (a[0] == ',' && a[1] == ' ') {
+			memcpy(methods + n, " or ", 4);
+			n += 4;
+			a++;
+		} else {
+			methods[n++] = *a;
+		}
+	}
+	methods[n] = '\0';
+	rap_http_error(req, 405, "method_not_allowed", "use %s %s", methods, req->url);
+	return false;
+}
+
+/* Hands a phase of the request to its route (found, and the API key
+ * checked, when the headers are in). */
+static void call(struct rap_http_server *srv, struct req_state *st,
+		 enum rap_http_phase phase, const char *data, size_t len)
+{
+	struct rap_http_req *req = &st->req;
+	const struct rap_http_route *r;
+
+	if (phase == RAP_HTTP_BEGIN) {
+		if (!route(srv, req))
+			return;
+		r = req->match.route;
+		if (srv->cfg.auth && !r->anonymous && !rap_http_authenticate(req, srv->cfg.auth))
+			return;
+	}
+	r = req->match.route;
+	if (!r || req->replied)
+		return;
+	if (r->on_phase)
+		r->on_phase(srv->cfg.svc, req, phase, data, len);
+	else if (phase == RAP_HTTP_END)
+		r->on_request(srv->cfg.svc, req);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
+				 const char *url, const char *method,
+				 const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct rap_http_server *srv = cls;
+	struct req_state *st = *con_cls;
+	struct rap_http_req *req;
+
+	if (!st) {
+		st = rap_calloc(1, sizeof(*st));
+		req = &st->req;
+		req->conn = conn;
+		req->method = method;
+		req->url = url;
+		req->started_ms = rap_now_ms();
+		rap_buf_init(&req->body, srv->cfg.max_body);
+		init_request_id(req);
+		*con_cls = st;
+		if (serve_common(srv, st))
+			return MHD_YES;
+		req->status = 1; /* marks "in progress" until a reply */
+		call(srv, st, RAP_HTTP_BEGIN, NULL, 0);
+		return MHD_YES;
+	}
+	req = &st->req;
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		req->body_bytes += n;
+		st->in_body = true;
+		if (req->replied || st->deferred_json || st->too_big)
+			return MHD_YES; /* drain what follows an early answer */
+		if (req->stream) {
+			call(srv, st, RAP_HTTP_DATA, upload_data, n);
+		} else if (rap_buf_append(&req->body, upload_data, n) != RAP_OK) {
+			st->too_big = true;
+		}
+		return MHD_YES;
+	}
+	st->in_body = false;
+	if (req->replied)
+		return MHD_YES;
+	if (st->deferred_json) {
+		queue(st, st->deferred_status, st->deferred_json);
+		return MHD_YES;
+	}
+	if (st->too_big) {
+		rap_http_error(req, 413, "payload_too_large",
+			       "request body is larger than %zu bytes",
+			       srv->cfg.max_body);
+		return MHD_YES;
+	}
+	req->defer_reply = false; /* the body is in: answers go out now */
+	call(srv, st, RAP_HTTP_END, req->body.data ? req->body.data : "",
+	     req->body.len);
+	if (!req->replied)
+		rap_http_error(req, 500, "internal", "the request was not answered");
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct rap_http_server *srv = cls;
+	struct req_state *st = *con_cls;
+	struct reply_header *h, *next;
+
+	if (!st)
+		return;
+	if (st->req.status >= 500 || (!st->req.replied))
+		rap_metric_inc(srv->req_5xx, 1);
+	else if (st->req.status >= 400)
+		rap_metric_inc(srv->req_4xx, 1);
+	else
+		rap_metric_inc(srv->req_2xx, 1);
+	rap_metric_inc(srv->req_bytes, (long long)st->req.body_bytes);
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !st->req.replied)
+		st->req.status = 499; /* the client went away */
+	if (srv->cfg.completed)
+		srv->cfg.completed(srv->cfg.svc, &st->req);
+	if (st->req.data_free)
+		st->req.data_free(st->req.data);
+	for (h = st->headers; h; h = next) {
+		next = h->next;
+		free(h->name);
+		free(h->value);
+		free(h);
+	}
+	free(st->deferred_json);
+	rap_buf_cleanup(&st->req.body);
+	rap_http_match_cleanup(&st->req.match);
+	free(st);
+	*con_cls = NULL;
+}
+
+int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
+		   char *err)
+{
+	struct rap_http_server *srv = rap_calloc(1, sizeof(*srv));
+	struct sockaddr_in addr;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+	srv->cfg = *cfg;
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)cfg->port);
+	if (inet_pton(AF_INET, cfg->bind, &addr.sin_addr) != 1) {
+		snprintf(err, RAP_ERRLEN, "bind address '%s' is not an IPv4 address",
+			 cfg->bind);
+		free(srv);
+		return RAP_EINVAL;
+	}
+	if (cfg->metrics) {
+		srv->req_2xx = rap_metrics_add(cfg->metrics, RAP_COUNTER,
+			"rap_http_requests_total", "class=\"2xx\"", "HTTP requests answered, by status class");
+		srv->req_4xx = rap_metrics_add(cfg->metrics, RAP_COUNTER,
+			"rap_http_requests_total", "class=\"4xx\"", "HTTP requests answered, by status class");
+		srv->req_5xx = rap_metrics_add(cfg->metrics, RAP_COUNTER,
+			"rap_http_requests_total", "class=\"5xx\"", "HTTP requests answered, by status class");
+		srv->req_bytes = rap_metrics_add(cfg->metrics, RAP_COUNTER,
+			"rap_http_request_body_bytes_total", NULL, "request body bytes received");
+	} else {
+		static struct rap_metric sink[4];
+
+		srv->req_2xx = &sink[0];
+		srv->req_4xx = &sink[1];
+		srv->req_5xx = &sink[2];
+		srv->req_bytes = &sink[3];
+	}
+	if (cfg->threads == 0)
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+	else
+		flags |= MHD_USE_EPOLL;
+	srv->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
+		on_access, srv,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		/* Larger reads mean fewer, bigger upload chunks (a fixed cost
+		 * per connection, not per body). */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		cfg->threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		(unsigned)cfg->threads, MHD_OPTION_END);
+	if (!srv->daemon) {
+		snprintf(err, RAP_ERRLEN, "cannot listen on %s:%u", cfg->bind, cfg->port);
+		free(srv);
+		return RAP_EIO;
+	}
+	*out = srv;
+	return RAP_OK;
+}
+
+void rap_http_stop(struct rap_http_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}
+
+void rap_http_date(time_t t, char out[RAP_HTTP_DATE_LEN])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, RAP_HTTP_DATE_LEN, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}

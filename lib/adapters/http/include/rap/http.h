@@ -1,0 +1,112 @@
+#ifndef RAP_HTTP_H
+#define RAP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "rap/mem.h"
+#include "rap/buf.h"
+#include "rap/http_route.h"
+#include "rap/log.h"
+
+struct MHD_Connection;
+struct rap_metrics;
+struct rap_auth;
+
+/*
+ * A thin HTTP server over libmicrohttpd shared by the services.  It answers
+ * /healthz, /readyz and /metrics itself, gives every request an id (the
+ * client's X-Request-Id when it is sane), buffers JSON bodies up to a
+ * maximum or streams bodies to the handler, and scopes per-request memory
+ * to the request (freed in MHD's request-completed callback).
+ */
+enum rap_http_phase {
+	RAP_HTTP_BEGIN, /* headers are in; the handler may reply now */
+	RAP_HTTP_DATA,  /* a chunk of a streamed body (req->stream set) */
+	RAP_HTTP_END    /* the body is complete (buffered in req->body) */
+};
+
+struct rap_http_req {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	char request_id[RAP_REQUEST_ID_LEN];
+	const char *owner;      /* set by rap_http_authenticate */
+	struct rap_buf body;    /* the buffered body (not with stream) */
+	bool stream;            /* set in BEGIN to receive DATA calls */
+	bool defer_reply;       /* set in BEGIN: replies wait for the body's
+				   end (an early answer behind a streaming
+				   proxy reaches the client as a 502) */
+	bool replied;
+	unsigned status;
+	int64_t started_ms;
+	uint64_t body_bytes;
+	struct rap_http_match match; /* the route it took (rap_http_param) */
+	void *data;             /* the handler's per-request state */
+	void (*data_free)(void *data);
+};
+
+/*
+ * A route's handler (rap/http_route.h) must have replied by the end of the
+ * request (the server answers 500 otherwise).  A phase handler's replies
+ * queued in RAP_HTTP_DATA are held until the body ends (MHD cannot answer
+ * mid-body).
+ */
+
+struct rap_http_cfg {
+	const char *bind;
+	unsigned port;
+	unsigned threads;        /* thread pool size; 0 = thread per connection */
+	size_t max_body;         /* limit of buffered bodies (413 beyond) */
+	/* The service's routes (rap/http_route.h); none: only the common
+	 * endpoints.  Paths no route takes are answered 404, methods a path
+	 * does not take 405. */
+	const struct rap_http_route *routes;
+	size_t n_routes;
+	const struct rap_auth *auth; /* API keys the routes ask for; NULL: none */
+	void *svc;
+	/** Readiness: true when the service can do its work; fills reason. */
+	bool (*ready)(void *svc, char *reason, size_t len);
+	/** Called when a request is done (for an access log). */
+	void (*completed)(void *svc, const struct rap_http_req *req);
+	struct rap_metrics *metrics;
+};
+
+struct rap_http_server;
+
+/** Starts listening; RAP_EIO with a message in err if it cannot. */
+int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
+		   char *err);
+/** Stops the server and frees it; accepts NULL. */
+void rap_http_stop(struct rap_http_server *srv);
+
+/** Replies with a JSON text (copied). */
+void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json);
+/** Replies {"error":{"status","code","message","request_id"}}. */
+void rap_http_error(struct rap_http_req *req, unsigned status, const char *code,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/** Adds a header to the next reply of this request (copied). */
+void rap_http_header(struct rap_http_req *req, const char *name, const char *value);
+/** A query-string argument, or NULL. */
+const char *rap_http_get_arg(struct rap_http_req *req, const char *name);
+/** The value of the {name} segment of the request's route, or NULL. */
+const char *rap_http_param(const struct rap_http_req *req, const char *name);
+/** A request header, or NULL. */
+const char *rap_http_get_header(struct rap_http_req *req, const char *name);
+
+/** An HTTP date (RFC 7231 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT")
+ *  and the NUL. */
+#define RAP_HTTP_DATE_LEN 32
+/** Writes t as an HTTP date (tus's Upload-Expires, say). */
+void rap_http_date(time_t t, char out[RAP_HTTP_DATE_LEN]);
+
+/**
+ * Resolves the request's API key (Authorization: Bearer KEY, or X-API-Key)
+ * to an owner and stores it in req->owner.  Replies 401 and returns false
+ * when the key is missing or unknown.
+ */
+bool rap_http_authenticate(struct rap_http_req *req, const struct rap_auth *auth);
+
+#endif

@@ -1,0 +1,320 @@
+/* pg.c: PostgreSQL connections, statements, migrations and a pool. */
+#include "rap/pg.h"
+#include "rap/err.h"
+#include "rap/mem.h"
+#include "rap/clock.h"
+#include "rap/str.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Keeps the first line of a server message. */
+static void copy_msg(char *err, const char *msg)
+{
+	size_t n = strcspn(msg, "\n");
+
+	snprintf(err, RAP_ERRLEN, "%.*s", (int)n, msg);
+}
+
+/* The library does not print: server notices are dropped. */
+static void ignore_notice(void *arg, const char *message)
+{
+}
+
+int rap_pg_connect(const char *url, PGconn **out, char *err)
+{
+	PGconn *db = PQconnectdb(url);
+
+	if (PQstatus(db) != CONNECTION_OK) {
+		copy_msg(err, PQerrorMessage(db));
+		PQfinish(db);
+		return RAP_EDB;
+	}
+	PQsetNoticeProcessor(db, ignore_notice, NULL);
+	*out = db;
+	return RAP_OK;
+}
+
+int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params,
+		PGresult **out, char *err)
+{
+	PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	const char *state;
+	int result;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (out)
+			*out = res;
+		else
+			PQclear(res);
+		return RAP_OK;
+	}
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	copy_msg(err, PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
+						  : PQerrorMessage(db));
+	if (state && strcmp(state, "RAP01") == 0)
+		result = RAP_ETRANSITION;
+	else if (state && strcmp(state, "23505") == 0)
+		result = RAP_ECONFLICT;
+	else
+		result = RAP_EDB;
+	PQclear(res);
+	return result;
+}
+
+int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params,
+	       PGresult **out, char *err)
+{
+	int result = rap_pg_exec(db, sql, n, params, out, err);
+
+	if (result == RAP_OK && PQntuples(*out) == 0) {
+		PQclear(*out);
+		*out = NULL;
+		result = RAP_ENOENT;
+	}
+	return result;
+}
+
+int rap_pg_begin(PGconn *db, char *err)
+{
+	return rap_pg_exec(db, "BEGIN", 0, NULL, NULL, err);
+}
+
+int rap_pg_commit(PGconn *db, char *err)
+{
+	return rap_pg_exec(db, "COMMIT", 0, NULL, NULL, err);
+}
+
+void rap_pg_rollback(PGconn *db)
+{
+	PQclear(PQexec(db, "ROLLBACK"));
+}
+
+/* True while the socket has something to read right now. */
+static bool readable(PGconn *db)
+{
+	struct pollfd pfd = { .fd = PQsocket(db), .events = POLLIN };
+
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1;
+}
+
+bool rap_pg_alive(PGconn *db)
+{
+	int rounds;
+
+	/*
+	 * A server that went away while the connection sat idle left its
+	 * goodbye on the socket: a FATAL message, which libpq takes as a mere
+	 * notice, and then end-of-file.  Read until nothing is pending, so that
+	 * the end-of-file is seen too and marks the connection bad; a single
+	 * read stops after the message and the next statement would fail.
+	 */
+	for (rounds = 0; rounds < 4 && PQstatus(db) == CONNECTION_OK && readable(db); rounds++)
+		if (PQconsumeInput(db) != 1)
+			break;
+	if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) != PQTRANS_UNKNOWN)
+		return true;
+	PQreset(db);
+	return PQstatus(db) == CONNECTION_OK;
+}
+
+int rap_pg_migrate(PGconn *db, const struct rap_migration *migrations, unsigned count,
+		   char *err)
+{
+	PGresult *res;
+	long long current;
+	int result;
+	unsigned i;
+
+	result = rap_pg_exec(db,
+		"CREATE TABLE IF NOT EXISTS schema_migrations ("
+		" version integer PRIMARY KEY, name text NOT NULL,"
+		" applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL, NULL, err);
+	if (result == RAP_ECONFLICT)
+		result = RAP_OK; /* created concurrently by another service */
+	if (result != RAP_OK)
+		return result;
+	result = rap_pg_exec(db, "SELECT pg_advisory_lock(7261001)", 0, NULL, NULL, err);
+	if (result != RAP_OK)
+		return result;
+	result = rap_pg_exec(db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+			     0, NULL, &res, err);
+	if (result != RAP_OK)
+		goto out_unlock;
+	result = rap_strtonum(PQgetvalue(res, 0, 0), 0, 1000000, &current);
+	PQclear(res);
+	if (result != RAP_OK)
+		goto out_unlock;
+	for (i = 0; i < count; i++) {
+		const struct rap_migration *m = &migrations[i];
+		char version[16];
+		const char *params[2] = { version, m->name };
+
+		if (m->version <= current)
+			continue;
+		snprintf(version, sizeof(version), "%d", m->version);
+		result = rap_pg_begin(db, err);
+		if (result != RAP_OK)
+			goto out_unlock;
+		res = PQexec(db, m->sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    PQresultStatus(res) != PGRES_TUPLES_OK) {
+			char msg[RAP_ERRLEN];
+
+			copy_msg(msg, PQresultErrorMessage(res));
+			snprintf(err, RAP_ERRLEN, "migration %.40s: %.200s", m->name, msg);
+			PQclear(res);
+			rap_pg_rollback(db);
+			result = RAP_EDB;
+			goto out_unlock;
+		}
+		PQclear(res);
+		result = rap_pg_exec(db,
+			"INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+			2, params, NULL, err);
+		if (result == RAP_OK)
+			result = rap_pg_commit(db, err);
+		if (result != RAP_OK) {
+			rap_pg_rollback(db);
+			goto out_unlock;
+		}
+	}
+out_unlock:
+	PQclear(PQexec(db, "SELECT pg_advisory_unlock(7261001)"));
+	return result;
+}
+
+struct pooled {
+	PGconn *db;
+	int64_t last_used_ms;
+};
+
+struct rap_pg_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *url;
+	struct pooled *idle;
+	unsigned n_idle;
+	unsigned n_free; /* slots not yet connected */
+};
+
+struct rap_pg_pool *rap_pg_pool_new(const char *url, unsigned n)
+{
+	struct rap_pg_pool *pool = rap_calloc(1, sizeof(*pool));
+
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->cond, NULL);
+	pool->url = rap_strdup(url);
+	pool->idle = rap_calloc(n, sizeof(*pool->idle));
+	pool->n_free = n;
+	return pool;
+}
+
+void rap_pg_pool_free(struct rap_pg_pool *pool)
+{
+	unsigned i;
+
+	if (!pool)
+		return;
+	for (i = 0; i < pool->n_idle; i++)
+		PQfinish(pool->idle[i].db);
+	pthread_cond_destroy(&pool->cond);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->idle);
+	free(pool->url);
+	free(pool);
+}
+
+static bool ping(PGconn *db)
+{
+	PGresult *res = PQexec(db, "SELECT 1");
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	PQclear(res);
+	return ok;
+}
+
+int rap_pg_pool_get(struct rap_pg_pool *pool, int timeout_ms, PGconn **out, char *err)
+{
+	struct timespec deadline;
+	int64_t idle_ms = 0;
+	PGconn *db = NULL;
+	int result;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&pool->lock);
+	while (pool->n_idle == 0 && pool->n_free == 0) {
+		if (pthread_cond_timedwait(&pool->cond, &pool->lock, &deadline) == ETIMEDOUT) {
+			pthread_mutex_unlock(&pool->lock);
+			snprintf(err, RAP_ERRLEN, "no database connection free");
+			return RAP_ETIMEDOUT;
+		}
+	}
+	if (pool->n_idle > 0) {
+		pool->n_idle--;
+		db = pool->idle[pool->n_idle].db;
+		idle_ms = rap_now_ms() - pool->idle[pool->n_idle].last_used_ms;
+	} else {
+		pool->n_free--;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	/*
+	 * A connection idle for a while is checked with a round trip: after a
+	 * server restart its socket may still look healthy (the server's
+	 * goodbye message is read as data), and the first real statement
+	 * would fail.
+	 */
+	if (db && rap_pg_alive(db) && (idle_ms < 1000 || ping(db))) {
+		*out = db;
+		return RAP_OK;
+	}
+	if (db)
+		PQfinish(db);
+	result = rap_pg_connect(pool->url, out, err);
+	if (result != RAP_OK) {
+		pthread_mutex_lock(&pool->lock);
+		pool->n_free++;
+		pthread_cond_signal(&pool->cond);
+		pthread_mutex_unlock(&pool->lock);
+	}
+	return result;
+}
+
+void rap_pg_pool_put(struct rap_pg_pool *pool, PGconn *db)
+{
+	pthread_mutex_lock(&pool->lock);
+	if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) == PQTRANS_IDLE) {
+		pool->idle[pool->n_idle].db = db;
+		pool->idle[pool->n_idle++].last_used_ms = rap_now_ms();
+	} else {
+		PQfinish(db);
+		pool->n_free++;
+	}
+	pthread_cond_signal(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+int rap_pg_one_text(PGconn *db, const char *sql, int n, const char *const *p, char **out,
+		    char *err)
+{
+	PGresult *res;
+	int result = rap_pg_one(db, sql, n, p, &res, err);
+
+	if (result != RAP_OK)
+		return result;
+	*out = rap_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return RAP_OK;
+}

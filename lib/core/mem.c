@@ -1,0 +1,67 @@
+/* mem.c: allocation wrappers with one out-of-memory policy. */
+#include "rap/mem.h"
+#include "rap/buf.h"
+#include "rap/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory allocating %zu bytes\"}\n", n);
+	abort();
+}
+
+void *rap_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *rap_calloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		oom(nmemb * size);
+	return p;
+}
+
+void *rap_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *rap_strdup(const char *s)
+{
+	return rap_strndup(s, strlen(s));
+}
+
+char *rap_strndup(const char *s, size_t n)
+{
+	char *p = rap_malloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *rap_asprintf(const char *fmt, ...)
+{
+	struct rap_buf b;
+	va_list ap;
+
+	rap_buf_init(&b, (size_t)-1);
+	va_start(ap, fmt);
+	rap_buf_vappendf(&b, fmt, ap);
+	va_end(ap);
+	return rap_buf_take(&b);
+}

@@ -1,0 +1,118 @@
+/* common.c: what job-api's route handlers share: a database connection or a
+ * 503, the checks of a job creation, and the answer to a failed store. */
+#include "job_api.h"
+
+#include "rap/err.h"
+#include "rap/http.h"
+#include "rap/list.h"
+#include "rap/log.h"
+#include "rap/pg.h"
+#include "rap/presigned.h"
+#include "rap/s3.h"
+#include "rap/upload.h"
+#include "rap/uuid.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_MAX_ATTEMPTS 5
+
+PGconn *job_api_db_get(struct job_api *api, struct rap_http_req *req)
+{
+	char err[RAP_ERRLEN];
+	PGconn *db;
+
+	if (rap_pg_pool_get(api->pool, 5000, &db, err) != RAP_OK) {
+		struct rap_log_ctx ctx = { .request_id = req->request_id };
+
+		rap_log(RAP_LOG_WARN, &ctx, "no database connection: %s", err);
+		rap_http_error(req, 503, "unavailable",
+			       "the job store is unavailable; retry shortly");
+		return NULL;
+	}
+	return db;
+}
+
+/* Checks a job id from the URL, then takes a connection; NULL once it has
+ * answered (400 for a malformed id, 503 without a connection). */
+PGconn *job_api_db_for_job(struct job_api *api, struct rap_http_req *req, const char *id)
+{
+	if (!rap_uuid_valid(id)) {
+		rap_http_error(req, 400, "bad_request", "job id must be a UUID");
+		return NULL;
+	}
+	return job_api_db_get(api, req);
+}
+
+void job_api_store_error(struct rap_http_req *req, int result, const char *err)
+{
+	struct rap_log_ctx ctx = { .request_id = req->request_id };
+
+	rap_log(RAP_LOG_ERROR, &ctx, "job store: %s", err);
+	rap_http_error(req, 503, "unavailable", "the job store failed (%s); retry shortly",
+		       rap_strerror(result));
+}
+
+bool job_api_create_headers(struct rap_http_req *req, const char **idem)
+{
+	const char *ctype = rap_http_get_header(req, "Content-Type");
+
+	*idem = rap_http_get_header(req, "Idempotency-Key");
+	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
+		rap_http_error(req, 415, "unsupported_media_type",
+			       "send the job as Content-Type: application/json");
+		return false;
+	}
+	if (*idem && (strlen(*idem) == 0 || strlen(*idem) > 255)) {
+		rap_http_error(req, 400, "bad_request", "Idempotency-Key must be 1 to 255 bytes");
+		return false;
+	}
+	return true;
+}
+
+int job_api_max_attempts(struct job_api *api, const char *type)
+{
+	return (int)rap_list_number(api->cfg.job_max_attempts, type, 1, 100,
+				    DEFAULT_MAX_ATTEMPTS);
+}
+
+int job_api_content_check(struct job_api *api, PGconn *db, const char *owner,
+			  const char *type, const char *object_key, char *err)
+{
+	const char *list = api->svc.cfg.job_content_types;
+	char detected[128];
+	int result;
+
+	if (!rap_list_has(list, type))
+		return RAP_OK;
+	result = rap_upload_detected_type(db, owner, object_key, detected, sizeof(detected), err);
+	if (result == RAP_ENOENT)
+		return RAP_OK; /* job creation says the object is unknown */
+	if (result != RAP_OK)
+		return result;
+	if (!detected[0]) {
+		snprintf(err, RAP_ERRLEN, "job type '%s' takes only some content, and the content of "
+			 "this upload is unknown (a presigned upload: the platform never saw it)", type);
+		return RAP_EUNSUPPORTED;
+	}
+	if (!rap_list_allows(list, type, detected)) {
+		snprintf(err, RAP_ERRLEN, "job type '%s' does not take %s content "
+			 "(RAP_JOB_CONTENT_TYPES)", type, detected);
+		return RAP_EUNSUPPORTED;
+	}
+	return RAP_OK;
+}
+
+int job_api_presigned_verify(struct job_api *api, PGconn *db, const char *owner,
+			     const char *object_key, char *err)
+{
+	struct rap_s3_cfg cfg;
+	struct rap_s3 *s3;
+	int result;
+
+	rap_service_s3_cfg(&api->svc, &cfg);
+	s3 = rap_s3_new(&cfg);
+	result = rap_presigned_verify(db, s3, owner, object_key, err);
+	rap_s3_free(s3);
+	return result;
+}

@@ -1,0 +1,43 @@
+/* settings.c: job-api's own settings (the shared ones: lib/service/settings.c). */
+#include "job_api.h"
+
+#include <stddef.h>
+
+#define S(field) offsetof(struct job_api_settings, field)
+
+const struct rap_cfg_opt job_api_settings_table[] = {
+	{ "RAP_JOB_PORT", RAP_CFG_INT, 1, 65535, "8102",
+	  "job-api HTTP port", S(job_port) },
+	{ "RAP_HTTP_THREADS", RAP_CFG_INT, 1, 256, "4",
+	  "HTTP worker threads of job-api", S(http_threads) },
+	{ "RAP_JOB_MAX_ATTEMPTS", RAP_CFG_STR, 0, 0, "",
+	  "attempts per job type, type=N[,type=N...]; other types get 5 (a job may set its own)",
+	  S(job_max_attempts) },
+	{ "RAP_JOB_RETENTION_DAYS", RAP_CFG_INT, 0, 36500, "0",
+	  "days a finished job (COMPLETED, FAILED, CANCELLED) is kept after it ended, with its "
+	  "events and output object; 0 keeps every job (DEAD jobs are always kept)",
+	  S(job_retention_days) },
+	{ "RAP_WEBHOOK_SECRET", RAP_CFG_STR, 0, 0, "",
+	  "key of the HMAC-SHA256 signature of webhook bodies (X-Rap-Signature); empty: unsigned",
+	  S(webhook_secret) },
+	{ "RAP_WEBHOOK_ALLOWED_HOSTS", RAP_CFG_STR, 0, 0, "",
+	  "hosts a job's webhook_url may name (comma-separated); empty: any", S(webhook_hosts) },
+	{ "RAP_WEBHOOK_MAX_ATTEMPTS", RAP_CFG_INT, 1, 1000, "12",
+	  "attempts at delivering one webhook before it is marked failed", S(webhook_max_attempts) },
+	{ "RAP_WEBHOOK_BACKOFF_MS", RAP_CFG_INT, 10, 3600000, "2000",
+	  "wait after a webhook's first failed attempt; it doubles each time, up to an hour",
+	  S(webhook_backoff_ms) },
+	{ "RAP_WEBHOOK_TIMEOUT_MS", RAP_CFG_INT, 100, 120000, "10000",
+	  "how long one webhook POST may take, connection included", S(webhook_timeout_ms) },
+	{ "RAP_SWEEP_MS", RAP_CFG_INT, 100, 600000, "1000",
+	  "how often job-api re-queues jobs whose lease expired", S(sweep_ms) },
+	{ "RAP_STATS_MS", RAP_CFG_INT, 100, 600000, "5000",
+	  "how often job-api counts open jobs and the outbox backlog for /metrics",
+	  S(stats_ms) },
+	{ "RAP_RELAY_BATCH", RAP_CFG_INT, 1, 10000, "500",
+	  "outbox rows the relay publishes per confirmed batch", S(relay_batch) },
+	{ "RAP_RELAY_POLL_MS", RAP_CFG_INT, 10, 60000, "1000",
+	  "relay poll interval when no notification arrives", S(relay_poll_ms) },
+};
+
+const size_t job_api_settings_count = sizeof(job_api_settings_table) / sizeof(job_api_settings_table[0]);

@@ -1,0 +1,229 @@
+/*
+ * lifecycle.c: the life of one job in the worker, from the delivery of its
+ * message to its settling: the claim (a conditional UPDATE that takes a
+ * lease), the run of its processor, and the outcome recorded before the
+ * message is acked: COMPLETED, FAILED, RETRYING (re-published to a TTL
+ * retry tier, with a confirm, before the ack), DEAD (dead-lettered), or
+ * handed back to the queue on shutdown.  A message that can never be
+ * processed (poison) is rejected without requeue, so RabbitMQ
+ * dead-letters it, and its job becomes DEAD.
+ */
+#include "worker.h"
+
+#include "rap/amqp.h"
+#include "rap/err.h"
+#include "rap/jobstore.h"
+#include "rap/log.h"
+#include "rap/metrics.h"
+#include "rap/clock.h"
+#include "rap/jobmsg.h"
+#include "rap/list.h"
+#include "rap/random.h"
+#include "rap/stop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void retry_later(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+			int attempt, const char *why);
+
+/* Dead-letters a message that can never be processed (poison). */
+static void poison(struct worker *w, struct rap_amqp_msg *m, const char *job_id,
+		   const char *why)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = job_id,
+				   .action = "dead-letter" };
+	char err[RAP_ERRLEN];
+
+	rap_log(RAP_LOG_WARN, &ctx, "poison message dead-lettered: %s", why);
+	if (job_id && rap_job_bury(w->db, job_id, why, err) != RAP_OK)
+		rap_log(RAP_LOG_WARN, &ctx, "could not mark the job DEAD: %s", err);
+	rap_metric_inc(w->dead_lettered, 1);
+	rap_amqp_reject(w->amqp, m->delivery_tag, false);
+}
+
+/*
+ * Records the outcome of a processor run (result from p->run, with its
+ * result_json, which this frees) and settles the message: acked, requeued,
+ * or dead-lettered.
+ */
+void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+		   int attempt, int max_attempts, int result, char *result_json, char *err)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+				   .action = jm->type };
+	char err2[RAP_ERRLEN];
+
+	if (result == RAP_OK) {
+		result = rap_job_complete(w->db, jm->job_id, w->id, result_json, err2);
+		free(result_json);
+		if (result == RAP_OK || result == RAP_ECONFLICT) {
+			rap_log(RAP_LOG_INFO, &ctx, result == RAP_OK ? "completed"
+				: "finished, but the lease was lost: result dropped");
+			rap_metric_inc(w->completed, result == RAP_OK);
+			rap_amqp_ack(w->amqp, m->delivery_tag);
+			return;
+		}
+		snprintf(err, RAP_ERRLEN, "recording the result: %.200s", err2);
+	}
+	if (result == RAP_ECANCELED && rap_stopping()) {
+		/* SIGTERM: give the job back rather than make shutdown wait. */
+		if (rap_job_handback(w->db, jm->job_id, w->id, err2) == RAP_OK)
+			rap_log(RAP_LOG_INFO, &ctx, "shutting down: job handed back to the queue");
+		else
+			rap_log(RAP_LOG_WARN, &ctx, "shutting down, hand-back failed: %s", err2);
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
+	}
+	if (result == RAP_ECANCELED) {
+		rap_log(RAP_LOG_INFO, &ctx, "stopped: the job was cancelled or taken over");
+		rap_amqp_ack(w->amqp, m->delivery_tag);
+		return;
+	}
+	if (result == RAP_EINVAL || result == RAP_ENOENT) {
+		rap_log(RAP_LOG_WARN, &ctx, "failed permanently: %s", err);
+		rap_job_fail(w->db, jm->job_id, w->id, "FAILED", err, err2);
+		rap_metric_inc(w->failed, 1);
+		rap_amqp_ack(w->amqp, m->delivery_tag);
+		return;
+	}
+	if (attempt >= max_attempts) {
+		rap_log(RAP_LOG_WARN, &ctx, "attempts exhausted: %s", err);
+		rap_job_fail(w->db, jm->job_id, w->id, "DEAD", err, err2);
+		rap_metric_inc(w->dead_lettered, 1);
+		rap_amqp_reject(w->amqp, m->delivery_tag, false);
+		return;
+	}
+	retry_later(w, m, jm, attempt, err);
+}
+
+/* Runs a claimed job and records its outcome. */
+static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
+			const struct rap_jobmsg *jm, const struct rap_job_claim *claim)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+				   .action = jm->type };
+	const struct processor *p = worker_processor(jm->type);
+	struct job_run run = { .w = w, .msg = jm, .attempt = claim->attempt,
+			       .params = claim->params ? claim->params : "{}" };
+	char err[RAP_ERRLEN] = "", *result_json = NULL;
+	int result;
+
+	run.last_beat_ms = rap_now_ms();
+	rap_log(RAP_LOG_INFO, &ctx, "processing attempt %d of %d", claim->attempt,
+		claim->max_attempts);
+	result = p->run(&run, &result_json, err);
+	worker_finish(w, m, jm, claim->attempt, claim->max_attempts, result, result_json, err);
+}
+
+int worker_retry_delay(int attempt)
+{
+	static const int tiers[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256 };
+	int i = attempt - 1;
+	unsigned char r = 0;
+
+	if (i < 0)
+		i = 0;
+	if (i > 8)
+		i = 8;
+	/* Jitter: half the time the next tier up, so retries spread out. */
+	rap_random(&r, 1);
+	if ((r & 1) && i < 8)
+		i++;
+	return tiers[i];
+}
+
+/*
+ * Transient failure with attempts left: RETRYING first (so a crash from here
+ * on leaves a claimable job and an unacked message), then the message goes
+ * to the TTL retry tier with a confirm, and only then is the delivery acked.
+ * The tier queue dead-letters it back into `jobs` when its TTL expires.
+ */
+static void retry_later(struct worker *w, struct rap_amqp_msg *m,
+			const struct rap_jobmsg *jm, int attempt, const char *why)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+				   .action = "retry" };
+	char err[RAP_ERRLEN], detail[RAP_ERRLEN], delay[12];
+	const char *hdrs[3] = { "x-retry-delay-s", delay, NULL };
+	unsigned nacked;
+	int d = worker_retry_delay(attempt);
+
+	snprintf(delay, sizeof(delay), "%d", d);
+	snprintf(detail, sizeof(detail), "retry in %d s: %.200s", d, why);
+	if (rap_job_retry(w->db, jm->job_id, w->id, detail, err) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, &ctx, "could not mark RETRYING (%s): requeued", err);
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
+	}
+	if (rap_amqp_publish(w->pub, "jobs.retry", jm->type, m->body, m->len,
+			     m->message_id[0] ? m->message_id : NULL, m->request_id,
+			     false, hdrs) != RAP_OK ||
+	    rap_amqp_wait_confirms(w->pub, 10000, NULL, NULL, &nacked) != RAP_OK) {
+		/* The job is RETRYING: the redelivered message claims it. */
+		rap_log(RAP_LOG_WARN, &ctx, "retry publish failed (%s): requeued",
+			rap_amqp_errmsg(w->pub));
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
+	}
+	rap_log(RAP_LOG_INFO, &ctx, "attempt %d failed, retrying in %d s: %s", attempt, d, why);
+	rap_metric_inc(w->retried, 1);
+	rap_amqp_ack(w->amqp, m->delivery_tag);
+}
+
+void worker_handle(struct worker *w, struct rap_amqp_msg *m)
+{
+	struct rap_log_ctx ctx = { .request_id = m->request_id };
+	struct rap_job_claim claim;
+	struct rap_jobmsg jm;
+	char err[RAP_ERRLEN];
+	int result;
+
+	result = rap_jobmsg_decode(m->body, m->len, &jm, err);
+	if (result != RAP_OK) {
+		poison(w, m, jm.job_id[0] ? jm.job_id : NULL, err);
+		return;
+	}
+	ctx.job_id = jm.job_id;
+	if (!worker_processor(jm.type) || !rap_list_contains(w->svc.cfg.job_types, jm.type)) {
+		snprintf(err, sizeof(err), "no processor for job type '%s'", jm.type);
+		poison(w, m, jm.job_id, err);
+		return;
+	}
+	result = rap_job_claim(w->db, jm.job_id, w->id, (int)w->cfg.lease_seconds,
+			       m->redelivered, &claim, err);
+	switch (result) {
+	case RAP_OK:
+		run_claimed(w, m, &jm, &claim);
+		rap_job_claim_cleanup(&claim);
+		return;
+	case RAP_ENOENT:
+		poison(w, m, NULL, err);
+		return;
+	case RAP_ECONFLICT:
+		if (claim.exhausted) {
+			/* Every attempt died with its worker: a poison message. */
+			poison(w, m, NULL, err);
+			return;
+		}
+		/* A duplicate delivery of a finished job: its effect is done. */
+		rap_log(RAP_LOG_INFO, &ctx, "duplicate delivery skipped (%s)", err);
+		rap_metric_inc(w->duplicates, 1);
+		rap_amqp_ack(w->amqp, m->delivery_tag);
+		return;
+	case RAP_AGAIN:
+		/*
+		 * Another worker holds a live lease: this copy is a duplicate.
+		 * If that worker dies, the lease expires and the sweeper
+		 * re-queues the job, so dropping this copy loses nothing.
+		 */
+		rap_log(RAP_LOG_INFO, &ctx, "duplicate delivery skipped (%s)", err);
+		rap_metric_inc(w->duplicates, 1);
+		rap_amqp_ack(w->amqp, m->delivery_tag);
+		return;
+	default:
+		rap_log(RAP_LOG_WARN, &ctx, "claim failed, requeued: %s", err);
+		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		return;
+	}
+}

@@ -1,0 +1,24 @@
+/* settings.c: worker's own settings (the shared ones: lib/service/settings.c). */
+#include "worker.h"
+
+#include <stddef.h>
+
+#define S(field) offsetof(struct worker_settings, field)
+
+const struct rap_cfg_opt worker_settings_table[] = {
+	{ "RAP_WORKER_PORT", RAP_CFG_INT, 0, 65535, "8104",
+	  "worker health/metrics port (0: none, for extra local workers)",
+	  S(worker_port) },
+	{ "RAP_WORKER_PREFETCH", RAP_CFG_INT, 1, 1000, "1",
+	  "unacknowledged messages a worker holds at once", S(worker_prefetch) },
+	{ "RAP_WORKER_BATCH", RAP_CFG_INT, 1, 1000, "64",
+	  "quick jobs (noop) a worker claims and completes per statement, up to the prefetch",
+	  S(worker_batch) },
+	{ "RAP_WORKER_ID", RAP_CFG_STR, 0, 0, "",
+	  "worker identity used in leases (default: host-pid)", S(worker_id) },
+	{ "RAP_LEASE_SECONDS", RAP_CFG_INT, 2, 3600, "15",
+	  "how long a claim holds a job without a heartbeat (workers beat every second)",
+	  S(lease_seconds) },
+};
+
+const size_t worker_settings_count = sizeof(worker_settings_table) / sizeof(worker_settings_table[0]);
