@@ -1,10 +1,22 @@
 /*
- * ws.c: the notifier's libwebsockets side (one service thread).  Browsers
- * open /ws and send {"type":"subscribe","api_key":...,"job_id"?,"since"?};
- * they get the job's (or the owner's) past events from PostgreSQL first, then
- * every new one as RabbitMQ delivers it.  Events carry event_id, so clients
- * drop the duplicates that replay and live delivery may both send.  The
- * same port answers /healthz, /readyz and /metrics.
+ * ws.c: the notifier's libwebsockets side.  Browsers open /ws and send
+ * {"type":"subscribe","api_key":...,"job_id"?,"since"?}; they get the job's
+ * (or the owner's) past events from PostgreSQL first, then every new one as
+ * RabbitMQ delivers it.  Events carry event_id, so clients drop the
+ * duplicates that replay and live delivery may both send.  The same port
+ * answers /healthz, /readyz and /metrics.
+ *
+ * The model: one service thread runs lws_service and owns every client
+ * and the replay connection to PostgreSQL; the consumer task (consumer.c)
+ * only appends events to the pending list under n->lock and wakes the
+ * service thread, which moves them to the subscribed clients
+ * (notifier_dispatch).  Each client has its own queue of frames, written
+ * when libwebsockets says the socket is writable.
+ *
+ * Invariants: clients, their queues and n->db are touched on the service
+ * thread only; a client's queue holds at most MAX_QUEUED_FRAMES frames (a
+ * client that falls further behind is dropped, and may reconnect with
+ * `since`); an incoming message is at most MAX_IN_MESSAGE bytes.
  */
 #include "notifier.h"
 

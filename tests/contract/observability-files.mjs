@@ -63,7 +63,7 @@ export const RABBITMQ_METRICS = ['rabbitmq_queue_messages', 'rabbitmq_queue_mess
 
 // The metric families the platform exports: every name given to
 // rap_metrics_add in lib/ and services/, the process_* series of
-// lib/metrics.c, Prometheus's own `up`, and the rules' recorded names.
+// lib/adapters/metrics/metrics.c, Prometheus's own `up`, and the rules' recorded names.
 export function registeredMetrics() {
   const names = new Set(['up']);
   const walk = (dir) => {
