@@ -1,8 +1,8 @@
 /* mem.c: allocation wrappers with one out-of-memory policy. */
 #include "rap/mem.h"
-#include "rap/buf.h"
 #include "rap/err.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +56,18 @@ char *rap_strndup(const char *s, size_t n)
 
 char *rap_asprintf(const char *fmt, ...)
 {
-	struct rap_buf b;
 	va_list ap;
+	char *p;
+	int n;
 
-	rap_buf_init(&b, (size_t)-1);
 	va_start(ap, fmt);
-	rap_buf_vappendf(&b, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	return rap_buf_take(&b);
+	if (n < 0)
+		abort(); /* a bad format is a bug: there is no message to return */
+	p = rap_malloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
 }
