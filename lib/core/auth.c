@@ -47,7 +47,7 @@ int rap_auth_parse(const char *spec, struct rap_auth **out, char *err)
 {
 	struct rap_auth *auth = rap_calloc(1, sizeof(*auth));
 	const char *p = spec;
-	int result = RAP_OK;
+	int result;
 
 	while (*p) {
 		const char *comma = strchr(p, ',');

@@ -32,7 +32,8 @@ static struct rap_pool_job *take(struct rap_pool *p)
 {
 	struct rap_pool_job *job = p->head;
 
-	RAP_ASSERT(job && p->queued > 0 && job->state == RAP_POOL_QUEUED);
+	RAP_ASSERT(job);
+	RAP_ASSERT(p->queued > 0 && job->state == RAP_POOL_QUEUED);
 	p->head = job->next;
 	if (!p->head)
 		p->tail = NULL;

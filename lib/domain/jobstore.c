@@ -1,4 +1,24 @@
-/* jobstore.c: uploads and jobs in PostgreSQL. */
+/*
+ * jobstore.c: jobs in PostgreSQL, one SQL statement per operation.
+ *
+ * The jobs row is the job's only state; this file moves it between states
+ * and the database guards each move.  A trigger (migration 0001) refuses a
+ * change that is not in job_transitions, and every change, creation
+ * included, writes a job_events row and a job.status event into the outbox
+ * in the same transaction; a statement may explain the change through the
+ * rap.event_detail setting.  A state change that needs a work message
+ * (create, sweep, replay) inserts it into the outbox in the same statement,
+ * so a job is never QUEUED without its message, nor the message sent for a
+ * job that was not written (the outbox relay publishes both later).
+ *
+ * Workers own a job only through its lease: a claim sets lease_owner and
+ * lease_until, and every later update by that worker (heartbeat, complete,
+ * fail, retry, hand back) matches on lease_owner and PROCESSING, so a
+ * worker whose lease was swept or cancelled gets RAP_ECONFLICT and changes
+ * nothing.  The sweeper takes expired leases with FOR UPDATE SKIP LOCKED,
+ * so several instances can sweep at once.  Attempts are counted at claim
+ * time: a job whose attempts are used up becomes DEAD, never claimed again.
+ */
 #include "rap/jobstore.h"
 #include "rap/err.h"
 #include "rap/mem.h"

@@ -257,10 +257,8 @@ static size_t scan(struct rap_multipart *mp, const char *p, size_t len, int *res
 		if (mp->match == 0) {
 			const char *cr = memchr(p + i, '\r', len - i);
 
-			if (!cr) {
-				i = len;
-				break;
-			}
+			if (!cr)
+				break; /* no delimiter starts in the rest */
 			i = (size_t)(cr - p);
 			mb = i;
 			mp->match = 1;

@@ -1,4 +1,26 @@
-/* amqp.c: RabbitMQ connections, topology, confirmed publishing, consuming. */
+/*
+ * amqp.c: RabbitMQ connections, topology, confirmed publishing, consuming,
+ * over rabbitmq-c 0.11.
+ *
+ * A handle is one TCP connection with one channel (CH), used by one thread.
+ * There are no AMQP heartbeats (TCP keepalive finds dead peers; see
+ * rap_amqp_connect).  Any error on the wire, a close from the broker, or a
+ * confirm that does not come in time sets `failed`; a failed handle refuses
+ * every further call and is only freed and replaced, never repaired.
+ *
+ * Publisher confirms: rabbitmq-c 0.11 has no confirm-wait, so the handle
+ * counts publishes itself.  Delivery tags run from batch_start to
+ * next_seq - 1, and state[tag - batch_start] is 0 (waiting), 1 (acked) or
+ * 2 (nacked); basic.ack and basic.nack frames mark one tag or, with
+ * `multiple`, every earlier one still waiting.  rap_amqp_wait_confirms
+ * reads frames until no tag is waiting, then starts the next batch at
+ * next_seq.  basic.return frames (unroutable mandatory messages) are
+ * handed to the caller while waiting.
+ *
+ * Consuming: each delivery is an envelope on the heap that the caller owns
+ * until rap_amqp_msg_release; the x-death and x-delivery-count headers are
+ * summarised into the message (times dead-lettered, latest reason/queue).
+ */
 #include "rap/amqp.h"
 #include "rap/err.h"
 #include "rap/mem.h"

@@ -1,4 +1,24 @@
-/* http.c: the services' HTTP server over libmicrohttpd. */
+/*
+ * http.c: the services' HTTP server over libmicrohttpd (MHD).
+ *
+ * MHD calls on_access once when a request's headers are in, once per chunk
+ * of body, and once more when the body has ended; on_completed when the
+ * connection is done with the request, whatever happened.  Each request
+ * gets a struct req_state (the public rap_http_req comes first in it) that
+ * lives from the first call to on_completed, which frees it with the
+ * handler's per-request data, so request memory has one owner and one
+ * place of release.
+ *
+ * The first call answers /healthz, /readyz and /metrics, or finds the route
+ * (404, 405) and checks the API key (401); the handler then sees BEGIN, a
+ * DATA per chunk when it streams, and END with the buffered body (413 past
+ * max_body).  MHD cannot answer mid-body, so a reply made while the body is
+ * still arriving (or with defer_reply) is kept and queued once it ends;
+ * what arrives after an answer is read and dropped.  A request answers at
+ * most once (req->replied); one that reaches END unanswered gets a 500.
+ * 423, 429 and 503 answers carry a default Retry-After unless the handler
+ * set one.
+ */
 #include "rap/http.h"
 #include "rap/auth.h"
 #include "rap/err.h"

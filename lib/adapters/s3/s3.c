@@ -1,6 +1,18 @@
 /*
  * s3.c: an S3 client over libcurl, signed with Signature V4 (sigv4.c),
  * path-style.  One CURL easy handle per client keeps connections alive.
+ *
+ * Every call is one request through perform(): the path is URI-encoded per
+ * segment, the request is signed with an unsigned payload (the body may be
+ * produced while it is sent), and the handle is reset and set up again, so
+ * no option of one request leaks into the next.  Bodies stream: a PUT
+ * reads from a buffer or a caller's source, a GET writes 2xx bytes to a
+ * caller's sink; only small answers (XML, errors) are kept, up to MAX_XML.
+ * A multipart upload (struct rap_s3_mpu) is its key, upload id and the
+ * ETag of each part by number; it can be rebuilt from a stored upload id
+ * (rap_s3_mpu_resume) and completes only when no part is missing.
+ * Presigned URLs are signed here too (query-string SigV4): curl signs
+ * headers only.
  */
 #include "rap/s3.h"
 #include "rap/err.h"
