@@ -70,7 +70,7 @@ static int create_verifying(struct job_api *api, PGconn *db, struct rap_http_req
 			    const char *idem, const char *hash, struct rap_jobbatch_created *out,
 			    bool *existing, int *bad, char *err)
 {
-	int result, verified, tries;
+	int result = RAP_EINVAL, verified, tries; /* n is at least 1: the loop runs */
 
 	for (tries = 0; tries <= n; tries++) {
 		result = rap_jobbatch_create(db, req->owner, reqs, max, n, idem, hash,
