@@ -250,11 +250,13 @@ static bool serve_common(struct rap_http_server *srv, struct req_state *st)
 	return false;
 }
 
-/* Finds the request's route when its headers are in: false, after the
- * 404 or 405 answer, when there is none. */
+/* Finds the request's route when its headers are in, by the method it
+ * stands for (cfg.method_override): false, after the 404 or 405 answer,
+ * when there is none. */
 static bool route(struct rap_http_server *srv, struct rap_http_req *req)
 {
 	char methods[2 * sizeof(req->match.allow)];
+	const char *method;
 	size_t n = 0;
 	int r;
 
@@ -262,7 +264,10 @@ static bool route(struct rap_http_server *srv, struct rap_http_req *req)
 		rap_http_error(req, 404, "not_found", "no such endpoint");
 		return false;
 	}
-	r = rap_http_route_match(srv->cfg.routes, srv->cfg.n_routes, req->method, req->url,
+	method = rap_http_route_method(req->method,
+				       rap_http_get_header(req, RAP_HTTP_METHOD_OVERRIDE),
+				       srv->cfg.method_override);
+	r = rap_http_route_match(srv->cfg.routes, srv->cfg.n_routes, method, req->url,
 				 &req->match);
 	if (r == RAP_OK)
 		return true;

@@ -133,3 +133,8 @@ const char *rap_http_match_param(const struct rap_http_match *m, const char *nam
 			return m->values[i];
 	return NULL;
 }
+
+const char *rap_http_route_method(const char *method, const char *override, bool honour)
+{
+	return honour && override ? override : method;
+}

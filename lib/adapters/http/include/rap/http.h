@@ -66,6 +66,12 @@ struct rap_http_cfg {
 	const struct rap_http_route *routes;
 	size_t n_routes;
 	const struct rap_auth *auth; /* API keys the routes ask for; NULL: none */
+	/* Routes match a request by the method its X-HTTP-Method-Override
+	 * header names, when it sends one (tus 1.0 asks servers to honour
+	 * it; rap_http_route_method).  Handlers and the access log still see
+	 * the method on the wire in req->method.  Off: the header is just a
+	 * header. */
+	bool method_override;
 	void *svc;
 	/** Readiness: true when the service can do its work; fills reason. */
 	bool (*ready)(void *svc, char *reason, size_t len);

@@ -65,4 +65,17 @@ void rap_http_match_cleanup(struct rap_http_match *m);
 /** The value a {name} segment of the matched pattern captured, or NULL. */
 const char *rap_http_match_param(const struct rap_http_match *m, const char *name);
 
+/** The request header that names the method a request stands for, where
+ *  the server honours it (rap_http_cfg.method_override): tus clients
+ *  behind proxies that pass only GET and POST send it. */
+#define RAP_HTTP_METHOD_OVERRIDE "X-HTTP-Method-Override"
+
+/**
+ * The method a request is routed by: override (the value of its
+ * X-HTTP-Method-Override header, NULL when it has none) when honour is set
+ * and the request sends one, even an empty one; its own method otherwise.
+ * The server calls it before rap_http_route_match.
+ */
+const char *rap_http_route_method(const char *method, const char *override, bool honour);
+
 #endif
