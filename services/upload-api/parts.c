@@ -26,7 +26,6 @@
 #include "rap/metrics.h"
 #include "rap/list.h"
 
-#include <malloc.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <stdio.h>
@@ -96,35 +95,6 @@ static char *part_buffer(size_t size)
 	if (p == MAP_FAILED)
 		abort(); /* out of memory: the one policy (mem.h) */
 	return p;
-}
-
-bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held)
-{
-	long long max = api->cfg.upload_max_active;
-
-	if (atomic_fetch_add(&api->active, 1) >= max) {
-		atomic_fetch_sub(&api->active, 1);
-		rap_metric_inc(api->busy, 1);
-		rap_http_error(req, 503, "busy", "upload-api is streaming as many uploads as "
-			       "it may at once (RAP_UPLOAD_MAX_ACTIVE=%lld); retry shortly", max);
-		return false;
-	}
-	rap_metric_inc(api->in_flight, 1);
-	*held = true;
-	return true;
-}
-
-void upload_release(struct upload_api *api, bool *held)
-{
-	if (!*held)
-		return;
-	*held = false;
-	rap_metric_inc(api->in_flight, -1);
-	/* The last one out gives the heap that a crowd of uploads grew (each
-	 * connection thread's malloc arena keeps it) back to the system: an
-	 * idle instance goes back to its idle size. */
-	if (atomic_fetch_sub(&api->active, 1) == 1)
-		malloc_trim(0);
 }
 
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
@@ -597,13 +567,4 @@ void parts_free(struct parts *p)
 	free(p->key);
 	free(p->content_type);
 	free(p);
-}
-
-int upload_delete_object(struct upload_api *api, const char *key)
-{
-	struct rap_s3 *s3 = rap_s3_new(&api->s3cfg);
-	int result = rap_s3_delete(s3, key);
-
-	rap_s3_free(s3);
-	return result;
 }

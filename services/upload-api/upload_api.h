@@ -53,13 +53,7 @@ struct upload_api {
 	struct rap_metric *tus_expired;
 };
 
-/*
- * parts.c: the part writer of every upload path.  Bytes written are hashed
- * and buffered; full parts go to S3 on threads, RAP_UPLOAD_PARTS_IN_FLIGHT
- * at most; errors (S3's message in parts_errmsg) come back from the call
- * that notices them.  One thread uses a writer at a time.
- */
-struct parts;
+/* common.c: what the handlers and the part writer share. */
 /**
  * Takes one of the RAP_UPLOAD_MAX_ACTIVE places for a request that streams
  * into a part writer (a streamed upload, a tus PATCH, a concatenation), so
@@ -71,7 +65,25 @@ struct parts;
  */
 bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held);
 void upload_release(struct upload_api *api, bool *held);
+
 #define UPLOAD_DETECT_BYTES (64 * 1024) /* what libmagic looks at */
+/** The MIME type libmagic sees in the first bytes of a file (out, len
+ *  bytes; "" if it cannot tell). */
+void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
+			size_t len);
+/** Keeps [A-Za-z0-9._-] of a client's file name (others become '_'), drops
+ *  any path, and never returns "", "." or ".."; out has len bytes. */
+void upload_sanitize_filename(const char *in, char *out, size_t len);
+/** Deletes an object with a client of its own (a missing one is RAP_OK). */
+int upload_delete_object(struct upload_api *api, const char *key);
+
+/*
+ * parts.c: the part writer of every upload path.  Bytes written are hashed
+ * and buffered; full parts go to S3 on threads, RAP_UPLOAD_PARTS_IN_FLIGHT
+ * at most; errors (S3's message in parts_errmsg) come back from the call
+ * that notices them.  One thread uses a writer at a time.
+ */
+struct parts;
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
 			size_t part_size);
 /** Checks the content type libmagic detects in the first bytes against the
@@ -115,9 +127,6 @@ const char *parts_errmsg(const struct parts *p);
 /** Frees the writer after waiting for its parts; accepts NULL. */
 void parts_free(struct parts *p);
 
-/** Deletes an object with a client of its own (a missing one is RAP_OK). */
-int upload_delete_object(struct upload_api *api, const char *key);
-
 /* routes.c: the table of upload-api's routes. */
 extern const struct rap_http_route upload_api_routes[];
 extern const size_t upload_api_n_routes;
@@ -135,14 +144,5 @@ void tus_sweep(struct upload_api *api);
 
 /* presign.c: POST /uploads/presign (the body is buffered). */
 void upload_presign(void *svc, struct rap_http_req *req);
-
-/** The MIME type libmagic sees in the first bytes of a file (out, len
- *  bytes; "" if it cannot tell). */
-void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
-			size_t len);
-
-/** Keeps [A-Za-z0-9._-] of a client's file name (others become '_'), drops
- *  any path, and never returns "", "." or ".."; out has len bytes. */
-void upload_sanitize_filename(const char *in, char *out, size_t len);
 
 #endif
