@@ -58,7 +58,7 @@ static bool probe(struct upload_api *api, bool *migrated)
 }
 
 /* Aborts abandoned presigned uploads (lib/presigned.c) and expired tus
- * uploads (tus.c); runs on the main thread between probes. */
+ * uploads (tus_delete.c); runs on the main thread between probes. */
 static void sweep(struct upload_api *api)
 {
 	const struct rap_log_ctx ctx = { .action = "sweep" };
@@ -78,7 +78,7 @@ static void sweep(struct upload_api *api)
 		rap_log(RAP_LOG_INFO, &ctx, "%u abandoned presigned uploads aborted", aborted);
 	}
 	rap_s3_free(s3);
-	tus_sweep(api);
+	tus_delete_expired(api);
 }
 
 /*

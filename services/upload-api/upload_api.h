@@ -136,11 +136,11 @@ void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phas
 		   const char *data, size_t len);
 void upload_get(void *svc, struct rap_http_req *req);
 
-/* tus.c: tus 1.0 at /files/ (OPTIONS, POST, HEAD, PATCH, DELETE). */
+/* tus*.c: tus 1.0 at /files/ (OPTIONS, POST, HEAD, PATCH, DELETE). */
 void tus_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
 		const char *data, size_t len);
-/** The sweeper of expired tus uploads (main thread). */
-void tus_sweep(struct upload_api *api);
+/** tus_delete.c: the sweeper of expired tus uploads (main thread). */
+void tus_delete_expired(struct upload_api *api);
 
 /* presign.c: POST /uploads/presign (the body is buffered). */
 void upload_presign(void *svc, struct rap_http_req *req);
