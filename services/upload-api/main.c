@@ -184,6 +184,7 @@ int main(int argc, char **argv)
 	hc.routes = upload_api_routes;
 	hc.n_routes = upload_api_n_routes;
 	hc.auth = api.auth;
+	hc.method_override = true; /* tus clients may send X-HTTP-Method-Override */
 	hc.svc = &api;
 	hc.ready = upload_ready;
 	hc.completed = rap_service_log_request;

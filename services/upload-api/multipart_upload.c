@@ -317,8 +317,8 @@ static void get_upload(struct upload_api *api, struct rap_http_req *req, const c
 	free(json);
 }
 
-void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		   const char *p, size_t len)
+void multipart_upload_post(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+			   const char *p, size_t len)
 {
 	if (phase == RAP_HTTP_BEGIN)
 		begin(svc, req);
@@ -328,7 +328,7 @@ void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phas
 		end(req->data);
 }
 
-void upload_get(void *svc, struct rap_http_req *req)
+void multipart_upload_get(void *svc, struct rap_http_req *req)
 {
 	get_upload(svc, req, rap_http_param(req, "id"));
 }

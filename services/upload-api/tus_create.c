@@ -292,7 +292,7 @@ static bool creation_check(struct upload_api *api, struct rap_http_req *req,
 }
 
 /* POST /files/: a new upload (maybe with its first bytes). */
-void tus_create(struct upload_api *api, struct rap_http_req *req)
+static void create(struct upload_api *api, struct rap_http_req *req)
 {
 	const char *concat = rap_http_get_header(req, "Upload-Concat");
 	const char *ctype_h = rap_http_get_header(req, "Content-Type");
@@ -337,4 +337,14 @@ void tus_create(struct upload_api *api, struct rap_http_req *req)
 	else
 		rap_http_header(req, "Upload-Offset", "0");
 	rap_http_reply(req, 201, "");
+}
+
+/* The body of a creation-with-upload goes on as a PATCH. */
+void tus_create(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		const char *data, size_t len)
+{
+	if (phase != RAP_HTTP_BEGIN)
+		tus_patch_body(req, phase, data, len);
+	else if (tus_accept(svc, req))
+		create(svc, req);
 }

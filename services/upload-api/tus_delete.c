@@ -34,7 +34,7 @@ void tus_delete_s3(struct upload_api *api, const struct rap_tus *t)
 	rap_s3_free(s3);
 }
 
-void tus_delete_upload(struct upload_api *api, struct rap_http_req *req, const char *id)
+static void terminate(struct upload_api *api, struct rap_http_req *req, const char *id)
 {
 	struct rap_tus t = { 0 };
 	char err[RAP_ERRLEN];
@@ -71,6 +71,13 @@ void tus_delete_upload(struct upload_api *api, struct rap_http_req *req, const c
 	rap_tus_unlock(db, id);
 out_pool:
 	rap_pg_pool_put(api->pool, db);
+}
+
+void tus_delete(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		const char *data, size_t len)
+{
+	if (phase == RAP_HTTP_BEGIN && tus_accept(svc, req))
+		terminate(svc, req, rap_http_param(req, "id"));
 }
 
 void tus_delete_expired(struct upload_api *api)

@@ -4,7 +4,7 @@
 #include "rap/err.h"
 #include "rap/http.h"
 
-void tus_head(struct upload_api *api, struct rap_http_req *req, const char *id)
+static void head(struct upload_api *api, struct rap_http_req *req, const char *id)
 {
 	struct rap_tus t;
 	char err[RAP_ERRLEN];
@@ -48,4 +48,11 @@ void tus_head(struct upload_api *api, struct rap_http_req *req, const char *id)
 	}
 	rap_http_reply(req, 200, "");
 	rap_tus_cleanup(&t);
+}
+
+void tus_head(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+	      size_t len)
+{
+	if (phase == RAP_HTTP_BEGIN && tus_accept(svc, req))
+		head(svc, req, rap_http_param(req, "id"));
 }

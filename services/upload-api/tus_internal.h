@@ -46,6 +46,14 @@ struct tus_patch {
 };
 
 /* tus.c */
+/**
+ * The checks every tus request but OPTIONS passes before its handler, in
+ * this order: Tus-Resumable (412), the API key (401), an {id} that is a
+ * UUID (404).  True when the handler goes on; false after the answer.
+ * Either way every answer of the request now carries Tus-Resumable and
+ * waits for its body.
+ */
+bool tus_accept(struct upload_api *api, struct rap_http_req *req);
 /** Adds a header whose value is the number v to req's answer. */
 void tus_add_num(struct rap_http_req *req, const char *name, long long v);
 /** Adds Upload-Expires, seconds from now, to req's answer. */
@@ -76,25 +84,14 @@ int tus_progress_finish(struct tus_patch *pt, char *err);
  *  request to stream its body into the upload (or answers). */
 void tus_patch_begin(struct upload_api *api, struct rap_http_req *req, const char *id,
 		     bool creating);
-/** A chunk of the body of the PATCH that pt is. */
-void tus_patch_data(struct tus_patch *pt, const char *p, size_t len);
-/** The PATCH's body ended: its outcome is saved and answered, its lock
- *  and upload place given back. */
-void tus_patch_end(struct tus_patch *pt);
-
-/* tus_create.c */
-/** POST /files/: a new upload (maybe with its first bytes). */
-void tus_create(struct upload_api *api, struct rap_http_req *req);
-
-/* tus_head.c */
-/** HEAD /files/ID: the upload's offset, length, metadata and expiry. */
-void tus_head(struct upload_api *api, struct rap_http_req *req, const char *id);
+/** The DATA and END phases of a request that tus_patch_begin set up
+ *  (nothing for one it answered at once). */
+void tus_patch_body(struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+		    size_t len);
 
 /* tus_delete.c */
 /** Frees what an unfinished upload holds in S3: its multipart upload and
  *  its tail object (failures are logged: a lifecycle rule finds them). */
 void tus_delete_s3(struct upload_api *api, const struct rap_tus *t);
-/** DELETE /files/ID: terminates an unfinished upload. */
-void tus_delete_upload(struct upload_api *api, struct rap_http_req *req, const char *id);
 
 #endif

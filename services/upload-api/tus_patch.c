@@ -320,7 +320,7 @@ void tus_patch_begin(struct upload_api *api, struct rap_http_req *req, const cha
 	req->stream = true;
 }
 
-void tus_patch_data(struct tus_patch *pt, const char *p, size_t len)
+static void patch_data(struct tus_patch *pt, const char *p, size_t len)
 {
 	if (pt->failed)
 		return;
@@ -398,7 +398,7 @@ static void patch_conclude(struct tus_patch *pt)
  * once) finds them free instead of a 423 or a 503.  Nothing of this PATCH is still on its
  * way to S3 by then.
  */
-void tus_patch_end(struct tus_patch *pt)
+static void patch_end(struct tus_patch *pt)
 {
 	if (!pt->req->replied)
 		patch_conclude(pt);
@@ -409,4 +409,22 @@ void tus_patch_end(struct tus_patch *pt)
 		pt->locked = false;
 	}
 	upload_release(pt->api, &pt->admitted);
+}
+
+void tus_patch_body(struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+		    size_t len)
+{
+	if (phase == RAP_HTTP_DATA && req->data && !req->replied)
+		patch_data(req->data, data, len);
+	else if (phase == RAP_HTTP_END && req->data)
+		patch_end(req->data);
+}
+
+void tus_patch(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+	       const char *data, size_t len)
+{
+	if (phase != RAP_HTTP_BEGIN)
+		tus_patch_body(req, phase, data, len);
+	else if (tus_accept(svc, req))
+		tus_patch_begin(svc, req, rap_http_param(req, "id"), false);
 }

@@ -127,22 +127,43 @@ const char *parts_errmsg(const struct parts *p);
 /** Frees the writer after waiting for its parts; accepts NULL. */
 void parts_free(struct parts *p);
 
-/* routes.c: the table of upload-api's routes. */
+/* routes.c: the table of upload-api's routes; the handlers it names
+ * follow, by file.  Handlers never call back into routes.c. */
 extern const struct rap_http_route upload_api_routes[];
 extern const size_t upload_api_n_routes;
 
 /* multipart_upload.c: POST /uploads, streamed into S3; GET /uploads/{id}. */
-void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		   const char *data, size_t len);
-void upload_get(void *svc, struct rap_http_req *req);
-
-/* tus*.c: tus 1.0 at /files/ (OPTIONS, POST, HEAD, PATCH, DELETE). */
-void tus_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		const char *data, size_t len);
-/** tus_delete.c: the sweeper of expired tus uploads (main thread). */
-void tus_delete_expired(struct upload_api *api);
+void multipart_upload_post(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+			   const char *data, size_t len);
+void multipart_upload_get(void *svc, struct rap_http_req *req);
 
 /* presign.c: POST /uploads/presign (the body is buffered). */
-void upload_presign(void *svc, struct rap_http_req *req);
+void presign_post(void *svc, struct rap_http_req *req);
+
+/*
+ * tus 1.0 at /files (tus_internal.h): phase handlers, so that every answer
+ * waits for the body, whatever its size.  OPTIONS takes no API key; the
+ * others check Tus-Resumable (412) before the key (401), and an {id} that
+ * is no UUID is 404.
+ */
+/* tus.c: OPTIONS /files and /files/{id}, and every method they do not take. */
+void tus_options(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		 const char *data, size_t len);
+void tus_refuse_method(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		       const char *data, size_t len);
+/* tus_create.c: POST /files: creation, creation-with-upload, concatenation. */
+void tus_create(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		const char *data, size_t len);
+/* tus_head.c: HEAD /files/{id}. */
+void tus_head(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+	      size_t len);
+/* tus_patch.c: PATCH /files/{id}. */
+void tus_patch(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+	       const char *data, size_t len);
+/* tus_delete.c: DELETE /files/{id} (termination), and the sweeper of
+ * expired uploads (main thread). */
+void tus_delete(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		const char *data, size_t len);
+void tus_delete_expired(struct upload_api *api);
 
 #endif
