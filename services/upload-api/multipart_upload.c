@@ -6,6 +6,7 @@
  * A file smaller than one part is stored with a single PUT.
  */
 #include "upload_api.h"
+#include "parts.h"
 
 #include "rap/err.h"
 #include "rap/hash.h"

@@ -19,6 +19,7 @@
  * record "bytes 0..N are in S3 and hash to this state" after every part.
  */
 #include "upload_api.h"
+#include "parts.h"
 
 #include "rap/err.h"
 #include "rap/hash.h"
@@ -58,6 +59,7 @@ struct slot {
 
 struct parts {
 	struct upload_api *api;
+	const struct parts_s3_ops *ops;
 	struct rap_s3 *s3;      /* the caller's client: begin, tail, complete */
 	struct rap_s3_mpu *mpu;
 	char *key;
@@ -82,6 +84,15 @@ struct parts {
 	char err[RAP_ERRLEN];
 };
 
+const struct parts_s3_ops parts_s3 = {
+	.begin = rap_s3_mpu_begin,
+	.upload = rap_s3_mpu_upload,
+	.upload_from = rap_s3_mpu_upload_from,
+	.put = rap_s3_put,
+	.complete = rap_s3_mpu_complete,
+	.abort = rap_s3_mpu_abort,
+};
+
 /*
  * Part buffers are mapped and unmapped whole: from malloc, freed 8 MiB
  * blocks stay in the per-thread arenas (glibc raises its mmap threshold
@@ -104,6 +115,7 @@ struct parts *parts_new(struct upload_api *api, const char *key, const char *con
 	unsigned n = (unsigned)api->cfg.upload_parts_in_flight;
 
 	p->api = api;
+	p->ops = api->part_s3 ? api->part_s3 : &parts_s3;
 	p->s3 = rap_s3_new(&api->s3cfg);
 	p->key = rap_strdup(key);
 	p->content_type = rap_strdup(content_type ? content_type : "application/octet-stream");
@@ -174,7 +186,7 @@ static void *stream_slot(void *arg)
 	struct slot *s = arg;
 	struct parts *p = s->owner;
 
-	s->result = rap_s3_mpu_upload_from(s->s3, p->mpu, s->part, p->part_size, slot_source,
+	s->result = p->ops->upload_from(s->s3, p->mpu, s->part, p->part_size, slot_source,
 					   s, s->etag);
 	if (s->result != RAP_OK)
 		snprintf(s->err, sizeof(s->err), "%s", rap_s3_errmsg(s->s3));
@@ -187,7 +199,7 @@ static void *upload_slot(void *arg)
 	struct slot *s = arg;
 	struct parts *p = s->owner;
 
-	s->result = rap_s3_mpu_upload(s->s3, p->mpu, s->part, s->buf, s->len, s->etag);
+	s->result = p->ops->upload(s->s3, p->mpu, s->part, s->buf, s->len, s->etag);
 	if (s->result != RAP_OK)
 		snprintf(s->err, sizeof(s->err), "%s", rap_s3_errmsg(s->s3));
 	atomic_store(&s->done, true);
@@ -297,7 +309,7 @@ static int begin_mpu(struct parts *p)
 
 	if (p->mpu)
 		return RAP_OK;
-	result = rap_s3_mpu_begin(p->s3, p->key, p->content_type, &p->mpu);
+	result = p->ops->begin(p->s3, p->key, p->content_type, &p->mpu);
 	if (result != RAP_OK)
 		snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
 	return result;
@@ -507,7 +519,7 @@ int parts_finish(struct parts *p, char sha256[RAP_SHA256_HEXLEN])
 	if (result != RAP_OK)
 		return result;
 	if (!p->mpu) {
-		result = rap_s3_put(p->s3, p->key, s->buf ? s->buf : "", s->len, p->content_type);
+		result = p->ops->put(p->s3, p->key, s->buf ? s->buf : "", s->len, p->content_type);
 	} else {
 		if (s->len > 0) {
 			result = send_full(p);
@@ -516,7 +528,7 @@ int parts_finish(struct parts *p, char sha256[RAP_SHA256_HEXLEN])
 			if (result != RAP_OK)
 				return result;
 		}
-		result = rap_s3_mpu_complete(p->s3, p->mpu);
+		result = p->ops->complete(p->s3, p->mpu);
 	}
 	if (result != RAP_OK) {
 		snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
@@ -534,7 +546,7 @@ int parts_abort(struct parts *p)
 
 	parts_drain(p);
 	if (p->mpu && !p->finished) {
-		result = rap_s3_mpu_abort(p->s3, p->mpu); /* s3rver: lifecycle cleans */
+		result = p->ops->abort(p->s3, p->mpu); /* s3rver: lifecycle cleans */
 		if (result != RAP_OK)
 			snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
 		p->finished = true; /* once: the upload id is gone either way */

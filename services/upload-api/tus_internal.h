@@ -16,6 +16,7 @@
  * The route table (routes.c) and main.c see only upload_api.h.
  */
 #include "upload_api.h"
+#include "parts.h"
 
 #include "rap/hash.h"
 #include "rap/job.h"

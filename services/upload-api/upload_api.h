@@ -15,6 +15,7 @@
 struct rap_auth;
 struct rap_pg_pool;
 struct rap_metric;
+struct parts_s3_ops;
 
 /* settings.c: the settings that are upload-api's own. */
 struct upload_settings {
@@ -38,6 +39,7 @@ struct upload_api {
 	struct rap_pg_pool *pool;
 	struct rap_s3_cfg s3cfg;
 	struct rap_s3 *presigner;    /* signs URLs for clients (shared, read-only) */
+	const struct parts_s3_ops *part_s3; /* the part writer's S3; NULL: S3 (parts.h) */
 	magic_t magic;               /* libmagic is not thread-safe: magic_lock */
 	pthread_mutex_t magic_lock;
 	atomic_bool db_ok;
@@ -76,56 +78,6 @@ void upload_detect_type(struct upload_api *api, const void *data, size_t n, char
 void upload_sanitize_filename(const char *in, char *out, size_t len);
 /** Deletes an object with a client of its own (a missing one is RAP_OK). */
 int upload_delete_object(struct upload_api *api, const char *key);
-
-/*
- * parts.c: the part writer of every upload path.  Bytes written are hashed
- * and buffered; full parts go to S3 on threads, RAP_UPLOAD_PARTS_IN_FLIGHT
- * at most; errors (S3's message in parts_errmsg) come back from the call
- * that notices them.  One thread uses a writer at a time.
- */
-struct parts;
-struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
-			size_t part_size);
-/** Checks the content type libmagic detects in the first bytes against the
- *  allow-list of job_type (RAP_JOB_CONTENT_TYPES; kept, not copied) before
- *  they are stored: writes and parts_finish fail with RAP_EUNSUPPORTED. */
-void parts_check_content(struct parts *p, const char *job_type);
-/** Detects (and checks) the type now if the buffer holds the first bytes. */
-int parts_detect(struct parts *p);
-/** The object offset the body being written will reach if it arrives whole
- *  (from its Content-Length; -1, the default: unknown).  Parts that are
- *  sure to fill then go on the wire while they fill.  An estimate too high
- *  costs a request given up at the end, never bytes. */
-void parts_expect(struct parts *p, long long end);
-/** Continues an S3 multipart upload whose n first parts are stored (ETags
- *  etags), so at object offset n x part_size, with the SHA-256 state hash
- *  of those bytes (NULL: a fresh digest).  RAP_EINVAL if hash is damaged. */
-int parts_resume(struct parts *p, const char *upload_id, char *const *etags, unsigned n,
-		 const unsigned char *hash);
-int parts_write(struct parts *p, const void *data, size_t n);
-/** Waits until no part is in flight. */
-int parts_drain(struct parts *p);
-/** The parts 1..N stored in S3 (returned), the object offset after part N
- *  and the SHA-256 state there (either may be NULL). */
-unsigned parts_stored(const struct parts *p, long long *end, unsigned char *hash);
-const char *parts_etag(const struct parts *p, unsigned part);
-/** The S3 multipart upload id, NULL before the first full part. */
-const char *parts_upload_id(const struct parts *p);
-/** The bytes after the last full part (not yet in S3). */
-const char *parts_tail(struct parts *p, size_t *len);
-/** The object offset reached: bytes resumed plus bytes written. */
-long long parts_offset(const struct parts *p);
-/** libmagic's type of the object's first bytes ("" until seen). */
-const char *parts_detected(const struct parts *p);
-/** Stores the tail as the last part and completes the object (one PUT if it
- *  is smaller than a part); writes the object's sha256. */
-int parts_finish(struct parts *p, char sha256[RAP_SHA256_HEXLEN]);
-/** Aborts the S3 multipart upload unless finished (RAP_EUNSUPPORTED when the
- *  server lacks AbortMultipartUpload). */
-int parts_abort(struct parts *p);
-const char *parts_errmsg(const struct parts *p);
-/** Frees the writer after waiting for its parts; accepts NULL. */
-void parts_free(struct parts *p);
 
 /* routes.c: the table of upload-api's routes; the handlers it names
  * follow, by file.  Handlers never call back into routes.c. */
