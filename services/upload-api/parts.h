@@ -3,8 +3,8 @@
 
 /*
  * parts.h: the part writer of every upload path (parts.c).  Bytes written
- * are hashed and buffered; full parts go to S3 on threads,
- * RAP_UPLOAD_PARTS_IN_FLIGHT more buffers at most;
+ * are hashed and buffered; parts go to S3 on the process's part pool
+ * (upload_api.part_pool), RAP_UPLOAD_PARTS_IN_FLIGHT more buffers at most;
  * errors (S3's message in parts_errmsg) come back from the call that
  * notices them.  One thread uses a writer at a time.
  */
@@ -38,6 +38,35 @@ struct parts_s3_ops {
 
 /** S3 itself (lib/adapters/s3). */
 extern const struct parts_s3_ops parts_s3;
+
+/** The most part pool threads one upload-api runs, whatever its settings
+ *  (parts.c says why). */
+#define PARTS_POOL_MAX 512
+/** The bound of the part pool: a thread for every part buffer that can be
+ *  on the wire at once (max_active writers of 1 + in_flight buffers), at
+ *  most PARTS_POOL_MAX. */
+unsigned parts_pool_bound(long long max_active, long long in_flight);
+
+/**
+ * The state of one part buffer (a slot) of a writer; parts.c's design
+ * note draws the machine.  Exposed for the tests of its transitions.
+ */
+enum parts_slot_state {
+	PARTS_SLOT_EMPTY,       /* no bytes, no request: the next one to fill */
+	PARTS_SLOT_FILLING,     /* bytes arrive; not on the wire */
+	PARTS_SLOT_HELD,        /* bytes arrive; its stream gave up: sent whole */
+	PARTS_SLOT_STREAMING,   /* a pool job sends it while it fills */
+	PARTS_SLOT_CANCELLING,  /* its part ends short: the job is told to stop */
+	PARTS_SLOT_STREAMED,    /* the stream's request is over (result set) */
+	PARTS_SLOT_SENDING,     /* the whole part is on the wire (a job or here) */
+	PARTS_SLOT_RETRYING,    /* its request failed: sent again, once, here */
+	PARTS_SLOT_SENT,        /* the whole part's request is over (result set) */
+	PARTS_SLOT_STATES
+};
+
+/** Whether a slot may go from one state to the other (the table every
+ *  change of state is asserted against). */
+bool parts_slot_transition_allowed(enum parts_slot_state from, enum parts_slot_state to);
 
 /** A writer of the object key (content_type: NULL for
  *  application/octet-stream) in parts of part_size bytes, with

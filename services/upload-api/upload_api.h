@@ -16,6 +16,7 @@ struct rap_auth;
 struct rap_pg_pool;
 struct rap_metric;
 struct parts_s3_ops;
+struct rap_pool;
 
 /* settings.c: the settings that are upload-api's own. */
 struct upload_settings {
@@ -39,6 +40,7 @@ struct upload_api {
 	struct rap_pg_pool *pool;
 	struct rap_s3_cfg s3cfg;
 	struct rap_s3 *presigner;    /* signs URLs for clients (shared, read-only) */
+	struct rap_pool *part_pool;  /* runs part requests (parts_pool_bound threads) */
 	const struct parts_s3_ops *part_s3; /* the part writer's S3; NULL: S3 (parts.h) */
 	magic_t magic;               /* libmagic is not thread-safe: magic_lock */
 	pthread_mutex_t magic_lock;
