@@ -23,10 +23,35 @@
 #include "rap/pg.h"
 #include "rap/tus.h"
 
-/* One PATCH (or a creation-with-upload POST) in progress. */
+/*
+ * Where a PATCH stands (tus_patch.c moves it, asserting each move against
+ * tus_patch_transition_allowed):
+ *   OPENING -> RECEIVING -> SAVED     its outcome saved, answered 201/204
+ *        \          \-> FAILED       an error answer is queued: nothing
+ *         \-> FAILED                  more of the PATCH is kept or saved
+ * A PATCH that ends RECEIVING (its client went away) keeps the bytes that
+ * arrived, unless Upload-Checksum asks for all or nothing.
+ */
+enum tus_patch_state {
+	TUS_PATCH_OPENING,      /* checked, locked and loaded; no body yet */
+	TUS_PATCH_RECEIVING,    /* the body streams into the part writer */
+	TUS_PATCH_SAVED,        /* the outcome is saved and answered */
+	TUS_PATCH_FAILED,       /* an error answer is queued */
+	TUS_PATCH_STATES
+};
+
+/** Whether a PATCH may go from one state to the other. */
+bool tus_patch_transition_allowed(enum tus_patch_state from, enum tus_patch_state to);
+
+/*
+ * One PATCH (or a creation-with-upload POST) in progress.  Besides its
+ * state, the flags say what it holds, for patch_free to give back: the
+ * advisory lock, an upload place, a checksum digest.
+ */
 struct tus_patch {
 	struct upload_api *api;
 	struct rap_http_req *req;
+	enum tus_patch_state state;
 	PGconn *db;                 /* a session of its own: holds the lock */
 	bool locked;
 	bool admitted;              /* holds an upload place */
@@ -42,8 +67,6 @@ struct tus_patch {
 	char job_type[RAP_MAX_JOB_TYPE + 1];          /* Upload-Metadata job_type: content checked */
 	bool mpu_saved;             /* the writer's multipart upload is recorded */
 	bool creating;              /* creation-with-upload: 201, not 204 */
-	bool failed;                /* an error reply is queued */
-	bool done;                  /* the outcome is saved */
 };
 
 /* tus.c */

@@ -13,6 +13,7 @@
  */
 #include "tus_internal.h"
 
+#include "rap/assert.h"
 #include "rap/err.h"
 #include "rap/log.h"
 #include "rap/mem.h"
@@ -24,11 +25,28 @@
 #include <string.h>
 #include <strings.h>
 
+static const bool allowed[TUS_PATCH_STATES][TUS_PATCH_STATES] = {
+	[TUS_PATCH_OPENING] = { [TUS_PATCH_RECEIVING] = true, [TUS_PATCH_FAILED] = true },
+	[TUS_PATCH_RECEIVING] = { [TUS_PATCH_SAVED] = true, [TUS_PATCH_FAILED] = true },
+};
+
+bool tus_patch_transition_allowed(enum tus_patch_state from, enum tus_patch_state to)
+{
+	return from < TUS_PATCH_STATES && to < TUS_PATCH_STATES && allowed[from][to];
+}
+
+static void patch_to(struct tus_patch *pt, enum tus_patch_state to)
+{
+	RAP_ASSERT(tus_patch_transition_allowed(pt->state, to));
+	pt->state = to;
+}
+
+/* Queues the PATCH's error answer, once: later errors are dropped. */
 static void patch_fail(struct tus_patch *pt, unsigned status, const char *code, const char *msg)
 {
-	if (pt->failed)
+	if (pt->state == TUS_PATCH_FAILED)
 		return;
-	pt->failed = true;
+	patch_to(pt, TUS_PATCH_FAILED);
 	rap_http_error(pt->req, status, code, "%s", msg);
 }
 
@@ -39,7 +57,6 @@ static void refuse_content(struct tus_patch *pt)
 	char err[RAP_ERRLEN];
 
 	patch_fail(pt, 415, "unsupported_content", parts_errmsg(pt->parts));
-	pt->done = true;
 	parts_abort(pt->parts);
 	tus_delete_s3(pt->api, &pt->t);
 	if (pt->old_tail[0])
@@ -71,7 +88,7 @@ static void patch_free(void *arg)
 	struct tus_patch *pt = arg;
 	char err[RAP_ERRLEN];
 
-	if (pt->parts && !pt->done && !pt->failed && !pt->has_sum &&
+	if (pt->state == TUS_PATCH_RECEIVING && !pt->has_sum &&
 	    tus_progress_save_tail(pt, err) != RAP_OK)
 		rap_log(RAP_LOG_WARN, NULL, "upload %s: keeping an interrupted PATCH: %s",
 			pt->t.id, err);
@@ -317,13 +334,16 @@ void tus_patch_begin(struct upload_api *api, struct rap_http_req *req, const cha
 	req->data_free = patch_free;
 	if (!patch_open(pt, id, offset, clen))
 		return;
+	RAP_ASSERT(pt->parts);
+	patch_to(pt, TUS_PATCH_RECEIVING);
 	req->stream = true;
 }
 
 static void patch_data(struct tus_patch *pt, const char *p, size_t len)
 {
-	if (pt->failed)
+	if (pt->state == TUS_PATCH_FAILED)
 		return;
+	RAP_ASSERT(pt->state == TUS_PATCH_RECEIVING);
 	if (parts_offset(pt->parts) + (long long)len > pt->limit) {
 		patch_fail(pt, 413, "payload_too_large", pt->t.length >= 0
 			   ? "the body goes past Upload-Length" : "the body goes past the size limit");
@@ -341,6 +361,7 @@ static void patch_data(struct tus_patch *pt, const char *p, size_t len)
 		patch_fail(pt, 502, "storage_failed", parts_errmsg(pt->parts));
 		return;
 	}
+	RAP_ASSERT(parts_offset(pt->parts) <= pt->limit);
 	/* With a checksum, nothing counts until the whole PATCH is verified. */
 	if (!pt->has_sum && tus_progress_save_parts(pt) != RAP_OK)
 		patch_fail(pt, 503, "unavailable", "the database failed; retry from HEAD's offset");
@@ -355,14 +376,15 @@ static void patch_conclude(struct tus_patch *pt)
 	long long offset;
 	int result;
 
-	if (pt->failed)
+	if (pt->state == TUS_PATCH_FAILED)
 		return;
+	RAP_ASSERT(pt->state == TUS_PATCH_RECEIVING);
 	if (pt->has_sum) {
 		size_t n = rap_digest_final(&pt->sum, got);
 
 		pt->has_sum = false; /* released */
 		if (n != pt->want_len || memcmp(got, pt->want, n) != 0) {
-			pt->done = true; /* nothing of this PATCH is kept */
+			/* nothing of this PATCH is kept */
 			patch_fail(pt, RAP_TUS_CHECKSUM_MISMATCH, "checksum_mismatch",
 				   "the body does not match Upload-Checksum; nothing was stored");
 			return;
@@ -375,7 +397,6 @@ static void patch_conclude(struct tus_patch *pt)
 	} else {
 		result = tus_progress_save_tail(pt, err);
 	}
-	pt->done = true;
 	if (result == RAP_EUNSUPPORTED) {
 		refuse_content(pt);
 		return;
@@ -386,6 +407,7 @@ static void patch_conclude(struct tus_patch *pt)
 			   : "storage_failed", "the PATCH could not be stored; HEAD and retry");
 		return;
 	}
+	patch_to(pt, TUS_PATCH_SAVED);
 	tus_add_num(req, "Upload-Offset", offset);
 	if (offset != pt->t.length)
 		tus_add_expires(req, (int)pt->api->cfg.tus_expire_seconds);

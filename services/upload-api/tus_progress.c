@@ -6,6 +6,7 @@
  */
 #include "tus_internal.h"
 
+#include "rap/assert.h"
 #include "rap/err.h"
 #include "rap/log.h"
 #include "rap/mem.h"
@@ -28,6 +29,8 @@ static void take_parts(struct tus_patch *pt)
 	unsigned n = parts_stored(pt->parts, &pt->boundary, pt->t.hash), i;
 	const char *id = parts_upload_id(pt->parts);
 
+	/* Stored parts only add up: the writer resumed at the saved ones. */
+	RAP_ASSERT(n >= pt->t.parts && pt->boundary <= parts_offset(pt->parts));
 	for (i = pt->t.parts; i < n; i++)
 		rap_tus_add_part(&pt->t, parts_etag(pt->parts, i + 1));
 	if (id && !pt->t.s3_upload_id)
@@ -96,6 +99,7 @@ int tus_progress_save_tail(struct tus_patch *pt, char *err)
 		pt->t.offset = pt->boundary + (long long)len;
 		pt->t.tail_len = (long long)len;
 	}
+	RAP_ASSERT(pt->t.offset == parts_offset(pt->parts));
 	result = rap_tus_save(pt->db, &pt->t, (int)pt->api->cfg.tus_expire_seconds, err);
 	if (result != RAP_OK)
 		return result;
