@@ -262,7 +262,14 @@ def top_level_definitions(code):
 
 
 def identifiers(code):
-    return re.findall(r'[A-Za-z_]\w*', code)
+    """The names code refers to as functions or variables: not struct,
+    union or enum tags, and not members (after '.' or '->'), which live in
+    other name spaces than a function of the same name."""
+    names = []
+    for m in re.finditer(r'(?:(\b(?:struct|union|enum)\b|\.|->)\s*)?\b([A-Za-z_]\w*)', code):
+        if not m.group(1):
+            names.append(m.group(2))
+    return names
 
 
 def elementary_cycles(graph):

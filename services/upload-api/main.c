@@ -1,11 +1,13 @@
 /* upload-api: streams uploads into S3 and records them. */
 #include "upload_api.h"
+#include "parts.h"
 
 #include "rap/auth.h"
 #include "rap/err.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
+#include "rap/pool.h"
 #include "rap/presigned.h"
 #include "rap/clock.h"
 #include "rap/schema.h"
@@ -58,7 +60,7 @@ static bool probe(struct upload_api *api, bool *migrated)
 }
 
 /* Aborts abandoned presigned uploads (lib/presigned.c) and expired tus
- * uploads (tus.c); runs on the main thread between probes. */
+ * uploads (tus_delete.c); runs on the main thread between probes. */
 static void sweep(struct upload_api *api)
 {
 	const struct rap_log_ctx ctx = { .action = "sweep" };
@@ -78,7 +80,7 @@ static void sweep(struct upload_api *api)
 		rap_log(RAP_LOG_INFO, &ctx, "%u abandoned presigned uploads aborted", aborted);
 	}
 	rap_s3_free(s3);
-	tus_sweep(api);
+	tus_delete_expired(api);
 }
 
 /*
@@ -177,6 +179,8 @@ int main(int argc, char **argv)
 		goto out_magic;
 	}
 	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, 16);
+	api.part_pool = rap_pool_new(parts_pool_bound(api.cfg.upload_max_active,
+						      api.cfg.upload_parts_in_flight));
 	hc.bind = api.svc.cfg.bind;
 	hc.port = (unsigned)api.cfg.upload_port;
 	hc.threads = 0; /* a thread per connection: part uploads block */
@@ -198,6 +202,7 @@ int main(int argc, char **argv)
 	status = EXIT_SUCCESS;
 	rap_http_stop(http);
 out_pool:
+	rap_pool_free(api.part_pool);
 	rap_pg_pool_free(api.pool);
 out_magic:
 	if (api.magic)

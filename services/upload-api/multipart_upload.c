@@ -6,6 +6,7 @@
  * A file smaller than one part is stored with a single PUT.
  */
 #include "upload_api.h"
+#include "parts.h"
 
 #include "rap/err.h"
 #include "rap/hash.h"
@@ -48,29 +49,6 @@ struct upload {
 	long long chunk_start;       /* body offset of the chunk being parsed */
 };
 
-void upload_sanitize_filename(const char *in, char *out, size_t len)
-{
-	const char *base = in;
-	const char *p;
-	size_t n = 0;
-
-	for (p = in; *p; p++)
-		if (*p == '/' || *p == '\\')
-			base = p + 1;
-	for (p = base; *p && n + 1 < len; p++) {
-		char c = *p;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')
-			out[n++] = c;
-		else
-			out[n++] = '_';
-	}
-	out[n] = '\0';
-	if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-		snprintf(out, len, "upload.bin");
-}
-
 /* Replies with an error once; later errors of the same request are dropped. */
 static int fail(struct upload *up, unsigned status, const char *code, const char *msg)
 {
@@ -79,18 +57,6 @@ static int fail(struct upload *up, unsigned status, const char *code, const char
 		rap_http_error(up->req, status, code, "%s", msg);
 	}
 	return RAP_ECANCELED;
-}
-
-void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
-			size_t len)
-{
-	const char *t = NULL;
-
-	pthread_mutex_lock(&api->magic_lock);
-	if (api->magic)
-		t = magic_buffer(api->magic, data, n < UPLOAD_DETECT_BYTES ? n : UPLOAD_DETECT_BYTES);
-	snprintf(out, len, "%s", t ? t : "");
-	pthread_mutex_unlock(&api->magic_lock);
 }
 
 /* A failed write: refused content (415) or the object store (502). */
@@ -352,8 +318,8 @@ static void get_upload(struct upload_api *api, struct rap_http_req *req, const c
 	free(json);
 }
 
-void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		   const char *p, size_t len)
+void multipart_upload_post(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+			   const char *p, size_t len)
 {
 	if (phase == RAP_HTTP_BEGIN)
 		begin(svc, req);
@@ -363,7 +329,7 @@ void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phas
 		end(req->data);
 }
 
-void upload_get(void *svc, struct rap_http_req *req)
+void multipart_upload_get(void *svc, struct rap_http_req *req)
 {
 	get_upload(svc, req, rap_http_param(req, "id"));
 }

@@ -11,23 +11,68 @@
  * (in_flight + 1) per upload, whatever the file size, and nothing touches
  * local disk.  The buffer keeps every byte of its part until S3 has it, so
  * a body that ends inside a streamed part loses nothing: that request is
- * given up and the bytes become the tail (or the last part).
+ * given up and the bytes become the tail (or the last part).  A part whose
+ * request fails after it was full is sent once more from its buffer.
  *
  * Parts complete in order of part number as far as the caller can see
  * (parts_stored counts the stored prefix), and for each stored part the
  * writer remembers the SHA-256 state at its end, so that a tus upload can
  * record "bytes 0..N are in S3 and hash to this state" after every part.
+ *
+ * Threads.  Part requests run as jobs of one pool for the whole process
+ * (upload_api.part_pool, rap/pool.h), never on threads of their own: a
+ * part that streams, and each of the in_flight parts.  With no parts in
+ * flight a full part goes to S3 on the caller's thread.  The pool has a
+ * thread for every buffer that can be on the wire (parts_pool_bound),
+ * started as needed, so a job waits in its queue only when PARTS_POOL_MAX
+ * binds; a streaming part whose job waits fills meanwhile, and its request
+ * then finds every byte.
+ * If the pool has no thread and cannot start one, a part does not stream
+ * (it goes when full) and the in_flight parts go on the caller's thread.
+ *
+ * No deadlock.  A streaming job blocks its pool thread until the writer (a
+ * connection thread) hands it bytes.  The writer waits for a job only when
+ * the slot it fills is full (every slot is then on the wire) or when the
+ * body ends, after telling a stream whose part ends short to stop; it
+ * never waits while a slot it streams from can still grow.  So every
+ * running streaming job has, or will get, all the bytes it reads or its
+ * cancel, whatever the other jobs do, and it ends; a queued job runs when
+ * one does.  (A client that stops sending holds its stream's thread until
+ * its connection times out, as it held a thread of its own before.)
+ *
+ * State.  Each part buffer (a slot) is in one state of enum
+ * parts_slot_state (parts.h), changed only by slot_to, which asserts the
+ * move against the table `allowed`:
+ *   EMPTY -> FILLING             its first bytes arrive
+ *   FILLING -> STREAMING         sure to fill: a job sends it as it fills
+ *   FILLING, HELD -> SENDING     full (or the last part): sent whole
+ *   STREAMING -> CANCELLING      the body ends inside it: the job must stop
+ *   STREAMING, CANCELLING -> STREAMED   the job is handed back
+ *   SENDING -> SENT              the job is handed back (or sent inline)
+ *   STREAMED -> HELD             it ended short, or failed while it
+ *                                filled: its bytes stay, to be sent whole
+ *   STREAMED, SENT -> RETRYING   failed when full: sent again, once, inline
+ *   RETRYING -> SENT
+ *   STREAMED, SENT -> EMPTY      booked: stored, or its error reported
+ *
+ * A slot's state, and its len while it streams, change under the writer's
+ * lock, where the streaming job reads them; everything else of a slot is
+ * the writer's, or its job's until the job is handed back.  Also asserted:
+ * len <= part_size and sent <= len; an EMPTY slot has no bytes; a slot on
+ * the wire has the number of a part handed out; parts are booked in
+ * order; the slot being filled is never on the wire but while it streams.
  */
 #include "upload_api.h"
+#include "parts.h"
 
+#include "rap/assert.h"
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/mem.h"
 #include "rap/metrics.h"
 #include "rap/list.h"
+#include "rap/pool.h"
 
-#include <malloc.h>
-#include <stdatomic.h>
 #include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,20 +80,34 @@
 
 #define MAX_IN_FLIGHT 16
 
+/*
+ * The pool's cap.  A thread per buffer that can be on the wire means no
+ * part ever waits, as with the thread per part this pool replaced, and the
+ * defaults need 64.  Past 512 S3 requests at once one instance is bound by
+ * its network and CPU, not by threads (512 parts of 8 MiB are 4 GiB on the
+ * wire), while each thread costs a stack and an S3 connection; settings
+ * that ask for more (RAP_UPLOAD_MAX_ACTIVE allows 100,000 uploads of 17
+ * buffers) make the extra parts wait their turn, FIFO, which the design
+ * note shows cannot deadlock.
+ */
+unsigned parts_pool_bound(long long max_active, long long in_flight)
+{
+	long long n;
+
+	if (in_flight > MAX_IN_FLIGHT)
+		in_flight = MAX_IN_FLIGHT;
+	n = max_active * (1 + in_flight);
+	return n > PARTS_POOL_MAX ? PARTS_POOL_MAX : n < 1 ? 1 : (unsigned)n;
+}
+
 struct slot {
 	struct parts *owner;
+	enum parts_slot_state state; /* under owner->lock: slot_to */
 	char *buf;
 	size_t len;             /* bytes in buf; under owner->lock while streaming */
-	size_t sent;            /* streaming: bytes its request took (its thread's) */
+	size_t sent;            /* streaming: bytes its request took (its job's) */
 	unsigned part;
-	pthread_t thread;
-	bool busy;              /* its part is on the wire: join before reuse */
-	bool threaded;          /* uploaded by `thread` (else inline) */
-	bool streaming;         /* on the wire while it fills */
-	bool cancel;            /* streaming: the part ends short, give up */
-	bool no_stream;         /* streaming this part failed: send it when full */
-	bool retried;           /* its request failed once and was sent again */
-	atomic_bool done;
+	struct rap_pool_job job; /* its request, while STREAMING, CANCELLING, SENDING */
 	int result;
 	char etag[RAP_S3_ETAG_LEN];
 	char err[RAP_ERRLEN];
@@ -59,6 +118,8 @@ struct slot {
 
 struct parts {
 	struct upload_api *api;
+	const struct parts_s3_ops *ops;
+	struct rap_pool *pool;  /* the process's part pool */
 	struct rap_s3 *s3;      /* the caller's client: begin, tail, complete */
 	struct rap_s3_mpu *mpu;
 	char *key;
@@ -77,11 +138,60 @@ struct parts {
 	bool detect_done;
 	const char *job_type;   /* content allow-list to check, or NULL */
 	long long expect_end;   /* object offset the body reaches, -1: unknown */
-	pthread_mutex_t lock;   /* a streaming slot's len and cancel */
+	pthread_mutex_t lock;   /* slots' states, a streaming slot's len */
 	pthread_cond_t more;    /* they changed */
 	bool finished;          /* completed or aborted */
 	char err[RAP_ERRLEN];
 };
+
+const struct parts_s3_ops parts_s3 = {
+	.begin = rap_s3_mpu_begin,
+	.upload = rap_s3_mpu_upload,
+	.upload_from = rap_s3_mpu_upload_from,
+	.put = rap_s3_put,
+	.complete = rap_s3_mpu_complete,
+	.abort = rap_s3_mpu_abort,
+};
+
+/* The moves of a slot's state (the design note draws them). */
+static const bool allowed[PARTS_SLOT_STATES][PARTS_SLOT_STATES] = {
+	[PARTS_SLOT_EMPTY] = { [PARTS_SLOT_FILLING] = true },
+	[PARTS_SLOT_FILLING] = { [PARTS_SLOT_STREAMING] = true, [PARTS_SLOT_SENDING] = true },
+	[PARTS_SLOT_HELD] = { [PARTS_SLOT_SENDING] = true },
+	[PARTS_SLOT_STREAMING] = { [PARTS_SLOT_CANCELLING] = true, [PARTS_SLOT_STREAMED] = true },
+	[PARTS_SLOT_CANCELLING] = { [PARTS_SLOT_STREAMED] = true },
+	[PARTS_SLOT_STREAMED] = { [PARTS_SLOT_EMPTY] = true, [PARTS_SLOT_HELD] = true,
+				  [PARTS_SLOT_RETRYING] = true },
+	[PARTS_SLOT_SENDING] = { [PARTS_SLOT_SENT] = true },
+	[PARTS_SLOT_RETRYING] = { [PARTS_SLOT_SENT] = true },
+	[PARTS_SLOT_SENT] = { [PARTS_SLOT_EMPTY] = true, [PARTS_SLOT_RETRYING] = true },
+};
+
+bool parts_slot_transition_allowed(enum parts_slot_state from, enum parts_slot_state to)
+{
+	return from < PARTS_SLOT_STATES && to < PARTS_SLOT_STATES && allowed[from][to];
+}
+
+/* Whether the slot's part is on the wire or not yet booked: not to fill. */
+static bool slot_busy(const struct slot *s)
+{
+	return s->state != PARTS_SLOT_EMPTY && s->state != PARTS_SLOT_FILLING &&
+	       s->state != PARTS_SLOT_HELD;
+}
+
+/* Moves the slot to state `to`, which the table must allow, under the lock
+ * (a streaming job reads the state) and wakes the job. */
+static void slot_to(struct parts *p, struct slot *s, enum parts_slot_state to)
+{
+	pthread_mutex_lock(&p->lock);
+	RAP_ASSERT(parts_slot_transition_allowed(s->state, to));
+	RAP_ASSERT(s->len <= p->part_size);
+	RAP_ASSERT(to != PARTS_SLOT_EMPTY || s->len == 0);
+	RAP_ASSERT(!slot_busy(s) || (s->part > 0 && s->part <= p->next_part));
+	s->state = to;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+}
 
 /*
  * Part buffers are mapped and unmapped whole: from malloc, freed 8 MiB
@@ -98,42 +208,16 @@ static char *part_buffer(size_t size)
 	return p;
 }
 
-bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held)
-{
-	long long max = api->cfg.upload_max_active;
-
-	if (atomic_fetch_add(&api->active, 1) >= max) {
-		atomic_fetch_sub(&api->active, 1);
-		rap_metric_inc(api->busy, 1);
-		rap_http_error(req, 503, "busy", "upload-api is streaming as many uploads as "
-			       "it may at once (RAP_UPLOAD_MAX_ACTIVE=%lld); retry shortly", max);
-		return false;
-	}
-	rap_metric_inc(api->in_flight, 1);
-	*held = true;
-	return true;
-}
-
-void upload_release(struct upload_api *api, bool *held)
-{
-	if (!*held)
-		return;
-	*held = false;
-	rap_metric_inc(api->in_flight, -1);
-	/* The last one out gives the heap that a crowd of uploads grew (each
-	 * connection thread's malloc arena keeps it) back to the system: an
-	 * idle instance goes back to its idle size. */
-	if (atomic_fetch_sub(&api->active, 1) == 1)
-		malloc_trim(0);
-}
-
 struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
 			size_t part_size)
 {
 	struct parts *p = rap_calloc(1, sizeof(*p));
 	unsigned n = (unsigned)api->cfg.upload_parts_in_flight;
 
+	RAP_ASSERT(api->part_pool && part_size > 0);
 	p->api = api;
+	p->ops = api->part_s3 ? api->part_s3 : &parts_s3;
+	p->pool = api->part_pool;
 	p->s3 = rap_s3_new(&api->s3cfg);
 	p->key = rap_strdup(key);
 	p->content_type = rap_strdup(content_type ? content_type : "application/octet-stream");
@@ -177,7 +261,7 @@ void parts_expect(struct parts *p, long long end)
 	p->expect_end = end;
 }
 
-/* The bytes of a streaming slot as they arrive (its request's thread). */
+/* The bytes of a streaming slot as they arrive (its job's thread). */
 static long slot_source(void *ctx, void *buf, size_t n)
 {
 	struct slot *s = ctx;
@@ -185,9 +269,10 @@ static long slot_source(void *ctx, void *buf, size_t n)
 	size_t avail;
 
 	pthread_mutex_lock(&p->lock);
-	while (s->len == s->sent && !s->cancel)
+	while (s->len == s->sent && s->state != PARTS_SLOT_CANCELLING)
 		pthread_cond_wait(&p->more, &p->lock);
-	avail = s->cancel ? 0 : s->len - s->sent;
+	RAP_ASSERT(s->sent <= s->len && s->len <= p->part_size);
+	avail = s->state == PARTS_SLOT_CANCELLING ? 0 : s->len - s->sent;
 	pthread_mutex_unlock(&p->lock);
 	if (avail == 0)
 		return RAP_ECANCELED;
@@ -199,29 +284,70 @@ static long slot_source(void *ctx, void *buf, size_t n)
 	return (long)n;
 }
 
-static void *stream_slot(void *arg)
+/* The job of a streaming slot: its UploadPart, fed as the part fills. */
+static void stream_part(void *arg)
 {
 	struct slot *s = arg;
 	struct parts *p = s->owner;
+	bool cancelled;
 
-	s->result = rap_s3_mpu_upload_from(s->s3, p->mpu, s->part, p->part_size, slot_source,
-					   s, s->etag);
+	/* Given up while it waited in the pool's queue: no request at all. */
+	pthread_mutex_lock(&p->lock);
+	cancelled = s->state == PARTS_SLOT_CANCELLING;
+	pthread_mutex_unlock(&p->lock);
+	if (cancelled) {
+		s->result = RAP_ECANCELED;
+		snprintf(s->err, sizeof(s->err), "the part ended short");
+		return;
+	}
+	s->result = p->ops->upload_from(s->s3, p->mpu, s->part, p->part_size, slot_source, s,
+					s->etag);
 	if (s->result != RAP_OK)
 		snprintf(s->err, sizeof(s->err), "%s", rap_s3_errmsg(s->s3));
-	atomic_store(&s->done, true);
-	return NULL;
 }
 
-static void *upload_slot(void *arg)
+/* A whole part's UploadPart: a pool job, or called on the writer's thread. */
+static void send_part(void *arg)
 {
 	struct slot *s = arg;
 	struct parts *p = s->owner;
 
-	s->result = rap_s3_mpu_upload(s->s3, p->mpu, s->part, s->buf, s->len, s->etag);
+	s->result = p->ops->upload(s->s3, p->mpu, s->part, s->buf, s->len, s->etag);
 	if (s->result != RAP_OK)
 		snprintf(s->err, sizeof(s->err), "%s", rap_s3_errmsg(s->s3));
-	atomic_store(&s->done, true);
-	return NULL;
+}
+
+/* The state a slot goes to when its request is over. */
+static enum parts_slot_state over_state(const struct slot *s)
+{
+	return s->state == PARTS_SLOT_SENDING ? PARTS_SLOT_SENT : PARTS_SLOT_STREAMED;
+}
+
+/* Whether the slot's request is over (its job handed back); never waits. */
+static bool slot_over(struct parts *p, struct slot *s)
+{
+	if (s->state == PARTS_SLOT_STREAMED || s->state == PARTS_SLOT_SENT)
+		return true;
+	RAP_ASSERT(s->state == PARTS_SLOT_STREAMING || s->state == PARTS_SLOT_CANCELLING ||
+		   s->state == PARTS_SLOT_SENDING);
+	if (!rap_pool_done(p->pool, &s->job))
+		return false;
+	slot_to(p, s, over_state(s));
+	return true;
+}
+
+/* Waits until the slot's request is over.  A stream is only waited for
+ * when it has all its bytes, or was told to stop: the writer is the one
+ * that would hand it more (the design note's "no deadlock"). */
+static void slot_wait(struct parts *p, struct slot *s)
+{
+	if (s->state == PARTS_SLOT_STREAMED || s->state == PARTS_SLOT_SENT)
+		return;
+	RAP_ASSERT(s->state != PARTS_SLOT_STREAMING || s->len == p->part_size);
+	RAP_ASSERT(s->state == PARTS_SLOT_STREAMING || s->state == PARTS_SLOT_CANCELLING ||
+		   s->state == PARTS_SLOT_SENDING);
+	rap_pool_wait(p->pool, &s->job);
+	slot_to(p, s, over_state(s));
 }
 
 /* A streaming request ended before its part was full (given up, or failed:
@@ -230,34 +356,31 @@ static void *upload_slot(void *arg)
  * part number is released (the slot being filled has the highest one). */
 static void unstream(struct parts *p, struct slot *s)
 {
-	pthread_join(s->thread, NULL);
-	s->busy = s->threaded = s->streaming = s->cancel = false;
-	s->no_stream = true;
+	RAP_ASSERT(s->state == PARTS_SLOT_STREAMED && s->part == p->next_part);
+	RAP_ASSERT(s->sent <= s->len);
+	slot_to(p, s, PARTS_SLOT_HELD);
 	s->sent = 0;
 	p->next_part--;
 }
 
-/* Waits for the slot's thread and books its part; RAP_OK or its error. */
-static int join_slot(struct parts *p, struct slot *s)
+/* Books a part whose request is over, in part order: RAP_OK or its error.
+ * A part that failed whole is sent once more, here, first. */
+static int book(struct parts *p, struct slot *s)
 {
-	if (s->streaming && s->len < p->part_size) {
-		unstream(p, s);
-		return RAP_OK;
-	}
-	if (s->threaded)
-		pthread_join(s->thread, NULL);
-	if (s->result != RAP_OK && !s->retried) {
+	if (s->result != RAP_OK) {
 		/* The part is still whole in its buffer: one more try, here, for
 		 * a connection that broke or a server that blinked. */
-		s->retried = true;
-		upload_slot(s);
+		slot_to(p, s, PARTS_SLOT_RETRYING);
+		send_part(s);
+		slot_to(p, s, PARTS_SLOT_SENT);
 	}
-	s->busy = s->threaded = s->streaming = s->no_stream = s->retried = false;
 	s->len = s->sent = 0;
+	slot_to(p, s, PARTS_SLOT_EMPTY);
 	if (s->result != RAP_OK) {
 		snprintf(p->err, sizeof(p->err), "UploadPart %u: %.200s", s->part, s->err);
 		return s->result;
 	}
+	RAP_ASSERT(s->part > p->stored);
 	rap_s3_mpu_set_etag(p->mpu, s->part, s->etag);
 	rap_metric_inc(p->api->parts, 1);
 	if (s->part == p->stored + 1) {
@@ -268,6 +391,18 @@ static int join_slot(struct parts *p, struct slot *s)
 	return RAP_OK;
 }
 
+/* Waits for the slot's request and books its part; RAP_OK or its error.
+ * A stream that ended short keeps its bytes instead (HELD). */
+static int join_slot(struct parts *p, struct slot *s)
+{
+	slot_wait(p, s);
+	if (s->state == PARTS_SLOT_STREAMED && s->len < p->part_size) {
+		unstream(p, s);
+		return RAP_OK;
+	}
+	return book(p, s);
+}
+
 /* The busy slot of the lowest part number, or NULL. */
 static struct slot *oldest(struct parts *p)
 {
@@ -275,7 +410,7 @@ static struct slot *oldest(struct parts *p)
 	unsigned i;
 
 	for (i = 0; i <= p->in_flight; i++)
-		if (p->slots[i].busy && (!o || p->slots[i].part < o->part))
+		if (slot_busy(&p->slots[i]) && (!o || p->slots[i].part < o->part))
 			o = &p->slots[i];
 	return o;
 }
@@ -286,7 +421,7 @@ static int reap(struct parts *p, bool wait)
 	int result = RAP_OK;
 	struct slot *s;
 
-	while ((s = oldest(p)) && (wait || atomic_load(&s->done)))
+	while ((s = oldest(p)) && (wait || slot_over(p, s)))
 		if (join_slot(p, s) != RAP_OK && result == RAP_OK)
 			result = s->result;
 	return result;
@@ -327,7 +462,7 @@ static int begin_mpu(struct parts *p)
 
 	if (p->mpu)
 		return RAP_OK;
-	result = rap_s3_mpu_begin(p->s3, p->key, p->content_type, &p->mpu);
+	result = p->ops->begin(p->s3, p->key, p->content_type, &p->mpu);
 	if (result != RAP_OK)
 		snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
 	return result;
@@ -341,20 +476,19 @@ static void claim_part(struct parts *p, struct slot *s, long long end)
 	s->end = end;
 	if (!s->s3)
 		s->s3 = rap_s3_new(&p->api->s3cfg);
-	atomic_store(&s->done, false);
 }
 
 /*
  * Puts the part being filled on the wire once it is sure to fill (the body
  * goes at least to its end) and, for the object's first bytes, once their
- * content passed the check.  Without a thread the part goes when full.
+ * content passed the check.  Without a pool thread the part goes when full.
  */
 static int maybe_stream(struct parts *p, struct slot *s)
 {
 	long long start = p->offset - (long long)s->len;
 	int result;
 
-	if (s->busy || s->no_stream || p->expect_end < start + (long long)p->part_size)
+	if (s->state != PARTS_SLOT_FILLING || p->expect_end < start + (long long)p->part_size)
 		return RAP_OK;
 	if (start == 0 && !p->detect_done) {
 		if (s->len < UPLOAD_DETECT_BYTES)
@@ -368,14 +502,13 @@ static int maybe_stream(struct parts *p, struct slot *s)
 		return result;
 	claim_part(p, s, start + (long long)p->part_size);
 	s->sent = 0;
-	s->cancel = false;
-	s->streaming = true;
-	if (pthread_create(&s->thread, NULL, stream_slot, s) != 0) {
-		s->streaming = false;
+	/* The job reads the state under the lock, and only to see a cancel:
+	 * it may start before the slot says STREAMING. */
+	if (rap_pool_submit(p->pool, &s->job, stream_part, s) != RAP_OK) {
 		p->next_part--;
 		return RAP_OK;
 	}
-	s->busy = s->threaded = true;
+	slot_to(p, s, PARTS_SLOT_STREAMING);
 	return RAP_OK;
 }
 
@@ -388,12 +521,10 @@ static void settle(struct parts *p)
 {
 	struct slot *s = &p->slots[p->fill];
 
-	if (!s->streaming || !s->busy || s->len == p->part_size)
+	if (s->state != PARTS_SLOT_STREAMING || s->len == p->part_size)
 		return;
-	pthread_mutex_lock(&p->lock);
-	s->cancel = true;
-	pthread_cond_broadcast(&p->more);
-	pthread_mutex_unlock(&p->lock);
+	slot_to(p, s, PARTS_SLOT_CANCELLING);
+	slot_wait(p, s);
 	unstream(p, s);
 }
 
@@ -406,27 +537,29 @@ static int send_full(struct parts *p)
 	int result;
 
 	rap_sha256_save(&p->sha, s->hash);
-	if (s->streaming && atomic_load(&s->done) && s->result != RAP_OK)
+	if (s->state == PARTS_SLOT_STREAMING && slot_over(p, s) && s->result != RAP_OK)
 		unstream(p, s); /* it failed while the part filled: send it whole */
-	if (!s->streaming) {
+	if (s->state == PARTS_SLOT_FILLING || s->state == PARTS_SLOT_HELD) {
 		result = detect(p, s);
 		if (result == RAP_OK)
 			result = begin_mpu(p);
 		if (result != RAP_OK)
 			return result;
 		claim_part(p, s, p->offset);
-		s->busy = true;
-		s->threaded = p->in_flight > 0 &&
-			      pthread_create(&s->thread, NULL, upload_slot, s) == 0;
-		if (!s->threaded)
-			upload_slot(s); /* no parts in flight (or no thread): here */
+		slot_to(p, s, PARTS_SLOT_SENDING);
+		if (p->in_flight == 0 ||
+		    rap_pool_submit(p->pool, &s->job, send_part, s) != RAP_OK) {
+			send_part(s); /* no parts in flight (or no thread): here */
+			slot_to(p, s, PARTS_SLOT_SENT);
+		}
 	}
 	for (;;) {
 		result = reap(p, false);
 		if (result != RAP_OK)
 			return result;
 		for (i = 0; i <= p->in_flight; i++)
-			if (!p->slots[i].busy) {
+			if (!slot_busy(&p->slots[i])) {
+				RAP_ASSERT(p->slots[i].state == PARTS_SLOT_EMPTY);
 				p->fill = i;
 				return RAP_OK;
 			}
@@ -451,13 +584,17 @@ int parts_write(struct parts *p, const void *data, size_t n)
 		struct slot *s = &p->slots[p->fill];
 		size_t take = p->part_size - s->len;
 
+		RAP_ASSERT(!slot_busy(s) || s->state == PARTS_SLOT_STREAMING);
+		RAP_ASSERT(s->len < p->part_size);
 		if (!s->buf)
 			s->buf = part_buffer(p->part_size);
 		if (take > n)
 			take = n;
 		memcpy(s->buf + s->len, d, take);
 		rap_sha256_update(&p->sha, d, take);
-		if (s->streaming) {
+		if (s->state == PARTS_SLOT_EMPTY)
+			slot_to(p, s, PARTS_SLOT_FILLING);
+		if (s->state == PARTS_SLOT_STREAMING) {
 			pthread_mutex_lock(&p->lock);
 			s->len += take;
 			pthread_cond_broadcast(&p->more);
@@ -537,7 +674,7 @@ int parts_finish(struct parts *p, char sha256[RAP_SHA256_HEXLEN])
 	if (result != RAP_OK)
 		return result;
 	if (!p->mpu) {
-		result = rap_s3_put(p->s3, p->key, s->buf ? s->buf : "", s->len, p->content_type);
+		result = p->ops->put(p->s3, p->key, s->buf ? s->buf : "", s->len, p->content_type);
 	} else {
 		if (s->len > 0) {
 			result = send_full(p);
@@ -546,7 +683,7 @@ int parts_finish(struct parts *p, char sha256[RAP_SHA256_HEXLEN])
 			if (result != RAP_OK)
 				return result;
 		}
-		result = rap_s3_mpu_complete(p->s3, p->mpu);
+		result = p->ops->complete(p->s3, p->mpu);
 	}
 	if (result != RAP_OK) {
 		snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
@@ -564,7 +701,7 @@ int parts_abort(struct parts *p)
 
 	parts_drain(p);
 	if (p->mpu && !p->finished) {
-		result = rap_s3_mpu_abort(p->s3, p->mpu); /* s3rver: lifecycle cleans */
+		result = p->ops->abort(p->s3, p->mpu); /* s3rver: lifecycle cleans */
 		if (result != RAP_OK)
 			snprintf(p->err, sizeof(p->err), "%s", rap_s3_errmsg(p->s3));
 		p->finished = true; /* once: the upload id is gone either way */
@@ -585,6 +722,7 @@ void parts_free(struct parts *p)
 		return;
 	parts_drain(p);
 	for (i = 0; i <= MAX_IN_FLIGHT; i++) {
+		RAP_ASSERT(!slot_busy(&p->slots[i])); /* no job may outlive its slot */
 		if (p->slots[i].buf)
 			munmap(p->slots[i].buf, p->part_size);
 		rap_s3_free(p->slots[i].s3);
@@ -597,13 +735,4 @@ void parts_free(struct parts *p)
 	free(p->key);
 	free(p->content_type);
 	free(p);
-}
-
-int upload_delete_object(struct upload_api *api, const char *key)
-{
-	struct rap_s3 *s3 = rap_s3_new(&api->s3cfg);
-	int result = rap_s3_delete(s3, key);
-
-	rap_s3_free(s3);
-	return result;
 }

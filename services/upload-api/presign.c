@@ -31,7 +31,7 @@ static void iso_time(time_t t, char out[RAP_ISO_TIME_LEN])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
-void upload_presign(void *svc, struct rap_http_req *req)
+void presign_post(void *svc, struct rap_http_req *req)
 {
 	struct upload_api *api = svc;
 	const char *ctype = rap_http_get_header(req, "Content-Type");

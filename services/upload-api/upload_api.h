@@ -15,6 +15,8 @@
 struct rap_auth;
 struct rap_pg_pool;
 struct rap_metric;
+struct parts_s3_ops;
+struct rap_pool;
 
 /* settings.c: the settings that are upload-api's own. */
 struct upload_settings {
@@ -38,6 +40,8 @@ struct upload_api {
 	struct rap_pg_pool *pool;
 	struct rap_s3_cfg s3cfg;
 	struct rap_s3 *presigner;    /* signs URLs for clients (shared, read-only) */
+	struct rap_pool *part_pool;  /* runs part requests (parts_pool_bound threads) */
+	const struct parts_s3_ops *part_s3; /* the part writer's S3; NULL: S3 (parts.h) */
 	magic_t magic;               /* libmagic is not thread-safe: magic_lock */
 	pthread_mutex_t magic_lock;
 	atomic_bool db_ok;
@@ -53,13 +57,7 @@ struct upload_api {
 	struct rap_metric *tus_expired;
 };
 
-/*
- * parts.c: the part writer of every upload path.  Bytes written are hashed
- * and buffered; full parts go to S3 on threads, RAP_UPLOAD_PARTS_IN_FLIGHT
- * at most; errors (S3's message in parts_errmsg) come back from the call
- * that notices them.  One thread uses a writer at a time.
- */
-struct parts;
+/* common.c: what the handlers and the part writer share. */
 /**
  * Takes one of the RAP_UPLOAD_MAX_ACTIVE places for a request that streams
  * into a part writer (a streamed upload, a tus PATCH, a concatenation), so
@@ -71,78 +69,55 @@ struct parts;
  */
 bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held);
 void upload_release(struct upload_api *api, bool *held);
+
 #define UPLOAD_DETECT_BYTES (64 * 1024) /* what libmagic looks at */
-struct parts *parts_new(struct upload_api *api, const char *key, const char *content_type,
-			size_t part_size);
-/** Checks the content type libmagic detects in the first bytes against the
- *  allow-list of job_type (RAP_JOB_CONTENT_TYPES; kept, not copied) before
- *  they are stored: writes and parts_finish fail with RAP_EUNSUPPORTED. */
-void parts_check_content(struct parts *p, const char *job_type);
-/** Detects (and checks) the type now if the buffer holds the first bytes. */
-int parts_detect(struct parts *p);
-/** The object offset the body being written will reach if it arrives whole
- *  (from its Content-Length; -1, the default: unknown).  Parts that are
- *  sure to fill then go on the wire while they fill.  An estimate too high
- *  costs a request given up at the end, never bytes. */
-void parts_expect(struct parts *p, long long end);
-/** Continues an S3 multipart upload whose n first parts are stored (ETags
- *  etags), so at object offset n x part_size, with the SHA-256 state hash
- *  of those bytes (NULL: a fresh digest).  RAP_EINVAL if hash is damaged. */
-int parts_resume(struct parts *p, const char *upload_id, char *const *etags, unsigned n,
-		 const unsigned char *hash);
-int parts_write(struct parts *p, const void *data, size_t n);
-/** Waits until no part is in flight. */
-int parts_drain(struct parts *p);
-/** The parts 1..N stored in S3 (returned), the object offset after part N
- *  and the SHA-256 state there (either may be NULL). */
-unsigned parts_stored(const struct parts *p, long long *end, unsigned char *hash);
-const char *parts_etag(const struct parts *p, unsigned part);
-/** The S3 multipart upload id, NULL before the first full part. */
-const char *parts_upload_id(const struct parts *p);
-/** The bytes after the last full part (not yet in S3). */
-const char *parts_tail(struct parts *p, size_t *len);
-/** The object offset reached: bytes resumed plus bytes written. */
-long long parts_offset(const struct parts *p);
-/** libmagic's type of the object's first bytes ("" until seen). */
-const char *parts_detected(const struct parts *p);
-/** Stores the tail as the last part and completes the object (one PUT if it
- *  is smaller than a part); writes the object's sha256. */
-int parts_finish(struct parts *p, char sha256[RAP_SHA256_HEXLEN]);
-/** Aborts the S3 multipart upload unless finished (RAP_EUNSUPPORTED when the
- *  server lacks AbortMultipartUpload). */
-int parts_abort(struct parts *p);
-const char *parts_errmsg(const struct parts *p);
-/** Frees the writer after waiting for its parts; accepts NULL. */
-void parts_free(struct parts *p);
-
-/** Deletes an object with a client of its own (a missing one is RAP_OK). */
-int upload_delete_object(struct upload_api *api, const char *key);
-
-/* routes.c: the table of upload-api's routes. */
-extern const struct rap_http_route upload_api_routes[];
-extern const size_t upload_api_n_routes;
-
-/* multipart_upload.c: POST /uploads, streamed into S3; GET /uploads/{id}. */
-void upload_stream(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		   const char *data, size_t len);
-void upload_get(void *svc, struct rap_http_req *req);
-
-/* tus.c: tus 1.0 at /files/ (OPTIONS, POST, HEAD, PATCH, DELETE). */
-void tus_handle(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		const char *data, size_t len);
-/** The sweeper of expired tus uploads (main thread). */
-void tus_sweep(struct upload_api *api);
-
-/* presign.c: POST /uploads/presign (the body is buffered). */
-void upload_presign(void *svc, struct rap_http_req *req);
-
 /** The MIME type libmagic sees in the first bytes of a file (out, len
  *  bytes; "" if it cannot tell). */
 void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
 			size_t len);
-
 /** Keeps [A-Za-z0-9._-] of a client's file name (others become '_'), drops
  *  any path, and never returns "", "." or ".."; out has len bytes. */
 void upload_sanitize_filename(const char *in, char *out, size_t len);
+/** Deletes an object with a client of its own (a missing one is RAP_OK). */
+int upload_delete_object(struct upload_api *api, const char *key);
+
+/* routes.c: the table of upload-api's routes; the handlers it names
+ * follow, by file.  Handlers never call back into routes.c. */
+extern const struct rap_http_route upload_api_routes[];
+extern const size_t upload_api_n_routes;
+
+/* multipart_upload.c: POST /uploads, streamed into S3; GET /uploads/{id}. */
+void multipart_upload_post(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+			   const char *data, size_t len);
+void multipart_upload_get(void *svc, struct rap_http_req *req);
+
+/* presign.c: POST /uploads/presign (the body is buffered). */
+void presign_post(void *svc, struct rap_http_req *req);
+
+/*
+ * tus 1.0 at /files (tus_internal.h): phase handlers, so that every answer
+ * waits for the body, whatever its size.  OPTIONS takes no API key; the
+ * others check Tus-Resumable (412) before the key (401), and an {id} that
+ * is no UUID is 404.
+ */
+/* tus.c: OPTIONS /files and /files/{id}, and every method they do not take. */
+void tus_options(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		 const char *data, size_t len);
+void tus_refuse_method(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		       const char *data, size_t len);
+/* tus_create.c: POST /files: creation, creation-with-upload, concatenation. */
+void tus_create(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		const char *data, size_t len);
+/* tus_head.c: HEAD /files/{id}. */
+void tus_head(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+	      size_t len);
+/* tus_patch.c: PATCH /files/{id}. */
+void tus_patch(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+	       const char *data, size_t len);
+/* tus_delete.c: DELETE /files/{id} (termination), and the sweeper of
+ * expired uploads (main thread). */
+void tus_delete(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
+		const char *data, size_t len);
+void tus_delete_expired(struct upload_api *api);
 
 #endif

@@ -411,3 +411,32 @@ test('protocol errors: no Tus-Resumable 412, no key 401, another owner 404, bad 
   assert.equal((await head('/api/files/not-a-uuid')).status, 404);
   assert.equal((await create(5, { 'Upload-Concat': 'final;' })).status, 400);
 });
+
+test('X-HTTP-Method-Override stands for the method; other methods get 405 after 412 and 401', async () => {
+  const c = await create(5);
+  const loc = c.headers.get('location');
+  const post = (path, headers, body) => fetch(`${GATEWAY}${path}`, { method: 'POST', headers, body });
+  let res = await post(loc, { ...TUS, ...auth(), 'X-HTTP-Method-Override': 'PATCH', 'Upload-Offset': '0',
+    'Content-Type': 'application/offset+octet-stream' }, 'hello');
+  assert.equal(res.status, 204, await res.text());
+  assert.equal(res.headers.get('upload-offset'), '5');
+  assert.equal(res.headers.get('tus-resumable'), '1.0.0');
+  res = await post(loc, { ...TUS, ...auth(), 'X-HTTP-Method-Override': 'HEAD' });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('upload-offset'), '5');
+  res = await post(loc, { ...TUS, ...auth(), 'X-HTTP-Method-Override': 'DELETE' });
+  assertError({ status: res.status, body: await res.json() }, 409, 'upload_complete');
+  res = await post(loc, { ...TUS, ...auth() });
+  assertError({ status: res.status, body: await res.json() }, 405, 'method_not_allowed');
+  assert.equal(res.headers.get('tus-resumable'), '1.0.0');
+  res = await fetch(`${GATEWAY}/api/files/`, { headers: { ...TUS, ...auth() } });
+  assertError({ status: res.status, body: await res.json() }, 405, 'method_not_allowed');
+  res = await fetch(`${GATEWAY}${loc}`, { method: 'PUT', headers: auth(), body: 'x' });
+  assert.equal(res.status, 412, 'no Tus-Resumable comes before the method');
+  res = await fetch(`${GATEWAY}${loc}`, { method: 'PUT', headers: TUS, body: 'x' });
+  assert.equal(res.status, 401, 'then the key');
+  res = await fetch(`${GATEWAY}/api/files/not-a-uuid`, { method: 'GET', headers: { ...TUS, ...auth() } });
+  assert.equal(res.status, 404, 'then an id that is no upload');
+  res = await fetch(`${GATEWAY}${loc}`, { method: 'OPTIONS' });
+  assert.equal(res.status, 204, 'OPTIONS of an upload takes no key');
+});

@@ -270,8 +270,9 @@ static bool serve_common(struct rap_http_server *srv, struct req_state *st)
 	return false;
 }
 
-/* Finds the request's route when its headers are in: false, after the
- * 404 or 405 answer, when there is none. */
+/* Finds the request's route when its headers are in: by its own method,
+ * then, where that route honours X-HTTP-Method-Override, by the method the
+ * header names.  False, after the 404 or 405 answer, when there is none. */
 static bool route(struct rap_http_server *srv, struct rap_http_req *req)
 {
 	char methods[2 * sizeof(req->match.allow)];
@@ -282,8 +283,9 @@ static bool route(struct rap_http_server *srv, struct rap_http_req *req)
 		rap_http_error(req, 404, "not_found", "no such endpoint");
 		return false;
 	}
-	r = rap_http_route_match(srv->cfg.routes, srv->cfg.n_routes, req->method, req->url,
-				 &req->match);
+	r = rap_http_route_find(srv->cfg.routes, srv->cfg.n_routes, req->method,
+				rap_http_get_header(req, RAP_HTTP_METHOD_OVERRIDE), req->url,
+				&req->match);
 	if (r == RAP_OK)
 		return true;
 	if (r == RAP_ENOENT) {

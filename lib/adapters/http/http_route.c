@@ -133,3 +133,14 @@ const char *rap_http_match_param(const struct rap_http_match *m, const char *nam
 			return m->values[i];
 	return NULL;
 }
+
+int rap_http_route_find(const struct rap_http_route *routes, size_t n, const char *method,
+			const char *override, const char *path, struct rap_http_match *m)
+{
+	int r = rap_http_route_match(routes, n, method, path, m);
+
+	if (r != RAP_OK || !m->route->method_override || !override)
+		return r;
+	rap_http_match_cleanup(m);
+	return rap_http_route_match(routes, n, override, path, m);
+}

@@ -34,6 +34,11 @@ struct rap_http_route {
 	rap_http_handler on_request;  /* once, with the body; or: */
 	rap_http_phase_handler on_phase; /* in every phase */
 	bool anonymous; /* no API key asked, even where the server checks them */
+	/* The request's path honours X-HTTP-Method-Override (tus 1.0 asks
+	 * servers to): a request whose own method finds this route is routed
+	 * again by the method the header names, when it sends one.  Handlers
+	 * and the access log still see the method on the wire in req->method. */
+	bool method_override;
 };
 
 /** The most {name} segments one pattern may have. */
@@ -64,5 +69,20 @@ void rap_http_match_cleanup(struct rap_http_match *m);
 
 /** The value a {name} segment of the matched pattern captured, or NULL. */
 const char *rap_http_match_param(const struct rap_http_match *m, const char *name);
+
+/** The request header that names the method a request stands for, where
+ *  a route honours it (rap_http_route.method_override): tus clients
+ *  behind proxies that pass only GET and POST send it. */
+#define RAP_HTTP_METHOD_OVERRIDE "X-HTTP-Method-Override"
+
+/**
+ * How the server routes a request: rap_http_route_match by its own method,
+ * then, when the route found honours X-HTTP-Method-Override and the request
+ * sends one (override, NULL when it has none; an empty one is a method no
+ * route takes), by the method the header names.  Results as
+ * rap_http_route_match.
+ */
+int rap_http_route_find(const struct rap_http_route *routes, size_t n, const char *method,
+			const char *override, const char *path, struct rap_http_match *m);
 
 #endif

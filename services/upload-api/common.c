@@ -1,0 +1,88 @@
+/*
+ * common.c: what upload-api's handlers and its part writer share, so that
+ * none of them calls back into another's file: the places that bound how
+ * many requests stream at once, libmagic's look at a file's first bytes,
+ * a client's file name made safe, and deleting an object.
+ */
+#include "upload_api.h"
+
+#include "rap/err.h"
+#include "rap/metrics.h"
+#include "rap/s3.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+
+bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held)
+{
+	long long max = api->cfg.upload_max_active;
+
+	if (atomic_fetch_add(&api->active, 1) >= max) {
+		atomic_fetch_sub(&api->active, 1);
+		rap_metric_inc(api->busy, 1);
+		rap_http_error(req, 503, "busy", "upload-api is streaming as many uploads as "
+			       "it may at once (RAP_UPLOAD_MAX_ACTIVE=%lld); retry shortly", max);
+		return false;
+	}
+	rap_metric_inc(api->in_flight, 1);
+	*held = true;
+	return true;
+}
+
+void upload_release(struct upload_api *api, bool *held)
+{
+	if (!*held)
+		return;
+	*held = false;
+	rap_metric_inc(api->in_flight, -1);
+	/* The last one out gives the heap that a crowd of uploads grew (each
+	 * connection thread's malloc arena keeps it) back to the system: an
+	 * idle instance goes back to its idle size. */
+	if (atomic_fetch_sub(&api->active, 1) == 1)
+		malloc_trim(0);
+}
+
+void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
+			size_t len)
+{
+	const char *t = NULL;
+
+	pthread_mutex_lock(&api->magic_lock);
+	if (api->magic)
+		t = magic_buffer(api->magic, data, n < UPLOAD_DETECT_BYTES ? n : UPLOAD_DETECT_BYTES);
+	snprintf(out, len, "%s", t ? t : "");
+	pthread_mutex_unlock(&api->magic_lock);
+}
+
+void upload_sanitize_filename(const char *in, char *out, size_t len)
+{
+	const char *base = in;
+	const char *p;
+	size_t n = 0;
+
+	for (p = in; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	for (p = base; *p && n + 1 < len; p++) {
+		char c = *p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')
+			out[n++] = c;
+		else
+			out[n++] = '_';
+	}
+	out[n] = '\0';
+	if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		snprintf(out, len, "upload.bin");
+}
+
+int upload_delete_object(struct upload_api *api, const char *key)
+{
+	struct rap_s3 *s3 = rap_s3_new(&api->s3cfg);
+	int result = rap_s3_delete(s3, key);
+
+	rap_s3_free(s3);
+	return result;
+}
