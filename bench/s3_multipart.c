@@ -46,8 +46,7 @@ static ssize_t read_full(int fd, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-static int send_parts(struct rap_s3 *s3, struct rap_s3_mpu *mpu, int fd, char *buf,
-		      size_t part)
+static int send_parts(struct rap_s3 *s3, struct rap_s3_mpu *mpu, int fd, char *buf, size_t part)
 {
 	ssize_t n;
 	int result = RAP_OK;
@@ -98,8 +97,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rap-bench-s3: %s\n", rap_s3_errmsg(s3));
 	else
 		printf("parts=%u parts_s=%.2f complete_s=%.2f total_s=%.2f\n",
-		       rap_s3_mpu_parts(mpu), (double)(t1 - t0) / 1000,
-		       (double)(t2 - t1) / 1000, (double)(t2 - t0) / 1000);
+		       rap_s3_mpu_parts(mpu), (double)(t1 - t0) / 1000, (double)(t2 - t1) / 1000,
+		       (double)(t2 - t0) / 1000);
 	rap_s3_mpu_free(mpu);
 	free(buf);
 	rap_s3_free(s3);

@@ -79,10 +79,11 @@ out_free_resp:
 void cli_api_hint(const char *err)
 {
 	if (strstr(err, "HTTP 401)"))
-		fprintf(stderr, "hint: give the API key with --api-key KEY or the environment "
+		fprintf(stderr,
+			"hint: give the API key with --api-key KEY or the environment "
 			"variable RAP_API_KEY (the local development stack's key is dev-key)\n");
 	else if (strstr(err, "SSL certificate") || strstr(err, "certificate problem"))
 		fprintf(stderr, "hint: the server's certificate is not signed by a CA this "
-			"system trusts; give that CA's certificate with --cacert FILE (env "
-			"RAP_CACERT)\n");
+				"system trusts; give that CA's certificate with --cacert FILE (env "
+				"RAP_CACERT)\n");
 }

@@ -27,27 +27,41 @@ enum {
 };
 
 enum opt_id {
-	OPT_URL, OPT_API_KEY, OPT_CACERT, OPT_TYPE, OPT_WATCH, OPT_PARAMS, OPT_MAX_ATTEMPTS,
-	OPT_CHUNK_SIZE, OPT_STATE_DIR, OPT_NO_RESUME, OPT_RETRY_TIMEOUT, OPT_STALL_TIMEOUT,
-	OPT_QUIET, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_COUNT
+	OPT_URL,
+	OPT_API_KEY,
+	OPT_CACERT,
+	OPT_TYPE,
+	OPT_WATCH,
+	OPT_PARAMS,
+	OPT_MAX_ATTEMPTS,
+	OPT_CHUNK_SIZE,
+	OPT_STATE_DIR,
+	OPT_NO_RESUME,
+	OPT_RETRY_TIMEOUT,
+	OPT_STALL_TIMEOUT,
+	OPT_QUIET,
+	OPT_JSON,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_COUNT
 };
 
 enum opt_kind {
-	KIND_FLAG,                 /* bool */
-	KIND_TEXT,                 /* const char *, pointing into argv */
-	KIND_INT,                  /* long long in [min, max] */
-	KIND_SIZE                  /* long long in [min, max], K/M/G suffixes */
+	KIND_FLAG, /* bool */
+	KIND_TEXT, /* const char *, pointing into argv */
+	KIND_INT,  /* long long in [min, max] */
+	KIND_SIZE  /* long long in [min, max], K/M/G suffixes */
 };
 
-#define NO_FIELD ((size_t)-1)    /* --help, --version: no value kept */
+#define NO_FIELD ((size_t)-1) /* --help, --version: no value kept */
 
 struct opt {
 	const char *name;
-	char short_name;           /* 0: none */
-	const char *arg;           /* NULL: a flag */
+	char short_name; /* 0: none */
+	const char *arg; /* NULL: a flag */
 	int cmds;
 	enum opt_kind kind;
-	size_t field;              /* offsetof(struct cli_opts, ...) */
+	size_t field; /* offsetof(struct cli_opts, ...) */
 	long long min, max;
 	const char *help;
 };
@@ -55,72 +69,60 @@ struct opt {
 #define FIELD(f) offsetof(struct cli_opts, f)
 
 static const struct opt opts[OPT_COUNT] = {
-	[OPT_URL] = { "url", 0, "URL", CMD_ALL,
-		KIND_TEXT, FIELD(url), 0, 0,
-		"The platform's gateway (env RAP_URL; default http://127.0.0.1:8080, the "
-		"local stack). The WebSocket is ws(s)://<host>/ws under it." },
-	[OPT_API_KEY] = { "api-key", 0, "KEY", CMD_ALL,
-		KIND_TEXT, FIELD(api_key), 0, 0,
-		"API key, sent as 'Authorization: Bearer KEY' (env RAP_API_KEY; default "
-		"dev-key, the local stack's development key)." },
-	[OPT_CACERT] = { "cacert", 0, "FILE", CMD_ALL,
-		KIND_TEXT, FIELD(cacert), 0, 0,
-		"For an https:// URL: trust the certificate authorities in this PEM file "
-		"(env RAP_CACERT; default: the system's), e.g. a company's or a test "
-		"cluster's own CA. The server's name is checked either way." },
-	[OPT_TYPE] = { "type", 't', "TYPE", CMD_UPLOAD,
-		KIND_TEXT, FIELD(type), 0, 0,
-		"The job type to create for the file, e.g. file.inspect (required). The "
-		"server checks it when the upload begins (422 if unknown)." },
-	[OPT_WATCH] = { "watch", 'w', NULL, CMD_UPLOAD,
-		KIND_FLAG, FIELD(watch), 0, 0,
-		"After creating the job, follow it until it ends, as 'rap watch' does; the "
-		"exit code is then the job's (0 COMPLETED, 4 FAILED, 5 DEAD, 6 CANCELLED)." },
-	[OPT_PARAMS] = { "params", 0, "JSON", CMD_UPLOAD,
-		KIND_TEXT, FIELD(params), 0, 0,
-		"The job's params, a JSON object, e.g. '{\"mode\":\"permanent\"}' (default: "
-		"none)." },
-	[OPT_MAX_ATTEMPTS] = { "max-attempts", 0, "N", CMD_UPLOAD,
-		KIND_INT, FIELD(max_attempts), 1, 100,
-		"Attempts the job may take, 1 to 100 (default: the platform's, 5)." },
-	[OPT_CHUNK_SIZE] = { "chunk-size", 0, "SIZE", CMD_UPLOAD,
-		KIND_SIZE, FIELD(chunk_size), 64 * 1024, 4LL << 30,
-		"Bytes per PATCH: a number with an optional K, M or G (binary: 1K = 1024), "
-		"64K to 4G (default 64M). Each PATCH carries its sha256 and is stored whole "
-		"or not at all; a PATCH cut midway halves the size of the next ones, down "
-		"to 1M, on that link." },
-	[OPT_STATE_DIR] = { "state-dir", 0, "DIR", CMD_UPLOAD,
-		KIND_TEXT, FIELD(state_dir), 0, 0,
-		"Where unfinished uploads are recorded, so that a rerun resumes them (env "
-		"RAP_CLI_STATE_DIR; default $XDG_STATE_HOME/rap, else ~/.local/state/rap)." },
-	[OPT_NO_RESUME] = { "no-resume", 0, NULL, CMD_UPLOAD,
-		KIND_FLAG, FIELD(no_resume), 0, 0,
-		"Ignore a recorded unfinished upload of this file: start a new upload (the "
-		"record is overwritten)." },
-	[OPT_RETRY_TIMEOUT] = { "retry-timeout", 0, "SECONDS", CMD_ALL,
-		KIND_INT, FIELD(retry_timeout_s), 1, 604800,
-		"Give up after this long without progress, that is without a byte newly "
-		"stored or, when watching, without a connection (default 600; 1 to "
-		"604800). Until then network cuts, refused connections, 5xx, 409 and 423 "
-		"are retried: 0.5 s doubling to 10 s, with jitter." },
-	[OPT_STALL_TIMEOUT] = { "stall-timeout", 0, "SECONDS", CMD_ALL,
-		KIND_INT, FIELD(stall_timeout_s), 1, 3600,
-		"A transfer that moves less than 1 byte/s for this long is cut and "
-		"retried (default 30; 1 to 3600). libcurl averages the speed over the last "
-		"few seconds, so a dead link shows a few seconds after that." },
-	[OPT_QUIET] = { "quiet", 'q', NULL, CMD_ALL,
-		KIND_FLAG, FIELD(quiet), 0, 0,
-		"No progress display." },
-	[OPT_JSON] = { "json", 0, NULL, CMD_ALL,
-		KIND_FLAG, FIELD(json), 0, 0,
-		"Print one JSON object on stdout instead of lines; transitions go to "
-		"stderr." },
-	[OPT_HELP] = { "help", 'h', NULL, CMD_ALL,
-		KIND_FLAG, NO_FIELD, 0, 0,
-		"This help; 'rap COMMAND --help' for one command's." },
-	[OPT_VERSION] = { "version", 'V', NULL, CMD_ALL,
-		KIND_FLAG, NO_FIELD, 0, 0,
-		"Print the version." },
+	[OPT_URL] = { "url", 0, "URL", CMD_ALL, KIND_TEXT, FIELD(url), 0, 0,
+		      "The platform's gateway (env RAP_URL; default http://127.0.0.1:8080, the "
+		      "local stack). The WebSocket is ws(s)://<host>/ws under it." },
+	[OPT_API_KEY] = { "api-key", 0, "KEY", CMD_ALL, KIND_TEXT, FIELD(api_key), 0, 0,
+			  "API key, sent as 'Authorization: Bearer KEY' (env RAP_API_KEY; default "
+			  "dev-key, the local stack's development key)." },
+	[OPT_CACERT] = { "cacert", 0, "FILE", CMD_ALL, KIND_TEXT, FIELD(cacert), 0, 0,
+			 "For an https:// URL: trust the certificate authorities in this PEM file "
+			 "(env RAP_CACERT; default: the system's), e.g. a company's or a test "
+			 "cluster's own CA. The server's name is checked either way." },
+	[OPT_TYPE] = { "type", 't', "TYPE", CMD_UPLOAD, KIND_TEXT, FIELD(type), 0, 0,
+		       "The job type to create for the file, e.g. file.inspect (required). The "
+		       "server checks it when the upload begins (422 if unknown)." },
+	[OPT_WATCH] = { "watch", 'w', NULL, CMD_UPLOAD, KIND_FLAG, FIELD(watch), 0, 0,
+			"After creating the job, follow it until it ends, as 'rap watch' does; the "
+			"exit code is then the job's (0 COMPLETED, 4 FAILED, 5 DEAD, 6 CANCELLED)." },
+	[OPT_PARAMS] = { "params", 0, "JSON", CMD_UPLOAD, KIND_TEXT, FIELD(params), 0, 0,
+			 "The job's params, a JSON object, e.g. '{\"mode\":\"permanent\"}' (default: "
+			 "none)." },
+	[OPT_MAX_ATTEMPTS] = { "max-attempts", 0, "N", CMD_UPLOAD, KIND_INT, FIELD(max_attempts), 1,
+			       100,
+			       "Attempts the job may take, 1 to 100 (default: the platform's, 5)." },
+	[OPT_CHUNK_SIZE] = { "chunk-size", 0, "SIZE", CMD_UPLOAD, KIND_SIZE, FIELD(chunk_size),
+			     64 * 1024, 4LL << 30,
+			     "Bytes per PATCH: a number with an optional K, M or G (binary: 1K = 1024), "
+			     "64K to 4G (default 64M). Each PATCH carries its sha256 and is stored whole "
+			     "or not at all; a PATCH cut midway halves the size of the next ones, down "
+			     "to 1M, on that link." },
+	[OPT_STATE_DIR] = { "state-dir", 0, "DIR", CMD_UPLOAD, KIND_TEXT, FIELD(state_dir), 0, 0,
+			    "Where unfinished uploads are recorded, so that a rerun resumes them (env "
+			    "RAP_CLI_STATE_DIR; default $XDG_STATE_HOME/rap, else ~/.local/state/rap)." },
+	[OPT_NO_RESUME] = { "no-resume", 0, NULL, CMD_UPLOAD, KIND_FLAG, FIELD(no_resume), 0, 0,
+			    "Ignore a recorded unfinished upload of this file: start a new upload (the "
+			    "record is overwritten)." },
+	[OPT_RETRY_TIMEOUT] = { "retry-timeout", 0, "SECONDS", CMD_ALL, KIND_INT,
+				FIELD(retry_timeout_s), 1, 604800,
+				"Give up after this long without progress, that is without a byte newly "
+				"stored or, when watching, without a connection (default 600; 1 to "
+				"604800). Until then network cuts, refused connections, 5xx, 409 and 423 "
+				"are retried: 0.5 s doubling to 10 s, with jitter." },
+	[OPT_STALL_TIMEOUT] = { "stall-timeout", 0, "SECONDS", CMD_ALL, KIND_INT,
+				FIELD(stall_timeout_s), 1, 3600,
+				"A transfer that moves less than 1 byte/s for this long is cut and "
+				"retried (default 30; 1 to 3600). libcurl averages the speed over the last "
+				"few seconds, so a dead link shows a few seconds after that." },
+	[OPT_QUIET] = { "quiet", 'q', NULL, CMD_ALL, KIND_FLAG, FIELD(quiet), 0, 0,
+			"No progress display." },
+	[OPT_JSON] = { "json", 0, NULL, CMD_ALL, KIND_FLAG, FIELD(json), 0, 0,
+		       "Print one JSON object on stdout instead of lines; transitions go to "
+		       "stderr." },
+	[OPT_HELP] = { "help", 'h', NULL, CMD_ALL, KIND_FLAG, NO_FIELD, 0, 0,
+		       "This help; 'rap COMMAND --help' for one command's." },
+	[OPT_VERSION] = { "version", 'V', NULL, CMD_ALL, KIND_FLAG, NO_FIELD, 0, 0,
+			  "Print the version." },
 };
 
 struct command {
@@ -252,12 +254,14 @@ void cli_args_help(FILE *out, const char *command)
 			c->bit == CMD_UPLOAD || c->bit == CMD_WATCH ? example : "");
 		return;
 	}
-	fprintf(out, "rap %s: the command-line client of resilient-async-platform.\n\n"
-		"Usage:\n", CLI_VERSION);
+	fprintf(out,
+		"rap %s: the command-line client of resilient-async-platform.\n\n"
+		"Usage:\n",
+		CLI_VERSION);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %s\n", commands[i].usage);
 	fprintf(out, "  rap help [COMMAND]    (or: rap COMMAND --help)\n  rap --version\n"
-		"\nCommands:\n");
+		     "\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		fprintf(out, "  %-8s", commands[i].name);
 		wrap(out, 10, 10, commands[i].about);
@@ -292,7 +296,8 @@ static int set_value(struct cli_opts *o, int id, const char *v, char *err)
 		break;
 	}
 	if (result != RAP_OK) {
-		snprintf(err, RAP_ERRLEN, "--%s %s: not a valid value (see rap --help)", op->name, v);
+		snprintf(err, RAP_ERRLEN, "--%s %s: not a valid value (see rap --help)", op->name,
+			 v);
 		return RAP_EINVAL;
 	}
 	if (op->kind == KIND_INT || op->kind == KIND_SIZE)
@@ -333,15 +338,18 @@ static int check(struct cli_opts *o, int cmd, const bool given[OPT_COUNT], char 
 	}
 	if (cmd != CMD_UPLOAD) {
 		if (!rap_uuid_valid(o->arg)) {
-			snprintf(err, RAP_ERRLEN, "rap %s: JOB_ID must be a job id (a UUID), "
-				 "not '%s'", o->command, o->arg);
+			snprintf(err, RAP_ERRLEN,
+				 "rap %s: JOB_ID must be a job id (a UUID), "
+				 "not '%s'",
+				 o->command, o->arg);
 			return RAP_EINVAL;
 		}
 		return RAP_OK;
 	}
 	if (!o->type || !*o->type || strlen(o->type) > 64 ||
 	    strspn(o->type, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(o->type)) {
-		snprintf(err, RAP_ERRLEN, "rap upload needs --type TYPE (1 to 64 of a-z 0-9 . _ "
+		snprintf(err, RAP_ERRLEN,
+			 "rap upload needs --type TYPE (1 to 64 of a-z 0-9 . _ "
 			 "-), e.g. --type file.inspect");
 		return RAP_EINVAL;
 	}
@@ -350,7 +358,8 @@ static int check(struct cli_opts *o, int cmd, const bool given[OPT_COUNT], char 
 		object = p && json_object_is_type(p, json_type_object);
 		json_object_put(p);
 		if (!object) {
-			snprintf(err, RAP_ERRLEN, "--params must be a JSON object, "
+			snprintf(err, RAP_ERRLEN,
+				 "--params must be a JSON object, "
 				 "e.g. '{\"k\":1}'");
 			return RAP_EINVAL;
 		}
@@ -364,8 +373,9 @@ static void getopt_tables(struct option *longopts, char *shortopts, size_t slen)
 	size_t k = 0;
 
 	for (int i = 0; i < OPT_COUNT; i++) {
-		longopts[i] = (struct option){ opts[i].name, opts[i].arg ? required_argument
-					       : no_argument, NULL, 256 + i };
+		longopts[i] = (struct option){ opts[i].name,
+					       opts[i].arg ? required_argument : no_argument, NULL,
+					       256 + i };
 		if (opts[i].short_name && k + 3 < slen) {
 			shortopts[k++] = opts[i].short_name;
 			if (opts[i].arg)
@@ -400,8 +410,7 @@ static void defaults(struct cli_opts *o)
 	o->stall_timeout_s = 30;
 }
 
-int cli_args_parse(int argc, char **argv, struct cli_opts *o, enum cli_action *action,
-		   char *err)
+int cli_args_parse(int argc, char **argv, struct cli_opts *o, enum cli_action *action, char *err)
 {
 	struct option longopts[OPT_COUNT + 1];
 	bool given[OPT_COUNT] = { false };

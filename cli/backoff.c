@@ -88,8 +88,8 @@ int cli_retry_sleep(int ms)
 	return rap_stopping() ? RAP_ECANCELED : RAP_OK;
 }
 
-int cli_retry_after(struct cli_retry *r, struct cli_progress *p, const char *what,
-		    const char *why, char *err)
+int cli_retry_after(struct cli_retry *r, struct cli_progress *p, const char *what, const char *why,
+		    char *err)
 {
 	int ms, result;
 

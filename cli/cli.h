@@ -26,21 +26,21 @@ struct json_object;
 
 /* Exit codes of every command (documented in --help and docs/cli.md). */
 enum cli_exit {
-	CLI_EXIT_OK = 0,          /* done; with --watch: the job COMPLETED */
-	CLI_EXIT_ERROR = 1,       /* the platform could not be talked to, or refused */
-	CLI_EXIT_USAGE = 2,       /* bad command line */
-	CLI_EXIT_INTEGRITY = 3,   /* the stored bytes are not the file's (sha256) */
-	CLI_EXIT_FAILED = 4,      /* the job ended FAILED */
-	CLI_EXIT_DEAD = 5,        /* the job ended DEAD */
-	CLI_EXIT_CANCELLED = 6,   /* the job ended CANCELLED */
-	CLI_EXIT_INTERRUPTED = 130/* SIGINT or SIGTERM */
+	CLI_EXIT_OK = 0,           /* done; with --watch: the job COMPLETED */
+	CLI_EXIT_ERROR = 1,        /* the platform could not be talked to, or refused */
+	CLI_EXIT_USAGE = 2,        /* bad command line */
+	CLI_EXIT_INTEGRITY = 3,    /* the stored bytes are not the file's (sha256) */
+	CLI_EXIT_FAILED = 4,       /* the job ended FAILED */
+	CLI_EXIT_DEAD = 5,         /* the job ended DEAD */
+	CLI_EXIT_CANCELLED = 6,    /* the job ended CANCELLED */
+	CLI_EXIT_INTERRUPTED = 130 /* SIGINT or SIGTERM */
 };
 
 /* What the command line (and the environment) asked for. */
 struct cli_opts {
-	const char *command;       /* "upload", "watch", "status" */
-	const char *arg;           /* FILE or JOB_ID */
-	const char *url;           /* gateway base URL, no trailing slash */
+	const char *command; /* "upload", "watch", "status" */
+	const char *arg;     /* FILE or JOB_ID */
+	const char *url;     /* gateway base URL, no trailing slash */
 	const char *api_key;
 	const char *cacert;        /* PEM file of trusted CAs for https, NULL: the system's */
 	const char *type;          /* upload: job type */
@@ -51,14 +51,14 @@ struct cli_opts {
 	long long stall_timeout_s; /* a transfer below 1 byte/s this long is cut */
 	const char *state_dir;     /* NULL: resolved by cli_resume_dir */
 	bool watch, quiet, json, no_resume;
-	char url_buf[2048];        /* url points here */
+	char url_buf[2048]; /* url points here */
 };
 
 /* ---- args.c: the command line, its option table and --help ---- */
 
 enum cli_action {
-	CLI_ACTION_RUN,            /* run o->command */
-	CLI_ACTION_HELP,           /* print the help of o->command (NULL: all) */
+	CLI_ACTION_RUN,  /* run o->command */
+	CLI_ACTION_HELP, /* print the help of o->command (NULL: all) */
 	CLI_ACTION_VERSION
 };
 
@@ -67,8 +67,7 @@ enum cli_action {
  * with RAP_URL and RAP_API_KEY as defaults, and checks every value.
  * RAP_EINVAL with the reason in err for a usage error (exit 2).
  */
-int cli_args_parse(int argc, char **argv, struct cli_opts *o, enum cli_action *action,
-		   char *err);
+int cli_args_parse(int argc, char **argv, struct cli_opts *o, enum cli_action *action, char *err);
 /** Prints the help of command (NULL: the whole tool) on out. */
 void cli_args_help(FILE *out, const char *command);
 
@@ -98,10 +97,10 @@ void cli_backoff_reset(struct cli_backoff *b);
 int cli_backoff_next(struct cli_backoff *b, double r);
 
 struct cli_retry {
-	int64_t timeout_ms;        /* without progress */
-	int64_t deadline_ms;       /* rap_now_ms() value */
+	int64_t timeout_ms;  /* without progress */
+	int64_t deadline_ms; /* rap_now_ms() value */
 	struct cli_backoff bo;
-	int hint_ms;               /* the server's Retry-After for the next wait, 0 none */
+	int hint_ms; /* the server's Retry-After for the next wait, 0 none */
 };
 
 #define CLI_RETRY_AFTER_MAX_MS 60000 /* a longer Retry-After is cut to this */
@@ -125,28 +124,28 @@ int cli_retry_sleep(int ms);
  * RAP_ECANCELED on a signal.
  */
 struct cli_progress;
-int cli_retry_after(struct cli_retry *r, struct cli_progress *p, const char *what,
-		    const char *why, char *err);
+int cli_retry_after(struct cli_retry *r, struct cli_progress *p, const char *what, const char *why,
+		    char *err);
 
 /* ---- progress.c: the progress bar (TTY) or progress lines (not a TTY) ---- */
 
 struct cli_progress {
 	FILE *out;
-	bool tty;                  /* redraw one line, else print lines */
-	bool quiet;                /* print nothing */
-	bool drawn;                /* a TTY line is on screen */
+	bool tty;   /* redraw one line, else print lines */
+	bool quiet; /* print nothing */
+	bool drawn; /* a TTY line is on screen */
 	long long total;
-	long long bytes;           /* last value given */
-	long long base;            /* bytes at the last rate sample */
+	long long bytes; /* last value given */
+	long long base;  /* bytes at the last rate sample */
 	int64_t base_ms;
-	double rate;               /* bytes/s, smoothed; < 0 until known */
-	int64_t last_draw_ms;      /* TTY redraw, or the last plain line */
-	int last_step;             /* plain lines: the last 5 % step printed */
+	double rate;          /* bytes/s, smoothed; < 0 until known */
+	int64_t last_draw_ms; /* TTY redraw, or the last plain line */
+	int last_step;        /* plain lines: the last 5 % step printed */
 };
 
 /** Starts a display of total bytes on out; tty chooses the style. */
-void cli_progress_init(struct cli_progress *p, FILE *out, bool tty, bool quiet,
-		       long long total, int64_t now_ms);
+void cli_progress_init(struct cli_progress *p, FILE *out, bool tty, bool quiet, long long total,
+		       int64_t now_ms);
 /** Records that bytes of total are sent (it may go down after a retry:
  *  the rate then restarts from there) and redraws when due. */
 void cli_progress_update(struct cli_progress *p, long long bytes, int64_t now_ms);
@@ -175,12 +174,12 @@ bool cli_progress_line_due(const struct cli_progress *p, long long bytes, int64_
 
 /* One unfinished upload, as the state file records it. */
 struct cli_state {
-	char path[CLI_PATH_MAX];   /* absolute path of the file */
+	char path[CLI_PATH_MAX]; /* absolute path of the file */
 	long long size;
 	long long mtime_s;
 	long mtime_ns;
-	char url[CLI_URL_MAX];     /* the gateway the upload went to */
-	char type[CLI_JOB_TYPE_LEN];             /* the job type */
+	char url[CLI_URL_MAX];       /* the gateway the upload went to */
+	char type[CLI_JOB_TYPE_LEN]; /* the job type */
 	char upload_url[CLI_URL_MAX];
 };
 
@@ -189,8 +188,7 @@ struct cli_state {
  *  none can be found (no HOME). */
 int cli_resume_dir(const char *dir, char *out, size_t len);
 /** The state file's name for (path, url, type): "upload-<hex>.state". */
-void cli_resume_name(const char *path, const char *url, const char *type, char *out,
-		     size_t len);
+void cli_resume_name(const char *path, const char *url, const char *type, char *out, size_t len);
 /** Writes the record as text (the file's content). */
 int cli_resume_format(const struct cli_state *s, struct rap_buf *out);
 /** Parses a record; RAP_EINVAL with a reason in err when it is not one. */
@@ -221,7 +219,7 @@ void cli_resume_unlock(const char *dir, const char *name, int fd);
 struct cli_http {
 	CURL *curl;
 	const struct cli_opts *o;
-	struct curl_slist *auth;   /* Authorization */
+	struct curl_slist *auth; /* Authorization */
 };
 
 /* What to send. */
@@ -241,15 +239,15 @@ struct cli_req {
 
 /* What came back. */
 struct cli_resp {
-	CURLcode curl;              /* CURLE_OK when an answer came */
+	CURLcode curl; /* CURLE_OK when an answer came */
 	char curl_err[CURL_ERROR_SIZE];
-	long status;                /* 0 without an answer */
+	long status; /* 0 without an answer */
 	struct rap_buf body;
-	bool too_big;               /* the body passed CLI_BODY_MAX */
-	long long upload_offset;    /* -1 when absent */
-	long long upload_length;    /* -1 when absent */
+	bool too_big;            /* the body passed CLI_BODY_MAX */
+	long long upload_offset; /* -1 when absent */
+	long long upload_length; /* -1 when absent */
 	char location[CLI_URL_MAX];
-	int retry_after_ms;         /* Retry-After (delta-seconds) in ms, -1 when absent */
+	int retry_after_ms; /* Retry-After (delta-seconds) in ms, -1 when absent */
 };
 
 void cli_http_init(struct cli_http *h, const struct cli_opts *o);
@@ -303,31 +301,31 @@ const char *cli_json_string(struct json_object *o, const char *name);
 /* ---- tus_client.c: a file sent over tus 1.0, resumed and retried ---- */
 
 #define CLI_READ_BUF (256 * 1024)   /* bytes read from the file at a time */
-#define CLI_MIN_CHUNK (1024 * 1024)  /* the smallest PATCH a cut link shrinks to */
+#define CLI_MIN_CHUNK (1024 * 1024) /* the smallest PATCH a cut link shrinks to */
 
 struct cli_tus {
 	struct cli_http *http;
 	const struct cli_opts *o;
 	struct cli_progress *progress;
-	int fd;                     /* the file, open for reading (caller's) */
-	const char *path;           /* for messages */
+	int fd;           /* the file, open for reading (caller's) */
+	const char *path; /* for messages */
 	long long size;
-	long long mtime_s;          /* as opened: a change is noticed */
+	long long mtime_s; /* as opened: a change is noticed */
 	long mtime_ns;
 	char upload_url[CLI_URL_MAX];
-	long long offset;           /* stored on the server */
-	long long chunk;            /* bytes of the next PATCH */
-	struct rap_sha256 hash;     /* of the file's bytes 0..hashed */
+	long long offset;       /* stored on the server */
+	long long chunk;        /* bytes of the next PATCH */
+	struct rap_sha256 hash; /* of the file's bytes 0..hashed */
 	long long hashed;
-	char sha256[RAP_SHA256_HEXLEN];            /* the file's digest, once sent */
-	bool gone;                  /* the server forgot the upload (404, 410) */
-	unsigned char *buf;         /* CLI_READ_BUF bytes */
+	char sha256[RAP_SHA256_HEXLEN]; /* the file's digest, once sent */
+	bool gone;                      /* the server forgot the upload (404, 410) */
+	unsigned char *buf;             /* CLI_READ_BUF bytes */
 };
 
 /** Prepares t for the open file fd (path for messages); RAP_EINVAL when it
  *  is not a regular file.  cli_tus_cleanup releases t in any case. */
-int cli_tus_init(struct cli_tus *t, struct cli_http *http, struct cli_progress *progress,
-		 int fd, const char *path, char *err);
+int cli_tus_init(struct cli_tus *t, struct cli_http *http, struct cli_progress *progress, int fd,
+		 const char *path, char *err);
 /** Creates the upload (POST with Upload-Length and Upload-Metadata). */
 int cli_tus_create(struct cli_tus *t, const char *filename, struct cli_retry *r, char *err);
 /**
@@ -364,10 +362,10 @@ int cli_watch_job(struct cli_http *h, const struct cli_opts *o, const char *job_
 
 struct cli_event {
 	long long event_id;
-	char from[16];             /* "" for the creation */
+	char from[16]; /* "" for the creation */
 	char to[16];
 	int attempt;
-	char detail[512];          /* "" when none */
+	char detail[512]; /* "" when none */
 };
 
 /** Reads an event object (a job.status message or an item of a job's

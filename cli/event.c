@@ -14,8 +14,7 @@
 #include <string.h>
 
 /* Copies the string (or null: "") member name of o into out. */
-static int get_text(struct json_object *o, const char *name, bool nullable, char *out,
-		    size_t len)
+static int get_text(struct json_object *o, const char *name, bool nullable, char *out, size_t len)
 {
 	struct json_object *v;
 

@@ -79,8 +79,7 @@ static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 }
 
 /* The value of header line buf when its name is name (trimmed into out). */
-static bool header_value(const char *buf, size_t len, const char *name, char *out,
-			 size_t outlen)
+static bool header_value(const char *buf, size_t len, const char *name, char *out, size_t outlen)
 {
 	size_t nlen = strlen(name);
 	const char *v;
@@ -120,7 +119,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 		/* Delta-seconds only; an HTTP date leaves the backoff alone. */
 		if (rap_strtonum(v, 0, 86400, &num) == RAP_OK)
 			r->retry_after_ms = (int)(num > CLI_RETRY_AFTER_MAX_MS / 1000
-						  ? CLI_RETRY_AFTER_MAX_MS : num * 1000);
+							  ? CLI_RETRY_AFTER_MAX_MS
+							  : num * 1000);
 	} else if (header_value(buf, len, "Upload-Offset", v, sizeof(v))) {
 		if (rap_strtonum(v, 0, INT64_MAX, &num) == RAP_OK)
 			r->upload_offset = num;
@@ -221,8 +221,8 @@ bool cli_http_transient(const struct cli_resp *resp)
 	case CURLE_OK:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
-	case CURLE_READ_ERROR:       /* our file could not be read */
-	case CURLE_WRITE_ERROR:      /* an answer over CLI_BODY_MAX */
+	case CURLE_READ_ERROR:  /* our file could not be read */
+	case CURLE_WRITE_ERROR: /* an answer over CLI_BODY_MAX */
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -255,23 +255,40 @@ static struct json_object *error_object(const struct cli_resp *resp, struct json
 static const char *reason(long status)
 {
 	switch (status) {
-	case 400: return "bad request";
-	case 401: return "unauthorized: the API key is missing or unknown";
-	case 403: return "forbidden";
-	case 404: return "not found";
-	case 409: return "conflict";
-	case 410: return "gone";
-	case 412: return "precondition failed";
-	case 413: return "too large";
-	case 415: return "unsupported content";
-	case 422: return "unprocessable";
-	case 423: return "locked";
-	case 429: return "too many requests";
-	case 460: return "checksum mismatch";
-	case 502: return "bad gateway";
-	case 503: return "unavailable";
-	case 504: return "gateway timeout";
-	default: return status >= 500 ? "server error" : "unexpected answer";
+	case 400:
+		return "bad request";
+	case 401:
+		return "unauthorized: the API key is missing or unknown";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not found";
+	case 409:
+		return "conflict";
+	case 410:
+		return "gone";
+	case 412:
+		return "precondition failed";
+	case 413:
+		return "too large";
+	case 415:
+		return "unsupported content";
+	case 422:
+		return "unprocessable";
+	case 423:
+		return "locked";
+	case 429:
+		return "too many requests";
+	case 460:
+		return "checksum mismatch";
+	case 502:
+		return "bad gateway";
+	case 503:
+		return "unavailable";
+	case 504:
+		return "gateway timeout";
+	default:
+		return status >= 500 ? "server error" : "unexpected answer";
 	}
 }
 

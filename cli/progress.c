@@ -22,8 +22,8 @@
 #define RATE_TAU_S 3.0
 #define BAR_WIDTH 24
 
-void cli_progress_init(struct cli_progress *p, FILE *out, bool tty, bool quiet,
-		       long long total, int64_t now_ms)
+void cli_progress_init(struct cli_progress *p, FILE *out, bool tty, bool quiet, long long total,
+		       int64_t now_ms)
 {
 	memset(p, 0, sizeof(*p));
 	p->out = out;
@@ -83,8 +83,8 @@ static void rate_and_eta(const struct cli_progress *p, char *rate, size_t rlen, 
 	if (p->bytes >= p->total)
 		snprintf(eta, elen, "0s");
 	else
-		cli_units_duration(p->rate > 0 ? (double)(p->total - p->bytes) / p->rate : -1,
-				   eta, elen);
+		cli_units_duration(p->rate > 0 ? (double)(p->total - p->bytes) / p->rate : -1, eta,
+				   elen);
 }
 
 void cli_progress_line(const struct cli_progress *p, char *out, size_t len)

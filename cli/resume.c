@@ -56,8 +56,7 @@ int cli_resume_dir(const char *dir, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? RAP_ETOOBIG : RAP_OK;
 }
 
-void cli_resume_name(const char *path, const char *url, const char *type, char *out,
-		     size_t len)
+void cli_resume_name(const char *path, const char *url, const char *type, char *out, size_t len)
 {
 	struct rap_sha256 h;
 	char hex[RAP_SHA256_HEXLEN];
@@ -82,7 +81,8 @@ int cli_resume_format(const struct cli_state *s, struct rap_buf *out)
 	if (!one_line(s->path) || !one_line(s->url) || !one_line(s->type) ||
 	    !one_line(s->upload_url))
 		return RAP_EINVAL;
-	return rap_buf_appendf(out,
+	return rap_buf_appendf(
+		out,
 		"# rap upload state (docs/cli.md); delete it to forget the upload\n"
 		"version " STATE_VERSION "\n"
 		"path %s\nsize %lld\nmtime %lld.%09ld\nurl %s\ntype %s\nupload_url %s\n",
@@ -165,8 +165,8 @@ static int parse_line(const char *line, size_t n, struct cli_state *s, unsigned 
 
 int cli_resume_parse(const char *text, struct cli_state *s, char *err)
 {
-	static const char *const names[] = { "version", "path", "size", "mtime", "url",
-					     "type", "upload_url" };
+	static const char *const names[] = { "version", "path", "size",      "mtime",
+					     "url",     "type", "upload_url" };
 	const char *p = text;
 	unsigned seen = 0;
 	int lineno = 0;
@@ -368,9 +368,12 @@ int cli_resume_lock(const char *dir, const char *name, int *fd, char *err)
 		}
 		if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
 			result = errno == EWOULDBLOCK ? RAP_ECONFLICT : RAP_EIO;
-			snprintf(err, RAP_ERRLEN, result == RAP_ECONFLICT
-				 ? "another rap upload of this file is running (lock %.150s)"
-				 : "cannot lock %.200s", path);
+			snprintf(
+				err, RAP_ERRLEN,
+				result == RAP_ECONFLICT
+					? "another rap upload of this file is running (lock %.150s)"
+					: "cannot lock %.200s",
+				path);
 			close(*fd);
 			*fd = -1;
 			return result;

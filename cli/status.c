@@ -14,8 +14,10 @@ static void field(struct json_object *job, const char *name)
 
 	if (!json_object_object_get_ex(job, name, &v) || !v)
 		return;
-	printf("%-12s%s\n", name, json_object_is_type(v, json_type_string)
-	       ? json_object_get_string(v) : json_object_to_json_string_ext(v, CLI_JSON_FLAGS));
+	printf("%-12s%s\n", name,
+	       json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : json_object_to_json_string_ext(v, CLI_JSON_FLAGS));
 }
 
 static void print_job(const char *job_id, struct json_object *job)

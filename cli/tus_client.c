@@ -34,8 +34,8 @@
 #include <unistd.h>
 
 #define TUS_RESUMABLE "Tus-Resumable: " RAP_TUS_VERSION
-#define CHECKSUM_TRIES 3          /* 460s in a row before giving up */
-#define GROW_AFTER 4              /* PATCHes in a row before the chunk grows back */
+#define CHECKSUM_TRIES 3 /* 460s in a row before giving up */
+#define GROW_AFTER 4     /* PATCHes in a row before the chunk grows back */
 
 /* One PATCH's body as libcurl pulls it. */
 struct patch_io {
@@ -43,15 +43,15 @@ struct patch_io {
 	struct cli_retry *r;
 	long long start;
 	long long len;
-	long long sent;            /* bytes handed to libcurl */
-	struct rap_sha256 hash;    /* the file's digest, continued from start */
+	long long sent;         /* bytes handed to libcurl */
+	struct rap_sha256 hash; /* the file's digest, continued from start */
 	bool read_failed;
 	int read_errno;
 	curl_off_t ul_seen;
 };
 
-int cli_tus_init(struct cli_tus *t, struct cli_http *http, struct cli_progress *progress,
-		 int fd, const char *path, char *err)
+int cli_tus_init(struct cli_tus *t, struct cli_http *http, struct cli_progress *progress, int fd,
+		 const char *path, char *err)
 {
 	struct stat st;
 
@@ -83,8 +83,7 @@ void cli_tus_cleanup(struct cli_tus *t)
 
 /* Reads up to len bytes at off: RAP_OK with *n > 0, RAP_EIO (err) on an
  * error or when the file ends early (it shrank). */
-static int read_at(struct cli_tus *t, void *buf, size_t len, long long off, size_t *n,
-		   char *err)
+static int read_at(struct cli_tus *t, void *buf, size_t len, long long off, size_t *n, char *err)
 {
 	ssize_t r;
 
@@ -94,7 +93,7 @@ static int read_at(struct cli_tus *t, void *buf, size_t len, long long off, size
 	if (r <= 0) {
 		snprintf(err, RAP_ERRLEN, "cannot read %s at offset %lld: %s", t->path, off,
 			 r == 0 ? "the file is shorter than when the upload began"
-			 : strerror(errno));
+				: strerror(errno));
 		return RAP_EIO;
 	}
 	*n = (size_t)r;
@@ -113,8 +112,10 @@ static int hash_to(struct cli_tus *t, long long target, char *err)
 		t->hashed = 0;
 	}
 	if (target - t->hashed >= 256LL * 1024 * 1024)
-		cli_progress_note(t->progress, "reading the %lld bytes the server has, to check "
-				  "the whole file's sha256 at the end", target - t->hashed);
+		cli_progress_note(t->progress,
+				  "reading the %lld bytes the server has, to check "
+				  "the whole file's sha256 at the end",
+				  target - t->hashed);
 	while (t->hashed < target) {
 		long long left = target - t->hashed;
 
@@ -195,8 +196,8 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
 	return (size_t)r;
 }
 
-static int on_patch_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-			     curl_off_t ultotal, curl_off_t ulnow)
+static int on_patch_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			     curl_off_t ulnow)
 {
 	struct patch_io *io = arg;
 
@@ -274,8 +275,8 @@ int cli_tus_head(struct cli_tus *t, struct cli_retry *r, char *err)
 		snprintf(err, RAP_ERRLEN, "HEAD %.160s: no Upload-Offset in the answer",
 			 t->upload_url);
 		result = RAP_EPROTO;
-	} else if (result == RAP_OK && (resp.upload_length != t->size ||
-					resp.upload_offset > t->size)) {
+	} else if (result == RAP_OK &&
+		   (resp.upload_length != t->size || resp.upload_offset > t->size)) {
 		snprintf(err, RAP_ERRLEN, "the upload at %.160s is %lld bytes long, the file %lld",
 			 t->upload_url, resp.upload_length, t->size);
 		result = RAP_ECONFLICT;
@@ -292,8 +293,8 @@ static bool file_changed(const struct cli_tus *t)
 {
 	struct stat st;
 
-	return fstat(t->fd, &st) != 0 || st.st_size != t->size ||
-	       st.st_mtim.tv_sec != t->mtime_s || st.st_mtim.tv_nsec != t->mtime_ns;
+	return fstat(t->fd, &st) != 0 || st.st_size != t->size || st.st_mtim.tv_sec != t->mtime_s ||
+	       st.st_mtim.tv_nsec != t->mtime_ns;
 }
 
 /*
@@ -301,8 +302,8 @@ static bool file_changed(const struct cli_tus *t)
  * (t->offset and the digest move on); otherwise *resp tells what happened
  * (RAP_EIO: the transfer failed, io->read_failed: our file did).
  */
-static int patch_once(struct cli_tus *t, struct cli_retry *r, long long len,
-		      const char *checksum, struct patch_io *io, struct cli_resp *resp)
+static int patch_once(struct cli_tus *t, struct cli_retry *r, long long len, const char *checksum,
+		      struct patch_io *io, struct cli_resp *resp)
 {
 	unsigned char saved[RAP_SHA256_STATE_LEN];
 	char off[48];
@@ -318,8 +319,8 @@ static int patch_once(struct cli_tus *t, struct cli_retry *r, long long len,
 	rap_sha256_restore(&io->hash, saved, sizeof(saved));
 	snprintf(off, sizeof(off), "Upload-Offset: %lld", t->offset);
 	req.headers = curl_slist_append(NULL, TUS_RESUMABLE);
-	req.headers = curl_slist_append(req.headers,
-					"Content-Type: application/offset+octet-stream");
+	req.headers =
+		curl_slist_append(req.headers, "Content-Type: application/offset+octet-stream");
 	req.headers = curl_slist_append(req.headers, off);
 	req.headers = curl_slist_append(req.headers, checksum);
 	req.read = on_read;
@@ -375,8 +376,9 @@ static int patch_failed(struct cli_tus *t, struct cli_retry *r, int result,
 	}
 	if (io->read_failed) {
 		snprintf(err, RAP_ERRLEN, "cannot read %s at offset %lld: %s", t->path,
-			 io->start + io->sent, io->read_errno ? strerror(io->read_errno)
-			 : "the file is shorter than when the upload began");
+			 io->start + io->sent,
+			 io->read_errno ? strerror(io->read_errno)
+					: "the file is shorter than when the upload began");
 		return RAP_EIO;
 	}
 	cli_resp_describe(resp, why, sizeof(why));
@@ -396,12 +398,16 @@ static int patch_failed(struct cli_tus *t, struct cli_retry *r, int result,
 			return RAP_ECONFLICT;
 		}
 		if (++*checksum_failures >= CHECKSUM_TRIES) {
-			snprintf(err, RAP_ERRLEN, "the server refused the checksum of the bytes at "
-				 "offset %lld %d times: %.100s", t->offset, CHECKSUM_TRIES, why);
+			snprintf(err, RAP_ERRLEN,
+				 "the server refused the checksum of the bytes at "
+				 "offset %lld %d times: %.100s",
+				 t->offset, CHECKSUM_TRIES, why);
 			return RAP_ECONFLICT;
 		}
-		cli_progress_note(t->progress, "retry: the bytes at offset %lld arrived damaged "
-				  "(%s); sending them again", t->offset, why);
+		cli_progress_note(t->progress,
+				  "retry: the bytes at offset %lld arrived damaged "
+				  "(%s); sending them again",
+				  t->offset, why);
 		return RAP_OK;
 	}
 	if (resp->status == 404 || resp->status == 410) {

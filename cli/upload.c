@@ -36,12 +36,12 @@ struct upload {
 	struct cli_tus tus;
 	struct cli_retry retry;
 	char dir[CLI_PATH_MAX];
-	char name[128];            /* of the state file */
-	struct cli_state st;       /* this file as it is now, and its upload */
+	char name[128];      /* of the state file */
+	struct cli_state st; /* this file as it is now, and its upload */
 	int fd;
 	int lock_fd;
-	bool have_state;           /* the state file names st.upload_url */
-	bool integrity;            /* the failure is one of exit code 3 */
+	bool have_state; /* the state file names st.upload_url */
+	bool integrity;  /* the failure is one of exit code 3 */
 	char upload_id[RAP_UUID_STRLEN];
 	char object_key[128];
 	char job_id[RAP_UUID_STRLEN];
@@ -107,9 +107,10 @@ static int find_previous(struct upload *u, char *err)
 		return RAP_ENOENT;
 	}
 	if (!cli_resume_same_file(&prev, &u->st)) {
-		cli_progress_note(&u->progress, "%s changed since the upload %s began (size or "
-				  "modification time): starting a new upload", u->o->arg,
-				  prev.upload_url);
+		cli_progress_note(&u->progress,
+				  "%s changed since the upload %s began (size or "
+				  "modification time): starting a new upload",
+				  u->o->arg, prev.upload_url);
 		return RAP_ENOENT;
 	}
 	snprintf(u->tus.upload_url, sizeof(u->tus.upload_url), "%s", prev.upload_url);
@@ -117,8 +118,10 @@ static int find_previous(struct upload *u, char *err)
 	u->tus.offset = -1; /* until HEAD tells */
 	result = cli_tus_head(&u->tus, &u->retry, why);
 	if (result == RAP_ENOENT || result == RAP_ECONFLICT) {
-		cli_progress_note(&u->progress, "the recorded upload %s cannot be resumed (%s): "
-				  "starting a new upload", prev.upload_url,
+		cli_progress_note(&u->progress,
+				  "the recorded upload %s cannot be resumed (%s): "
+				  "starting a new upload",
+				  prev.upload_url,
 				  result == RAP_ENOENT ? "the server no longer has it" : why);
 		return RAP_ENOENT;
 	}
@@ -142,8 +145,10 @@ static int send_file(struct upload *u, char *err)
 		result = cli_tus_send(&u->tus, &u->retry, err);
 		if (result != RAP_ENOENT || !u->tus.gone || ++fresh >= MAX_NEW_UPLOADS)
 			break;
-		cli_progress_note(&u->progress, "the server no longer has the upload %s: starting "
-				  "a new upload", u->tus.upload_url);
+		cli_progress_note(&u->progress,
+				  "the server no longer has the upload %s: starting "
+				  "a new upload",
+				  u->tus.upload_url);
 		result = new_upload(u, err);
 	}
 	/* The server refused our bytes' checksum again and again, or the
@@ -204,7 +209,8 @@ static int verify(struct upload *u, char *err)
 	} else if (strcmp(jstr(up, "sha256"), u->tus.sha256) != 0 ||
 		   !json_object_object_get_ex(up, "size", &size) ||
 		   json_object_get_int64(size) != u->tus.size) {
-		snprintf(err, RAP_ERRLEN, "integrity check failed: the server stored sha256 %s, "
+		snprintf(err, RAP_ERRLEN,
+			 "integrity check failed: the server stored sha256 %s, "
 			 "%lld bytes; the file %s has sha256 %s, %lld bytes",
 			 jstr(up, "sha256"), (long long)json_object_get_int64(size), u->o->arg,
 			 u->tus.sha256, u->tus.size);
@@ -323,8 +329,8 @@ static int finish(struct upload *u, int *code, char *err)
 	}
 	*code = CLI_EXIT_OK;
 	if (u->o->watch)
-		*code = cli_watch_job(&u->http, u->o, u->job_id,
-				      u->o->json ? stderr : stdout, &job);
+		*code = cli_watch_job(&u->http, u->o, u->job_id, u->o->json ? stderr : stdout,
+				      &job);
 	if (u->o->json)
 		print_json(u, job);
 	json_object_put(job);
@@ -335,13 +341,17 @@ static int finish(struct upload *u, int *code, char *err)
 static int report(const struct upload *u, int result, const char *err)
 {
 	if (result == RAP_ECANCELED && u->have_state && u->tus.offset >= 0) {
-		fprintf(stderr, "interrupted: %lld of %lld bytes are stored at %s; run the same "
-			"command again to resume\n", u->tus.offset, u->tus.size, u->tus.upload_url);
+		fprintf(stderr,
+			"interrupted: %lld of %lld bytes are stored at %s; run the same "
+			"command again to resume\n",
+			u->tus.offset, u->tus.size, u->tus.upload_url);
 		return CLI_EXIT_INTERRUPTED;
 	}
 	if (result == RAP_ECANCELED) {
-		fprintf(stderr, "interrupted%s\n", u->have_state ? ": run the same command again "
-			"to resume" : "");
+		fprintf(stderr, "interrupted%s\n",
+			u->have_state ? ": run the same command again "
+					"to resume"
+				      : "");
 		return CLI_EXIT_INTERRUPTED;
 	}
 	fprintf(stderr, "error: %s\n", err);

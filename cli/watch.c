@@ -28,9 +28,9 @@
 #include <string.h>
 
 #define PROTOCOL "rap-events"
-#define SEEN_MAX 4096           /* event ids remembered for dropping repeats */
-#define RX_MAX (64 * 1024)      /* one message from the notifier */
-#define TICK_US (100 * 1000)    /* the loop wakes this often at least */
+#define SEEN_MAX 4096        /* event ids remembered for dropping repeats */
+#define RX_MAX (64 * 1024)   /* one message from the notifier */
+#define TICK_US (100 * 1000) /* the loop wakes this often at least */
 
 struct watch {
 	struct cli_http *http;
@@ -40,23 +40,23 @@ struct watch {
 	struct lws_context *ctx;
 	struct lws *wsi;
 	lws_sorted_usec_list_t tick;
-	char address[256];          /* where to connect */
+	char address[256]; /* where to connect */
 	int port;
 	bool tls;
-	char host[300];             /* Host: header */
+	char host[300]; /* Host: header */
 	char path[1024];
-	bool sent;                  /* the subscribe went out on this connection */
-	bool need_get;              /* subscribed: read the job once */
-	bool was_down;              /* a connection was lost or refused */
-	int64_t down_since;         /* 0 while subscribed */
+	bool sent;          /* the subscribe went out on this connection */
+	bool need_get;      /* subscribed: read the job once */
+	bool was_down;      /* a connection was lost or refused */
+	int64_t down_since; /* 0 while subscribed */
 	int64_t reconnect_at;
 	struct cli_backoff bo;
 	long long since;
 	long long seen[SEEN_MAX];
 	unsigned nseen;
 	struct rap_buf rx;
-	char status[CLI_STATUS_LEN];            /* terminal state once known */
-	int result;                 /* RAP_OK, or why it stopped */
+	char status[CLI_STATUS_LEN]; /* terminal state once known */
+	int result;                  /* RAP_OK, or why it stopped */
 	char err[RAP_ERRLEN];
 };
 
@@ -147,8 +147,10 @@ static void on_message(struct watch *w, const char *text)
 		msg = cli_json_string(o, "message") ? cli_json_string(o, "message") : "";
 		/* unavailable passes (a reconnect asks again); the rest will not. */
 		if (strcmp(code, "unauthorized") == 0)
-			stop(w, RAP_EAUTH, "the notifier refused the API key: %s (unauthorized, "
-			     "HTTP 401)", msg);
+			stop(w, RAP_EAUTH,
+			     "the notifier refused the API key: %s (unauthorized, "
+			     "HTTP 401)",
+			     msg);
 		else if (strcmp(code, "not_found") == 0)
 			stop(w, RAP_ENOENT, "%s (not_found)", msg);
 		else if (strcmp(code, "unavailable") != 0)
@@ -247,10 +249,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	return 0;
 }
 
-static const struct lws_protocols protocols[] = {
-	{ PROTOCOL, callback, 0, RX_MAX, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+static const struct lws_protocols protocols[] = { { PROTOCOL, callback, 0, RX_MAX, 0, NULL, 0 },
+						  { NULL, NULL, 0, 0, 0, NULL, 0 } };
 
 /* Keeps the loop waking up, so signals and deadlines are seen. */
 static void on_tick(lws_sorted_usec_list_t *sul)
@@ -381,8 +381,10 @@ static int watch_loop(struct watch *w)
 			connect_ws(w);
 		if (!w->wsi && w->down_since &&
 		    now - w->down_since > w->o->retry_timeout_s * 1000) {
-			stop(w, RAP_ETIMEDOUT, "gave up after %lld s without a connection to the "
-			     "notifier", w->o->retry_timeout_s);
+			stop(w, RAP_ETIMEDOUT,
+			     "gave up after %lld s without a connection to the "
+			     "notifier",
+			     w->o->retry_timeout_s);
 			break;
 		}
 		lws_service(w->ctx, 0);
@@ -435,8 +437,10 @@ int cli_watch_job(struct cli_http *h, const struct cli_opts *o, const char *job_
 		print_end(w, job);
 		code = cli_event_exit_code(w->status);
 	} else if (result == RAP_ECANCELED) {
-		fprintf(stderr, "interrupted: the job goes on; follow it again with: "
-			"rap watch %s\n", job_id);
+		fprintf(stderr,
+			"interrupted: the job goes on; follow it again with: "
+			"rap watch %s\n",
+			job_id);
 		code = CLI_EXIT_INTERRUPTED;
 	} else {
 		fprintf(stderr, "error: %s\n", w->err);

@@ -56,14 +56,14 @@ int rap_auth_parse(const char *spec, struct rap_auth **out, char *err)
 
 		if (!eq || !valid_key(p, (size_t)(eq - p)) ||
 		    !valid_owner(eq + 1, (size_t)(end - eq - 1))) {
-			snprintf(err, RAP_ERRLEN,
-				 "RAP_API_KEYS: entry %zu is not key=owner (key 4-128 visible characters, owner [A-Za-z0-9_.-]{1,64})",
-				 auth->n + 1);
+			snprintf(
+				err, RAP_ERRLEN,
+				"RAP_API_KEYS: entry %zu is not key=owner (key 4-128 visible characters, owner [A-Za-z0-9_.-]{1,64})",
+				auth->n + 1);
 			result = RAP_EINVAL;
 			goto out_free_auth;
 		}
-		auth->entries = rap_realloc(auth->entries,
-					    (auth->n + 1) * sizeof(*auth->entries));
+		auth->entries = rap_realloc(auth->entries, (auth->n + 1) * sizeof(*auth->entries));
 		auth->entries[auth->n].key = rap_strndup(p, (size_t)(eq - p));
 		auth->entries[auth->n].owner = rap_strndup(eq + 1, (size_t)(end - eq - 1));
 		auth->n++;

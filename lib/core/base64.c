@@ -5,8 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int b64_value(char c)
 {
@@ -15,8 +14,7 @@ static int b64_value(char c)
 	return p ? (int)(p - b64) : -1;
 }
 
-int rap_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
-		      size_t *n)
+int rap_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *n)
 {
 	unsigned acc = 0, bits = 0;
 	size_t i, pad = 0;

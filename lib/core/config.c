@@ -27,8 +27,7 @@ static int parse_bool(const char *v, int *out)
 }
 
 /* Parses one option's text into its slot; err explains a failure. */
-static int load_one(const struct rap_cfg_opt *o, const char *v, char *base,
-		    char *err)
+static int load_one(const struct rap_cfg_opt *o, const char *v, char *base, char *err)
 {
 	long long num;
 	int b, result;
@@ -41,8 +40,8 @@ static int load_one(const struct rap_cfg_opt *o, const char *v, char *base,
 		result = rap_strtonum(v, o->min, o->max, &num);
 		if (result != RAP_OK) {
 			snprintf(err, RAP_ERRLEN,
-				 "%s=\"%s\": expected a whole number from %lld to %lld",
-				 o->env, v, o->min, o->max);
+				 "%s=\"%s\": expected a whole number from %lld to %lld", o->env, v,
+				 o->min, o->max);
 			return result;
 		}
 		*(long long *)(void *)(base + o->offset) = num;
@@ -50,8 +49,7 @@ static int load_one(const struct rap_cfg_opt *o, const char *v, char *base,
 	case RAP_CFG_BOOL:
 		result = parse_bool(v, &b);
 		if (result != RAP_OK) {
-			snprintf(err, RAP_ERRLEN,
-				 "%s=\"%s\": expected true or false", o->env, v);
+			snprintf(err, RAP_ERRLEN, "%s=\"%s\": expected true or false", o->env, v);
 			return result;
 		}
 		*(int *)(void *)(base + o->offset) = b;
@@ -60,8 +58,8 @@ static int load_one(const struct rap_cfg_opt *o, const char *v, char *base,
 	return RAP_EINVAL;
 }
 
-int rap_config_load(const struct rap_cfg_opt *opts, size_t n, void *cfg,
-		    rap_cfg_lookup lookup, void *ctx, char *err)
+int rap_config_load(const struct rap_cfg_opt *opts, size_t n, void *cfg, rap_cfg_lookup lookup,
+		    void *ctx, char *err)
 {
 	size_t i;
 

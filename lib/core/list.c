@@ -49,8 +49,8 @@ static bool list_value(const char *list, const char *name, char *out, size_t out
 	return false;
 }
 
-long long rap_list_number(const char *list, const char *name, long long min,
-			  long long max, long long def)
+long long rap_list_number(const char *list, const char *name, long long min, long long max,
+			  long long def)
 {
 	char num[24];
 	long long v;

@@ -38,8 +38,7 @@ static void field(struct rap_buf *b, const char *name, const char *value)
 	rap_json_quote(b, value);
 }
 
-void rap__log(enum rap_log_level level, const struct rap_log_ctx *ctx,
-	      const char *fmt, ...)
+void rap__log(enum rap_log_level level, const struct rap_log_ctx *ctx, const char *fmt, ...)
 {
 	struct rap_buf line, msg;
 	char ts[RAP_ISO_TIME_LEN];
@@ -52,8 +51,8 @@ void rap__log(enum rap_log_level level, const struct rap_log_ctx *ctx,
 	rap_buf_vappendf(&msg, fmt, ap);
 	va_end(ap);
 	rap_iso_time(ts);
-	rap_buf_appendf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":\"%s\",\"msg\":",
-			ts, level_names[level], log_service);
+	rap_buf_appendf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":\"%s\",\"msg\":", ts,
+			level_names[level], log_service);
 	rap_json_quote(&line, msg.data ? msg.data : "");
 	if (ctx) {
 		field(&line, "request_id", ctx->request_id);

@@ -9,7 +9,8 @@
 
 static void oom(size_t n)
 {
-	fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory allocating %zu bytes\"}\n", n);
+	fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory allocating %zu bytes\"}\n",
+		n);
 	abort();
 }
 

@@ -19,8 +19,8 @@
 static bool valid_type_name(const char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '.' || *s == '_' || *s == '-'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+		      *s == '_' || *s == '-'))
 			return false;
 	return true;
 }
@@ -72,7 +72,7 @@ static void canonical(struct json_object *v, struct rap_buf *out)
 		rap_buf_append(out, "]", 1);
 	} else {
 		rap_buf_appends(out, v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
-				   : "null");
+				       : "null");
 	}
 }
 
@@ -96,7 +96,8 @@ static int decode_create(struct json_object *o, struct rap_job_create *out, char
 			goto out_put;
 		}
 	}
-	if (rap__json_decode_string(o, "object_key", out->object_key, RAP_MAX_OBJECT_KEY, true, err) != RAP_OK ||
+	if (rap__json_decode_string(o, "object_key", out->object_key, RAP_MAX_OBJECT_KEY, true,
+				    err) != RAP_OK ||
 	    rap__json_decode_string(o, "type", out->type, RAP_MAX_JOB_TYPE, true, err) != RAP_OK)
 		goto out_put;
 	if (!valid_type_name(out->type)) {
@@ -106,7 +107,8 @@ static int decode_create(struct json_object *o, struct rap_job_create *out, char
 	if (json_object_object_get_ex(o, "max_attempts", &v)) {
 		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
 		    json_object_get_int64(v) > 100) {
-			snprintf(err, RAP_ERRLEN, "'max_attempts' must be an integer from 1 to 100");
+			snprintf(err, RAP_ERRLEN,
+				 "'max_attempts' must be an integer from 1 to 100");
 			goto out_put;
 		}
 		out->max_attempts = json_object_get_int(v);
@@ -116,9 +118,11 @@ static int decode_create(struct json_object *o, struct rap_job_create *out, char
 									 : NULL;
 
 		if (!u || !rap_webhook_url_valid(u)) {
-			snprintf(err, RAP_ERRLEN, "'webhook_url' must be an http:// or https:// URL "
-				 "with a host, at most %d bytes, without spaces or control characters",
-				 RAP_MAX_WEBHOOK_URL);
+			snprintf(
+				err, RAP_ERRLEN,
+				"'webhook_url' must be an http:// or https:// URL "
+				"with a host, at most %d bytes, without spaces or control characters",
+				RAP_MAX_WEBHOOK_URL);
 			goto out_put;
 		}
 		out->webhook_url = rap_strdup(u);
@@ -143,8 +147,7 @@ out_put:
 	return result;
 }
 
-int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out,
-			  char *err)
+int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *out, char *err)
 {
 	struct json_object *o = rap__json_decode_object(body, len, err);
 	int result;
@@ -157,8 +160,8 @@ int rap_job_create_decode(const char *body, size_t len, struct rap_job_create *o
 	return result;
 }
 
-int rap_job_create_batch_decode(const char *body, size_t len, struct rap_job_create **out,
-			 int *n, char *err)
+int rap_job_create_batch_decode(const char *body, size_t len, struct rap_job_create **out, int *n,
+				char *err)
 {
 	struct json_object *o = rap__json_decode_object(body, len, err), *jobs;
 	char why[RAP_ERRLEN];
@@ -218,8 +221,8 @@ void rap_job_create_hash(const struct rap_job_create *c, char out[RAP_SHA256_HEX
 	struct rap_buf b;
 
 	rap_buf_init(&b, 4 * 1024 * 1024);
-	rap_buf_appendf(&b, "%s%c%s%c%d%c%s", c->type, 0, c->object_key, 0, c->max_attempts,
-			0, c->params ? c->params : "{}");
+	rap_buf_appendf(&b, "%s%c%s%c%d%c%s", c->type, 0, c->object_key, 0, c->max_attempts, 0,
+			c->params ? c->params : "{}");
 	/* Only when set: keys recorded before webhooks existed still match. */
 	if (c->webhook_url)
 		rap_buf_appendf(&b, "%c%s", 0, c->webhook_url);

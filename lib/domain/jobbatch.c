@@ -71,7 +71,8 @@ int rap_jobbatch_claim(PGconn *db, const char *const *ids, int n, const char *wo
 	 * once it holds it.  The ids drive the plan (materialised), never
 	 * an index of all waiting jobs, whose size is the backlog's.
 	 */
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2 || ' (batch)', true)),"
 		" ids AS MATERIALIZED (SELECT DISTINCT x::uuid AS id"
 		"          FROM json_array_elements_text($1::json) x),"
@@ -83,7 +84,8 @@ int rap_jobbatch_claim(PGconn *db, const char *const *ids, int n, const char *wo
 		" lease_owner = $2, lease_until = now() + make_interval(secs => $3::int),"
 		" started_at = coalesce(j.started_at, now())"
 		" FROM why, want WHERE j.id = want.id"
-		" RETURNING j.id, j.attempt, j.max_attempts, j.params::text", 3, p, &res, err);
+		" RETURNING j.id, j.attempt, j.max_attempts, j.params::text",
+		3, p, &res, err);
 	free(list);
 	if (result != RAP_OK)
 		return result;
@@ -112,8 +114,8 @@ void rap_jobbatch_claims_cleanup(struct rap_jobbatch_claim *c, int n)
 	}
 }
 
-int rap_jobbatch_complete(PGconn *db, const char *const *ids, const char *const *results,
-			  int n, const char *worker, bool *done, char *err)
+int rap_jobbatch_complete(PGconn *db, const char *const *ids, const char *const *results, int n,
+			  const char *worker, bool *done, char *err)
 {
 	struct json_object *arr, *row;
 	const char *p[2];
@@ -135,12 +137,14 @@ int rap_jobbatch_complete(PGconn *db, const char *const *ids, const char *const 
 	rows = json_text(arr);
 	p[0] = rows;
 	p[1] = worker;
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"UPDATE jobs j SET status = 'COMPLETED', result = r.result::jsonb, progress = 1,"
 		" error = NULL, finished_at = now(), lease_owner = NULL, lease_until = NULL"
 		" FROM json_to_recordset($1::json) AS r(id uuid, result text)"
 		" WHERE j.id = r.id AND j.status = 'PROCESSING' AND j.lease_owner = $2"
-		" RETURNING j.id", 2, p, &res, err);
+		" RETURNING j.id",
+		2, p, &res, err);
 	free(rows);
 	if (result != RAP_OK)
 		return result;
@@ -154,8 +158,8 @@ int rap_jobbatch_complete(PGconn *db, const char *const *ids, const char *const 
 }
 
 /* The rows of a batch as json_to_recordset reads them (caller frees). */
-static char *create_rows(const struct rap_job_create *reqs, const int *max_attempts,
-			 int n, const char *idem_key, struct rap_jobbatch_created *out)
+static char *create_rows(const struct rap_job_create *reqs, const int *max_attempts, int n,
+			 const char *idem_key, struct rap_jobbatch_created *out)
 {
 	struct json_object *arr = json_object_new_array(), *row;
 	char key[300];
@@ -170,10 +174,13 @@ static char *create_rows(const struct rap_job_create *reqs, const int *max_attem
 		json_object_object_add(row, "type", json_object_new_string(reqs[i].type));
 		json_object_object_add(row, "object_key",
 				       json_object_new_string(reqs[i].object_key));
-		json_object_object_add(row, "params", json_object_new_string(
-			reqs[i].params ? reqs[i].params : "{}"));
-		json_object_object_add(row, "max_attempts", json_object_new_int(
-			reqs[i].max_attempts ? reqs[i].max_attempts : max_attempts[i]));
+		json_object_object_add(
+			row, "params",
+			json_object_new_string(reqs[i].params ? reqs[i].params : "{}"));
+		json_object_object_add(row, "max_attempts",
+				       json_object_new_int(reqs[i].max_attempts
+								   ? reqs[i].max_attempts
+								   : max_attempts[i]));
 		if (reqs[i].webhook_url)
 			json_object_object_add(row, "webhook_url",
 					       json_object_new_string(reqs[i].webhook_url));
@@ -186,8 +193,9 @@ static char *create_rows(const struct rap_job_create *reqs, const int *max_attem
 	return json_text(arr);
 }
 
-#define BATCH_ROWS "json_to_recordset($2::json) AS r(i int, id uuid, type text," \
-		   " object_key text, params text, max_attempts int, idem text, webhook_url text)"
+#define BATCH_ROWS                                                                                 \
+	"json_to_recordset($2::json) AS r(i int, id uuid, type text,"                              \
+	" object_key text, params text, max_attempts int, idem text, webhook_url text)"
 
 /* The jobs that an earlier batch under the same key created, if the whole
  * batch is there with the same request; RAP_ECONFLICT otherwise. */
@@ -198,7 +206,8 @@ static int find_batch(PGconn *db, const char *owner, const char *rows, int n,
 	PGresult *res;
 	int result, i;
 
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"SELECT r.i, j.id, j.status, j.request_hash = $3 FROM " BATCH_ROWS
 		" JOIN jobs j ON j.owner = $1 AND j.idempotency_key = r.idem ORDER BY r.i",
 		3, p, &res, err);
@@ -221,15 +230,15 @@ static int find_batch(PGconn *db, const char *owner, const char *rows, int n,
 }
 
 /* RAP_ENOENT with *bad_index set when an object is not the owner's upload. */
-static int check_objects(PGconn *db, const char *owner, const char *rows, int *bad_index,
-			 char *err)
+static int check_objects(PGconn *db, const char *owner, const char *rows, int *bad_index, char *err)
 {
 	const char *p[2] = { owner, rows };
 	PGresult *res;
 	long long v;
 	int result;
 
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"SELECT min(r.i) FROM " BATCH_ROWS " WHERE NOT EXISTS (SELECT 1 FROM uploads u"
 		" WHERE u.object_key = r.object_key AND u.owner = $1 AND u.state = 'COMPLETE')",
 		2, p, &res, err);
@@ -249,8 +258,7 @@ static int check_objects(PGconn *db, const char *owner, const char *rows, int *b
 int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_create *reqs,
 			const int *max_attempts, int n, const char *idem_key,
 			const char *request_hash, const char *request_id,
-			struct rap_jobbatch_created *out, bool *existing, int *bad_index,
-			char *err)
+			struct rap_jobbatch_created *out, bool *existing, int *bad_index, char *err)
 {
 	const char *p[4] = { owner, NULL, idem_key ? request_hash : NULL, request_id };
 	PGresult *res;
@@ -270,7 +278,8 @@ int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_crea
 	result = check_objects(db, owner, rows, bad_index, err);
 	if (result != RAP_OK)
 		goto out_rollback;
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"WITH j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
 		"             idempotency_key, request_hash, webhook_url)"
 		"           SELECT r.id, $1, r.type, r.object_key, r.params::jsonb, r.max_attempts,"
@@ -282,7 +291,8 @@ int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_crea
 		" SELECT 'job', j.id, 'jobs', j.type,"
 		"   rap_work_message(j.id, j.type, j.object_key, j.owner),"
 		"   json_build_object('x-request-id', $4::text)"
-		" FROM j", 4, p, &res, err);
+		" FROM j",
+		4, p, &res, err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	inserted = (int)strtol(PQcmdTuples(res), NULL, 10);

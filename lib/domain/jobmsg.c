@@ -29,8 +29,9 @@ int rap_jobmsg_decode(const char *body, size_t len, struct rap_jobmsg *out, char
 	    !rap_uuid_valid(out->job_id))
 		out->job_id[0] = '\0';
 	if (out->v != RAP_JOBMSG_VERSION) {
-		snprintf(err, RAP_ERRLEN, "schema version %d is not supported (this worker speaks %d)",
-			 out->v, RAP_JOBMSG_VERSION);
+		snprintf(err, RAP_ERRLEN,
+			 "schema version %d is not supported (this worker speaks %d)", out->v,
+			 RAP_JOBMSG_VERSION);
 		result = RAP_EUNSUPPORTED;
 		goto out_put;
 	}
@@ -39,7 +40,8 @@ int rap_jobmsg_decode(const char *body, size_t len, struct rap_jobmsg *out, char
 		goto out_put;
 	}
 	if (rap__json_decode_string(o, "type", out->type, RAP_MAX_JOB_TYPE, true, err) != RAP_OK ||
-	    rap__json_decode_string(o, "object_key", out->object_key, RAP_MAX_OBJECT_KEY, true, err) != RAP_OK ||
+	    rap__json_decode_string(o, "object_key", out->object_key, RAP_MAX_OBJECT_KEY, true,
+				    err) != RAP_OK ||
 	    rap__json_decode_string(o, "owner", out->owner, 64, false, err) != RAP_OK)
 		goto out_put;
 	result = RAP_OK;

@@ -5,8 +5,7 @@
 #include <string.h>
 
 static const char *const state_names[RAP_JOB_NSTATES] = {
-	"CREATED", "QUEUED", "PROCESSING", "RETRYING",
-	"FAILED", "COMPLETED", "DEAD", "CANCELLED",
+	"CREATED", "QUEUED", "PROCESSING", "RETRYING", "FAILED", "COMPLETED", "DEAD", "CANCELLED",
 };
 
 const struct rap_job_transition rap_job_transitions[] = {
@@ -56,8 +55,8 @@ int rap_jobstate_parse(const char *name, enum rap_job_state *out)
 
 bool rap_jobstate_terminal(enum rap_job_state s)
 {
-	return s == RAP_JOB_FAILED || s == RAP_JOB_COMPLETED ||
-	       s == RAP_JOB_DEAD || s == RAP_JOB_CANCELLED;
+	return s == RAP_JOB_FAILED || s == RAP_JOB_COMPLETED || s == RAP_JOB_DEAD ||
+	       s == RAP_JOB_CANCELLED;
 }
 
 bool rap_jobstate_allowed(enum rap_job_state from, enum rap_job_state to)

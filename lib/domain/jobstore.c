@@ -36,16 +36,16 @@
 
 /* The job that an idempotency key already names, if the request matches. */
 static int find_idempotent(PGconn *db, const char *owner, const char *idem_key,
-			   const char *request_hash, struct rap_job_created *out,
-			   char *err)
+			   const char *request_hash, struct rap_job_created *out, char *err)
 {
 	const char *p[2] = { owner, idem_key };
 	PGresult *res;
 	int result;
 
 	result = rap_pg_exec(db,
-		"SELECT id, status, request_hash FROM jobs"
-		" WHERE owner = $1 AND idempotency_key = $2", 2, p, &res, err);
+			     "SELECT id, status, request_hash FROM jobs"
+			     " WHERE owner = $1 AND idempotency_key = $2",
+			     2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 0) {
@@ -67,9 +67,8 @@ static int find_idempotent(PGconn *db, const char *owner, const char *idem_key,
 }
 
 int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *req,
-		   int default_max_attempts, const char *idem_key,
-		   const char *request_hash, const char *request_id,
-		   struct rap_job_created *out, char *err)
+		   int default_max_attempts, const char *idem_key, const char *request_hash,
+		   const char *request_id, struct rap_job_created *out, char *err)
 {
 	char id[RAP_UUID_STRLEN], max[12];
 	const char *p[10];
@@ -78,8 +77,8 @@ int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *r
 
 	memset(out, 0, sizeof(*out));
 	rap_uuid(id);
-	snprintf(max, sizeof(max), "%d", req->max_attempts ? req->max_attempts
-							   : default_max_attempts);
+	snprintf(max, sizeof(max), "%d",
+		 req->max_attempts ? req->max_attempts : default_max_attempts);
 	p[0] = id;
 	p[1] = owner;
 	p[2] = req->type;
@@ -94,7 +93,8 @@ int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *r
 	 * One statement, so one transaction: the job only if the object is a
 	 * finished upload of the owner's, and its work message with it.
 	 */
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"WITH up AS (SELECT 1 FROM uploads WHERE object_key = $4 AND owner = $2"
 		"            AND state = 'COMPLETE'),"
 		" j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
@@ -124,17 +124,16 @@ int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *r
 		if (result != RAP_EDB)
 			return result;
 	}
-	snprintf(err, RAP_ERRLEN,
-		 "object_key does not name a finished upload of yours");
+	snprintf(err, RAP_ERRLEN, "object_key does not name a finished upload of yours");
 	return RAP_ENOENT;
 }
 
-int rap_job_get_json(PGconn *db, const char *owner, const char *job_id,
-		     char **json, char *err)
+int rap_job_get_json(PGconn *db, const char *owner, const char *job_id, char **json, char *err)
 {
 	const char *p[2] = { job_id, owner };
 
-	return rap_pg_one_text(db,
+	return rap_pg_one_text(
+		db,
 		"SELECT json_build_object('job_id', j.id, 'type', j.type,"
 		" 'object_key', j.object_key, 'params', j.params, 'status', j.status,"
 		" 'attempt', j.attempt, 'max_attempts', j.max_attempts,"
@@ -152,12 +151,12 @@ int rap_job_get_json(PGconn *db, const char *owner, const char *job_id,
 		"     'from', e.from_state, 'to', e.to_state, 'at', rap_ts(e.at),"
 		"     'attempt', e.attempt, 'detail', e.detail) ORDER BY e.id), '[]')"
 		"   FROM job_events e WHERE e.job_id = j.id))::text"
-		" FROM jobs j WHERE j.id = $1 AND j.owner = $2", 2, p, json, err);
+		" FROM jobs j WHERE j.id = $1 AND j.owner = $2",
+		2, p, json, err);
 }
 
-int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
-		  int lease_seconds, bool takeover, struct rap_job_claim *out,
-		  char *err)
+int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
+		  bool takeover, struct rap_job_claim *out, char *err)
 {
 	char lease[12];
 	const char *p[4] = { job_id, worker, lease, takeover ? "true" : "false" };
@@ -167,7 +166,8 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 
 	memset(out, 0, sizeof(*out));
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2"
 		"   || CASE WHEN $4::bool THEN ' (redelivered)' ELSE '' END, true))"
 		" UPDATE jobs SET status = 'PROCESSING', attempt = attempt + 1,"
@@ -176,7 +176,8 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 		" FROM why WHERE id = $1 AND attempt < max_attempts"
 		" AND (status IN ('CREATED', 'QUEUED', 'RETRYING')"
 		"   OR (status = 'PROCESSING' AND (lease_until < now() OR $4::bool)))"
-		" RETURNING attempt, max_attempts, params::text", 4, p, &res, err);
+		" RETURNING attempt, max_attempts, params::text",
+		4, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 1) {
@@ -192,7 +193,8 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 	PQclear(res);
 	/* Not claimed: a job every attempt of which was lost (its workers
 	 * died) is DEAD now; otherwise say why. */
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"UPDATE jobs SET status = 'DEAD', finished_at = now(),"
 		" error = format('attempts exhausted: %s of %s started, the last one lost its worker',"
 		"                attempt, max_attempts),"
@@ -200,7 +202,8 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
 		" WHERE id = $1 AND attempt >= max_attempts"
 		" AND (status IN ('QUEUED', 'RETRYING')"
 		"   OR (status = 'PROCESSING' AND (lease_until < now() OR $2::bool)))"
-		" RETURNING status", 2, (const char *const[]){ job_id, p[3] }, &res, err);
+		" RETURNING status",
+		2, (const char *const[]){ job_id, p[3] }, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 1) {
@@ -236,8 +239,7 @@ void rap_job_claim_cleanup(struct rap_job_claim *c)
 }
 
 /* Runs an UPDATE guarded by the lease; RAP_ECONFLICT when it matched no row. */
-static int leased_update(PGconn *db, const char *sql, int n, const char *const *p,
-			 char *err)
+static int leased_update(PGconn *db, const char *sql, int n, const char *const *p, char *err)
 {
 	PGresult *res;
 	int result = rap_pg_exec(db, sql, n, p, &res, err);
@@ -251,8 +253,8 @@ static int leased_update(PGconn *db, const char *sql, int n, const char *const *
 	return result;
 }
 
-int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker,
-		      int lease_seconds, double progress, char *err)
+int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
+		      double progress, char *err)
 {
 	char lease[12], prog[32];
 	const char *p[4] = { job_id, worker, lease, prog };
@@ -260,46 +262,46 @@ int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker,
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
 	snprintf(prog, sizeof(prog), "%.4f", progress);
 	return leased_update(db,
-		"UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int),"
-		" progress = $4::real"
-		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
-		4, p, err);
+			     "UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int),"
+			     " progress = $4::real"
+			     " WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+			     4, p, err);
 }
 
-int rap_job_complete(PGconn *db, const char *job_id, const char *worker,
-		     const char *result_json, char *err)
+int rap_job_complete(PGconn *db, const char *job_id, const char *worker, const char *result_json,
+		     char *err)
 {
 	const char *p[3] = { job_id, worker, result_json };
 
-	return leased_update(db,
+	return leased_update(
+		db,
 		"UPDATE jobs SET status = 'COMPLETED', result = $3::jsonb, progress = 1,"
 		" error = NULL, finished_at = now(), lease_owner = NULL, lease_until = NULL"
 		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
 		3, p, err);
 }
 
-int rap_job_fail(PGconn *db, const char *job_id, const char *worker,
-		 const char *state, const char *error, char *err)
+int rap_job_fail(PGconn *db, const char *job_id, const char *worker, const char *state,
+		 const char *error, char *err)
 {
 	const char *p[4] = { job_id, worker, state, error };
 
 	return leased_update(db,
-		"UPDATE jobs SET status = $3, error = $4, finished_at = now(),"
-		" lease_owner = NULL, lease_until = NULL"
-		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
-		4, p, err);
+			     "UPDATE jobs SET status = $3, error = $4, finished_at = now(),"
+			     " lease_owner = NULL, lease_until = NULL"
+			     " WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+			     4, p, err);
 }
 
-int rap_job_retry(PGconn *db, const char *job_id, const char *worker,
-		  const char *error, char *err)
+int rap_job_retry(PGconn *db, const char *job_id, const char *worker, const char *error, char *err)
 {
 	const char *p[3] = { job_id, worker, error };
 
 	return leased_update(db,
-		"UPDATE jobs SET status = 'RETRYING', error = $3,"
-		" lease_owner = NULL, lease_until = NULL"
-		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
-		3, p, err);
+			     "UPDATE jobs SET status = 'RETRYING', error = $3,"
+			     " lease_owner = NULL, lease_until = NULL"
+			     " WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+			     3, p, err);
 }
 
 /*
@@ -307,15 +309,15 @@ int rap_job_retry(PGconn *db, const char *job_id, const char *worker,
  * owner has no such job, else RAP_ECONFLICT with its state in status (16
  * bytes) and "<why> <state>" in err.
  */
-static int refused(PGconn *db, const char *owner, const char *job_id, char *status,
-		   const char *why, char *err)
+static int refused(PGconn *db, const char *owner, const char *job_id, char *status, const char *why,
+		   char *err)
 {
 	const char *p[2] = { job_id, owner };
 	PGresult *res;
 	int result;
 
-	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE id = $1::uuid AND owner = $2",
-			     2, p, &res, err);
+	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE id = $1::uuid AND owner = $2", 2, p,
+			     &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 0) {
@@ -328,14 +330,14 @@ static int refused(PGconn *db, const char *owner, const char *job_id, char *stat
 	return RAP_ECONFLICT;
 }
 
-int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
-		   char *status, char *err)
+int rap_job_cancel(PGconn *db, const char *owner, const char *job_id, char *status, char *err)
 {
 	const char *p[2] = { job_id, owner };
 	PGresult *res;
 	int result;
 
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"UPDATE jobs SET status = 'CANCELLED', finished_at = now(),"
 		" lease_owner = NULL, lease_until = NULL, error = 'cancelled by the owner'"
 		" WHERE id = $1 AND owner = $2"
@@ -363,7 +365,8 @@ int rap_job_stats(PGconn *db, struct rap_job_stats *st, char *err)
 
 	memset(st, 0, sizeof(*st));
 	/* The WHERE matches the partial index jobs_status (migration 0001). */
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"SELECT status, count(*) FROM jobs"
 		" WHERE status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED') GROUP BY status"
 		" UNION ALL SELECT 'outbox', count(*) FROM outbox"
@@ -390,8 +393,8 @@ int rap_job_stats(PGconn *db, struct rap_job_stats *st, char *err)
 }
 
 int rap_job_expire(PGconn *db, long long days, int limit,
-		   int (*drop)(void *ctx, const char *output_key), void *ctx,
-		   unsigned *expired, char *err)
+		   int (*drop)(void *ctx, const char *output_key), void *ctx, unsigned *expired,
+		   char *err)
 {
 	char d[24], lim[12];
 	const char *p[2] = { d, lim };
@@ -404,11 +407,11 @@ int rap_job_expire(PGconn *db, long long days, int limit,
 	snprintf(lim, sizeof(lim), "%d", limit);
 	/* The WHERE matches the partial index jobs_finished (migration 0009). */
 	result = rap_pg_exec(db,
-		"SELECT id, coalesce(result->>'output_key', '') FROM jobs"
-		" WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED')"
-		"   AND finished_at < now() - make_interval(days => $1::int)"
-		" ORDER BY finished_at LIMIT $2::int",
-		2, p, &res, err);
+			     "SELECT id, coalesce(result->>'output_key', '') FROM jobs"
+			     " WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED')"
+			     "   AND finished_at < now() - make_interval(days => $1::int)"
+			     " ORDER BY finished_at LIMIT $2::int",
+			     2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	n = PQntuples(res);
@@ -432,11 +435,13 @@ int rap_job_expire(PGconn *db, long long days, int limit,
 
 		/* Finished jobs never change state again; the status test only
 		 * guards against a row an operator edited in between. */
-		result = rap_pg_exec(db,
+		result = rap_pg_exec(
+			db,
 			"WITH gone AS (DELETE FROM jobs WHERE id = ANY($1::uuid[])"
 			"                AND status IN ('COMPLETED', 'FAILED', 'CANCELLED')"
 			"              RETURNING 1)"
-			" SELECT count(*) FROM gone", 1, q, &res, err);
+			" SELECT count(*) FROM gone",
+			1, q, &res, err);
 		if (result == RAP_OK) {
 			long long v = 0;
 
@@ -462,7 +467,8 @@ int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried, c
 	 * One statement: lock the expired leases, bury the jobs that used every
 	 * attempt, hand the others back to the queue with a new work message.
 	 */
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"WITH expired AS (SELECT id FROM jobs WHERE status = 'PROCESSING'"
 		"                 AND lease_until < now() ORDER BY lease_until"
 		"                 LIMIT $1::int FOR UPDATE SKIP LOCKED),"
@@ -500,21 +506,23 @@ int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *e
 {
 	const char *p[2] = { job_id, worker };
 
-	return leased_update(db,
+	return leased_update(
+		db,
 		"UPDATE jobs SET status = 'QUEUED', error = 'handed back: the worker shut down',"
 		" lease_owner = NULL, lease_until = NULL"
 		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
 		2, p, err);
 }
 
-int rap_job_list_json(PGconn *db, const char *owner, const char *status,
-		      const char *after, int limit, char **json, char *err)
+int rap_job_list_json(PGconn *db, const char *owner, const char *status, const char *after,
+		      int limit, char **json, char *err)
 {
 	char lim[12];
 	const char *p[4] = { owner, status, after, lim };
 
 	snprintf(lim, sizeof(lim), "%d", limit);
-	return rap_pg_one_text(db,
+	return rap_pg_one_text(
+		db,
 		"WITH page AS (SELECT j.* FROM jobs j WHERE j.owner = $1"
 		"   AND ($2::text IS NULL OR j.status = $2)"
 		"   AND ($3::uuid IS NULL OR (j.created_at, j.id) <"
@@ -528,11 +536,12 @@ int rap_job_list_json(PGconn *db, const char *owner, const char *status,
 		"   ORDER BY created_at DESC, id DESC), '[]'),"
 		"  'next', CASE WHEN count(*) = $4::int"
 		"   THEN (array_agg(id ORDER BY created_at DESC, id DESC))[$4::int] END)::text"
-		" FROM page", 4, p, json, err);
+		" FROM page",
+		4, p, json, err);
 }
 
-int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
-		   unsigned *count, char *status, char *err)
+int rap_job_replay(PGconn *db, const char *owner, const char *job_id, unsigned *count, char *status,
+		   char *err)
 {
 	const char *p[2] = { owner, job_id };
 	PGresult *res;
@@ -540,7 +549,8 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
 	int result;
 
 	*count = 0;
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"WITH why AS (SELECT set_config('rap.event_detail', 'replayed by the owner', true)),"
 		" back AS (UPDATE jobs j SET status = 'QUEUED', attempt = 0, error = NULL,"
 		"            finished_at = NULL, lease_owner = NULL, lease_until = NULL, progress = 0"
@@ -551,7 +561,8 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
 		"          SELECT 'job', id, 'jobs', type,"
 		"            rap_work_message(id, type, object_key, owner)"
 		"          FROM back RETURNING 1)"
-		" SELECT count(*) FROM msgs", 2, p, &res, err);
+		" SELECT count(*) FROM msgs",
+		2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	rap_strtonum(PQgetvalue(res, 0, 0), 0, 1000000000, &n);
@@ -561,7 +572,8 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
 		snprintf(status, 16, "QUEUED");
 		return RAP_OK;
 	}
-	return refused(db, owner, job_id, status, "only DEAD jobs can be replayed; this one is", err);
+	return refused(db, owner, job_id, status, "only DEAD jobs can be replayed; this one is",
+		       err);
 }
 
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)
@@ -569,22 +581,23 @@ int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)
 	const char *p[2] = { job_id, reason };
 
 	return rap_pg_exec(db,
-		"UPDATE jobs SET status = 'DEAD', error = $2, finished_at = now(),"
-		" lease_owner = NULL, lease_until = NULL"
-		" WHERE id = $1 AND status IN ('QUEUED', 'PROCESSING', 'RETRYING')",
-		2, p, NULL, err);
+			   "UPDATE jobs SET status = 'DEAD', error = $2, finished_at = now(),"
+			   " lease_owner = NULL, lease_until = NULL"
+			   " WHERE id = $1 AND status IN ('QUEUED', 'PROCESSING', 'RETRYING')",
+			   2, p, NULL, err);
 }
 
-int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *key,
-		       size_t key_len, char status[RAP_JOB_STATUS_LEN], char *err)
+int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *key, size_t key_len,
+		       char status[RAP_JOB_STATUS_LEN], char *err)
 {
 	const char *p[2] = { job_id, owner };
 	PGresult *res;
 	int result;
 
 	result = rap_pg_one(db,
-		"SELECT status, coalesce(result->>'output_key', '') FROM jobs"
-		" WHERE id = $1 AND owner = $2", 2, p, &res, err);
+			    "SELECT status, coalesce(result->>'output_key', '') FROM jobs"
+			    " WHERE id = $1 AND owner = $2",
+			    2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
@@ -592,7 +605,8 @@ int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *
 	PQclear(res);
 	if (strcmp(status, "COMPLETED") != 0 || key[0] == '\0') {
 		snprintf(err, RAP_ERRLEN, "job %s is %s%s", job_id, status,
-			 strcmp(status, "COMPLETED") == 0 ? " without an output" : ", not COMPLETED");
+			 strcmp(status, "COMPLETED") == 0 ? " without an output"
+							  : ", not COMPLETED");
 		return RAP_ECONFLICT;
 	}
 	return RAP_OK;

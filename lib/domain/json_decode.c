@@ -35,7 +35,7 @@ struct json_object *rap__json_decode_object(const char *body, size_t len, char *
 
 /* Copies a required string field of at most max bytes. */
 int rap__json_decode_string(struct json_object *o, const char *key, char *out, size_t max,
-		   bool required, char *err)
+			    bool required, char *err)
 {
 	struct json_object *v;
 	const char *s;

@@ -24,7 +24,15 @@ static void on_return(void *ctx, const char *message_id)
 }
 
 /* Columns of the rows the relay reads. */
-enum { COL_ID, COL_KIND, COL_JOB, COL_EXCHANGE, COL_KEY, COL_BODY, COL_REQUEST };
+enum {
+	COL_ID,
+	COL_KIND,
+	COL_JOB,
+	COL_EXCHANGE,
+	COL_KEY,
+	COL_BODY,
+	COL_REQUEST
+};
 
 /* True when row j is a status event for the same exchange and key as row i. */
 static bool same_run(PGresult *rows, int i, int j)
@@ -59,16 +67,15 @@ static int publish_run(PGresult *rows, int first, int last, struct rap_amqp *a, 
 	snprintf(message_id, sizeof(message_id), "%s-%s", PQgetvalue(rows, first, COL_ID),
 		 PQgetvalue(rows, last - 1, COL_ID));
 	result = rap_amqp_publish(a, PQgetvalue(rows, first, COL_EXCHANGE),
-				  PQgetvalue(rows, first, COL_KEY), body.data, body.len,
-				  message_id, NULL, false, NULL);
+				  PQgetvalue(rows, first, COL_KEY), body.data, body.len, message_id,
+				  NULL, false, NULL);
 	if (result != RAP_OK)
 		snprintf(err, RAP_ERRLEN, "%s", rap_amqp_errmsg(a));
 	rap_buf_cleanup(&body);
 	return result;
 }
 
-static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids,
-			char *err)
+static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids, char *err)
 {
 	int i, end, n = PQntuples(rows);
 
@@ -82,12 +89,11 @@ static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids,
 		if (end - i > 1) {
 			if (publish_run(rows, i, end, a, err) != RAP_OK)
 				return RAP_EAMQP;
-		} else if (rap_amqp_publish(a, PQgetvalue(rows, i, COL_EXCHANGE),
-					    PQgetvalue(rows, i, COL_KEY),
-					    PQgetvalue(rows, i, COL_BODY),
-					    (size_t)PQgetlength(rows, i, COL_BODY), id,
-					    PQgetvalue(rows, i, COL_REQUEST), is_job,
-					    NULL) != RAP_OK) {
+		} else if (rap_amqp_publish(
+				   a, PQgetvalue(rows, i, COL_EXCHANGE),
+				   PQgetvalue(rows, i, COL_KEY), PQgetvalue(rows, i, COL_BODY),
+				   (size_t)PQgetlength(rows, i, COL_BODY), id,
+				   PQgetvalue(rows, i, COL_REQUEST), is_job, NULL) != RAP_OK) {
 			snprintf(err, RAP_ERRLEN, "%s", rap_amqp_errmsg(a));
 			return RAP_EAMQP;
 		}
@@ -98,8 +104,8 @@ static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids,
 	return RAP_OK;
 }
 
-int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
-		     struct rap_outbox_stats *stats, char *err)
+int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbox_stats *stats,
+		     char *err)
 {
 	struct returned ret;
 	struct rap_buf ids;
@@ -118,15 +124,15 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
 	if (result != RAP_OK)
 		goto out_free;
 	result = rap_pg_exec(db,
-		"WITH work AS (SELECT * FROM outbox WHERE kind = 'job'"
-		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
-		" events AS (SELECT * FROM outbox WHERE kind = 'event'"
-		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-		" SELECT id, kind, job_id, exchange, routing_key, body,"
-		" coalesce(headers->>'x-request-id', '') FROM work"
-		" UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
-		" coalesce(headers->>'x-request-id', '') FROM events",
-		1, p, &rows, err);
+			     "WITH work AS (SELECT * FROM outbox WHERE kind = 'job'"
+			     "   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
+			     " events AS (SELECT * FROM outbox WHERE kind = 'event'"
+			     "   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+			     " SELECT id, kind, job_id, exchange, routing_key, body,"
+			     " coalesce(headers->>'x-request-id', '') FROM work"
+			     " UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
+			     " coalesce(headers->>'x-request-id', '') FROM events",
+			     1, p, &rows, err);
 	if (result != RAP_OK || PQntuples(rows) == 0)
 		goto out_rollback;
 	result = publish_rows(rows, a, &ids, err);
@@ -146,7 +152,8 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
 	 * CREATED jobs would cost as much as the backlog, every batch.
 	 */
 	p[0] = ids.data;
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"WITH ids AS MATERIALIZED (SELECT job_id FROM outbox WHERE kind = 'job'"
 		"   AND id = ANY(string_to_array($1, ',')::bigint[])),"
 		" claimable AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.job_id"
@@ -159,7 +166,8 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
 	PQclear(res);
 	if (ret.ids.len) {
 		p[0] = ret.ids.data;
-		result = rap_pg_exec(db,
+		result = rap_pg_exec(
+			db,
 			"UPDATE jobs SET status = 'DEAD', finished_at = now(),"
 			" error = 'no queue is bound for job type ' || type"
 			" WHERE status = 'QUEUED' AND id IN (SELECT job_id FROM outbox"
@@ -171,9 +179,9 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
 		PQclear(res);
 	}
 	p[0] = ids.data;
-	result = rap_pg_exec(db,
-		"DELETE FROM outbox WHERE id = ANY(string_to_array($1, ',')::bigint[])",
-		1, p, NULL, err);
+	result = rap_pg_exec(
+		db, "DELETE FROM outbox WHERE id = ANY(string_to_array($1, ',')::bigint[])", 1, p,
+		NULL, err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	result = rap_pg_commit(db, err);

@@ -17,18 +17,22 @@
 int rap_tus_create(PGconn *db, const struct rap_tus_new *n, char *err)
 {
 	char len[24], part[24], ex[12];
-	const char *p[10] = { n->id, n->owner, n->object_key, n->filename, n->content_type,
-			      n->length < 0 ? NULL : len, part, n->metadata, n->concat, ex };
+	const char *p[10] = { n->id,       n->owner,        n->object_key,
+			      n->filename, n->content_type, n->length < 0 ? NULL : len,
+			      part,        n->metadata,     n->concat,
+			      ex };
 
 	snprintf(len, sizeof(len), "%lld", n->length);
 	snprintf(part, sizeof(part), "%lld", n->part_size);
 	snprintf(ex, sizeof(ex), "%d", n->expire_s);
-	return rap_pg_exec(db,
+	return rap_pg_exec(
+		db,
 		"WITH u AS (INSERT INTO uploads (id, owner, object_key, filename, content_type,"
 		" size, state) VALUES ($1, $2, $3, $4, $5, 0, 'UPLOADING') RETURNING id)"
 		" INSERT INTO tus_uploads (upload_id, length, part_size, metadata, concat,"
 		" expires_at) SELECT id, $6::bigint, $7::bigint, $8, $9,"
-		" now() + make_interval(secs => $10::int) FROM u", 10, p, NULL, err);
+		" now() + make_interval(secs => $10::int) FROM u",
+		10, p, NULL, err);
 }
 
 static char *dup_or_null(PGresult *res, int col)
@@ -67,8 +71,7 @@ static void load_hash(struct rap_tus *t, const char *hex)
 	t->has_hash = true;
 }
 
-int rap_tus_load(PGconn *db, const char *owner, const char *id, struct rap_tus *t,
-		 char *err)
+int rap_tus_load(PGconn *db, const char *owner, const char *id, struct rap_tus *t, char *err)
 {
 	const char *p[2] = { id, owner };
 	PGresult *res;
@@ -76,14 +79,16 @@ int rap_tus_load(PGconn *db, const char *owner, const char *id, struct rap_tus *
 	int result;
 
 	memset(t, 0, sizeof(*t));
-	result = rap_pg_one(db,
+	result = rap_pg_one(
+		db,
 		"SELECT u.object_key, u.state, t.upload_id IS NULL, coalesce(t.length, -1),"
 		" t.\"offset\", t.part_size, t.tail_len, t.s3_upload_id, t.etags, t.hash_state,"
 		" t.metadata, t.concat, u.content_type, u.detected_type,"
 		" CASE WHEN t.expires_at = 'infinity' THEN 0"
 		"  ELSE extract(epoch FROM t.expires_at)::bigint END, t.expires_at < now()"
 		" FROM uploads u LEFT JOIN tus_uploads t ON t.upload_id = u.id"
-		" WHERE u.id = $1 AND ($2::text IS NULL OR u.owner = $2)", 2, p, &res, err);
+		" WHERE u.id = $1 AND ($2::text IS NULL OR u.owner = $2)",
+		2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
@@ -156,12 +161,14 @@ int rap_tus_save(PGconn *db, const struct rap_tus *t, int expire_s, char *err)
 			rap_buf_cleanup(&etags);
 			return RAP_ETOOBIG;
 		}
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"WITH u AS (UPDATE uploads SET size = $2::bigint,"
 		" detected_type = coalesce($9, detected_type) WHERE id = $1)"
 		" UPDATE tus_uploads SET \"offset\" = $2::bigint, length = $3::bigint,"
 		" tail_len = $4::bigint, s3_upload_id = $5, etags = $6, hash_state = $7::bytea,"
-		" expires_at = now() + make_interval(secs => $8::int) WHERE upload_id = $1", 9,
+		" expires_at = now() + make_interval(secs => $8::int) WHERE upload_id = $1",
+		9,
 		(const char *const[]){ t->id, off, t->length < 0 ? NULL : len, tail,
 				       t->s3_upload_id, etags.data ? etags.data : "",
 				       t->has_hash ? hash : NULL, ex, t->detected_type },
@@ -175,22 +182,24 @@ int rap_tus_complete(PGconn *db, const struct rap_tus *t, const char *sha256, ch
 	char off[24];
 
 	snprintf(off, sizeof(off), "%lld", t->offset);
-	return rap_pg_exec(db,
+	return rap_pg_exec(
+		db,
 		"WITH u AS (UPDATE uploads SET state = 'COMPLETE', size = $2::bigint,"
 		" sha256 = $3, detected_type = coalesce($4, detected_type), completed_at = now()"
 		" WHERE id = $1)"
 		" UPDATE tus_uploads SET \"offset\" = $2::bigint, length = $2::bigint,"
 		" tail_len = 0, s3_upload_id = NULL, etags = '', hash_state = NULL,"
-		" expires_at = 'infinity' WHERE upload_id = $1", 4,
-		(const char *const[]){ t->id, off, sha256, t->detected_type }, NULL, err);
+		" expires_at = 'infinity' WHERE upload_id = $1",
+		4, (const char *const[]){ t->id, off, sha256, t->detected_type }, NULL, err);
 }
 
 int rap_tus_end(PGconn *db, const char *id, bool drop, char *err)
 {
-	return rap_pg_exec(db, drop ? "DELETE FROM uploads WHERE id = $1"
-		: "WITH t AS (DELETE FROM tus_uploads WHERE upload_id = $1)"
-		  " UPDATE uploads SET state = 'ABORTED' WHERE id = $1",
-		1, (const char *const[]){ id }, NULL, err);
+	return rap_pg_exec(db,
+			   drop ? "DELETE FROM uploads WHERE id = $1"
+				: "WITH t AS (DELETE FROM tus_uploads WHERE upload_id = $1)"
+				  " UPDATE uploads SET state = 'ABORTED' WHERE id = $1",
+			   1, (const char *const[]){ id }, NULL, err);
 }
 
 /* One advisory-lock key space for uploads, apart from the migrations'. */
@@ -214,8 +223,8 @@ void rap_tus_unlock(PGconn *db, const char *id)
 {
 	char err[RAP_ERRLEN];
 
-	rap_pg_exec(db, "SELECT pg_advisory_unlock(" LOCK_KEY ")", 1,
-		    (const char *const[]){ id }, NULL, err);
+	rap_pg_exec(db, "SELECT pg_advisory_unlock(" LOCK_KEY ")", 1, (const char *const[]){ id },
+		    NULL, err);
 }
 
 void rap_tus_tail_key(const struct rap_tus *t, long long start, char *out, size_t len)
@@ -232,8 +241,9 @@ int rap_tus_expired(PGconn *db, char (*ids)[RAP_UUID_STRLEN], unsigned max, unsi
 	*n = 0;
 	snprintf(lim, sizeof(lim), "%u", max);
 	result = rap_pg_exec(db,
-		"SELECT upload_id FROM tus_uploads WHERE expires_at < now()"
-		" ORDER BY expires_at LIMIT $1::int", 1, (const char *const[]){ lim }, &res, err);
+			     "SELECT upload_id FROM tus_uploads WHERE expires_at < now()"
+			     " ORDER BY expires_at LIMIT $1::int",
+			     1, (const char *const[]){ lim }, &res, err);
 	if (result != RAP_OK)
 		return result;
 	for (i = 0; i < PQntuples(res) && *n < max; i++)

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rap_webhook_lease(PGconn *db, int max, long long lease_ms, struct rap_webhook **out,
-		      int *n, char *err)
+int rap_webhook_lease(PGconn *db, int max, long long lease_ms, struct rap_webhook **out, int *n,
+		      char *err)
 {
 	char lim[12], lease[24];
 	const char *p[2] = { lim, lease };
@@ -27,7 +27,8 @@ int rap_webhook_lease(PGconn *db, int max, long long lease_ms, struct rap_webhoo
 	*n = 0;
 	snprintf(lim, sizeof(lim), "%d", max);
 	snprintf(lease, sizeof(lease), "%lld", lease_ms);
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"UPDATE webhook_deliveries d SET next_at = now() + make_interval(secs => $2::bigint / 1000.0)"
 		" FROM (SELECT id FROM webhook_deliveries"
 		"       WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= now()"
@@ -64,9 +65,8 @@ void rap_webhook_free(struct rap_webhook *w, int n)
 	free(w);
 }
 
-int rap_webhook_record(PGconn *db, const struct rap_webhook *w, bool delivered,
-		       const char *why, long long max_attempts, long long backoff_ms,
-		       bool *gave_up, char *err)
+int rap_webhook_record(PGconn *db, const struct rap_webhook *w, bool delivered, const char *why,
+		       long long max_attempts, long long backoff_ms, bool *gave_up, char *err)
 {
 	char id[24], max[24], backoff[24];
 	const char *p[5] = { id, delivered ? "true" : "false", why, max, backoff };
@@ -78,7 +78,8 @@ int rap_webhook_record(PGconn *db, const struct rap_webhook *w, bool delivered,
 	snprintf(backoff, sizeof(backoff), "%lld", backoff_ms);
 	/* The wait doubles from backoff_ms (the exponent is capped first, so
 	 * the arithmetic never overflows) and stops growing at an hour. */
-	result = rap_pg_exec(db,
+	result = rap_pg_exec(
+		db,
 		"UPDATE webhook_deliveries SET attempts = attempts + 1,"
 		"  delivered_at = CASE WHEN $2::bool THEN now() END,"
 		"  last_error = CASE WHEN $2::bool THEN last_error ELSE $3 END,"
@@ -99,8 +100,8 @@ void rap_webhook_sign(const char *secret, const char *body, char out[RAP_SHA256_
 	unsigned char mac[RAP_SHA256_LEN];
 	unsigned int n = 0;
 
-	HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body,
-	     strlen(body), mac, &n);
+	HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, strlen(body),
+	     mac, &n);
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }

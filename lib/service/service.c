@@ -53,9 +53,8 @@ void rap_service_log_request(void *svc, const struct rap_http_req *req)
 	struct rap_log_ctx ctx = { .request_id = req->request_id, .action = "http" };
 
 	rap_log(req->status >= 500 ? RAP_LOG_WARN : RAP_LOG_INFO, &ctx,
-		"%s %s -> %u, %llu body bytes in %lld ms", req->method, req->url,
-		req->status, (unsigned long long)req->body_bytes,
-		(long long)(rap_now_ms() - req->started_ms));
+		"%s %s -> %u, %llu body bytes in %lld ms", req->method, req->url, req->status,
+		(unsigned long long)req->body_bytes, (long long)(rap_now_ms() - req->started_ms));
 }
 
 void rap_service_s3_cfg(const struct rap_service *svc, struct rap_s3_cfg *out)

@@ -11,13 +11,12 @@
 static const struct rap_cfg_opt base[] = {
 	{ "RAP_LOG_LEVEL", RAP_CFG_STR, 0, 0, "info",
 	  "least level logged: debug, info, warn or error", S(log_level) },
-	{ "RAP_BIND", RAP_CFG_STR, 0, 0, "127.0.0.1",
-	  "address the HTTP/WebSocket listeners bind", S(bind) },
+	{ "RAP_BIND", RAP_CFG_STR, 0, 0, "127.0.0.1", "address the HTTP/WebSocket listeners bind",
+	  S(bind) },
 };
 
 static const struct rap_cfg_opt pg[] = {
-	{ "RAP_PG_URL", RAP_CFG_STR, 0, 0,
-	  "postgresql://postgres@127.0.0.1:5439/rap",
+	{ "RAP_PG_URL", RAP_CFG_STR, 0, 0, "postgresql://postgres@127.0.0.1:5439/rap",
 	  "PostgreSQL connection URI", S(pg_url) },
 };
 
@@ -26,21 +25,19 @@ static const struct rap_cfg_opt amqp[] = {
 	  "RabbitMQ URL (amqp://user:pass@host:port/vhost)", S(amqp_url) },
 	{ "RAP_AMQP_DEFINITIONS", RAP_CFG_STR, 0, 0,
 	  RAP_SOURCE_DIR "/infra/rabbitmq/definitions.json",
-	  "RabbitMQ definitions file whose topology services re-declare",
-	  S(amqp_definitions) },
+	  "RabbitMQ definitions file whose topology services re-declare", S(amqp_definitions) },
 };
 
 static const struct rap_cfg_opt s3[] = {
 	{ "RAP_S3_ENDPOINT", RAP_CFG_STR, 0, 0, "http://127.0.0.1:9100",
 	  "S3 endpoint URL (path-style addressing)", S(s3_endpoint) },
-	{ "RAP_S3_REGION", RAP_CFG_STR, 0, 0, "us-east-1",
-	  "S3 region used in Signature V4", S(s3_region) },
-	{ "RAP_S3_BUCKET", RAP_CFG_STR, 0, 0, "rap-data",
-	  "bucket for uploads and outputs", S(s3_bucket) },
-	{ "RAP_S3_ACCESS_KEY", RAP_CFG_STR, 0, 0, "S3RVER",
-	  "S3 access key id", S(s3_access_key) },
-	{ "RAP_S3_SECRET_KEY", RAP_CFG_STR, 0, 0, "S3RVER",
-	  "S3 secret access key", S(s3_secret_key) },
+	{ "RAP_S3_REGION", RAP_CFG_STR, 0, 0, "us-east-1", "S3 region used in Signature V4",
+	  S(s3_region) },
+	{ "RAP_S3_BUCKET", RAP_CFG_STR, 0, 0, "rap-data", "bucket for uploads and outputs",
+	  S(s3_bucket) },
+	{ "RAP_S3_ACCESS_KEY", RAP_CFG_STR, 0, 0, "S3RVER", "S3 access key id", S(s3_access_key) },
+	{ "RAP_S3_SECRET_KEY", RAP_CFG_STR, 0, 0, "S3RVER", "S3 secret access key",
+	  S(s3_secret_key) },
 };
 
 static const struct rap_cfg_opt presign[] = {
@@ -58,14 +55,14 @@ static const struct rap_cfg_opt auth[] = {
 
 static const struct rap_cfg_opt job_types[] = {
 	{ "RAP_JOB_TYPES", RAP_CFG_STR, 0, 0, "file.inspect,noop",
-	  "job types accepted by job-api and run by workers (comma-separated)",
-	  S(job_types) },
+	  "job types accepted by job-api and run by workers (comma-separated)", S(job_types) },
 };
 
 static const struct rap_cfg_opt job_content[] = {
 	{ "RAP_JOB_CONTENT_TYPES", RAP_CFG_STR, 0, 0, "",
 	  "content allowed per job type, by the type libmagic detects: type=mime|mime|major/*[,...]; "
-	  "other types take any content", S(job_content_types) },
+	  "other types take any content",
+	  S(job_content_types) },
 };
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))

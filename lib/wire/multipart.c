@@ -29,7 +29,7 @@ enum mp_state {
 	MP_AFTER_DELIM, /* "--" (close) or padding + CRLF (a part follows) */
 	MP_HEADERS,
 	MP_BODY,
-	MP_DONE,        /* after the closing delimiter: epilogue */
+	MP_DONE, /* after the closing delimiter: epilogue */
 	MP_ERROR
 };
 
@@ -39,8 +39,8 @@ struct rap_multipart {
 	enum mp_state state;
 	char delim[MAX_BOUNDARY + 5]; /* "\r\n--" boundary */
 	size_t dlen;
-	size_t match;                 /* delimiter bytes matched so far */
-	int after;                    /* MP_AFTER_DELIM: 0 start, 1 '-', 2 padding, 3 CR */
+	size_t match; /* delimiter bytes matched so far */
+	int after;    /* MP_AFTER_DELIM: 0 start, 1 '-', 2 padding, 3 CR */
 	unsigned padding;
 	char hdr[MAX_HEADERS + 1];
 	size_t hlen;
@@ -112,8 +112,8 @@ int rap_multipart_boundary(const char *content_type, char *out, size_t outlen)
 	return RAP_EINVAL;
 }
 
-struct rap_multipart *rap_multipart_new(const char *boundary,
-					const struct rap_multipart_cb *cb, void *ctx)
+struct rap_multipart *rap_multipart_new(const char *boundary, const struct rap_multipart_cb *cb,
+					void *ctx)
 {
 	struct rap_multipart *mp;
 	size_t blen = strlen(boundary);
@@ -207,12 +207,15 @@ static int parse_headers(struct rap_multipart *mp)
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
 		if (strcasecmp(line, "Content-Disposition") == 0) {
-			if (strncasecmp(v, "form-data", 9) != 0 || (v[9] && v[9] != ';' && v[9] != ' '))
-				return fail(mp, RAP_EPROTO, "a part's Content-Disposition is not form-data");
+			if (strncasecmp(v, "form-data", 9) != 0 ||
+			    (v[9] && v[9] != ';' && v[9] != ' '))
+				return fail(mp, RAP_EPROTO,
+					    "a part's Content-Disposition is not form-data");
 			if (!header_param(v, "name", mp->name, sizeof(mp->name)))
-				return fail(mp, RAP_EPROTO, "a part's Content-Disposition has no name");
-			has_filename = header_param(v, "filename", mp->filename,
-						    sizeof(mp->filename));
+				return fail(mp, RAP_EPROTO,
+					    "a part's Content-Disposition has no name");
+			has_filename =
+				header_param(v, "filename", mp->filename, sizeof(mp->filename));
 			disposition = true;
 		} else if (strcasecmp(line, "Content-Type") == 0) {
 			snprintf(mp->content_type, sizeof(mp->content_type), "%s", v);
@@ -248,9 +251,9 @@ static int on_delimiter(struct rap_multipart *mp)
 /* Scans for the delimiter; returns how many bytes of p were consumed. */
 static size_t scan(struct rap_multipart *mp, const char *p, size_t len, int *result)
 {
-	size_t i = 0, from = 0;      /* bytes [from, i) are pending data */
-	size_t carried = mp->match;  /* delimiter bytes held from before */
-	size_t mb = 0;               /* where the current match began here */
+	size_t i = 0, from = 0;     /* bytes [from, i) are pending data */
+	size_t carried = mp->match; /* delimiter bytes held from before */
+	size_t mb = 0;              /* where the current match began here */
 
 	*result = RAP_OK;
 	while (i < len) {
@@ -387,9 +390,10 @@ int rap_multipart_finish(struct rap_multipart *mp)
 	if (mp->state == MP_ERROR)
 		return mp->error;
 	if (mp->state != MP_DONE)
-		return fail(mp, RAP_EPROTO, mp->state == MP_PREAMBLE
-			    ? "no multipart boundary found in the body"
-			    : "the body ended before the closing boundary");
+		return fail(mp, RAP_EPROTO,
+			    mp->state == MP_PREAMBLE
+				    ? "no multipart boundary found in the body"
+				    : "the body ended before the closing boundary");
 	return RAP_OK;
 }
 

@@ -32,8 +32,7 @@ static int meta_split(const char *p, size_t len, struct meta_pair *m)
 	return RAP_OK;
 }
 
-int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t len,
-			 char *err)
+int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t len, char *err)
 {
 	struct meta_pair pairs[64];
 	unsigned count = 0, i, j;
@@ -51,7 +50,8 @@ int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t le
 		size_t seg = strcspn(p, ",");
 
 		if (count == 64 || meta_split(p, seg, &pairs[count]) != RAP_OK) {
-			snprintf(err, RAP_ERRLEN, "Upload-Metadata must be comma-separated "
+			snprintf(err, RAP_ERRLEN,
+				 "Upload-Metadata must be comma-separated "
 				 "'key base64value' pairs (at most 64)");
 			return RAP_EINVAL;
 		}
@@ -68,9 +68,10 @@ int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t le
 					 (int)pairs[i].key_len, pairs[i].key);
 				return RAP_EINVAL;
 			}
-		if (rap_base64_decode(pairs[i].value, pairs[i].value_len, val, sizeof(val),
-				      &n) != RAP_OK) {
-			snprintf(err, RAP_ERRLEN, "the Upload-Metadata value of '%.*s' is not base64",
+		if (rap_base64_decode(pairs[i].value, pairs[i].value_len, val, sizeof(val), &n) !=
+		    RAP_OK) {
+			snprintf(err, RAP_ERRLEN,
+				 "the Upload-Metadata value of '%.*s' is not base64",
 				 (int)pairs[i].key_len, pairs[i].key);
 			return RAP_EINVAL;
 		}
@@ -78,8 +79,10 @@ int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t le
 		    memcmp(key, pairs[i].key, pairs[i].key_len) != 0)
 			continue;
 		if (n >= len || memchr(val, '\0', n)) {
-			snprintf(err, RAP_ERRLEN, "the Upload-Metadata value of '%s' is too long "
-				 "or holds a NUL byte", key);
+			snprintf(err, RAP_ERRLEN,
+				 "the Upload-Metadata value of '%s' is too long "
+				 "or holds a NUL byte",
+				 key);
 			return RAP_EINVAL;
 		}
 		memcpy(out, val, n);
@@ -127,17 +130,20 @@ int rap_tus_concat_parse(const char *h, char (*ids)[RAP_UUID_STRLEN], unsigned m
 			if (p[i] == '/')
 				seg = p + i + 1;
 		if (*n == max) {
-			snprintf(err, RAP_ERRLEN, "a final upload joins at most %u partial uploads", max);
+			snprintf(err, RAP_ERRLEN, "a final upload joins at most %u partial uploads",
+				 max);
 			return RAP_EINVAL;
 		}
 		if ((size_t)(p + len - seg) != 36) {
-			snprintf(err, RAP_ERRLEN, "'%.*s' is not the URL of an upload", (int)(len > 200 ? 200 : len), p);
+			snprintf(err, RAP_ERRLEN, "'%.*s' is not the URL of an upload",
+				 (int)(len > 200 ? 200 : len), p);
 			return RAP_EINVAL;
 		}
 		memcpy(ids[*n], seg, 36);
 		ids[*n][RAP_UUID_STRLEN - 1] = '\0';
 		if (!rap_uuid_valid(ids[*n])) {
-			snprintf(err, RAP_ERRLEN, "'%.*s' is not the URL of an upload", (int)(len > 200 ? 200 : len), p);
+			snprintf(err, RAP_ERRLEN, "'%.*s' is not the URL of an upload",
+				 (int)(len > 200 ? 200 : len), p);
 			return RAP_EINVAL;
 		}
 		(*n)++;

@@ -45,8 +45,8 @@ static int unknown_type(struct job_api *api, const struct rap_job_create *reqs, 
 	return -1;
 }
 
-static void reply_created(struct rap_http_req *req, const struct rap_jobbatch_created *out,
-			  int n, bool existing)
+static void reply_created(struct rap_http_req *req, const struct rap_jobbatch_created *out, int n,
+			  bool existing)
 {
 	struct rap_buf b;
 	int i;
@@ -77,11 +77,12 @@ static int create_verifying(struct job_api *api, PGconn *db, struct rap_http_req
 					     req->request_id, out, existing, bad, err);
 		if (result != RAP_ENOENT || *bad < 0)
 			return result;
-		verified = job_api_presigned_verify(api, db, req->owner, reqs[*bad].object_key,
-						   err);
+		verified =
+			job_api_presigned_verify(api, db, req->owner, reqs[*bad].object_key, err);
 		if (verified == RAP_ENOENT) {
 			snprintf(err, RAP_ERRLEN,
-				 "jobs[%d].object_key does not name a finished upload of yours", *bad);
+				 "jobs[%d].object_key does not name a finished upload of yours",
+				 *bad);
 			return RAP_ENOENT;
 		}
 		if (verified != RAP_OK) {
@@ -118,16 +119,18 @@ void job_api_create_batch(void *svc, struct rap_http_req *req)
 	}
 	bad = unknown_type(api, reqs, n);
 	if (bad >= 0) {
-		rap_http_error(req, 422, "unknown_job_type", "jobs[%d]: job type '%s' is not one of: %s",
-			       bad, reqs[bad].type, api->svc.cfg.job_types);
+		rap_http_error(req, 422, "unknown_job_type",
+			       "jobs[%d]: job type '%s' is not one of: %s", bad, reqs[bad].type,
+			       api->svc.cfg.job_types);
 		goto out_cleanup;
 	}
 	for (i = 0; i < n; i++) {
 		if (reqs[i].webhook_url &&
 		    !rap_webhook_host_allowed(reqs[i].webhook_url, api->cfg.webhook_hosts)) {
-			rap_http_error(req, 422, "webhook_not_allowed", "jobs[%d]: webhook_url must "
-				       "name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s", i,
-				       api->cfg.webhook_hosts);
+			rap_http_error(req, 422, "webhook_not_allowed",
+				       "jobs[%d]: webhook_url must "
+				       "name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s",
+				       i, api->cfg.webhook_hosts);
 			goto out_cleanup;
 		}
 	}

@@ -72,12 +72,11 @@ bool job_api_create_headers(struct rap_http_req *req, const char **idem)
 
 int job_api_max_attempts(struct job_api *api, const char *type)
 {
-	return (int)rap_list_number(api->cfg.job_max_attempts, type, 1, 100,
-				    DEFAULT_MAX_ATTEMPTS);
+	return (int)rap_list_number(api->cfg.job_max_attempts, type, 1, 100, DEFAULT_MAX_ATTEMPTS);
 }
 
-int job_api_content_check(struct job_api *api, PGconn *db, const char *owner,
-			  const char *type, const char *object_key, char *err)
+int job_api_content_check(struct job_api *api, PGconn *db, const char *owner, const char *type,
+			  const char *object_key, char *err)
 {
 	const char *list = api->svc.cfg.job_content_types;
 	char detected[128];
@@ -91,13 +90,17 @@ int job_api_content_check(struct job_api *api, PGconn *db, const char *owner,
 	if (result != RAP_OK)
 		return result;
 	if (!detected[0]) {
-		snprintf(err, RAP_ERRLEN, "job type '%s' takes only some content, and the content of "
-			 "this upload is unknown (a presigned upload: the platform never saw it)", type);
+		snprintf(err, RAP_ERRLEN,
+			 "job type '%s' takes only some content, and the content of "
+			 "this upload is unknown (a presigned upload: the platform never saw it)",
+			 type);
 		return RAP_EUNSUPPORTED;
 	}
 	if (!rap_list_allows(list, type, detected)) {
-		snprintf(err, RAP_ERRLEN, "job type '%s' does not take %s content "
-			 "(RAP_JOB_CONTENT_TYPES)", type, detected);
+		snprintf(err, RAP_ERRLEN,
+			 "job type '%s' does not take %s content "
+			 "(RAP_JOB_CONTENT_TYPES)",
+			 type, detected);
 		return RAP_EUNSUPPORTED;
 	}
 	return RAP_OK;

@@ -71,7 +71,8 @@ static int dl_connect(void *ctx)
 	if (!d->amqp || !rap_amqp_ok(d->amqp)) {
 		rap_amqp_free(d->amqp);
 		d->amqp = NULL;
-		if (rap_amqp_connect(cfg->amqp_url, "job-api dead-letters", &d->amqp, err) != RAP_OK ||
+		if (rap_amqp_connect(cfg->amqp_url, "job-api dead-letters", &d->amqp, err) !=
+			    RAP_OK ||
 		    rap_amqp_declare_file(d->amqp, cfg->amqp_definitions) != RAP_OK ||
 		    rap_amqp_consume(d->amqp, DEAD_LETTER_QUEUE, 50) != RAP_OK) {
 			rap_log(RAP_LOG_WARN, &dl_ctx, "RabbitMQ: %s",

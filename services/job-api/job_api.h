@@ -42,8 +42,8 @@ struct job_api {
 	struct job_api_settings cfg; /* its own; the shared ones: svc.cfg */
 	struct rap_auth *auth;
 	struct rap_pg_pool *pool;
-	struct rap_s3 *presigner;    /* signs output URLs (shared, read-only) */
-	atomic_bool relay_ok;    /* the relay is connected to both sides */
+	struct rap_s3 *presigner; /* signs output URLs (shared, read-only) */
+	atomic_bool relay_ok;     /* the relay is connected to both sides */
 	atomic_bool db_ok;
 	struct rap_metric *jobs_created;
 	struct rap_metric *jobs_idempotent;
@@ -53,7 +53,7 @@ struct job_api {
 	struct rap_metric *swept_requeued;
 	struct rap_metric *swept_buried;
 	struct rap_metric *dead_lettered;
-	struct rap_metric *jobs_open[5];     /* by rap_open_states */
+	struct rap_metric *jobs_open[5]; /* by rap_open_states */
 	struct rap_metric *outbox_pending;
 	struct rap_metric *outbox_oldest;
 	struct rap_metric *stats_failures;
@@ -98,8 +98,7 @@ void job_api_create_batch(void *svc, struct rap_http_req *req);
 struct pg_conn *job_api_db_get(struct job_api *api, struct rap_http_req *req);
 /* Checks a job id from the URL (400 unless a UUID), then takes a
  * connection (503 without); NULL once it has answered. */
-struct pg_conn *job_api_db_for_job(struct job_api *api, struct rap_http_req *req,
-				   const char *id);
+struct pg_conn *job_api_db_for_job(struct job_api *api, struct rap_http_req *req, const char *id);
 /* Answers a failed job-store call with 503. */
 void job_api_store_error(struct rap_http_req *req, int result, const char *err);
 /* Checks the media type and Idempotency-Key of a job creation; false once

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <time.h>
 
-
 void job_api_create(void *svc, struct rap_http_req *req)
 {
 	struct job_api *api = svc;
@@ -44,15 +43,15 @@ void job_api_create(void *svc, struct rap_http_req *req)
 		return;
 	}
 	if (!rap_list_contains(api->svc.cfg.job_types, in.type)) {
-		rap_http_error(req, 422, "unknown_job_type",
-			       "job type '%s' is not one of: %s", in.type,
-			       api->svc.cfg.job_types);
+		rap_http_error(req, 422, "unknown_job_type", "job type '%s' is not one of: %s",
+			       in.type, api->svc.cfg.job_types);
 		goto out_cleanup;
 	}
 	if (in.webhook_url && !rap_webhook_host_allowed(in.webhook_url, api->cfg.webhook_hosts)) {
-		rap_http_error(req, 422, "webhook_not_allowed",
-			       "webhook_url must name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s",
-			       api->cfg.webhook_hosts);
+		rap_http_error(
+			req, 422, "webhook_not_allowed",
+			"webhook_url must name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s",
+			api->cfg.webhook_hosts);
 		goto out_cleanup;
 	}
 	rap_job_create_hash(&in, hash);
@@ -97,15 +96,15 @@ void job_api_create(void *svc, struct rap_http_req *req)
 	rap_metric_inc(out.existing ? api->jobs_idempotent : api->jobs_created, 1);
 	snprintf(loc, sizeof(loc), "/api/jobs/%s", out.job_id);
 	rap_http_header(req, "Location", loc);
-	body = rap_asprintf("{\"job_id\":\"%s\",\"status\":\"%s\"%s}", out.job_id,
-			    out.status, out.existing ? ",\"idempotent_replay\":true" : "");
+	body = rap_asprintf("{\"job_id\":\"%s\",\"status\":\"%s\"%s}", out.job_id, out.status,
+			    out.existing ? ",\"idempotent_replay\":true" : "");
 	rap_http_reply(req, out.existing ? 200 : 202, body);
 	free(body);
 	{
 		struct rap_log_ctx ctx = { .request_id = req->request_id, .job_id = out.job_id };
 
-		rap_log(RAP_LOG_INFO, &ctx, "job %s (%s) for %s", out.existing ? "replayed" : "created",
-			in.type, req->owner);
+		rap_log(RAP_LOG_INFO, &ctx, "job %s (%s) for %s",
+			out.existing ? "replayed" : "created", in.type, req->owner);
 	}
 out_cleanup:
 	rap_job_create_cleanup(&in);
@@ -117,7 +116,8 @@ void job_api_output(void *svc, struct rap_http_req *req)
 	struct job_api *api = svc;
 	const char *id = rap_http_param(req, "id");
 	int expires = (int)api->svc.cfg.presign_seconds;
-	char err[RAP_ERRLEN], key[1100], status[RAP_JOB_STATUS_LEN], until[RAP_ISO_TIME_LEN], *url, *body;
+	char err[RAP_ERRLEN], key[1100], status[RAP_JOB_STATUS_LEN], until[RAP_ISO_TIME_LEN], *url,
+		*body;
 	time_t now = time(NULL);
 	struct tm tm;
 	PGconn *db;
@@ -150,7 +150,8 @@ void job_api_output(void *svc, struct rap_http_req *req)
 	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 	/* Output keys are processed/{job_id}/...: no JSON escaping needed. */
 	body = rap_asprintf("{\"job_id\":\"%s\",\"object_key\":\"%s\",\"method\":\"GET\","
-			    "\"url\":\"%s\",\"expires_at\":\"%s\"}", id, key, url, until);
+			    "\"url\":\"%s\",\"expires_at\":\"%s\"}",
+			    id, key, url, until);
 	rap_http_reply(req, 200, body);
 	free(body);
 	free(url);
@@ -217,7 +218,8 @@ void job_api_list(void *svc, struct rap_http_req *req)
 	int result;
 
 	if (status && rap_jobstate_parse(status, &st) != RAP_OK) {
-		rap_http_error(req, 400, "bad_request", "status must be one of CREATED, QUEUED, "
+		rap_http_error(req, 400, "bad_request",
+			       "status must be one of CREATED, QUEUED, "
 			       "PROCESSING, RETRYING, FAILED, COMPLETED, DEAD, CANCELLED");
 		return;
 	}
@@ -226,7 +228,8 @@ void job_api_list(void *svc, struct rap_http_req *req)
 		return;
 	}
 	if (lim && rap_strtonum(lim, 1, 500, &limit) != RAP_OK) {
-		rap_http_error(req, 400, "bad_request", "limit must be a whole number from 1 to 500");
+		rap_http_error(req, 400, "bad_request",
+			       "limit must be a whole number from 1 to 500");
 		return;
 	}
 	db = job_api_db_get(api, req);

@@ -76,46 +76,55 @@ static void register_metrics(struct job_api *api)
 {
 	struct rap_metrics *m = api->svc.metrics;
 
-	api->jobs_created = rap_metrics_add(m, RAP_COUNTER, "rap_jobs_created_total",
-					    NULL, "jobs created through POST /jobs");
-	api->jobs_idempotent = rap_metrics_add(m, RAP_COUNTER,
-		"rap_jobs_idempotent_replays_total", NULL,
+	api->jobs_created = rap_metrics_add(m, RAP_COUNTER, "rap_jobs_created_total", NULL,
+					    "jobs created through POST /jobs");
+	api->jobs_idempotent = rap_metrics_add(
+		m, RAP_COUNTER, "rap_jobs_idempotent_replays_total", NULL,
 		"POST /jobs answered with an earlier job of the same Idempotency-Key");
-	api->relay_published = rap_metrics_add(m, RAP_COUNTER,
-		"rap_outbox_published_total", NULL, "outbox messages confirmed by RabbitMQ");
-	api->relay_failures = rap_metrics_add(m, RAP_COUNTER,
-		"rap_outbox_failures_total", NULL, "relay batches that failed and will be retried");
-	api->outbox_unroutable = rap_metrics_add(m, RAP_COUNTER,
-		"rap_outbox_unroutable_total", NULL, "work messages returned as unroutable");
+	api->relay_published = rap_metrics_add(m, RAP_COUNTER, "rap_outbox_published_total", NULL,
+					       "outbox messages confirmed by RabbitMQ");
+	api->relay_failures = rap_metrics_add(m, RAP_COUNTER, "rap_outbox_failures_total", NULL,
+					      "relay batches that failed and will be retried");
+	api->outbox_unroutable = rap_metrics_add(m, RAP_COUNTER, "rap_outbox_unroutable_total",
+						 NULL, "work messages returned as unroutable");
 	api->swept_requeued = rap_metrics_add(m, RAP_COUNTER, "rap_sweeper_jobs_total",
-		"outcome=\"requeued\"", "jobs whose lease expired, by what the sweeper did");
+					      "outcome=\"requeued\"",
+					      "jobs whose lease expired, by what the sweeper did");
 	api->swept_buried = rap_metrics_add(m, RAP_COUNTER, "rap_sweeper_jobs_total",
-		"outcome=\"dead\"", "jobs whose lease expired, by what the sweeper did");
-	api->dead_lettered = rap_metrics_add(m, RAP_COUNTER, "rap_dead_lettered_jobs_total",
-		NULL, "jobs marked DEAD because the broker dead-lettered their message");
+					    "outcome=\"dead\"",
+					    "jobs whose lease expired, by what the sweeper did");
+	api->dead_lettered =
+		rap_metrics_add(m, RAP_COUNTER, "rap_dead_lettered_jobs_total", NULL,
+				"jobs marked DEAD because the broker dead-lettered their message");
 	_Static_assert(sizeof(api->jobs_open) / sizeof(api->jobs_open[0]) == RAP_OPEN_STATES,
 		       "one gauge per open state");
 	for (int i = 0; i < RAP_OPEN_STATES; i++) {
 		static char labels[RAP_OPEN_STATES][32];
 
 		snprintf(labels[i], sizeof(labels[i]), "state=\"%s\"", rap_open_states[i]);
-		api->jobs_open[i] = rap_metrics_add(m, RAP_GAUGE, "rap_jobs", labels[i],
+		api->jobs_open[i] = rap_metrics_add(
+			m, RAP_GAUGE, "rap_jobs", labels[i],
 			"jobs not finished yet (and DEAD ones, awaiting review), by state; "
 			"counted every RAP_STATS_MS");
 	}
 	api->outbox_pending = rap_metrics_add(m, RAP_GAUGE, "rap_outbox_pending", NULL,
-		"outbox rows not yet confirmed by RabbitMQ");
-	api->outbox_oldest = rap_metrics_add(m, RAP_GAUGE, "rap_outbox_oldest_seconds", NULL,
-		"age of the oldest outbox row not yet confirmed (0: none)");
-	api->jobs_expired = rap_metrics_add(m, RAP_COUNTER, "rap_jobs_expired_total", NULL,
+					      "outbox rows not yet confirmed by RabbitMQ");
+	api->outbox_oldest =
+		rap_metrics_add(m, RAP_GAUGE, "rap_outbox_oldest_seconds", NULL,
+				"age of the oldest outbox row not yet confirmed (0: none)");
+	api->jobs_expired = rap_metrics_add(
+		m, RAP_COUNTER, "rap_jobs_expired_total", NULL,
 		"finished jobs removed with their output after RAP_JOB_RETENTION_DAYS");
 	api->webhooks_delivered = rap_metrics_add(m, RAP_COUNTER, "rap_webhook_attempts_total",
-		"outcome=\"delivered\"", "webhook POSTs, by outcome");
+						  "outcome=\"delivered\"",
+						  "webhook POSTs, by outcome");
 	api->webhooks_retried = rap_metrics_add(m, RAP_COUNTER, "rap_webhook_attempts_total",
-		"outcome=\"retrying\"", "webhook POSTs, by outcome");
+						"outcome=\"retrying\"",
+						"webhook POSTs, by outcome");
 	api->webhooks_failed = rap_metrics_add(m, RAP_COUNTER, "rap_webhook_attempts_total",
-		"outcome=\"failed\"", "webhook POSTs, by outcome");
-	api->stats_failures = rap_metrics_add(m, RAP_COUNTER, "rap_stats_failures_total", NULL,
+					       "outcome=\"failed\"", "webhook POSTs, by outcome");
+	api->stats_failures = rap_metrics_add(
+		m, RAP_COUNTER, "rap_stats_failures_total", NULL,
 		"counts of jobs and outbox that failed (the gauges keep their last values)");
 }
 

@@ -24,7 +24,7 @@ struct relay {
 	struct job_api *api;
 	PGconn *db;
 	struct rap_amqp *amqp;
-	struct rap_s3 *s3;          /* deletes expired jobs' outputs */
+	struct rap_s3 *s3; /* deletes expired jobs' outputs */
 	int64_t next_sweep;
 	int64_t next_sample;
 };
@@ -105,8 +105,7 @@ static void relay_wait(struct relay *r, int timeout_ms)
 	}
 	if (pending || poll(pfd, 2, timeout_ms) <= 0)
 		return;
-	if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
-	    rap_amqp_drain(r->amqp) != RAP_OK) {
+	if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && rap_amqp_drain(r->amqp) != RAP_OK) {
 		rap_log(RAP_LOG_WARN, &relay_ctx, "RabbitMQ: %s", rap_amqp_errmsg(r->amqp));
 		atomic_store(&r->api->relay_ok, false);
 	}
@@ -128,8 +127,10 @@ static int drop_output(void *ctx, const char *key)
 	int result = rap_s3_delete(r->s3, key);
 
 	if (result != RAP_OK)
-		rap_log(RAP_LOG_WARN, &relay_ctx, "retention: deleting %s failed (%s); "
-			"its job stays until it can be deleted", key, rap_strerror(result));
+		rap_log(RAP_LOG_WARN, &relay_ctx,
+			"retention: deleting %s failed (%s); "
+			"its job stays until it can be deleted",
+			key, rap_strerror(result));
 	return result;
 }
 
@@ -149,7 +150,8 @@ static void expire(struct relay *r)
 	}
 	rap_metric_inc(r->api->jobs_expired, n);
 	if (n)
-		rap_log(RAP_LOG_INFO, &ctx, "%u finished jobs older than %lld days removed", n, days);
+		rap_log(RAP_LOG_INFO, &ctx, "%u finished jobs older than %lld days removed", n,
+			days);
 }
 
 /* Re-queues (or buries) jobs whose lease expired, then applies the

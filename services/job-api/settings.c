@@ -6,10 +6,9 @@
 #define S(field) offsetof(struct job_api_settings, field)
 
 const struct rap_cfg_opt job_api_settings_table[] = {
-	{ "RAP_JOB_PORT", RAP_CFG_INT, 1, 65535, "8102",
-	  "job-api HTTP port", S(job_port) },
-	{ "RAP_HTTP_THREADS", RAP_CFG_INT, 1, 256, "4",
-	  "HTTP worker threads of job-api", S(http_threads) },
+	{ "RAP_JOB_PORT", RAP_CFG_INT, 1, 65535, "8102", "job-api HTTP port", S(job_port) },
+	{ "RAP_HTTP_THREADS", RAP_CFG_INT, 1, 256, "4", "HTTP worker threads of job-api",
+	  S(http_threads) },
 	{ "RAP_JOB_MAX_ATTEMPTS", RAP_CFG_STR, 0, 0, "",
 	  "attempts per job type, type=N[,type=N...]; other types get 5 (a job may set its own)",
 	  S(job_max_attempts) },
@@ -23,7 +22,8 @@ const struct rap_cfg_opt job_api_settings_table[] = {
 	{ "RAP_WEBHOOK_ALLOWED_HOSTS", RAP_CFG_STR, 0, 0, "",
 	  "hosts a job's webhook_url may name (comma-separated); empty: any", S(webhook_hosts) },
 	{ "RAP_WEBHOOK_MAX_ATTEMPTS", RAP_CFG_INT, 1, 1000, "12",
-	  "attempts at delivering one webhook before it is marked failed", S(webhook_max_attempts) },
+	  "attempts at delivering one webhook before it is marked failed",
+	  S(webhook_max_attempts) },
 	{ "RAP_WEBHOOK_BACKOFF_MS", RAP_CFG_INT, 10, 3600000, "2000",
 	  "wait after a webhook's first failed attempt; it doubles each time, up to an hour",
 	  S(webhook_backoff_ms) },
@@ -32,12 +32,12 @@ const struct rap_cfg_opt job_api_settings_table[] = {
 	{ "RAP_SWEEP_MS", RAP_CFG_INT, 100, 600000, "1000",
 	  "how often job-api re-queues jobs whose lease expired", S(sweep_ms) },
 	{ "RAP_STATS_MS", RAP_CFG_INT, 100, 600000, "5000",
-	  "how often job-api counts open jobs and the outbox backlog for /metrics",
-	  S(stats_ms) },
+	  "how often job-api counts open jobs and the outbox backlog for /metrics", S(stats_ms) },
 	{ "RAP_RELAY_BATCH", RAP_CFG_INT, 1, 10000, "500",
 	  "outbox rows the relay publishes per confirmed batch", S(relay_batch) },
 	{ "RAP_RELAY_POLL_MS", RAP_CFG_INT, 10, 60000, "1000",
 	  "relay poll interval when no notification arrives", S(relay_poll_ms) },
 };
 
-const size_t job_api_settings_count = sizeof(job_api_settings_table) / sizeof(job_api_settings_table[0]);
+const size_t job_api_settings_count =
+	sizeof(job_api_settings_table) / sizeof(job_api_settings_table[0]);

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define WEBHOOK_BATCH 20
-#define WEBHOOK_IDLE_MS 250  /* poll interval when nothing is due */
+#define WEBHOOK_IDLE_MS 250 /* poll interval when nothing is due */
 
 static const struct rap_log_ctx wh_ctx = { .action = "webhooks" };
 
@@ -115,7 +115,8 @@ static void deliver(struct job_api *api, PGconn *db, const struct rap_webhook *w
 			w->id, w->url, w->attempts + 1, why);
 	} else {
 		rap_metric_inc(api->webhooks_retried, 1);
-		rap_log(RAP_LOG_WARN, &ctx, "webhook %lld to %s: %s; will retry", w->id, w->url, why);
+		rap_log(RAP_LOG_WARN, &ctx, "webhook %lld to %s: %s; will retry", w->id, w->url,
+			why);
 	}
 }
 

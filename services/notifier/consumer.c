@@ -63,8 +63,8 @@ static unsigned push_message(struct notifier *n, const char *body, size_t len)
 	count = json_object_array_length(events);
 	rap_metric_inc(n->batches_in, 1);
 	for (i = 0; i < count; i++) {
-		const char *e = json_object_to_json_string_ext(
-			json_object_array_get_idx(events, i), JSON_C_TO_STRING_PLAIN);
+		const char *e = json_object_to_json_string_ext(json_object_array_get_idx(events, i),
+							       JSON_C_TO_STRING_PLAIN);
 
 		push(n, e, strlen(e));
 	}

@@ -17,17 +17,18 @@ static void register_metrics(struct notifier *n)
 
 	n->events_in = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_events_total", NULL,
 				       "status events consumed from RabbitMQ");
-	n->batches_in = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_batches_total", NULL,
-					"job.status.batch messages received (their events count above)");
-	n->frames_out = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_frames_sent_total",
-					NULL, "WebSocket frames sent to clients");
+	n->batches_in =
+		rap_metrics_add(m, RAP_COUNTER, "rap_notifier_batches_total", NULL,
+				"job.status.batch messages received (their events count above)");
+	n->frames_out = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_frames_sent_total", NULL,
+					"WebSocket frames sent to clients");
 	n->clients_now = rap_metrics_add(m, RAP_GAUGE, "rap_notifier_clients", NULL,
 					 "connected WebSocket clients");
-	n->replayed = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_replayed_events_total",
-				      NULL, "past events sent from PostgreSQL on subscribe");
+	n->replayed = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_replayed_events_total", NULL,
+				      "past events sent from PostgreSQL on subscribe");
 	n->dropped_clients = rap_metrics_add(m, RAP_COUNTER,
-		"rap_notifier_slow_clients_dropped_total", NULL,
-		"clients disconnected for falling too far behind");
+					     "rap_notifier_slow_clients_dropped_total", NULL,
+					     "clients disconnected for falling too far behind");
 }
 
 int main(int argc, char **argv)
@@ -60,8 +61,7 @@ int main(int argc, char **argv)
 		rap_log(RAP_LOG_ERROR, NULL, "cannot start the consumer thread");
 		goto out_lws;
 	}
-	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", n.svc.cfg.bind,
-		n.cfg.notifier_port);
+	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", n.svc.cfg.bind, n.cfg.notifier_port);
 	while (!rap_stopping())
 		if (lws_service(n.lws, 0) < 0)
 			break;

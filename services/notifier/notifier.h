@@ -34,11 +34,11 @@ struct notifier {
 	struct notifier_settings cfg; /* its own; the shared ones: svc.cfg */
 	struct rap_auth *auth;
 	struct lws_context *lws;
-	PGconn *db;                 /* service thread only: replays */
-	struct client *clients;     /* service thread only */
+	PGconn *db;             /* service thread only: replays */
+	struct client *clients; /* service thread only */
 	struct rap_task *consumer;
 	atomic_bool amqp_ok;
-	pthread_mutex_t lock;       /* guards the pending list */
+	pthread_mutex_t lock; /* guards the pending list */
 	struct pending_event *head, *tail;
 	unsigned pending;
 	struct rap_metric *events_in;

@@ -55,13 +55,13 @@ struct client {
 	bool is_ws;
 	bool subscribed;
 	char owner[RAP_MAX_OWNER + 1];
-	char job_id[RAP_UUID_STRLEN];          /* "" = every job of the owner */
+	char job_id[RAP_UUID_STRLEN]; /* "" = every job of the owner */
 	struct out_frame *out_head, *out_tail;
 	unsigned out_n;
 	char in[MAX_IN_MESSAGE];
 	size_t in_len;
 	bool in_overflow;
-	char *http_body;          /* with LWS_PRE headroom */
+	char *http_body; /* with LWS_PRE headroom */
 	size_t http_len;
 };
 
@@ -131,14 +131,16 @@ static int replay(struct notifier *n, struct client *c, long long since)
 		return RAP_EDB;
 	snprintf(sincebuf, sizeof(sincebuf), "%lld", since);
 	snprintf(limit, sizeof(limit), "%d", MAX_REPLAY);
-	result = rap_pg_exec(n->db,
+	result = rap_pg_exec(
+		n->db,
 		"SELECT json_build_object('v', 1, 'type', 'job.status', 'event_id', e.id,"
 		" 'job_id', e.job_id, 'owner', j.owner, 'job_type', j.type,"
 		" 'from', e.from_state, 'to', e.to_state, 'attempt', e.attempt,"
 		" 'at', rap_ts(e.at), 'detail', e.detail, 'replay', true)::text"
 		" FROM job_events e JOIN jobs j ON j.id = e.job_id"
 		" WHERE j.owner = $1 AND ($2::uuid IS NULL OR e.job_id = $2::uuid)"
-		" AND e.id > $3::bigint ORDER BY e.id LIMIT $4::int", 4, p, &res, err);
+		" AND e.id > $3::bigint ORDER BY e.id LIMIT $4::int",
+		4, p, &res, err);
 	if (result != RAP_OK) {
 		rap_log(RAP_LOG_WARN, NULL, "replay: %s", err);
 		return result;
@@ -158,16 +160,18 @@ static bool owns_job(struct notifier *n, struct client *c)
 	PGresult *res;
 	bool found;
 
-	if (!db_ready(n) ||
-	    rap_pg_exec(n->db, "SELECT 1 FROM jobs WHERE id = $1 AND owner = $2", 2, p,
-			&res, err) != RAP_OK) {
-		send_text(n, c, "{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"the job store is unavailable; retry\"}");
+	if (!db_ready(n) || rap_pg_exec(n->db, "SELECT 1 FROM jobs WHERE id = $1 AND owner = $2", 2,
+					p, &res, err) != RAP_OK) {
+		send_text(
+			n, c,
+			"{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"the job store is unavailable; retry\"}");
 		return false;
 	}
 	found = PQntuples(res) == 1;
 	PQclear(res);
 	if (!found)
-		send_text(n, c, "{\"type\":\"error\",\"code\":\"not_found\",\"message\":\"no job %s\"}",
+		send_text(n, c,
+			  "{\"type\":\"error\",\"code\":\"not_found\",\"message\":\"no job %s\"}",
 			  c->job_id);
 	return found;
 }
@@ -189,23 +193,31 @@ static void on_message(struct notifier *n, struct client *c)
 	long long since = 0;
 
 	if (!o || !json_object_is_type(o, json_type_object)) {
-		send_text(n, c, "{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"send a JSON object\"}");
+		send_text(
+			n, c,
+			"{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"send a JSON object\"}");
 		goto out_put;
 	}
 	type = jstring(o, "type");
 	if (!type || strcmp(type, "subscribe") != 0) {
-		send_text(n, c, "{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"unknown message type; send {\\\"type\\\":\\\"subscribe\\\",...}\"}");
+		send_text(
+			n, c,
+			"{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"unknown message type; send {\\\"type\\\":\\\"subscribe\\\",...}\"}");
 		goto out_put;
 	}
 	key = jstring(o, "api_key");
 	owner = key ? rap_auth_owner(n->auth, key) : NULL;
 	if (!owner) {
-		send_text(n, c, "{\"type\":\"error\",\"code\":\"unauthorized\",\"message\":\"missing or unknown api_key\"}");
+		send_text(
+			n, c,
+			"{\"type\":\"error\",\"code\":\"unauthorized\",\"message\":\"missing or unknown api_key\"}");
 		goto out_put;
 	}
 	job = jstring(o, "job_id");
 	if (job && !rap_uuid_valid(job)) {
-		send_text(n, c, "{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"job_id must be a UUID\"}");
+		send_text(
+			n, c,
+			"{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"job_id must be a UUID\"}");
 		goto out_put;
 	}
 	if (json_object_object_get_ex(o, "since", &v) && json_object_is_type(v, json_type_int))
@@ -221,7 +233,9 @@ static void on_message(struct notifier *n, struct client *c)
 	send_text(n, c, "{\"type\":\"subscribed\",\"job_id\":%s%s%s}", job ? "\"" : "",
 		  job ? c->job_id : "null", job ? "\"" : "");
 	if ((job || since > 0) && replay(n, c, since) != RAP_OK)
-		send_text(n, c, "{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"history unavailable; events from now on only\"}");
+		send_text(
+			n, c,
+			"{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"history unavailable; events from now on only\"}");
 out_put:
 	json_object_put(o);
 }
@@ -297,7 +311,7 @@ static int write_next(struct notifier *n, struct client *c)
 static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, const char *uri)
 {
 	unsigned char hdr[LWS_PRE + 1024], *start = &hdr[LWS_PRE], *p = start,
-		*end = &hdr[sizeof(hdr) - 1];
+					   *end = &hdr[sizeof(hdr) - 1];
 	struct rap_buf b;
 	unsigned status = 200;
 	const char *ctype = "application/json";
@@ -312,7 +326,9 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 			rap_buf_appends(&b, "{\"status\":\"ready\"}");
 		} else {
 			status = 503;
-			rap_buf_appends(&b, "{\"status\":\"not ready\",\"reason\":\"not consuming status events from RabbitMQ\"}");
+			rap_buf_appends(
+				&b,
+				"{\"status\":\"not ready\",\"reason\":\"not consuming status events from RabbitMQ\"}");
 		}
 	} else if (strcmp(uri, "/metrics") == 0) {
 		ctype = "text/plain; version=0.0.4";
@@ -326,7 +342,10 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 		rap_random(raw, sizeof(raw));
 		rap_hex(raw, sizeof(raw), rid);
 		status = 404;
-		rap_buf_appendf(&b, "{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no such endpoint; WebSocket clients connect to /ws\",\"request_id\":\"%s\"}}", rid);
+		rap_buf_appendf(
+			&b,
+			"{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no such endpoint; WebSocket clients connect to /ws\",\"request_id\":\"%s\"}}",
+			rid);
 	}
 	c->http_len = b.len - LWS_PRE;
 	c->http_body = rap_buf_take(&b);
@@ -337,8 +356,8 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 	return 0;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-		    void *in, size_t len)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
 {
 	struct notifier *n = lws_context_user(lws_get_context(wsi));
 	struct client *c = user;
@@ -386,8 +405,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!lws_is_final_fragment(wsi))
 			break;
 		if (c->in_overflow)
-			send_text(n, c, "{\"type\":\"error\",\"code\":\"too_large\",\"message\":\"messages are limited to %d bytes\"}",
-				  MAX_IN_MESSAGE - 1);
+			send_text(
+				n, c,
+				"{\"type\":\"error\",\"code\":\"too_large\",\"message\":\"messages are limited to %d bytes\"}",
+				MAX_IN_MESSAGE - 1);
 		else {
 			c->in[c->in_len] = '\0';
 			on_message(n, c);
@@ -409,10 +430,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	return 0;
 }
 
-static const struct lws_protocols protocols[] = {
-	{ "rap-events", callback, sizeof(struct client), MAX_IN_MESSAGE, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+static const struct lws_protocols protocols[] = { { "rap-events", callback, sizeof(struct client),
+						    MAX_IN_MESSAGE, 0, NULL, 0 },
+						  { NULL, NULL, 0, 0, 0, NULL, 0 } };
 
 static void lws_to_log(int level, const char *line)
 {

@@ -21,8 +21,10 @@ bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held)
 	if (atomic_fetch_add(&api->active, 1) >= max) {
 		atomic_fetch_sub(&api->active, 1);
 		rap_metric_inc(api->busy, 1);
-		rap_http_error(req, 503, "busy", "upload-api is streaming as many uploads as "
-			       "it may at once (RAP_UPLOAD_MAX_ACTIVE=%lld); retry shortly", max);
+		rap_http_error(req, 503, "busy",
+			       "upload-api is streaming as many uploads as "
+			       "it may at once (RAP_UPLOAD_MAX_ACTIVE=%lld); retry shortly",
+			       max);
 		return false;
 	}
 	rap_metric_inc(api->in_flight, 1);
@@ -43,14 +45,14 @@ void upload_release(struct upload_api *api, bool *held)
 		malloc_trim(0);
 }
 
-void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
-			size_t len)
+void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out, size_t len)
 {
 	const char *t = NULL;
 
 	pthread_mutex_lock(&api->magic_lock);
 	if (api->magic)
-		t = magic_buffer(api->magic, data, n < UPLOAD_DETECT_BYTES ? n : UPLOAD_DETECT_BYTES);
+		t = magic_buffer(api->magic, data,
+				 n < UPLOAD_DETECT_BYTES ? n : UPLOAD_DETECT_BYTES);
 	snprintf(out, len, "%s", t ? t : "");
 	pthread_mutex_unlock(&api->magic_lock);
 }
@@ -67,8 +69,8 @@ void upload_sanitize_filename(const char *in, char *out, size_t len)
 	for (p = base; *p && n + 1 < len; p++) {
 		char c = *p;
 
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '-' || c == '_')
 			out[n++] = c;
 		else
 			out[n++] = '_';

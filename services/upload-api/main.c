@@ -70,8 +70,8 @@ static void sweep(struct upload_api *api)
 	PGconn *db;
 
 	if (rap_pg_pool_get(api->pool, 2000, &db, err) == RAP_OK) {
-		if (rap_presigned_sweep(db, s3, (int)api->cfg.presign_grace_seconds, 100,
-					&aborted, err) != RAP_OK)
+		if (rap_presigned_sweep(db, s3, (int)api->cfg.presign_grace_seconds, 100, &aborted,
+					err) != RAP_OK)
 			rap_log(RAP_LOG_WARN, &ctx, "sweeping abandoned uploads failed: %s", err);
 		rap_pg_pool_put(api->pool, db);
 	}
@@ -123,22 +123,24 @@ static void register_metrics(struct upload_api *api)
 {
 	struct rap_metrics *m = api->svc.metrics;
 
-	api->uploads_ok = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_total",
-					  "outcome=\"stored\"", "uploads, by outcome");
+	api->uploads_ok = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_total", "outcome=\"stored\"",
+					  "uploads, by outcome");
 	api->uploads_failed = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_total",
 					      "outcome=\"failed\"", "uploads, by outcome");
-	api->upload_bytes = rap_metrics_add(m, RAP_COUNTER, "rap_upload_bytes_total",
-					    NULL, "file bytes stored in S3");
-	api->parts = rap_metrics_add(m, RAP_COUNTER, "rap_upload_s3_parts_total",
-				     NULL, "S3 multipart parts uploaded");
+	api->upload_bytes = rap_metrics_add(m, RAP_COUNTER, "rap_upload_bytes_total", NULL,
+					    "file bytes stored in S3");
+	api->parts = rap_metrics_add(m, RAP_COUNTER, "rap_upload_s3_parts_total", NULL,
+				     "S3 multipart parts uploaded");
 	api->swept = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_swept_total", NULL,
 				     "abandoned presigned uploads aborted by the sweeper");
-	api->tus_expired = rap_metrics_add(m, RAP_COUNTER, "rap_tus_expired_total", NULL,
-					   "expired tus uploads aborted and removed by the sweeper");
-	api->in_flight = rap_metrics_add(m, RAP_GAUGE, "rap_uploads_in_flight",
-					 NULL, "uploads being streamed now");
-	api->busy = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_busy_total", NULL,
-				    "requests refused with 503 busy: RAP_UPLOAD_MAX_ACTIVE were streaming");
+	api->tus_expired =
+		rap_metrics_add(m, RAP_COUNTER, "rap_tus_expired_total", NULL,
+				"expired tus uploads aborted and removed by the sweeper");
+	api->in_flight = rap_metrics_add(m, RAP_GAUGE, "rap_uploads_in_flight", NULL,
+					 "uploads being streamed now");
+	api->busy = rap_metrics_add(
+		m, RAP_COUNTER, "rap_uploads_busy_total", NULL,
+		"requests refused with 503 busy: RAP_UPLOAD_MAX_ACTIVE were streaming");
 }
 
 int main(int argc, char **argv)
@@ -179,8 +181,8 @@ int main(int argc, char **argv)
 		goto out_magic;
 	}
 	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, 16);
-	api.part_pool = rap_pool_new(parts_pool_bound(api.cfg.upload_max_active,
-						      api.cfg.upload_parts_in_flight));
+	api.part_pool = rap_pool_new(
+		parts_pool_bound(api.cfg.upload_max_active, api.cfg.upload_parts_in_flight));
 	hc.bind = api.svc.cfg.bind;
 	hc.port = (unsigned)api.cfg.upload_port;
 	hc.threads = 0; /* a thread per connection: part uploads block */

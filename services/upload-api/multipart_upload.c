@@ -30,23 +30,23 @@ struct upload {
 	struct upload_api *api;
 	struct rap_http_req *req;
 	struct rap_multipart *mp;
-	struct parts *parts;         /* created at the `file` field */
-	bool admitted;               /* holds an upload place */
+	struct parts *parts; /* created at the `file` field */
+	bool admitted;       /* holds an upload place */
 	unsigned long long size;
 	char id[RAP_UUID_STRLEN];
 	char key[RAP_UPLOAD_KEY_LEN];
 	char filename[256];
 	char content_type[128];
-	char job_type[RAP_MAX_JOB_TYPE + 1];           /* the `job_type` field, before `file` */
+	char job_type[RAP_MAX_JOB_TYPE + 1]; /* the `job_type` field, before `file` */
 	size_t job_type_len;
 	bool in_job_type;
-	bool in_file;                /* inside the `file` field */
+	bool in_file; /* inside the `file` field */
 	bool have_file;
 	bool file_done;
-	bool stored;                 /* the object is complete in S3 */
-	bool failed;                 /* an error reply is queued */
-	long long clen;              /* the body's Content-Length, -1 if chunked */
-	long long chunk_start;       /* body offset of the chunk being parsed */
+	bool stored;           /* the object is complete in S3 */
+	bool failed;           /* an error reply is queued */
+	long long clen;        /* the body's Content-Length, -1 if chunked */
+	long long chunk_start; /* body offset of the chunk being parsed */
 };
 
 /* Replies with an error once; later errors of the same request are dropped. */
@@ -187,15 +187,16 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 	if (!rap_http_authenticate(req, api->auth))
 		return;
 	if (!ctype || rap_multipart_boundary(ctype, boundary, sizeof(boundary)) != RAP_OK) {
-		rap_http_error(req, 415, "unsupported_media_type",
-			       "send the file as multipart/form-data with a boundary, in a field named 'file'");
+		rap_http_error(
+			req, 415, "unsupported_media_type",
+			"send the file as multipart/form-data with a boundary, in a field named 'file'");
 		return;
 	}
 	if (clen && rap_strtonum(clen, 0, INT64_MAX, &n) == RAP_OK &&
 	    n > api->cfg.upload_max_bytes + 64 * 1024) {
 		rap_http_error(req, 413, "payload_too_large",
-			       "the body of %lld bytes is larger than the limit of %lld bytes",
-			       n, api->cfg.upload_max_bytes);
+			       "the body of %lld bytes is larger than the limit of %lld bytes", n,
+			       api->cfg.upload_max_bytes);
 		return;
 	}
 	/* A refusal for lack of a place waits for the body (read and thrown
@@ -242,8 +243,8 @@ static void conclude(struct upload *up)
 	if (up->failed)
 		return;
 	if (rap_multipart_finish(up->mp) != RAP_OK) {
-		fail(up, 400, "bad_multipart", req->body_bytes == 0 ? "the body is empty"
-			: rap_multipart_errmsg(up->mp));
+		fail(up, 400, "bad_multipart",
+		     req->body_bytes == 0 ? "the body is empty" : rap_multipart_errmsg(up->mp));
 		return;
 	}
 	if (!up->file_done) {
@@ -257,10 +258,9 @@ static void conclude(struct upload *up)
 	}
 	up->stored = true;
 	if (rap_pg_pool_get(up->api->pool, 5000, &db, err) == RAP_OK) {
-		result = rap_upload_record(db, up->id, req->owner, up->key, up->filename,
-					   up->content_type, up->size, sha,
-					   parts_detected(up->parts)[0] ? parts_detected(up->parts)
-					   : NULL, err);
+		result = rap_upload_record(
+			db, up->id, req->owner, up->key, up->filename, up->content_type, up->size,
+			sha, parts_detected(up->parts)[0] ? parts_detected(up->parts) : NULL, err);
 		rap_pg_pool_put(up->api->pool, db);
 	} else {
 		result = RAP_EDB;
@@ -277,8 +277,8 @@ static void conclude(struct upload *up)
 	rap_metric_inc(up->api->uploads_ok, 1);
 	rap_metric_inc(up->api->upload_bytes, (long long)up->size);
 	body = rap_asprintf("{\"upload_id\":\"%s\",\"object_key\":\"%s\",\"size\":%llu,"
-			    "\"sha256\":\"%s\",\"filename\":\"%s\"}", up->id, up->key,
-			    up->size, sha, up->filename);
+			    "\"sha256\":\"%s\",\"filename\":\"%s\"}",
+			    up->id, up->key, up->size, sha, up->filename);
 	rap_http_header(req, "Location", up->key);
 	rap_http_reply(req, 201, body);
 	free(body);

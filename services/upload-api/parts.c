@@ -104,23 +104,23 @@ struct slot {
 	struct parts *owner;
 	enum parts_slot_state state; /* under owner->lock: slot_to */
 	char *buf;
-	size_t len;             /* bytes in buf; under owner->lock while streaming */
-	size_t sent;            /* streaming: bytes its request took (its job's) */
+	size_t len;  /* bytes in buf; under owner->lock while streaming */
+	size_t sent; /* streaming: bytes its request took (its job's) */
 	unsigned part;
 	struct rap_pool_job job; /* its request, while STREAMING, CANCELLING, SENDING */
 	int result;
 	char etag[RAP_S3_ETAG_LEN];
 	char err[RAP_ERRLEN];
 	unsigned char hash[RAP_SHA256_STATE_LEN]; /* state at the part's end */
-	long long end;          /* object offset after the part */
-	struct rap_s3 *s3;      /* the slot's own client (connection reuse) */
+	long long end;                            /* object offset after the part */
+	struct rap_s3 *s3;                        /* the slot's own client (connection reuse) */
 };
 
 struct parts {
 	struct upload_api *api;
 	const struct parts_s3_ops *ops;
-	struct rap_pool *pool;  /* the process's part pool */
-	struct rap_s3 *s3;      /* the caller's client: begin, tail, complete */
+	struct rap_pool *pool; /* the process's part pool */
+	struct rap_s3 *s3;     /* the caller's client: begin, tail, complete */
 	struct rap_s3_mpu *mpu;
 	char *key;
 	char *content_type;
@@ -128,19 +128,19 @@ struct parts {
 	size_t part_size;
 	unsigned in_flight;
 	struct slot slots[MAX_IN_FLIGHT + 1];
-	unsigned fill;          /* the slot being filled */
-	unsigned next_part;     /* the number of the next part handed out */
-	unsigned stored;        /* parts 1..stored are in S3 */
-	long long stored_end;   /* object offset after part `stored` */
+	unsigned fill;        /* the slot being filled */
+	unsigned next_part;   /* the number of the next part handed out */
+	unsigned stored;      /* parts 1..stored are in S3 */
+	long long stored_end; /* object offset after part `stored` */
 	unsigned char stored_hash[RAP_SHA256_STATE_LEN];
-	long long offset;       /* bytes written so far */
+	long long offset; /* bytes written so far */
 	char detected[128];
 	bool detect_done;
-	const char *job_type;   /* content allow-list to check, or NULL */
-	long long expect_end;   /* object offset the body reaches, -1: unknown */
-	pthread_mutex_t lock;   /* slots' states, a streaming slot's len */
-	pthread_cond_t more;    /* they changed */
-	bool finished;          /* completed or aborted */
+	const char *job_type; /* content allow-list to check, or NULL */
+	long long expect_end; /* object offset the body reaches, -1: unknown */
+	pthread_mutex_t lock; /* slots' states, a streaming slot's len */
+	pthread_cond_t more;  /* they changed */
+	bool finished;        /* completed or aborted */
 	char err[RAP_ERRLEN];
 };
 
@@ -160,7 +160,8 @@ static const bool allowed[PARTS_SLOT_STATES][PARTS_SLOT_STATES] = {
 	[PARTS_SLOT_HELD] = { [PARTS_SLOT_SENDING] = true },
 	[PARTS_SLOT_STREAMING] = { [PARTS_SLOT_CANCELLING] = true, [PARTS_SLOT_STREAMED] = true },
 	[PARTS_SLOT_CANCELLING] = { [PARTS_SLOT_STREAMED] = true },
-	[PARTS_SLOT_STREAMED] = { [PARTS_SLOT_EMPTY] = true, [PARTS_SLOT_HELD] = true,
+	[PARTS_SLOT_STREAMED] = { [PARTS_SLOT_EMPTY] = true,
+				  [PARTS_SLOT_HELD] = true,
 				  [PARTS_SLOT_RETRYING] = true },
 	[PARTS_SLOT_SENDING] = { [PARTS_SLOT_SENT] = true },
 	[PARTS_SLOT_RETRYING] = { [PARTS_SLOT_SENT] = true },
@@ -300,8 +301,8 @@ static void stream_part(void *arg)
 		snprintf(s->err, sizeof(s->err), "the part ended short");
 		return;
 	}
-	s->result = p->ops->upload_from(s->s3, p->mpu, s->part, p->part_size, slot_source, s,
-					s->etag);
+	s->result =
+		p->ops->upload_from(s->s3, p->mpu, s->part, p->part_size, slot_source, s, s->etag);
 	if (s->result != RAP_OK)
 		snprintf(s->err, sizeof(s->err), "%s", rap_s3_errmsg(s->s3));
 }

@@ -28,8 +28,7 @@ struct parts_s3_ops {
 	int (*upload)(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
 		      const void *data, size_t len, char etag[RAP_S3_ETAG_LEN]);
 	int (*upload_from)(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
-			   size_t len, rap_s3_source src, void *ctx,
-			   char etag[RAP_S3_ETAG_LEN]);
+			   size_t len, rap_s3_source src, void *ctx, char etag[RAP_S3_ETAG_LEN]);
 	int (*put)(struct rap_s3 *s3, const char *key, const void *data, size_t len,
 		   const char *content_type);
 	int (*complete)(struct rap_s3 *s3, struct rap_s3_mpu *mpu);
@@ -52,15 +51,15 @@ unsigned parts_pool_bound(long long max_active, long long in_flight);
  * note draws the machine.  Exposed for the tests of its transitions.
  */
 enum parts_slot_state {
-	PARTS_SLOT_EMPTY,       /* no bytes, no request: the next one to fill */
-	PARTS_SLOT_FILLING,     /* bytes arrive; not on the wire */
-	PARTS_SLOT_HELD,        /* bytes arrive; its stream gave up: sent whole */
-	PARTS_SLOT_STREAMING,   /* a pool job sends it while it fills */
-	PARTS_SLOT_CANCELLING,  /* its part ends short: the job is told to stop */
-	PARTS_SLOT_STREAMED,    /* the stream's request is over (result set) */
-	PARTS_SLOT_SENDING,     /* the whole part is on the wire (a job or here) */
-	PARTS_SLOT_RETRYING,    /* its request failed: sent again, once, here */
-	PARTS_SLOT_SENT,        /* the whole part's request is over (result set) */
+	PARTS_SLOT_EMPTY,      /* no bytes, no request: the next one to fill */
+	PARTS_SLOT_FILLING,    /* bytes arrive; not on the wire */
+	PARTS_SLOT_HELD,       /* bytes arrive; its stream gave up: sent whole */
+	PARTS_SLOT_STREAMING,  /* a pool job sends it while it fills */
+	PARTS_SLOT_CANCELLING, /* its part ends short: the job is told to stop */
+	PARTS_SLOT_STREAMED,   /* the stream's request is over (result set) */
+	PARTS_SLOT_SENDING,    /* the whole part is on the wire (a job or here) */
+	PARTS_SLOT_RETRYING,   /* its request failed: sent again, once, here */
+	PARTS_SLOT_SENT,       /* the whole part's request is over (result set) */
 	PARTS_SLOT_STATES
 };
 

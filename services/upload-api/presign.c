@@ -37,7 +37,8 @@ void presign_post(void *svc, struct rap_http_req *req)
 	const char *ctype = rap_http_get_header(req, "Content-Type");
 	int expires = (int)api->svc.cfg.presign_seconds;
 	struct rap_presigned_req in;
-	char err[RAP_ERRLEN], id[RAP_UUID_STRLEN], key[RAP_UPLOAD_KEY_LEN], filename[256], until[RAP_ISO_TIME_LEN], *url, *body;
+	char err[RAP_ERRLEN], id[RAP_UUID_STRLEN], key[RAP_UPLOAD_KEY_LEN], filename[256],
+		until[RAP_ISO_TIME_LEN], *url, *body;
 	time_t now = time(NULL);
 	PGconn *db;
 	int result;
@@ -69,8 +70,8 @@ void presign_post(void *svc, struct rap_http_req *req)
 		goto out_free;
 	}
 	result = rap_presigned_record(db, id, req->owner, key, filename,
-				      in.content_type[0] ? in.content_type : NULL, in.size,
-				      expires, err);
+				      in.content_type[0] ? in.content_type : NULL, in.size, expires,
+				      err);
 	rap_pg_pool_put(api->pool, db);
 	if (result != RAP_OK) {
 		struct rap_log_ctx ctx = { .request_id = req->request_id };
@@ -83,7 +84,8 @@ void presign_post(void *svc, struct rap_http_req *req)
 	/* The URL holds only URL-safe characters: no JSON escaping needed. */
 	body = rap_asprintf("{\"upload_id\":\"%s\",\"object_key\":\"%s\",\"size\":%llu,"
 			    "\"filename\":\"%s\",\"method\":\"PUT\",\"url\":\"%s\","
-			    "\"expires_at\":\"%s\"}", id, key, in.size, filename, url, until);
+			    "\"expires_at\":\"%s\"}",
+			    id, key, in.size, filename, url, until);
 	rap_http_reply(req, 201, body);
 	free(body);
 out_free:

@@ -6,24 +6,26 @@
 #define S(field) offsetof(struct upload_settings, field)
 
 const struct rap_cfg_opt upload_settings_table[] = {
-	{ "RAP_UPLOAD_PORT", RAP_CFG_INT, 1, 65535, "8101",
-	  "upload-api HTTP port", S(upload_port) },
+	{ "RAP_UPLOAD_PORT", RAP_CFG_INT, 1, 65535, "8101", "upload-api HTTP port",
+	  S(upload_port) },
 	{ "RAP_UPLOAD_MAX_BYTES", RAP_CFG_INT, 1, 1024LL * 1024 * 1024 * 1024, "10737418240",
 	  "largest upload accepted, in bytes", S(upload_max_bytes) },
 	{ "RAP_UPLOAD_PART_SIZE", RAP_CFG_INT, 5LL * 1024 * 1024, 512LL * 1024 * 1024, "8388608",
-	  "S3 multipart part size, in bytes (S3's minimum is 5 MiB)",
-	  S(upload_part_size) },
+	  "S3 multipart part size, in bytes (S3's minimum is 5 MiB)", S(upload_part_size) },
 	{ "RAP_UPLOAD_PARTS_IN_FLIGHT", RAP_CFG_INT, 0, 16, "0",
 	  "extra part buffers per upload, so the next part fills while earlier ones "
 	  "finish (a part is on its way to S3 while it fills either way; memory per "
-	  "upload: part size x (1 + this))", S(upload_parts_in_flight) },
+	  "upload: part size x (1 + this))",
+	  S(upload_parts_in_flight) },
 	{ "RAP_UPLOAD_MAX_ACTIVE", RAP_CFG_INT, 1, 100000, "64",
 	  "uploads and tus PATCHes an upload-api instance streams at once; one more gets "
 	  "503 busy with Retry-After (upload-api's memory stays under about 16 MiB + this x "
-	  "part size x (1 + RAP_UPLOAD_PARTS_IN_FLIGHT))", S(upload_max_active) },
+	  "part size x (1 + RAP_UPLOAD_PARTS_IN_FLIGHT))",
+	  S(upload_max_active) },
 	{ "RAP_TUS_EXPIRE_SECONDS", RAP_CFG_INT, 1, 30 * 86400, "86400",
 	  "how long an unfinished tus upload lives after its last PATCH before the sweeper "
-	  "aborts it", S(tus_expire_seconds) },
+	  "aborts it",
+	  S(tus_expire_seconds) },
 	{ "RAP_PRESIGN_GRACE_SECONDS", RAP_CFG_INT, 0, 86400, "300",
 	  "how long after its URL expired an unused presigned upload is swept away",
 	  S(presign_grace_seconds) },
@@ -31,4 +33,5 @@ const struct rap_cfg_opt upload_settings_table[] = {
 	  "how often upload-api sweeps abandoned uploads", S(upload_sweep_ms) },
 };
 
-const size_t upload_settings_count = sizeof(upload_settings_table) / sizeof(upload_settings_table[0]);
+const size_t upload_settings_count =
+	sizeof(upload_settings_table) / sizeof(upload_settings_table[0]);

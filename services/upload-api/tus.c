@@ -53,8 +53,8 @@ bool tus_accept(struct upload_api *api, struct rap_http_req *req)
 }
 
 /* OPTIONS asks for no key and no Tus-Resumable: what the server speaks. */
-void tus_options(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		 const char *data, size_t len)
+void tus_options(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+		 size_t len)
 {
 	struct upload_api *api = svc;
 
@@ -116,8 +116,7 @@ bool tus_parse_length(struct rap_http_req *req, const char *name, long long *out
 	const char *h = rap_http_get_header(req, name);
 
 	if (!h || rap_strtonum(h, 0, INT64_MAX, out) != RAP_OK) {
-		rap_http_error(req, 400, "bad_request", "%s must be a non-negative integer",
-			       name);
+		rap_http_error(req, 400, "bad_request", "%s must be a non-negative integer", name);
 		return false;
 	}
 	return true;

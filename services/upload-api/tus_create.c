@@ -22,18 +22,17 @@
 
 /* What a creation's Upload-Metadata declares. */
 struct declared {
-	const char *meta;           /* the header as sent, "" if absent */
-	char filename[256];         /* sanitized */
-	bool named;                 /* the client gave a filename */
+	const char *meta;   /* the header as sent, "" if absent */
+	char filename[256]; /* sanitized */
+	bool named;         /* the client gave a filename */
 	char ctype[128];
-	char job_type[RAP_MAX_JOB_TYPE + 1];          /* "" when none */
+	char job_type[RAP_MAX_JOB_TYPE + 1]; /* "" when none */
 };
 
 /* Reads filename, type and job type from Upload-Metadata into d; false
  * when it replied.  A declared job type must be one the platform runs: the
  * content is checked against its allow-list as the first bytes arrive. */
-static bool creation_declared(struct upload_api *api, struct rap_http_req *req,
-			      struct declared *d)
+static bool creation_declared(struct upload_api *api, struct rap_http_req *req, struct declared *d)
 {
 	const char *meta = rap_http_get_header(req, "Upload-Metadata");
 	char raw[256], err[RAP_ERRLEN];
@@ -42,10 +41,10 @@ static bool creation_declared(struct upload_api *api, struct rap_http_req *req,
 	if (rap_tus_metadata_get(d->meta, "filename", raw, sizeof(raw), err) != RAP_OK ||
 	    (!raw[0] && rap_tus_metadata_get(d->meta, "name", raw, sizeof(raw), err) != RAP_OK) ||
 	    rap_tus_metadata_get(d->meta, "filetype", d->ctype, sizeof(d->ctype), err) != RAP_OK ||
-	    (!d->ctype[0] && rap_tus_metadata_get(d->meta, "type", d->ctype, sizeof(d->ctype),
-						  err) != RAP_OK) ||
-	    rap_tus_metadata_get(d->meta, "job_type", d->job_type, sizeof(d->job_type),
-				 err) != RAP_OK) {
+	    (!d->ctype[0] &&
+	     rap_tus_metadata_get(d->meta, "type", d->ctype, sizeof(d->ctype), err) != RAP_OK) ||
+	    rap_tus_metadata_get(d->meta, "job_type", d->job_type, sizeof(d->job_type), err) !=
+		    RAP_OK) {
 		rap_http_error(req, 400, "bad_metadata", "%s", err);
 		return false;
 	}
@@ -71,7 +70,7 @@ struct concat {
 	char ids[RAP_TUS_CONCAT_MAX][RAP_UUID_STRLEN];
 	char keys[RAP_TUS_CONCAT_MAX][RAP_UPLOAD_KEY_LEN];
 	unsigned count;
-	long long total;            /* the sum of their sizes */
+	long long total; /* the sum of their sizes */
 };
 
 /* Streams the partial uploads' objects into the final one. */
@@ -87,14 +86,14 @@ static int concat_copy(struct upload_api *api, struct parts *parts, const struct
 		if (result == RAP_EUNSUPPORTED) /* the declared job type refuses it */
 			snprintf(err, RAP_ERRLEN, "%s", parts_errmsg(parts));
 		else if (result != RAP_OK)
-			snprintf(err, RAP_ERRLEN, "reading partial upload %.36s: %.180s",
-				 c->ids[i], rap_s3_errmsg(s3)[0] ? rap_s3_errmsg(s3)
-				 : parts_errmsg(parts));
+			snprintf(err, RAP_ERRLEN, "reading partial upload %.36s: %.180s", c->ids[i],
+				 rap_s3_errmsg(s3)[0] ? rap_s3_errmsg(s3) : parts_errmsg(parts));
 	}
 	rap_s3_free(s3);
 	if (result == RAP_OK && (result = parts_finish(parts, sha)) != RAP_OK)
-		snprintf(err, RAP_ERRLEN, "%s%s", result == RAP_EUNSUPPORTED ? ""
-			 : "the object store failed: ", parts_errmsg(parts));
+		snprintf(err, RAP_ERRLEN, "%s%s",
+			 result == RAP_EUNSUPPORTED ? "" : "the object store failed: ",
+			 parts_errmsg(parts));
 	return result;
 }
 
@@ -116,8 +115,10 @@ static int concat_check(PGconn *db, const char *owner, struct concat *c, char *e
 			return result;
 		if (!t.concat || strcmp(t.concat, "partial") != 0 ||
 		    strcmp(t.state, "COMPLETE") != 0) {
-			snprintf(err, RAP_ERRLEN, "upload %.36s is not a finished partial upload "
-				 "(concatenation-unfinished is not supported)", c->ids[i]);
+			snprintf(err, RAP_ERRLEN,
+				 "upload %.36s is not a finished partial upload "
+				 "(concatenation-unfinished is not supported)",
+				 c->ids[i]);
 			rap_tus_cleanup(&t);
 			return RAP_EINVAL;
 		}
@@ -131,8 +132,7 @@ static int concat_check(PGconn *db, const char *owner, struct concat *c, char *e
 /* Records the final upload n, builds its object from the partial uploads
  * and answers: 201, or the error (the final upload is then removed). */
 static void concat_build(struct upload_api *api, struct rap_http_req *req, PGconn *db,
-			 const struct rap_tus_new *n, const struct concat *c,
-			 const char *job_type)
+			 const struct rap_tus_new *n, const struct concat *c, const char *job_type)
 {
 	char sha[RAP_SHA256_HEXLEN], err[RAP_ERRLEN], loc[64];
 	struct rap_tus t = { 0 };
@@ -156,7 +156,8 @@ static void concat_build(struct upload_api *api, struct rap_http_req *req, PGcon
 	result = concat_copy(api, parts, c, sha, err);
 	if (result == RAP_OK) {
 		t.offset = c->total;
-		t.detected_type = parts_detected(parts)[0] ? rap_strdup(parts_detected(parts)) : NULL;
+		t.detected_type = parts_detected(parts)[0] ? rap_strdup(parts_detected(parts))
+							   : NULL;
 		result = rap_tus_complete(db, &t, sha, err);
 	}
 	if (result != RAP_OK) {
@@ -165,7 +166,8 @@ static void concat_build(struct upload_api *api, struct rap_http_req *req, PGcon
 		if (result == RAP_EUNSUPPORTED)
 			rap_http_error(req, 415, "unsupported_content", "%s", parts_errmsg(parts));
 		else
-			rap_http_error(req, 502, "storage_failed", "joining the uploads failed; retry");
+			rap_http_error(req, 502, "storage_failed",
+				       "joining the uploads failed; retry");
 		goto out_parts;
 	}
 	rap_metric_inc(api->uploads_ok, 1);
@@ -204,21 +206,27 @@ static void concat_final(struct upload_api *api, struct rap_http_req *req, const
 	}
 	result = concat_check(db, req->owner, c, err);
 	if (result != RAP_OK) {
-		rap_http_error(req, result == RAP_EINVAL ? 400 : 503, result == RAP_EINVAL
-			       ? "bad_concat" : "unavailable", "%s", err);
+		rap_http_error(req, result == RAP_EINVAL ? 400 : 503,
+			       result == RAP_EINVAL ? "bad_concat" : "unavailable", "%s", err);
 		goto out_pool;
 	}
 	if (c->total > api->cfg.upload_max_bytes) {
-		rap_http_error(req, 413, "payload_too_large", "the joined upload is over the limit");
+		rap_http_error(req, 413, "payload_too_large",
+			       "the joined upload is over the limit");
 		goto out_pool;
 	}
 	rap_uuid(id);
 	snprintf(key, sizeof(key), "uploads/%s", id);
-	n = (struct rap_tus_new){ .id = id, .owner = req->owner, .object_key = key,
-		.filename = d.named ? d.filename : "concatenated.bin",
-		.content_type = d.ctype, .length = c->total,
-		.part_size = tus_part_size_for(api, c->total), .metadata = d.meta, .concat = h,
-		.expire_s = (int)api->cfg.tus_expire_seconds };
+	n = (struct rap_tus_new){ .id = id,
+				  .owner = req->owner,
+				  .object_key = key,
+				  .filename = d.named ? d.filename : "concatenated.bin",
+				  .content_type = d.ctype,
+				  .length = c->total,
+				  .part_size = tus_part_size_for(api, c->total),
+				  .metadata = d.meta,
+				  .concat = h,
+				  .expire_s = (int)api->cfg.tus_expire_seconds };
 	concat_build(api, req, db, &n, c, d.job_type);
 out_pool:
 	rap_pg_pool_put(api->pool, db);
@@ -251,8 +259,8 @@ static int create_empty(struct upload_api *api, PGconn *db, const char *owner, c
 
 /* Checks a creation's headers into n, which points into d; false when it
  * replied. */
-static bool creation_check(struct upload_api *api, struct rap_http_req *req,
-			   struct rap_tus_new *n, struct declared *d)
+static bool creation_check(struct upload_api *api, struct rap_http_req *req, struct rap_tus_new *n,
+			   struct declared *d)
 {
 	const char *defer = rap_http_get_header(req, "Upload-Defer-Length");
 	const char *concat = rap_http_get_header(req, "Upload-Concat");
@@ -326,7 +334,8 @@ static void create(struct upload_api *api, struct rap_http_req *req)
 		rap_http_error(req, 503, "unavailable", "the upload could not be recorded; retry");
 		return;
 	}
-	if (n.length != 0 && ctype_h && strcasecmp(ctype_h, "application/offset+octet-stream") == 0) {
+	if (n.length != 0 && ctype_h &&
+	    strcasecmp(ctype_h, "application/offset+octet-stream") == 0) {
 		tus_patch_begin(api, req, id, true); /* creation-with-upload */
 		return;
 	}
@@ -340,8 +349,8 @@ static void create(struct upload_api *api, struct rap_http_req *req)
 }
 
 /* The body of a creation-with-upload goes on as a PATCH. */
-void tus_create(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		const char *data, size_t len)
+void tus_create(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+		size_t len)
 {
 	if (phase != RAP_HTTP_BEGIN)
 		tus_patch_body(req, phase, data, len);

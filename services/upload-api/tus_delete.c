@@ -11,7 +11,6 @@
 
 #include <string.h>
 
-
 /* Frees what an unfinished upload holds in S3: its multipart upload and
  * its tail object. */
 void tus_delete_s3(struct upload_api *api, const struct rap_tus *t)
@@ -24,7 +23,8 @@ void tus_delete_s3(struct upload_api *api, const struct rap_tus *t)
 		int result = rap_s3_mpu_abort(s3, mpu);
 
 		if (result != RAP_OK && result != RAP_EUNSUPPORTED) /* s3rver: lifecycle */
-			rap_log(RAP_LOG_WARN, NULL, "upload %s: abort: %s", t->id, rap_s3_errmsg(s3));
+			rap_log(RAP_LOG_WARN, NULL, "upload %s: abort: %s", t->id,
+				rap_s3_errmsg(s3));
 		rap_s3_mpu_free(mpu);
 	}
 	if (t->tail_len > 0) {
@@ -53,7 +53,8 @@ static void terminate(struct upload_api *api, struct rap_http_req *req, const ch
 	if (result == RAP_OK)
 		result = rap_tus_load(db, req->owner, id, &t, err);
 	if (result == RAP_OK && strcmp(t.state, "COMPLETE") == 0) {
-		rap_http_error(req, 409, "upload_complete", "a finished upload is kept: jobs "
+		rap_http_error(req, 409, "upload_complete",
+			       "a finished upload is kept: jobs "
 			       "may use it");
 	} else if (result == RAP_OK) {
 		tus_delete_s3(api, &t);
@@ -62,8 +63,8 @@ static void terminate(struct upload_api *api, struct rap_http_req *req, const ch
 		else
 			rap_http_error(req, 503, "unavailable", "the database failed; retry");
 	} else if (result == RAP_ENOENT || result == RAP_ECANCELED) {
-		rap_http_error(req, result == RAP_ENOENT ? 404 : 410, result == RAP_ENOENT
-			       ? "not_found" : "gone", "no such upload");
+		rap_http_error(req, result == RAP_ENOENT ? 404 : 410,
+			       result == RAP_ENOENT ? "not_found" : "gone", "no such upload");
 	} else {
 		rap_http_error(req, 503, "unavailable", "the database failed; retry");
 	}
@@ -73,8 +74,8 @@ out_pool:
 	rap_pg_pool_put(api->pool, db);
 }
 
-void tus_delete(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		const char *data, size_t len)
+void tus_delete(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+		size_t len)
 {
 	if (phase == RAP_HTTP_BEGIN && tus_accept(svc, req))
 		terminate(svc, req, rap_http_param(req, "id"));

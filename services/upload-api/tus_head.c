@@ -18,8 +18,8 @@ static void head(struct upload_api *api, struct rap_http_req *req, const char *i
 	result = rap_tus_load(db, req->owner, id, &t, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT || result == RAP_ECANCELED) {
-		rap_http_error(req, result == RAP_ENOENT ? 404 : 410, result == RAP_ENOENT
-			       ? "not_found" : "gone", "no such upload");
+		rap_http_error(req, result == RAP_ENOENT ? 404 : 410,
+			       result == RAP_ENOENT ? "not_found" : "gone", "no such upload");
 		return;
 	}
 	if (result != RAP_OK) {

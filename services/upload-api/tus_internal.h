@@ -33,10 +33,10 @@
  * arrived, unless Upload-Checksum asks for all or nothing.
  */
 enum tus_patch_state {
-	TUS_PATCH_OPENING,      /* checked, locked and loaded; no body yet */
-	TUS_PATCH_RECEIVING,    /* the body streams into the part writer */
-	TUS_PATCH_SAVED,        /* the outcome is saved and answered */
-	TUS_PATCH_FAILED,       /* an error answer is queued */
+	TUS_PATCH_OPENING,   /* checked, locked and loaded; no body yet */
+	TUS_PATCH_RECEIVING, /* the body streams into the part writer */
+	TUS_PATCH_SAVED,     /* the outcome is saved and answered */
+	TUS_PATCH_FAILED,    /* an error answer is queued */
 	TUS_PATCH_STATES
 };
 
@@ -52,21 +52,21 @@ struct tus_patch {
 	struct upload_api *api;
 	struct rap_http_req *req;
 	enum tus_patch_state state;
-	PGconn *db;                 /* a session of its own: holds the lock */
+	PGconn *db; /* a session of its own: holds the lock */
 	bool locked;
-	bool admitted;              /* holds an upload place */
+	bool admitted; /* holds an upload place */
 	struct rap_tus t;
 	struct parts *parts;
-	struct rap_digest sum;      /* Upload-Checksum, if sent */
+	struct rap_digest sum; /* Upload-Checksum, if sent */
 	bool has_sum;
 	unsigned char want[RAP_DIGEST_MAX];
 	size_t want_len;
-	long long limit;            /* the offset the body may reach */
-	long long boundary;         /* object offset of the stored parts' end */
-	char old_tail[160];         /* the tail object read back, if any */
-	char job_type[RAP_MAX_JOB_TYPE + 1];          /* Upload-Metadata job_type: content checked */
-	bool mpu_saved;             /* the writer's multipart upload is recorded */
-	bool creating;              /* creation-with-upload: 201, not 204 */
+	long long limit;                     /* the offset the body may reach */
+	long long boundary;                  /* object offset of the stored parts' end */
+	char old_tail[160];                  /* the tail object read back, if any */
+	char job_type[RAP_MAX_JOB_TYPE + 1]; /* Upload-Metadata job_type: content checked */
+	bool mpu_saved;                      /* the writer's multipart upload is recorded */
+	bool creating;                       /* creation-with-upload: 201, not 204 */
 };
 
 /* tus.c */

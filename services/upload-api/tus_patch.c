@@ -77,8 +77,9 @@ static void abort_unrecorded(struct tus_patch *pt)
 		return;
 	result = parts_abort(pt->parts);
 	if (result != RAP_OK && result != RAP_EUNSUPPORTED) /* s3rver: no abort */
-		rap_log(RAP_LOG_WARN, NULL, "upload %s: aborting an unrecorded multipart upload: %s",
-			pt->t.id, parts_errmsg(pt->parts));
+		rap_log(RAP_LOG_WARN, NULL,
+			"upload %s: aborting an unrecorded multipart upload: %s", pt->t.id,
+			parts_errmsg(pt->parts));
 }
 
 /* Bytes that never reached the end of their PATCH are kept when no
@@ -90,8 +91,8 @@ static void patch_free(void *arg)
 
 	if (pt->state == TUS_PATCH_RECEIVING && !pt->has_sum &&
 	    tus_progress_save_tail(pt, err) != RAP_OK)
-		rap_log(RAP_LOG_WARN, NULL, "upload %s: keeping an interrupted PATCH: %s",
-			pt->t.id, err);
+		rap_log(RAP_LOG_WARN, NULL, "upload %s: keeping an interrupted PATCH: %s", pt->t.id,
+			err);
 	if (pt->parts)
 		abort_unrecorded(pt);
 	parts_free(pt->parts);
@@ -143,12 +144,12 @@ static int load_tail(struct tus_patch *pt, bool *rolled_back)
 		return RAP_OK;
 	if (result != RAP_OK && result != RAP_ENOENT && result != RAP_ETOOBIG)
 		return result;
-	rap_log(RAP_LOG_WARN, NULL, "upload %s: tail object %s lost: back to offset %lld",
-		pt->t.id, pt->old_tail, pt->boundary);
+	rap_log(RAP_LOG_WARN, NULL, "upload %s: tail object %s lost: back to offset %lld", pt->t.id,
+		pt->old_tail, pt->boundary);
 	/* Start the writer again from the last part. */
 	parts_free(pt->parts);
-	pt->parts = parts_new(pt->api, pt->t.object_key, pt->t.content_type,
-			      (size_t)pt->t.part_size);
+	pt->parts =
+		parts_new(pt->api, pt->t.object_key, pt->t.content_type, (size_t)pt->t.part_size);
 	result = parts_resume(pt->parts, pt->t.s3_upload_id, pt->t.etags, pt->t.parts,
 			      pt->t.has_hash ? pt->t.hash : NULL);
 	if (result != RAP_OK)
@@ -168,11 +169,12 @@ static bool patch_check(struct tus_patch *pt, long long offset, long long clen)
 	const char *h = rap_http_get_header(req, "Upload-Length");
 	long long len;
 
-	if (strcmp(t->state, "COMPLETE") == 0 || (t->concat && strncmp(t->concat, "final", 5) == 0)) {
+	if (strcmp(t->state, "COMPLETE") == 0 ||
+	    (t->concat && strncmp(t->concat, "final", 5) == 0)) {
 		tus_add_num(req, "Upload-Offset", t->offset);
 		patch_fail(pt, 403, "upload_complete",
 			   t->concat && t->concat[0] == 'f' ? "a final upload takes no PATCH"
-			   : "the upload is complete");
+							    : "the upload is complete");
 		return false;
 	}
 	if (t->expired) {
@@ -191,9 +193,10 @@ static bool patch_check(struct tus_patch *pt, long long offset, long long clen)
 	if (h) {
 		if (rap_strtonum(h, 0, INT64_MAX, &len) != RAP_OK ||
 		    (t->length >= 0 && len != t->length) || len < t->offset) {
-			patch_fail(pt, 400, "bad_request",
-				   "Upload-Length is malformed, smaller than the offset, or changes a "
-				   "known length");
+			patch_fail(
+				pt, 400, "bad_request",
+				"Upload-Length is malformed, smaller than the offset, or changes a "
+				"known length");
 			return false;
 		}
 		if (len > pt->api->cfg.upload_max_bytes) {
@@ -204,9 +207,9 @@ static bool patch_check(struct tus_patch *pt, long long offset, long long clen)
 	}
 	pt->limit = t->length >= 0 ? t->length : pt->api->cfg.upload_max_bytes;
 	if (clen >= 0 && t->offset + clen > pt->limit) {
-		patch_fail(pt, 413, "payload_too_large", t->length >= 0
-			   ? "the PATCH goes past Upload-Length"
-			   : "the PATCH goes past the size limit");
+		patch_fail(pt, 413, "payload_too_large",
+			   t->length >= 0 ? "the PATCH goes past Upload-Length"
+					  : "the PATCH goes past the size limit");
 		return false;
 	}
 	return true;
@@ -221,7 +224,8 @@ static bool patch_checksum(struct tus_patch *pt)
 	if (!h)
 		return true;
 	if (rap_tus_checksum_parse(h, algo, pt->want, &pt->want_len) != RAP_OK) {
-		patch_fail(pt, 400, "bad_checksum", "Upload-Checksum must be '<algorithm> <base64>'");
+		patch_fail(pt, 400, "bad_checksum",
+			   "Upload-Checksum must be '<algorithm> <base64>'");
 		return false;
 	}
 	if (rap_digest_init(&pt->sum, algo) != RAP_OK) {
@@ -247,7 +251,8 @@ static bool patch_open(struct tus_patch *pt, const char *id, long long offset, l
 	}
 	result = rap_tus_lock(pt->db, id, err);
 	if (result == RAP_ECONFLICT) {
-		patch_fail(pt, 423, "locked", "another request is writing to this upload; "
+		patch_fail(pt, 423, "locked",
+			   "another request is writing to this upload; "
 			   "HEAD it and retry");
 		return false;
 	}
@@ -257,9 +262,9 @@ static bool patch_open(struct tus_patch *pt, const char *id, long long offset, l
 		result = rap_tus_load(pt->db, pt->req->owner, id, &pt->t, err);
 	}
 	if (result == RAP_ENOENT || result == RAP_ECANCELED) {
-		patch_fail(pt, result == RAP_ENOENT ? 404 : 410, result == RAP_ENOENT
-			   ? "not_found" : "gone", result == RAP_ENOENT ? "no such upload"
-			   : "the upload was terminated");
+		patch_fail(pt, result == RAP_ENOENT ? 404 : 410,
+			   result == RAP_ENOENT ? "not_found" : "gone",
+			   result == RAP_ENOENT ? "no such upload" : "the upload was terminated");
 		return false;
 	}
 	if (result != RAP_OK) {
@@ -269,10 +274,10 @@ static bool patch_open(struct tus_patch *pt, const char *id, long long offset, l
 	pt->mpu_saved = pt->t.s3_upload_id != NULL;
 	if (!patch_check(pt, offset, clen) || !patch_checksum(pt))
 		return false;
-	pt->parts = parts_new(api, pt->t.object_key, pt->t.content_type,
-			      (size_t)pt->t.part_size);
+	pt->parts = parts_new(api, pt->t.object_key, pt->t.content_type, (size_t)pt->t.part_size);
 	if (rap_tus_metadata_get(pt->t.metadata, "job_type", pt->job_type, sizeof(pt->job_type),
-				 err) == RAP_OK && pt->job_type[0])
+				 err) == RAP_OK &&
+	    pt->job_type[0])
 		parts_check_content(pt->parts, pt->job_type);
 	pt->boundary = pt->t.offset - pt->t.tail_len;
 	result = parts_resume(pt->parts, pt->t.s3_upload_id, pt->t.etags, pt->t.parts,
@@ -285,7 +290,8 @@ static bool patch_open(struct tus_patch *pt, const char *id, long long offset, l
 		result = load_tail(pt, &rolled_back);
 	if (result == RAP_OK && rolled_back) {
 		tus_add_num(pt->req, "Upload-Offset", pt->t.offset);
-		patch_fail(pt, 409, "offset_mismatch", "the stored tail was lost: HEAD the "
+		patch_fail(pt, 409, "offset_mismatch",
+			   "the stored tail was lost: HEAD the "
 			   "upload and resume from its offset");
 		return false;
 	}
@@ -345,8 +351,9 @@ static void patch_data(struct tus_patch *pt, const char *p, size_t len)
 		return;
 	RAP_ASSERT(pt->state == TUS_PATCH_RECEIVING);
 	if (parts_offset(pt->parts) + (long long)len > pt->limit) {
-		patch_fail(pt, 413, "payload_too_large", pt->t.length >= 0
-			   ? "the body goes past Upload-Length" : "the body goes past the size limit");
+		patch_fail(pt, 413, "payload_too_large",
+			   pt->t.length >= 0 ? "the body goes past Upload-Length"
+					     : "the body goes past the size limit");
 		return;
 	}
 	if (pt->has_sum)
@@ -403,8 +410,9 @@ static void patch_conclude(struct tus_patch *pt)
 	}
 	if (result != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "upload %s: %s", pt->t.id, err);
-		patch_fail(pt, result == RAP_EDB ? 503 : 502, result == RAP_EDB ? "unavailable"
-			   : "storage_failed", "the PATCH could not be stored; HEAD and retry");
+		patch_fail(pt, result == RAP_EDB ? 503 : 502,
+			   result == RAP_EDB ? "unavailable" : "storage_failed",
+			   "the PATCH could not be stored; HEAD and retry");
 		return;
 	}
 	patch_to(pt, TUS_PATCH_SAVED);
@@ -442,8 +450,8 @@ void tus_patch_body(struct rap_http_req *req, enum rap_http_phase phase, const c
 		patch_end(req->data);
 }
 
-void tus_patch(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-	       const char *data, size_t len)
+void tus_patch(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+	       size_t len)
 {
 	if (phase != RAP_HTTP_BEGIN)
 		tus_patch_body(req, phase, data, len);

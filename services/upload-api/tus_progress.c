@@ -118,8 +118,9 @@ int tus_progress_finish(struct tus_patch *pt, char *err)
 
 	result = parts_finish(pt->parts, sha);
 	if (result != RAP_OK) {
-		snprintf(err, RAP_ERRLEN, "%s%s", result == RAP_EUNSUPPORTED ? ""
-			 : "the object store failed: ", parts_errmsg(pt->parts));
+		snprintf(err, RAP_ERRLEN, "%s%s",
+			 result == RAP_EUNSUPPORTED ? "" : "the object store failed: ",
+			 parts_errmsg(pt->parts));
 		return result;
 	}
 	if (!pt->t.detected_type && parts_detected(pt->parts)[0])

@@ -39,10 +39,10 @@ struct upload_api {
 	struct rap_auth *auth;
 	struct rap_pg_pool *pool;
 	struct rap_s3_cfg s3cfg;
-	struct rap_s3 *presigner;    /* signs URLs for clients (shared, read-only) */
-	struct rap_pool *part_pool;  /* runs part requests (parts_pool_bound threads) */
+	struct rap_s3 *presigner;           /* signs URLs for clients (shared, read-only) */
+	struct rap_pool *part_pool;         /* runs part requests (parts_pool_bound threads) */
 	const struct parts_s3_ops *part_s3; /* the part writer's S3; NULL: S3 (parts.h) */
-	magic_t magic;               /* libmagic is not thread-safe: magic_lock */
+	magic_t magic;                      /* libmagic is not thread-safe: magic_lock */
 	pthread_mutex_t magic_lock;
 	atomic_bool db_ok;
 	atomic_bool s3_ok;
@@ -52,7 +52,7 @@ struct upload_api {
 	struct rap_metric *parts;
 	struct rap_metric *in_flight;
 	struct rap_metric *busy;
-	atomic_int active;           /* requests holding a place (upload_admit) */
+	atomic_int active; /* requests holding a place (upload_admit) */
 	struct rap_metric *swept;
 	struct rap_metric *tus_expired;
 };
@@ -73,8 +73,7 @@ void upload_release(struct upload_api *api, bool *held);
 #define UPLOAD_DETECT_BYTES (64 * 1024) /* what libmagic looks at */
 /** The MIME type libmagic sees in the first bytes of a file (out, len
  *  bytes; "" if it cannot tell). */
-void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out,
-			size_t len);
+void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out, size_t len);
 /** Keeps [A-Za-z0-9._-] of a client's file name (others become '_'), drops
  *  any path, and never returns "", "." or ".."; out has len bytes. */
 void upload_sanitize_filename(const char *in, char *out, size_t len);
@@ -101,23 +100,23 @@ void presign_post(void *svc, struct rap_http_req *req);
  * is no UUID is 404.
  */
 /* tus.c: OPTIONS /files and /files/{id}, and every method they do not take. */
-void tus_options(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		 const char *data, size_t len);
+void tus_options(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+		 size_t len);
 void tus_refuse_method(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
 		       const char *data, size_t len);
 /* tus_create.c: POST /files: creation, creation-with-upload, concatenation. */
-void tus_create(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		const char *data, size_t len);
+void tus_create(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+		size_t len);
 /* tus_head.c: HEAD /files/{id}. */
 void tus_head(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
 	      size_t len);
 /* tus_patch.c: PATCH /files/{id}. */
-void tus_patch(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-	       const char *data, size_t len);
+void tus_patch(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+	       size_t len);
 /* tus_delete.c: DELETE /files/{id} (termination), and the sweeper of
  * expired uploads (main thread). */
-void tus_delete(void *svc, struct rap_http_req *req, enum rap_http_phase phase,
-		const char *data, size_t len);
+void tus_delete(void *svc, struct rap_http_req *req, enum rap_http_phase phase, const char *data,
+		size_t len);
 void tus_delete_expired(struct upload_api *api);
 
 #endif

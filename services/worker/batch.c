@@ -132,8 +132,8 @@ void worker_handle_batch(struct worker *w, struct rap_amqp_msg *msgs, int n)
 	int i, k;
 
 	k = sort_items(w, it, msgs, n, ids);
-	if (k > 0 && rap_jobbatch_claim(w->db, ids, k, w->id, (int)w->cfg.lease_seconds,
-					claims, err) != RAP_OK) {
+	if (k > 0 && rap_jobbatch_claim(w->db, ids, k, w->id, (int)w->cfg.lease_seconds, claims,
+					err) != RAP_OK) {
 		rap_log(RAP_LOG_WARN, &ctx, "batch claim failed, one by one: %s", err);
 		for (i = 0; i < n; i++)
 			it[i].quick = false;

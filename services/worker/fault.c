@@ -74,8 +74,10 @@ static bool replayed(struct job_run *run)
 	PGresult *res;
 	bool yes;
 
-	if (rap_pg_exec(run->w->db, "SELECT 1 FROM job_events WHERE job_id = $1"
-			" AND from_state = 'DEAD' AND to_state = 'QUEUED'", 1, p, &res, err) != RAP_OK)
+	if (rap_pg_exec(run->w->db,
+			"SELECT 1 FROM job_events WHERE job_id = $1"
+			" AND from_state = 'DEAD' AND to_state = 'QUEUED'",
+			1, p, &res, err) != RAP_OK)
 		return false;
 	yes = PQntuples(res) > 0;
 	PQclear(res);

@@ -59,8 +59,9 @@ int worker_inspect_run(struct job_run *run, char **result_json, char *err)
 	mime = magic_buffer(run->w->magic, in->head, in->head_len);
 	snprintf(key, sizeof(key), "processed/%s/result.json", run->msg->job_id);
 	json = rap_asprintf("{\"size\":%llu,\"sha256\":\"%s\",\"mime_type\":\"%s\","
-			    "\"output_key\":\"%s\"}", (unsigned long long)run->done,
-			    sha, mime ? mime : "application/octet-stream", key);
+			    "\"output_key\":\"%s\"}",
+			    (unsigned long long)run->done, sha,
+			    mime ? mime : "application/octet-stream", key);
 	/* A deterministic key: a duplicate run writes the same bytes again. */
 	result = rap_s3_put(s3, key, json, strlen(json), "application/json");
 	if (result != RAP_OK) {

@@ -28,10 +28,10 @@ static void retry_later(struct worker *w, struct rap_amqp_msg *m, const struct r
 			int attempt, const char *why);
 
 /* Dead-letters a message that can never be processed (poison). */
-static void poison(struct worker *w, struct rap_amqp_msg *m, const char *job_id,
-		   const char *why)
+static void poison(struct worker *w, struct rap_amqp_msg *m, const char *job_id, const char *why)
 {
-	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = job_id,
+	struct rap_log_ctx ctx = { .request_id = m->request_id,
+				   .job_id = job_id,
 				   .action = "dead-letter" };
 	char err[RAP_ERRLEN];
 
@@ -50,7 +50,8 @@ static void poison(struct worker *w, struct rap_amqp_msg *m, const char *job_id,
 void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
 		   int attempt, int max_attempts, int result, char *result_json, char *err)
 {
-	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+	struct rap_log_ctx ctx = { .request_id = m->request_id,
+				   .job_id = jm->job_id,
 				   .action = jm->type };
 	char err2[RAP_ERRLEN];
 
@@ -58,8 +59,10 @@ void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jo
 		result = rap_job_complete(w->db, jm->job_id, w->id, result_json, err2);
 		free(result_json);
 		if (result == RAP_OK || result == RAP_ECONFLICT) {
-			rap_log(RAP_LOG_INFO, &ctx, result == RAP_OK ? "completed"
-				: "finished, but the lease was lost: result dropped");
+			rap_log(RAP_LOG_INFO, &ctx,
+				result == RAP_OK
+					? "completed"
+					: "finished, but the lease was lost: result dropped");
 			rap_metric_inc(w->completed, result == RAP_OK);
 			rap_amqp_ack(w->amqp, m->delivery_tag);
 			return;
@@ -98,13 +101,16 @@ void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jo
 }
 
 /* Runs a claimed job and records its outcome. */
-static void run_claimed(struct worker *w, struct rap_amqp_msg *m,
-			const struct rap_jobmsg *jm, const struct rap_job_claim *claim)
+static void run_claimed(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+			const struct rap_job_claim *claim)
 {
-	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+	struct rap_log_ctx ctx = { .request_id = m->request_id,
+				   .job_id = jm->job_id,
 				   .action = jm->type };
 	const struct processor *p = worker_processor(jm->type);
-	struct job_run run = { .w = w, .msg = jm, .attempt = claim->attempt,
+	struct job_run run = { .w = w,
+			       .msg = jm,
+			       .attempt = claim->attempt,
 			       .params = claim->params ? claim->params : "{}" };
 	char err[RAP_ERRLEN] = "", *result_json = NULL;
 	int result;
@@ -139,10 +145,11 @@ int worker_retry_delay(int attempt)
  * to the TTL retry tier with a confirm, and only then is the delivery acked.
  * The tier queue dead-letters it back into `jobs` when its TTL expires.
  */
-static void retry_later(struct worker *w, struct rap_amqp_msg *m,
-			const struct rap_jobmsg *jm, int attempt, const char *why)
+static void retry_later(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+			int attempt, const char *why)
 {
-	struct rap_log_ctx ctx = { .request_id = m->request_id, .job_id = jm->job_id,
+	struct rap_log_ctx ctx = { .request_id = m->request_id,
+				   .job_id = jm->job_id,
 				   .action = "retry" };
 	char err[RAP_ERRLEN], detail[RAP_ERRLEN], delay[12];
 	const char *hdrs[3] = { "x-retry-delay-s", delay, NULL };
@@ -157,8 +164,8 @@ static void retry_later(struct worker *w, struct rap_amqp_msg *m,
 		return;
 	}
 	if (rap_amqp_publish(w->pub, "jobs.retry", jm->type, m->body, m->len,
-			     m->message_id[0] ? m->message_id : NULL, m->request_id,
-			     false, hdrs) != RAP_OK ||
+			     m->message_id[0] ? m->message_id : NULL, m->request_id, false,
+			     hdrs) != RAP_OK ||
 	    rap_amqp_wait_confirms(w->pub, 10000, NULL, NULL, &nacked) != RAP_OK) {
 		/* The job is RETRYING: the redelivered message claims it. */
 		rap_log(RAP_LOG_WARN, &ctx, "retry publish failed (%s): requeued",
@@ -190,8 +197,8 @@ void worker_handle(struct worker *w, struct rap_amqp_msg *m)
 		poison(w, m, jm.job_id, err);
 		return;
 	}
-	result = rap_job_claim(w->db, jm.job_id, w->id, (int)w->cfg.lease_seconds,
-			       m->redelivered, &claim, err);
+	result = rap_job_claim(w->db, jm.job_id, w->id, (int)w->cfg.lease_seconds, m->redelivered,
+			       &claim, err);
 	switch (result) {
 	case RAP_OK:
 		run_claimed(w, m, &jm, &claim);

@@ -61,7 +61,8 @@ static int worker_connect(void *ctx)
 			return RAP_EAMQP;
 		}
 		if (rap_amqp_declare_file(w->amqp, cfg->amqp_definitions) != RAP_OK ||
-		    rap_amqp_consume(w->amqp, WORK_QUEUE, (unsigned)w->cfg.worker_prefetch) != RAP_OK) {
+		    rap_amqp_consume(w->amqp, WORK_QUEUE, (unsigned)w->cfg.worker_prefetch) !=
+			    RAP_OK) {
 			rap_log(RAP_LOG_ERROR, NULL, "RabbitMQ: %s", rap_amqp_errmsg(w->amqp));
 			return RAP_EAMQP;
 		}
@@ -79,7 +80,8 @@ static int worker_connect(void *ctx)
 			return RAP_EAMQP;
 		}
 		if (rap_amqp_confirm_select(w->pub) != RAP_OK) {
-			rap_log(RAP_LOG_ERROR, NULL, "RabbitMQ publisher: %s", rap_amqp_errmsg(w->pub));
+			rap_log(RAP_LOG_ERROR, NULL, "RabbitMQ publisher: %s",
+				rap_amqp_errmsg(w->pub));
 			return RAP_EAMQP;
 		}
 	}
@@ -158,7 +160,7 @@ static void worker_loop(struct worker *w)
 	struct rap_task t = { .name = "consumer", .ops = &consumer_ops, .ctx = &c };
 
 	c.max = (int)(w->cfg.worker_batch < w->cfg.worker_prefetch ? w->cfg.worker_batch
-								     : w->cfg.worker_prefetch);
+								   : w->cfg.worker_prefetch);
 	c.msgs = rap_calloc((size_t)c.max, sizeof(*c.msgs));
 	rap_task_run(&t);
 	free(c.msgs);
@@ -180,19 +182,23 @@ static void register_metrics(struct worker *w)
 	struct rap_metrics *m = w->svc.metrics;
 
 	w->completed = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
-				       "outcome=\"completed\"", "jobs finished by this worker, by outcome");
-	w->failed = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
-				    "outcome=\"failed\"", "jobs finished by this worker, by outcome");
+				       "outcome=\"completed\"",
+				       "jobs finished by this worker, by outcome");
+	w->failed = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total", "outcome=\"failed\"",
+				    "jobs finished by this worker, by outcome");
 	w->dead_lettered = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
-					   "outcome=\"dead\"", "jobs finished by this worker, by outcome");
+					   "outcome=\"dead\"",
+					   "jobs finished by this worker, by outcome");
 	w->requeued = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
-				      "outcome=\"requeued\"", "jobs finished by this worker, by outcome");
+				      "outcome=\"requeued\"",
+				      "jobs finished by this worker, by outcome");
 	w->retried = rap_metrics_add(m, RAP_COUNTER, "rap_worker_jobs_total",
-				     "outcome=\"retrying\"", "jobs finished by this worker, by outcome");
+				     "outcome=\"retrying\"",
+				     "jobs finished by this worker, by outcome");
 	w->duplicates = rap_metrics_add(m, RAP_COUNTER, "rap_worker_duplicate_deliveries_total",
 					NULL, "deliveries of finished jobs, acked and skipped");
-	w->bytes_read = rap_metrics_add(m, RAP_COUNTER, "rap_worker_input_bytes_total",
-					NULL, "bytes read from S3 by processors");
+	w->bytes_read = rap_metrics_add(m, RAP_COUNTER, "rap_worker_input_bytes_total", NULL,
+					"bytes read from S3 by processors");
 }
 
 int main(int argc, char **argv)

@@ -7,8 +7,7 @@
 
 const struct rap_cfg_opt worker_settings_table[] = {
 	{ "RAP_WORKER_PORT", RAP_CFG_INT, 0, 65535, "8104",
-	  "worker health/metrics port (0: none, for extra local workers)",
-	  S(worker_port) },
+	  "worker health/metrics port (0: none, for extra local workers)", S(worker_port) },
 	{ "RAP_WORKER_PREFETCH", RAP_CFG_INT, 1, 1000, "1",
 	  "unacknowledged messages a worker holds at once", S(worker_prefetch) },
 	{ "RAP_WORKER_BATCH", RAP_CFG_INT, 1, 1000, "64",
@@ -21,4 +20,5 @@ const struct rap_cfg_opt worker_settings_table[] = {
 	  S(lease_seconds) },
 };
 
-const size_t worker_settings_count = sizeof(worker_settings_table) / sizeof(worker_settings_table[0]);
+const size_t worker_settings_count =
+	sizeof(worker_settings_table) / sizeof(worker_settings_table[0]);

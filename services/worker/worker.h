@@ -33,8 +33,8 @@ struct worker {
 	struct worker_settings cfg; /* its own; the shared ones: svc.cfg */
 	char id[128];
 	PGconn *db;
-	struct rap_amqp *amqp;       /* consumer */
-	struct rap_amqp *pub;        /* confirming publisher (retries) */
+	struct rap_amqp *amqp; /* consumer */
+	struct rap_amqp *pub;  /* confirming publisher (retries) */
 	struct rap_s3 *s3;
 	magic_t magic;
 	atomic_bool ready;
@@ -51,10 +51,10 @@ struct worker {
 struct job_run {
 	struct worker *w;
 	const struct rap_jobmsg *msg;
-	const char *params;  /* the job's params, a JSON object */
+	const char *params; /* the job's params, a JSON object */
 	int attempt;
-	uint64_t size;       /* the input object's size */
-	uint64_t done;       /* bytes processed so far */
+	uint64_t size; /* the input object's size */
+	uint64_t done; /* bytes processed so far */
 	int64_t last_beat_ms;
 };
 

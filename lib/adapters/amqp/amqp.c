@@ -40,9 +40,9 @@ struct rap_amqp {
 	amqp_connection_state_t conn;
 	bool failed;
 	bool confirms;
-	uint64_t next_seq;     /* delivery tag of the next publish */
-	uint64_t batch_start;  /* first unconfirmed publish */
-	unsigned char *state;  /* per outstanding publish: 0 wait, 1 ack, 2 nack */
+	uint64_t next_seq;    /* delivery tag of the next publish */
+	uint64_t batch_start; /* first unconfirmed publish */
+	unsigned char *state; /* per outstanding publish: 0 wait, 1 ack, 2 nack */
 	size_t state_cap;
 	char err[RAP_ERRLEN];
 };
@@ -66,18 +66,18 @@ static int rpc_check(struct rap_amqp *a, amqp_rpc_reply_t r, const char *what)
 		if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
 			amqp_channel_close_t *m = r.reply.decoded;
 
-			snprintf(a->err, sizeof(a->err), "%s: channel closed: %d %.*s",
-				 what, m->reply_code, (int)m->reply_text.len,
+			snprintf(a->err, sizeof(a->err), "%s: channel closed: %d %.*s", what,
+				 m->reply_code, (int)m->reply_text.len,
 				 (char *)m->reply_text.bytes);
 		} else if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
 			amqp_connection_close_t *m = r.reply.decoded;
 
-			snprintf(a->err, sizeof(a->err), "%s: connection closed: %d %.*s",
-				 what, m->reply_code, (int)m->reply_text.len,
+			snprintf(a->err, sizeof(a->err), "%s: connection closed: %d %.*s", what,
+				 m->reply_code, (int)m->reply_text.len,
 				 (char *)m->reply_text.bytes);
 		} else {
-			snprintf(a->err, sizeof(a->err), "%s: server error method %08x",
-				 what, r.reply.id);
+			snprintf(a->err, sizeof(a->err), "%s: server error method %08x", what,
+				 r.reply.id);
 		}
 		break;
 	}
@@ -85,8 +85,7 @@ static int rpc_check(struct rap_amqp *a, amqp_rpc_reply_t r, const char *what)
 	return RAP_EAMQP;
 }
 
-int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out,
-		     char *err)
+int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out, char *err)
 {
 	struct rap_amqp *a = rap_calloc(1, sizeof(*a));
 	struct amqp_connection_info info;
@@ -107,8 +106,8 @@ int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out,
 	a->conn = amqp_new_connection();
 	sock = amqp_tcp_socket_new(a->conn);
 	if (!sock || amqp_socket_open_noblock(sock, info.host, info.port, &tv) != AMQP_STATUS_OK) {
-		snprintf(err, RAP_ERRLEN, "cannot connect to RabbitMQ at %s:%d",
-			 info.host, info.port);
+		snprintf(err, RAP_ERRLEN, "cannot connect to RabbitMQ at %s:%d", info.host,
+			 info.port);
 		goto out_free;
 	}
 	props[0].key = amqp_cstring_bytes("connection_name");
@@ -131,9 +130,10 @@ int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out,
 		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	}
-	if (rpc_check(a, amqp_login_with_properties(a->conn, info.vhost, 0, 131072, 0,
-			&client_props, AMQP_SASL_METHOD_PLAIN, info.user,
-			info.password), "login") != RAP_OK)
+	if (rpc_check(a,
+		      amqp_login_with_properties(a->conn, info.vhost, 0, 131072, 0, &client_props,
+						 AMQP_SASL_METHOD_PLAIN, info.user, info.password),
+		      "login") != RAP_OK)
 		goto out_copy_err;
 	amqp_channel_open(a->conn, CH);
 	if (rpc_check(a, amqp_get_rpc_reply(a->conn), "channel.open") != RAP_OK)
@@ -208,8 +208,7 @@ const char *rap_amqp_errmsg(const struct rap_amqp *a)
 
 /* Converts a JSON object of arguments into an AMQP table (entries owned by
  * the caller, strings point into the JSON object). */
-static amqp_table_t json_table(struct json_object *args, amqp_table_entry_t *entries,
-			       int max)
+static amqp_table_t json_table(struct json_object *args, amqp_table_entry_t *entries, int max)
 {
 	amqp_table_t t = { 0, entries };
 
@@ -275,9 +274,10 @@ static int declare_exchanges(struct rap_amqp *a, struct json_object *list)
 		amqp_table_entry_t entries[16];
 
 		amqp_exchange_declare(a->conn, CH, amqp_cstring_bytes(jstr(x, "name", "")),
-			amqp_cstring_bytes(jstr(x, "type", "direct")), 0,
-			jbool(x, "durable", true), jbool(x, "auto_delete", false),
-			jbool(x, "internal", false), json_table(jargs(x), entries, 16));
+				      amqp_cstring_bytes(jstr(x, "type", "direct")), 0,
+				      jbool(x, "durable", true), jbool(x, "auto_delete", false),
+				      jbool(x, "internal", false),
+				      json_table(jargs(x), entries, 16));
 		if (rpc_check(a, amqp_get_rpc_reply(a->conn), jstr(x, "name", "")) != RAP_OK)
 			return RAP_EAMQP;
 	}
@@ -293,8 +293,8 @@ static int declare_queues(struct rap_amqp *a, struct json_object *list)
 		amqp_table_entry_t entries[16];
 
 		amqp_queue_declare(a->conn, CH, amqp_cstring_bytes(jstr(q, "name", "")), 0,
-			jbool(q, "durable", true), 0, jbool(q, "auto_delete", false),
-			json_table(jargs(q), entries, 16));
+				   jbool(q, "durable", true), 0, jbool(q, "auto_delete", false),
+				   json_table(jargs(q), entries, 16));
 		if (rpc_check(a, amqp_get_rpc_reply(a->conn), jstr(q, "name", "")) != RAP_OK)
 			return RAP_EAMQP;
 	}
@@ -312,14 +312,13 @@ static int declare_bindings(struct rap_amqp *a, struct json_object *list)
 
 		if (strcmp(jstr(b, "destination_type", "queue"), "exchange") == 0)
 			amqp_exchange_bind(a->conn, CH,
-				amqp_cstring_bytes(jstr(b, "destination", "")),
-				amqp_cstring_bytes(jstr(b, "source", "")),
-				amqp_cstring_bytes(jstr(b, "routing_key", "")), args);
+					   amqp_cstring_bytes(jstr(b, "destination", "")),
+					   amqp_cstring_bytes(jstr(b, "source", "")),
+					   amqp_cstring_bytes(jstr(b, "routing_key", "")), args);
 		else
-			amqp_queue_bind(a->conn, CH,
-				amqp_cstring_bytes(jstr(b, "destination", "")),
-				amqp_cstring_bytes(jstr(b, "source", "")),
-				amqp_cstring_bytes(jstr(b, "routing_key", "")), args);
+			amqp_queue_bind(a->conn, CH, amqp_cstring_bytes(jstr(b, "destination", "")),
+					amqp_cstring_bytes(jstr(b, "source", "")),
+					amqp_cstring_bytes(jstr(b, "routing_key", "")), args);
 		if (rpc_check(a, amqp_get_rpc_reply(a->conn), "bind") != RAP_OK)
 			return RAP_EAMQP;
 	}
@@ -339,15 +338,17 @@ int rap_amqp_declare_file(struct rap_amqp *a, const char *path)
 	}
 	result = declare_exchanges(a, json_object_object_get_ex(defs, "exchanges", &v) ? v : NULL);
 	if (result == RAP_OK)
-		result = declare_queues(a, json_object_object_get_ex(defs, "queues", &v) ? v : NULL);
+		result =
+			declare_queues(a, json_object_object_get_ex(defs, "queues", &v) ? v : NULL);
 	if (result == RAP_OK)
-		result = declare_bindings(a, json_object_object_get_ex(defs, "bindings", &v) ? v : NULL);
+		result = declare_bindings(
+			a, json_object_object_get_ex(defs, "bindings", &v) ? v : NULL);
 	json_object_put(defs);
 	return result;
 }
 
-int rap_amqp_declare_temp_queue(struct rap_amqp *a, const char *exchange,
-				const char *key, char *name, size_t len)
+int rap_amqp_declare_temp_queue(struct rap_amqp *a, const char *exchange, const char *key,
+				char *name, size_t len)
 {
 	amqp_queue_declare_ok_t *ok;
 
@@ -369,9 +370,8 @@ int rap_amqp_confirm_select(struct rap_amqp *a)
 	return RAP_OK;
 }
 
-int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key,
-		     const char *body, size_t len, const char *message_id,
-		     const char *request_id, bool mandatory,
+int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key, const char *body,
+		     size_t len, const char *message_id, const char *request_id, bool mandatory,
 		     const char *const *headers)
 {
 	amqp_basic_properties_t props;
@@ -405,8 +405,8 @@ int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key,
 		props.headers.num_entries = nh;
 		props.headers.entries = hdr;
 	}
-	st = amqp_basic_publish(a->conn, CH, amqp_cstring_bytes(exchange),
-				amqp_cstring_bytes(key), mandatory, 0, &props, b);
+	st = amqp_basic_publish(a->conn, CH, amqp_cstring_bytes(exchange), amqp_cstring_bytes(key),
+				mandatory, 0, &props, b);
 	if (st != AMQP_STATUS_OK) {
 		snprintf(a->err, sizeof(a->err), "publish: %s", amqp_error_string2(st));
 		a->failed = true;
@@ -466,9 +466,8 @@ static void read_return(struct rap_amqp *a, rap_amqp_returned on_return, void *c
 	amqp_destroy_message(&m);
 }
 
-int rap_amqp_wait_confirms(struct rap_amqp *a, int timeout_ms,
-			   rap_amqp_returned on_return, void *ctx,
-			   unsigned *nacked)
+int rap_amqp_wait_confirms(struct rap_amqp *a, int timeout_ms, rap_amqp_returned on_return,
+			   void *ctx, unsigned *nacked)
 {
 	struct timeval tv;
 	amqp_frame_t f;
@@ -529,8 +528,8 @@ int rap_amqp_consume(struct rap_amqp *a, const char *queue, unsigned prefetch)
 	amqp_basic_qos(a->conn, CH, 0, (uint16_t)prefetch, 0);
 	if (rpc_check(a, amqp_get_rpc_reply(a->conn), "basic.qos") != RAP_OK)
 		return RAP_EAMQP;
-	amqp_basic_consume(a->conn, CH, amqp_cstring_bytes(queue), amqp_empty_bytes,
-			   0, 0, 0, amqp_empty_table);
+	amqp_basic_consume(a->conn, CH, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
+			   amqp_empty_table);
 	return rpc_check(a, amqp_get_rpc_reply(a->conn), "basic.consume");
 }
 
@@ -542,7 +541,8 @@ static void header_str(const amqp_table_t *t, const char *name, char *out, size_
 		const amqp_table_entry_t *e = &t->entries[i];
 
 		if (e->key.len == strlen(name) && memcmp(e->key.bytes, name, e->key.len) == 0 &&
-		    (e->value.kind == AMQP_FIELD_KIND_UTF8 || e->value.kind == AMQP_FIELD_KIND_BYTES))
+		    (e->value.kind == AMQP_FIELD_KIND_UTF8 ||
+		     e->value.kind == AMQP_FIELD_KIND_BYTES))
 			snprintf(out, len, "%.*s", (int)e->value.value.bytes.len,
 				 (char *)e->value.value.bytes.bytes);
 	}
@@ -551,15 +551,24 @@ static void header_str(const amqp_table_t *t, const char *name, char *out, size_
 static long long field_int(const amqp_field_value_t *v)
 {
 	switch (v->kind) {
-	case AMQP_FIELD_KIND_I8: return v->value.i8;
-	case AMQP_FIELD_KIND_U8: return v->value.u8;
-	case AMQP_FIELD_KIND_I16: return v->value.i16;
-	case AMQP_FIELD_KIND_U16: return v->value.u16;
-	case AMQP_FIELD_KIND_I32: return v->value.i32;
-	case AMQP_FIELD_KIND_U32: return v->value.u32;
-	case AMQP_FIELD_KIND_I64: return v->value.i64;
-	case AMQP_FIELD_KIND_U64: return (long long)v->value.u64;
-	default: return 0;
+	case AMQP_FIELD_KIND_I8:
+		return v->value.i8;
+	case AMQP_FIELD_KIND_U8:
+		return v->value.u8;
+	case AMQP_FIELD_KIND_I16:
+		return v->value.i16;
+	case AMQP_FIELD_KIND_U16:
+		return v->value.u16;
+	case AMQP_FIELD_KIND_I32:
+		return v->value.i32;
+	case AMQP_FIELD_KIND_U32:
+		return v->value.u32;
+	case AMQP_FIELD_KIND_I64:
+		return v->value.i64;
+	case AMQP_FIELD_KIND_U64:
+		return (long long)v->value.u64;
+	default:
+		return 0;
 	}
 }
 
@@ -619,8 +628,8 @@ int rap_amqp_next(struct rap_amqp *a, int timeout_ms, struct rap_amqp_msg *msg)
 		msg->len = env->message.body.len;
 		msg->delivery_tag = env->delivery_tag;
 		msg->redelivered = env->redelivered;
-		snprintf(msg->exchange, sizeof(msg->exchange), "%.*s",
-			 (int)env->exchange.len, (char *)env->exchange.bytes);
+		snprintf(msg->exchange, sizeof(msg->exchange), "%.*s", (int)env->exchange.len,
+			 (char *)env->exchange.bytes);
 		snprintf(msg->routing_key, sizeof(msg->routing_key), "%.*s",
 			 (int)env->routing_key.len, (char *)env->routing_key.bytes);
 		if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
@@ -629,8 +638,7 @@ int rap_amqp_next(struct rap_amqp *a, int timeout_ms, struct rap_amqp_msg *msg)
 		if (p->_flags & AMQP_BASIC_HEADERS_FLAG) {
 			header_str(&p->headers, "x-request-id", msg->request_id,
 				   sizeof(msg->request_id));
-			header_str(&p->headers, "x-trace-id", msg->trace_id,
-				   sizeof(msg->trace_id));
+			header_str(&p->headers, "x-trace-id", msg->trace_id, sizeof(msg->trace_id));
 			read_deaths(&p->headers, msg);
 		}
 		return RAP_OK;

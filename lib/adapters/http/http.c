@@ -78,8 +78,7 @@ static bool sane_request_id(const char *s)
 
 static void init_request_id(struct rap_http_req *req)
 {
-	const char *id = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-						     "X-Request-Id");
+	const char *id = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
 	unsigned char raw[16];
 
 	if (id && sane_request_id(id)) {
@@ -129,8 +128,7 @@ static void queue(struct req_state *st, unsigned status, const char *json)
 
 	if (req->replied)
 		return;
-	resp = MHD_create_response_from_buffer(strlen(json), (void *)json,
-					       MHD_RESPMEM_MUST_COPY);
+	resp = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
 	MHD_add_response_header(resp, "Content-Type",
 				strncmp(json, "# HELP", 6) == 0 || json[0] == '\0'
 					? "text/plain; version=0.0.4"
@@ -162,8 +160,8 @@ void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json)
 	queue(st, status, json);
 }
 
-void rap_http_error(struct rap_http_req *req, unsigned status, const char *code,
-		    const char *fmt, ...)
+void rap_http_error(struct rap_http_req *req, unsigned status, const char *code, const char *fmt,
+		    ...)
 {
 	struct rap_buf msg, out;
 	va_list ap;
@@ -310,8 +308,8 @@ static bool route(struct rap_http_server *srv, struct rap_http_req *req)
 
 /* Hands a phase of the request to its route (found, and the API key
  * checked, when the headers are in). */
-static void call(struct rap_http_server *srv, struct req_state *st,
-		 enum rap_http_phase phase, const char *data, size_t len)
+static void call(struct rap_http_server *srv, struct req_state *st, enum rap_http_phase phase,
+		 const char *data, size_t len)
 {
 	struct rap_http_req *req = &st->req;
 	const struct rap_http_route *r;
@@ -332,9 +330,8 @@ static void call(struct rap_http_server *srv, struct req_state *st,
 		r->on_request(srv->cfg.svc, req);
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
-				 const char *url, const char *method,
-				 const char *version, const char *upload_data,
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
 {
 	struct rap_http_server *srv = cls;
@@ -382,13 +379,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 	}
 	if (st->too_big) {
 		rap_http_error(req, 413, "payload_too_large",
-			       "request body is larger than %zu bytes",
-			       srv->cfg.max_body);
+			       "request body is larger than %zu bytes", srv->cfg.max_body);
 		return MHD_YES;
 	}
 	req->defer_reply = false; /* the body is in: answers go out now */
-	call(srv, st, RAP_HTTP_END, req->body.data ? req->body.data : "",
-	     req->body.len);
+	call(srv, st, RAP_HTTP_END, req->body.data ? req->body.data : "", req->body.len);
 	if (!req->replied)
 		rap_http_error(req, 500, "internal", "the request was not answered");
 	return MHD_YES;
@@ -429,8 +424,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
-		   char *err)
+int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out, char *err)
 {
 	struct rap_http_server *srv = rap_calloc(1, sizeof(*srv));
 	struct sockaddr_in addr;
@@ -441,20 +435,23 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)cfg->port);
 	if (inet_pton(AF_INET, cfg->bind, &addr.sin_addr) != 1) {
-		snprintf(err, RAP_ERRLEN, "bind address '%s' is not an IPv4 address",
-			 cfg->bind);
+		snprintf(err, RAP_ERRLEN, "bind address '%s' is not an IPv4 address", cfg->bind);
 		free(srv);
 		return RAP_EINVAL;
 	}
 	if (cfg->metrics) {
-		srv->req_2xx = rap_metrics_add(cfg->metrics, RAP_COUNTER,
-			"rap_http_requests_total", "class=\"2xx\"", "HTTP requests answered, by status class");
-		srv->req_4xx = rap_metrics_add(cfg->metrics, RAP_COUNTER,
-			"rap_http_requests_total", "class=\"4xx\"", "HTTP requests answered, by status class");
-		srv->req_5xx = rap_metrics_add(cfg->metrics, RAP_COUNTER,
-			"rap_http_requests_total", "class=\"5xx\"", "HTTP requests answered, by status class");
+		srv->req_2xx = rap_metrics_add(cfg->metrics, RAP_COUNTER, "rap_http_requests_total",
+					       "class=\"2xx\"",
+					       "HTTP requests answered, by status class");
+		srv->req_4xx = rap_metrics_add(cfg->metrics, RAP_COUNTER, "rap_http_requests_total",
+					       "class=\"4xx\"",
+					       "HTTP requests answered, by status class");
+		srv->req_5xx = rap_metrics_add(cfg->metrics, RAP_COUNTER, "rap_http_requests_total",
+					       "class=\"5xx\"",
+					       "HTTP requests answered, by status class");
 		srv->req_bytes = rap_metrics_add(cfg->metrics, RAP_COUNTER,
-			"rap_http_request_body_bytes_total", NULL, "request body bytes received");
+						 "rap_http_request_body_bytes_total", NULL,
+						 "request body bytes received");
 	} else {
 		static struct rap_metric sink[4];
 
@@ -467,17 +464,16 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 		flags |= MHD_USE_THREAD_PER_CONNECTION;
 	else
 		flags |= MHD_USE_EPOLL;
-	srv->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
-		on_access, srv,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	srv->daemon = MHD_start_daemon(
+		flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		/* Larger reads mean fewer, bigger upload chunks (a fixed cost
 		 * per connection, not per body). */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-		cfg->threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-		(unsigned)cfg->threads, MHD_OPTION_END);
+		cfg->threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned)cfg->threads,
+		MHD_OPTION_END);
 	if (!srv->daemon) {
 		snprintf(err, RAP_ERRLEN, "cannot listen on %s:%u", cfg->bind, cfg->port);
 		free(srv);

@@ -41,8 +41,7 @@ void rap_metrics_free(struct rap_metrics *m)
 }
 
 struct rap_metric *rap_metrics_add(struct rap_metrics *m, enum rap_metric_type type,
-				   const char *name, const char *labels,
-				   const char *help)
+				   const char *name, const char *labels, const char *help)
 {
 	struct rap_metric *s = rap_calloc(1, sizeof(*s));
 
@@ -79,15 +78,13 @@ int rap_metrics_render(struct rap_metrics *m, struct rap_buf *out)
 	for (s = m->head; s && result == RAP_OK; s = s->next) {
 		if (family_seen(m->head, s))
 			continue;
-		result = rap_buf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n",
-					 s->name, s->help, s->name,
-					 s->type == RAP_COUNTER ? "counter" : "gauge");
+		result = rap_buf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", s->name, s->help,
+					 s->name, s->type == RAP_COUNTER ? "counter" : "gauge");
 		for (t = s; t && result == RAP_OK; t = t->next) {
 			if (strcmp(t->name, s->name) != 0)
 				continue;
 			result = rap_buf_appendf(out, "%s%s%s%s %lld\n", t->name,
-						 t->labels ? "{" : "",
-						 t->labels ? t->labels : "",
+						 t->labels ? "{" : "", t->labels ? t->labels : "",
 						 t->labels ? "}" : "",
 						 (long long)atomic_load(&t->value));
 		}
@@ -112,8 +109,10 @@ static bool proc_stat(unsigned long long *cpu, unsigned long long *start)
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu"
-			 " %*d %*d %*d %*d %*d %*d %llu", &utime, &stime, start) != 3)
+	if (!p || sscanf(p + 1,
+			 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu"
+			 " %*d %*d %*d %*d %*d %*d %llu",
+			 &utime, &stime, start) != 3)
 		return false;
 	*cpu = utime + stime;
 	return true;
@@ -146,21 +145,29 @@ int rap_metrics_render_process(struct rap_buf *out)
 
 	if (f) {
 		if (fscanf(f, "%llu %llu", &size, &resident) == 2)
-			result = rap_buf_appendf(out, "# HELP process_resident_memory_bytes "
+			result = rap_buf_appendf(
+				out,
+				"# HELP process_resident_memory_bytes "
 				"resident memory size in bytes\n# TYPE process_resident_memory_bytes "
 				"gauge\nprocess_resident_memory_bytes %llu\n",
 				resident * (unsigned long long)page);
 		fclose(f);
 	}
 	if (result == RAP_OK && tick > 0 && proc_stat(&cpu, &start)) {
-		result = rap_buf_appendf(out, "# HELP process_cpu_seconds_total user and system "
+		result = rap_buf_appendf(
+			out,
+			"# HELP process_cpu_seconds_total user and system "
 			"CPU time spent, in seconds\n# TYPE process_cpu_seconds_total counter\n"
-			"process_cpu_seconds_total %.2f\n", (double)cpu / (double)tick);
+			"process_cpu_seconds_total %.2f\n",
+			(double)cpu / (double)tick);
 		if (result == RAP_OK && boot_time() > 0)
-			result = rap_buf_appendf(out, "# HELP process_start_time_seconds start "
+			result = rap_buf_appendf(
+				out,
+				"# HELP process_start_time_seconds start "
 				"time of the process since the epoch, in seconds\n# TYPE "
 				"process_start_time_seconds gauge\nprocess_start_time_seconds "
-				"%.2f\n", (double)boot_time() + (double)start / (double)tick);
+				"%.2f\n",
+				(double)boot_time() + (double)start / (double)tick);
 	}
 	d = opendir("/proc/self/fd");
 	if (d) {
@@ -171,7 +178,9 @@ int rap_metrics_render_process(struct rap_buf *out)
 		fds--; /* the one opendir holds */
 	}
 	if (result == RAP_OK && fds >= 0)
-		result = rap_buf_appendf(out, "# HELP process_open_fds open file descriptors\n"
-			"# TYPE process_open_fds gauge\nprocess_open_fds %d\n", fds);
+		result = rap_buf_appendf(out,
+					 "# HELP process_open_fds open file descriptors\n"
+					 "# TYPE process_open_fds gauge\nprocess_open_fds %d\n",
+					 fds);
 	return result;
 }

@@ -40,8 +40,8 @@ int rap_pg_connect(const char *url, PGconn **out, char *err)
 	return RAP_OK;
 }
 
-int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params,
-		PGresult **out, char *err)
+int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
+		char *err)
 {
 	PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
@@ -56,8 +56,8 @@ int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params,
 		return RAP_OK;
 	}
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	copy_msg(err, PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
-						  : PQerrorMessage(db));
+	copy_msg(err,
+		 PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) : PQerrorMessage(db));
 	if (state && strcmp(state, "RAP01") == 0)
 		result = RAP_ETRANSITION;
 	else if (state && strcmp(state, "23505") == 0)
@@ -68,8 +68,8 @@ int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params,
 	return result;
 }
 
-int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params,
-	       PGresult **out, char *err)
+int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
+	       char *err)
 {
 	int result = rap_pg_exec(db, sql, n, params, out, err);
 
@@ -124,8 +124,7 @@ bool rap_pg_alive(PGconn *db)
 	return PQstatus(db) == CONNECTION_OK;
 }
 
-int rap_pg_migrate(PGconn *db, const struct rap_migration *migrations, unsigned count,
-		   char *err)
+int rap_pg_migrate(PGconn *db, const struct rap_migration *migrations, unsigned count, char *err)
 {
 	PGresult *res;
 	long long current;
@@ -133,9 +132,10 @@ int rap_pg_migrate(PGconn *db, const struct rap_migration *migrations, unsigned 
 	unsigned i;
 
 	result = rap_pg_exec(db,
-		"CREATE TABLE IF NOT EXISTS schema_migrations ("
-		" version integer PRIMARY KEY, name text NOT NULL,"
-		" applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL, NULL, err);
+			     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			     " version integer PRIMARY KEY, name text NOT NULL,"
+			     " applied_at timestamptz NOT NULL DEFAULT now())",
+			     0, NULL, NULL, err);
 	if (result == RAP_ECONFLICT)
 		result = RAP_OK; /* created concurrently by another service */
 	if (result != RAP_OK)
@@ -143,8 +143,8 @@ int rap_pg_migrate(PGconn *db, const struct rap_migration *migrations, unsigned 
 	result = rap_pg_exec(db, "SELECT pg_advisory_lock(7261001)", 0, NULL, NULL, err);
 	if (result != RAP_OK)
 		return result;
-	result = rap_pg_exec(db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
-			     0, NULL, &res, err);
+	result = rap_pg_exec(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL,
+			     &res, err);
 	if (result != RAP_OK)
 		goto out_unlock;
 	result = rap_strtonum(PQgetvalue(res, 0, 0), 0, 1000000, &current);
@@ -175,9 +175,9 @@ int rap_pg_migrate(PGconn *db, const struct rap_migration *migrations, unsigned 
 			goto out_unlock;
 		}
 		PQclear(res);
-		result = rap_pg_exec(db,
-			"INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-			2, params, NULL, err);
+		result = rap_pg_exec(
+			db, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
+			params, NULL, err);
 		if (result == RAP_OK)
 			result = rap_pg_commit(db, err);
 		if (result != RAP_OK) {
@@ -306,8 +306,7 @@ void rap_pg_pool_put(struct rap_pg_pool *pool, PGconn *db)
 	pthread_mutex_unlock(&pool->lock);
 }
 
-int rap_pg_one_text(PGconn *db, const char *sql, int n, const char *const *p, char **out,
-		    char *err)
+int rap_pg_one_text(PGconn *db, const char *sql, int n, const char *const *p, char **out, char *err)
 {
 	PGresult *res;
 	int result = rap_pg_one(db, sql, n, p, &res, err);

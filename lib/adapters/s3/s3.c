@@ -29,11 +29,11 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_XML (1024 * 1024)   /* S3 answers we read into memory */
+#define MAX_XML (1024 * 1024) /* S3 answers we read into memory */
 
 struct rap_s3 {
 	char *endpoint;
-	char *host;             /* host[:port] of the endpoint */
+	char *host; /* host[:port] of the endpoint */
 	char *region;
 	char *bucket;
 	char *access_key;
@@ -53,20 +53,20 @@ struct rap_s3_mpu {
 /* One request: what to send and what came back. */
 struct s3_req {
 	const char *method;
-	const char *key;        /* NULL: the bucket itself */
-	const char *query;      /* canonical query, "" for none */
+	const char *key;   /* NULL: the bucket itself */
+	const char *query; /* canonical query, "" for none */
 	const char *content_type;
-	const char *body;       /* sent when has_body (and no source) */
-	size_t body_len;        /* with a source too: the Content-Length */
+	const char *body; /* sent when has_body (and no source) */
+	size_t body_len;  /* with a source too: the Content-Length */
 	size_t body_off;
 	bool has_body;
-	rap_s3_source source;   /* PUT: a body produced as it is sent */
+	rap_s3_source source; /* PUT: a body produced as it is sent */
 	void *source_ctx;
 	int source_result;
-	rap_s3_sink sink;       /* GET: streamed 2xx body */
+	rap_s3_sink sink; /* GET: streamed 2xx body */
 	void *sink_ctx;
 	int sink_result;
-	struct rap_buf resp;    /* small bodies (XML, errors) */
+	struct rap_buf resp; /* small bodies (XML, errors) */
 	CURL *curl;
 	long status;
 	char etag[128];
@@ -212,13 +212,11 @@ static void xml_error(struct rap_s3 *s3, const struct s3_req *r)
 		mlen = (int)strcspn(m, "<");
 	}
 	snprintf(s3->err, sizeof(s3->err), "%s %s: HTTP %ld %.*s %.*s", r->method,
-		 r->key ? r->key : s3->bucket, r->status, clen, c ? c : "", mlen,
-		 m ? m : "");
+		 r->key ? r->key : s3->bucket, r->status, clen, c ? c : "", mlen, m ? m : "");
 }
 
 /* Sets the Authorization and x-amz headers of a request. */
-static struct curl_slist *sign_headers(struct rap_s3 *s3, struct s3_req *r,
-				       const char *path)
+static struct curl_slist *sign_headers(struct rap_s3 *s3, struct s3_req *r, const char *path)
 {
 	char amz_date[17], sig[RAP_SHA256_HEXLEN], names[256], line[512], host[300];
 	const char *hdrs[4];
@@ -249,8 +247,8 @@ static struct curl_slist *sign_headers(struct rap_s3 *s3, struct s3_req *r,
 	list = curl_slist_append(list, line);
 	snprintf(line, sizeof(line),
 		 "Authorization: AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/s3/aws4_request, "
-		 "SignedHeaders=%s, Signature=%s", s3->access_key, amz_date, s3->region,
-		 names, sig);
+		 "SignedHeaders=%s, Signature=%s",
+		 s3->access_key, amz_date, s3->region, names, sig);
 	list = curl_slist_append(list, line);
 	/* No 100-continue round trip; Expect is not a signed header. */
 	list = curl_slist_append(list, "Expect:");
@@ -338,8 +336,7 @@ static int perform(struct rap_s3 *s3, struct s3_req *r)
 	return result;
 }
 
-static void req_init(struct s3_req *r, const char *method, const char *key,
-		     const char *query)
+static void req_init(struct s3_req *r, const char *method, const char *key, const char *query)
 {
 	memset(r, 0, sizeof(*r));
 	r->method = method;
@@ -360,8 +357,8 @@ int rap_s3_ensure_bucket(struct rap_s3 *s3)
 	return result;
 }
 
-int rap_s3_put(struct rap_s3 *s3, const char *key, const void *data,
-	       size_t len, const char *content_type)
+int rap_s3_put(struct rap_s3 *s3, const char *key, const void *data, size_t len,
+	       const char *content_type)
 {
 	struct s3_req r;
 	int result;
@@ -429,8 +426,8 @@ static char *xml_value(const char *xml, const char *tag)
 	return rap_strndup(p, strcspn(p, "<"));
 }
 
-int rap_s3_mpu_begin(struct rap_s3 *s3, const char *key,
-		     const char *content_type, struct rap_s3_mpu **out)
+int rap_s3_mpu_begin(struct rap_s3 *s3, const char *key, const char *content_type,
+		     struct rap_s3_mpu **out)
 {
 	struct rap_s3_mpu *mpu;
 	struct s3_req r;
@@ -506,8 +503,7 @@ int rap_s3_mpu_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned 
 }
 
 int rap_s3_mpu_upload_from(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
-			   size_t len, rap_s3_source src, void *ctx,
-			   char etag[RAP_S3_ETAG_LEN])
+			   size_t len, rap_s3_source src, void *ctx, char etag[RAP_S3_ETAG_LEN])
 {
 	return upload_part(s3, mpu, part, NULL, len, src, ctx, etag);
 }
@@ -543,8 +539,7 @@ struct rap_s3_mpu *rap_s3_mpu_resume(const char *key, const char *upload_id)
 	return mpu;
 }
 
-int rap_s3_mpu_part(struct rap_s3 *s3, struct rap_s3_mpu *mpu,
-		    const void *data, size_t len)
+int rap_s3_mpu_part(struct rap_s3 *s3, struct rap_s3_mpu *mpu, const void *data, size_t len)
 {
 	char etag[RAP_S3_ETAG_LEN];
 	int result;
@@ -566,8 +561,8 @@ int rap_s3_mpu_complete(struct rap_s3 *s3, struct rap_s3_mpu *mpu)
 	rap_buf_init(&xml, 64 * 1024 * 1024);
 	for (i = 0; i < mpu->n; i++) {
 		if (!mpu->etags[i]) {
-			snprintf(s3->err, sizeof(s3->err), "CompleteMultipartUpload: part %u missing",
-				 i + 1);
+			snprintf(s3->err, sizeof(s3->err),
+				 "CompleteMultipartUpload: part %u missing", i + 1);
 			free(query);
 			rap_buf_cleanup(&xml);
 			return RAP_EINVAL;
@@ -636,8 +631,8 @@ void rap_s3_mpu_free(struct rap_s3_mpu *mpu)
 	free(mpu);
 }
 
-char *rap_s3_presign(struct rap_s3 *s3, const char *method, const char *key,
-		     unsigned expires, time_t now)
+char *rap_s3_presign(struct rap_s3 *s3, const char *method, const char *key, unsigned expires,
+		     time_t now)
 {
 	struct rap_buf path, query, cred, url;
 	char amz_date[17], sig[RAP_SHA256_HEXLEN], names[64], host[300];
@@ -651,8 +646,7 @@ char *rap_s3_presign(struct rap_s3 *s3, const char *method, const char *key,
 	rap_buf_init(&cred, 1024);
 	rap_buf_init(&url, 16384);
 	build_path(s3, key, &path);
-	rap_buf_appendf(&cred, "%s/%.8s/%s/s3/aws4_request", s3->access_key, amz_date,
-			s3->region);
+	rap_buf_appendf(&cred, "%s/%.8s/%s/s3/aws4_request", s3->access_key, amz_date, s3->region);
 	rap_buf_appends(&query, "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
 	rap__sigv4_uri_encode(&query, cred.data, false);
 	rap_buf_appendf(&query, "&X-Amz-Date=%s&X-Amz-Expires=%u&X-Amz-SignedHeaders=host",

@@ -43,13 +43,12 @@ int rap_sigv4_sign(const struct rap_sigv4_req *req, char signature[RAP_SHA256_HE
 		if (!colon)
 			goto out_free;
 		rap_buf_appendf(&creq, "%s\n", *h);
-		rap_buf_appendf(&names, "%s%.*s", names.len ? ";" : "",
-				(int)(colon - *h), *h);
+		rap_buf_appendf(&names, "%s%.*s", names.len ? ";" : "", (int)(colon - *h), *h);
 	}
 	rap_buf_appendf(&creq, "\n%s\n%s", names.data, req->payload_hash);
 	rap_sha256_hex(creq.data, creq.len, hash);
-	rap_buf_appendf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s",
-			req->amz_date, date, req->region, req->service, hash);
+	rap_buf_appendf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", req->amz_date,
+			date, req->region, req->service, hash);
 	secret = rap_asprintf("AWS4%s", req->secret_key);
 	hmac(secret, strlen(secret), date, k);
 	free(secret);
@@ -75,9 +74,8 @@ void rap__sigv4_uri_encode(struct rap_buf *out, const char *s, bool keep_slash)
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-		    c == '~' || (keep_slash && c == '/')) {
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
 			rap_buf_append(out, s, 1);
 		} else {
 			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };

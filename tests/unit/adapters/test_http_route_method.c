@@ -23,8 +23,14 @@ static void on_plain(void *svc, struct rap_http_req *req)
 }
 
 static const struct rap_http_route table[] = {
-	{ .method = "HEAD", .pattern = "/files/{id}", .on_request = on_head, .method_override = true },
-	{ .method = "PATCH", .pattern = "/files/{id}", .on_request = on_patch, .method_override = true },
+	{ .method = "HEAD",
+	  .pattern = "/files/{id}",
+	  .on_request = on_head,
+	  .method_override = true },
+	{ .method = "PATCH",
+	  .pattern = "/files/{id}",
+	  .on_request = on_patch,
+	  .method_override = true },
 	{ .pattern = "/files/{id}", .on_request = on_other, .method_override = true },
 	{ .method = "POST", .pattern = "/plain", .on_request = on_plain },
 };
@@ -35,7 +41,8 @@ Test(http_route_method, an_overriding_post_takes_the_route_of_the_method_it_name
 {
 	struct rap_http_match m;
 
-	cr_assert_eq(rap_http_route_find(table, N_TABLE, "POST", "PATCH", "/files/abc", &m), RAP_OK);
+	cr_assert_eq(rap_http_route_find(table, N_TABLE, "POST", "PATCH", "/files/abc", &m),
+		     RAP_OK);
 	cr_assert_eq(m.route->on_request, on_patch);
 	cr_assert_str_eq(rap_http_match_param(&m, "id"), "abc");
 	rap_http_match_cleanup(&m);

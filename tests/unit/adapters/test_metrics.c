@@ -21,7 +21,8 @@ Test(metrics, render_groups_series_of_a_family_under_one_header)
 	rap_metric_set(g, -3);
 	rap_buf_init(&out, 4096);
 	cr_assert_eq(rap_metrics_render(m, &out), RAP_OK);
-	cr_assert_str_eq(out.data,
+	cr_assert_str_eq(
+		out.data,
 		"# HELP x_total xs\n# TYPE x_total counter\nx_total{k=\"a\"} 2\nx_total{k=\"b\"} 5\n"
 		"# HELP y ys\n# TYPE y gauge\ny -3\n");
 	rap_buf_cleanup(&out);
@@ -39,7 +40,8 @@ Test(metrics, process_series_are_read_from_proc)
 	rap_buf_init(&out, 4096);
 	cr_assert_eq(rap_metrics_render_process(&out), RAP_OK);
 	p = strstr(out.data, "\nprocess_resident_memory_bytes ");
-	cr_assert(p && sscanf(p, "\nprocess_resident_memory_bytes %llu", &rss) == 1, "%s", out.data);
+	cr_assert(p && sscanf(p, "\nprocess_resident_memory_bytes %llu", &rss) == 1, "%s",
+		  out.data);
 	cr_assert_gt(rss, 1024 * 1024, "a process holds more than 1 MiB: %llu", rss);
 	p = strstr(out.data, "\nprocess_cpu_seconds_total ");
 	cr_assert(p && sscanf(p, "\nprocess_cpu_seconds_total %lf", &cpu) == 1, "%s", out.data);

@@ -18,9 +18,15 @@ Test(sigv4, get_vanilla_test_vector)
 {
 	const char *h[] = { "host:example.amazonaws.com", "x-amz-date:20150830T123600Z", NULL };
 	struct rap_sigv4_req r = {
-		.method = "GET", .host = "example.amazonaws.com", .path = "/", .query = "",
-		.headers = h, .payload_hash = EMPTY_SHA, .amz_date = "20150830T123600Z",
-		.region = "us-east-1", .service = "service",
+		.method = "GET",
+		.host = "example.amazonaws.com",
+		.path = "/",
+		.query = "",
+		.headers = h,
+		.payload_hash = EMPTY_SHA,
+		.amz_date = "20150830T123600Z",
+		.region = "us-east-1",
+		.service = "service",
 		.secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
 	};
 	char sig[RAP_SHA256_HEXLEN], names[128];
@@ -34,12 +40,18 @@ Test(sigv4, get_vanilla_test_vector)
 Test(sigv4, s3_get_object_example)
 {
 	const char *h[] = { "host:examplebucket.s3.amazonaws.com", "range:bytes=0-9",
-			    "x-amz-content-sha256:" EMPTY_SHA,
-			    "x-amz-date:20130524T000000Z", NULL };
+			    "x-amz-content-sha256:" EMPTY_SHA, "x-amz-date:20130524T000000Z",
+			    NULL };
 	struct rap_sigv4_req r = {
-		.method = "GET", .host = "examplebucket.s3.amazonaws.com", .path = "/test.txt",
-		.query = "", .headers = h, .payload_hash = EMPTY_SHA,
-		.amz_date = "20130524T000000Z", .region = "us-east-1", .service = "s3",
+		.method = "GET",
+		.host = "examplebucket.s3.amazonaws.com",
+		.path = "/test.txt",
+		.query = "",
+		.headers = h,
+		.payload_hash = EMPTY_SHA,
+		.amz_date = "20130524T000000Z",
+		.region = "us-east-1",
+		.service = "s3",
 		.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 	};
 	char sig[RAP_SHA256_HEXLEN], names[128];
@@ -54,12 +66,17 @@ Test(sigv4, s3_presigned_url_example)
 {
 	const char *h[] = { "host:examplebucket.s3.amazonaws.com", NULL };
 	struct rap_sigv4_req r = {
-		.method = "GET", .host = "examplebucket.s3.amazonaws.com", .path = "/test.txt",
+		.method = "GET",
+		.host = "examplebucket.s3.amazonaws.com",
+		.path = "/test.txt",
 		.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE"
 			 "%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z"
 			 "&X-Amz-Expires=86400&X-Amz-SignedHeaders=host",
-		.headers = h, .payload_hash = "UNSIGNED-PAYLOAD", .amz_date = "20130524T000000Z",
-		.region = "us-east-1", .service = "s3",
+		.headers = h,
+		.payload_hash = "UNSIGNED-PAYLOAD",
+		.amz_date = "20130524T000000Z",
+		.region = "us-east-1",
+		.service = "s3",
 		.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 	};
 	char sig[RAP_SHA256_HEXLEN], names[128];
@@ -71,9 +88,15 @@ Test(sigv4, s3_presigned_url_example)
 Test(sigv4, malformed_date_is_refused)
 {
 	const char *h[] = { "host:x", NULL };
-	struct rap_sigv4_req r = { .method = "GET", .path = "/", .query = "", .headers = h,
-				   .payload_hash = EMPTY_SHA, .amz_date = "2013",
-				   .region = "r", .service = "s3", .secret_key = "k" };
+	struct rap_sigv4_req r = { .method = "GET",
+				   .path = "/",
+				   .query = "",
+				   .headers = h,
+				   .payload_hash = EMPTY_SHA,
+				   .amz_date = "2013",
+				   .region = "r",
+				   .service = "s3",
+				   .secret_key = "k" };
 	char sig[RAP_SHA256_HEXLEN], names[16];
 
 	cr_assert_eq(rap_sigv4_sign(&r, sig, names, sizeof(names)), RAP_EINVAL);
@@ -95,24 +118,30 @@ Test(s3, uri_encoding_keeps_unreserved_and_slashes_in_keys)
 Test(s3, presign_builds_a_path_style_url_that_verifies)
 {
 	struct rap_s3_cfg cfg = { "http://127.0.0.1:9100/", "us-east-1", "rap-data",
-				  "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+				  "AKIAIOSFODNN7EXAMPLE",
+				  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 	struct rap_s3 *s3 = rap_s3_new(&cfg);
 	char *url = rap_s3_presign(s3, "GET", "processed/j 1/result.json", 900, 1369353600);
 	const char *h[] = { "host:127.0.0.1:9100", NULL };
 	char sig[RAP_SHA256_HEXLEN], names[16], expect[200];
 	struct rap_sigv4_req r = {
-		.method = "GET", .host = "127.0.0.1:9100",
+		.method = "GET",
+		.host = "127.0.0.1:9100",
 		.path = "/rap-data/processed/j%201/result.json",
 		.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE"
 			 "%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z"
 			 "&X-Amz-Expires=900&X-Amz-SignedHeaders=host",
-		.headers = h, .payload_hash = "UNSIGNED-PAYLOAD", .amz_date = "20130524T000000Z",
-		.region = "us-east-1", .service = "s3",
+		.headers = h,
+		.payload_hash = "UNSIGNED-PAYLOAD",
+		.amz_date = "20130524T000000Z",
+		.region = "us-east-1",
+		.service = "s3",
 		.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 	};
 
 	cr_assert_not_null(url);
-	cr_assert(strncmp(url, "http://127.0.0.1:9100/rap-data/processed/j%201/result.json?", 59) == 0,
+	cr_assert(strncmp(url, "http://127.0.0.1:9100/rap-data/processed/j%201/result.json?", 59) ==
+			  0,
 		  "%s", url);
 	cr_assert(strstr(url, "X-Amz-Expires=900&"), "%s", url);
 	cr_assert_eq(rap_sigv4_sign(&r, sig, names, sizeof(names)), RAP_OK);

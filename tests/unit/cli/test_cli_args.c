@@ -34,7 +34,8 @@ Test(cli_args, an_upload_takes_its_defaults_and_options_anywhere)
 	unsetenv("RAP_URL");
 	unsetenv("RAP_API_KEY");
 	cr_assert_eq(parse(&o, &a, err, "--quiet", "upload", "f.bin", "--type", "file.inspect",
-			   "-w", NULL), RAP_OK, "%s", err);
+			   "-w", NULL),
+		     RAP_OK, "%s", err);
 	cr_assert_eq(a, CLI_ACTION_RUN);
 	cr_assert_str_eq(o.command, "upload");
 	cr_assert_str_eq(o.arg, "f.bin");
@@ -58,8 +59,9 @@ Test(cli_args, the_environment_sets_defaults_and_options_win)
 	cr_assert_eq(parse(&o, &a, err, "status", JOB, NULL), RAP_OK, "%s", err);
 	cr_assert_str_eq(o.url, "https://rap.example", "the trailing slash goes");
 	cr_assert_str_eq(o.api_key, "env-key");
-	cr_assert_eq(parse(&o, &a, err, "status", JOB, "--url", "http://h:1//", "--api-key", "k2",
-			   NULL), RAP_OK);
+	cr_assert_eq(
+		parse(&o, &a, err, "status", JOB, "--url", "http://h:1//", "--api-key", "k2", NULL),
+		RAP_OK);
 	cr_assert_str_eq(o.url, "http://h:1");
 	cr_assert_str_eq(o.api_key, "k2");
 	unsetenv("RAP_URL");
@@ -74,7 +76,8 @@ Test(cli_args, numbers_are_parsed_with_their_ranges)
 
 	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--chunk-size", "5M",
 			   "--retry-timeout", "9", "--stall-timeout", "2", "--max-attempts", "1",
-			   NULL), RAP_OK, "%s", err);
+			   NULL),
+		     RAP_OK, "%s", err);
 	cr_assert_eq(o.chunk_size, 5LL << 20);
 	cr_assert_eq(o.retry_timeout_s, 9);
 	cr_assert_eq(o.stall_timeout_s, 2);
@@ -84,8 +87,8 @@ Test(cli_args, numbers_are_parsed_with_their_ranges)
 	cr_assert(strstr(err, "--chunk-size 8G"), "%s", err);
 	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--retry-timeout", "0", NULL),
 		     RAP_EINVAL);
-	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--max-attempts", "101",
-			   NULL), RAP_EINVAL);
+	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--max-attempts", "101", NULL),
+		     RAP_EINVAL);
 	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--stall-timeout", "x", NULL),
 		     RAP_EINVAL);
 }
@@ -103,8 +106,8 @@ Test(cli_args, what_each_command_needs_is_checked)
 	cr_assert_eq(parse(&o, &a, err, "upload", "f", "g", "-t", "noop", NULL), RAP_EINVAL);
 	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--params", "[]", NULL),
 		     RAP_EINVAL);
-	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--params", "{\"a\":1}",
-			   NULL), RAP_OK);
+	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--params", "{\"a\":1}", NULL),
+		     RAP_OK);
 	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--url", "ftp://x", NULL),
 		     RAP_EINVAL);
 	cr_assert_eq(parse(&o, &a, err, "upload", "f", "-t", "noop", "--api-key", "a b", NULL),

@@ -21,7 +21,7 @@ Test(cli_event, a_websocket_event_is_read_and_printed_with_its_detail)
 	cr_assert_eq(e.event_id, 42);
 	cli_event_format(JOB, &e, line, sizeof(line));
 	cr_assert_str_eq(line, "job " JOB ": QUEUED -> PROCESSING (attempt 1): "
-			 "claimed by worker-1");
+			       "claimed by worker-1");
 	json_object_put(o);
 }
 

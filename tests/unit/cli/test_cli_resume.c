@@ -74,7 +74,8 @@ Test(cli_resume, damaged_records_are_refused_with_a_reason)
 	}
 	cr_assert_eq(cli_resume_parse("# note\nversion 1\nnewer_key x\npath /f\nsize 1\n"
 				      "mtime 1.000000000\nurl u\ntype t\nupload_url http://x/y\n",
-				      &s, err), RAP_OK, "comments and unknown keys are skipped");
+				      &s, err),
+		     RAP_OK, "comments and unknown keys are skipped");
 }
 
 Test(cli_resume, a_name_with_a_line_break_is_not_recorded)

@@ -62,8 +62,11 @@ struct printed {
 Test(cli_units, bytes_print_with_binary_units)
 {
 	static const struct printed cases[] = {
-		{ 0, "0 B" }, { 1023, "1023 B" }, { 1536, "1.5 KiB" },
-		{ 10.2 * 1024 * 1024, "10.2 MiB" }, { 10737418240.0, "10.0 GiB" },
+		{ 0, "0 B" },
+		{ 1023, "1023 B" },
+		{ 1536, "1.5 KiB" },
+		{ 10.2 * 1024 * 1024, "10.2 MiB" },
+		{ 10737418240.0, "10.0 GiB" },
 	};
 	char s[32];
 

@@ -54,7 +54,9 @@ Test(config, values_are_parsed_by_type)
 	struct cfg c;
 	char err[RAP_ERRLEN];
 
-	cr_assert_eq(load(&c, err, (const char *const[]){ "T_NAME=x", "T_PORT=1", "T_FLAG=yes", NULL }), RAP_OK);
+	cr_assert_eq(
+		load(&c, err, (const char *const[]){ "T_NAME=x", "T_PORT=1", "T_FLAG=yes", NULL }),
+		RAP_OK);
 	cr_assert_str_eq(c.name, "x");
 	cr_assert_eq(c.port, 1);
 	cr_assert_eq(c.flag, 1);

@@ -24,7 +24,9 @@ Test(job_create, decodes_type_key_params_and_attempts)
 	char err[RAP_ERRLEN];
 
 	cr_assert_eq(create("{\"object_key\":\"uploads/a\",\"type\":\"file.inspect\","
-			    "\"params\":{\"x\":1},\"max_attempts\":3}", &c, err), RAP_OK, "%s", err);
+			    "\"params\":{\"x\":1},\"max_attempts\":3}",
+			    &c, err),
+		     RAP_OK, "%s", err);
 	cr_assert_str_eq(c.object_key, "uploads/a");
 	cr_assert_str_eq(c.type, "file.inspect");
 	cr_assert_str_eq(c.params, "{\"x\":1}");
@@ -45,12 +47,17 @@ Test(job_create, refuses_bad_bodies_with_a_reason)
 	cr_assert(strstr(err, "malformed JSON") != NULL, "%s", err);
 	cr_assert_eq(create("{\"type\":\"t\"}", &c, err), RAP_EINVAL);
 	cr_assert(strstr(err, "object_key") != NULL, "%s", err);
-	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"evil\":1}", &c, err), RAP_EINVAL);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"evil\":1}", &c, err),
+		     RAP_EINVAL);
 	cr_assert(strstr(err, "unknown field 'evil'") != NULL, "%s", err);
 	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"T Y\"}", &c, err), RAP_EINVAL);
-	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"max_attempts\":0}", &c, err), RAP_EINVAL);
-	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"max_attempts\":\"3\"}", &c, err), RAP_EINVAL);
-	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"params\":[1]}", &c, err), RAP_EINVAL);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"max_attempts\":0}", &c, err),
+		     RAP_EINVAL);
+	cr_assert_eq(
+		create("{\"object_key\":\"k\",\"type\":\"t\",\"max_attempts\":\"3\"}", &c, err),
+		RAP_EINVAL);
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"t\",\"params\":[1]}", &c, err),
+		     RAP_EINVAL);
 	cr_assert_eq(create("{\"object_key\":\"k\\u0000x\",\"type\":\"t\"}", &c, err), RAP_EINVAL);
 }
 
@@ -72,12 +79,18 @@ Test(job_create, equal_requests_hash_equal_whatever_the_layout)
 	struct rap_job_create a, b, c;
 	char err[RAP_ERRLEN], ha[RAP_SHA256_HEXLEN], hb[RAP_SHA256_HEXLEN], hc[RAP_SHA256_HEXLEN];
 
-	cr_assert_eq(create("{\"type\":\"t\",\"object_key\":\"k\",\"params\":{\"b\":[1,{\"y\":2,\"x\":1}],\"a\":\"s\"}}",
-			    &a, err), RAP_OK, "%s", err);
-	cr_assert_eq(create("{ \"object_key\" : \"k\", \"params\" : { \"a\" : \"s\", \"b\" : [ 1, { \"x\": 1, \"y\": 2 } ] }, \"type\": \"t\" }",
-			    &b, err), RAP_OK, "%s", err);
-	cr_assert_eq(create("{\"type\":\"t\",\"object_key\":\"k\",\"params\":{\"a\":\"s\",\"b\":[1,{\"x\":2}]}}",
-			    &c, err), RAP_OK, "%s", err);
+	cr_assert_eq(
+		create("{\"type\":\"t\",\"object_key\":\"k\",\"params\":{\"b\":[1,{\"y\":2,\"x\":1}],\"a\":\"s\"}}",
+		       &a, err),
+		RAP_OK, "%s", err);
+	cr_assert_eq(
+		create("{ \"object_key\" : \"k\", \"params\" : { \"a\" : \"s\", \"b\" : [ 1, { \"x\": 1, \"y\": 2 } ] }, \"type\": \"t\" }",
+		       &b, err),
+		RAP_OK, "%s", err);
+	cr_assert_eq(
+		create("{\"type\":\"t\",\"object_key\":\"k\",\"params\":{\"a\":\"s\",\"b\":[1,{\"x\":2}]}}",
+		       &c, err),
+		RAP_OK, "%s", err);
 	cr_assert_str_eq(a.params, "{\"a\":\"s\",\"b\":[1,{\"x\":1,\"y\":2}]}");
 	rap_job_create_hash(&a, ha);
 	rap_job_create_hash(&b, hb);
@@ -95,9 +108,12 @@ Test(job_batch, decodes_every_request_in_order)
 	char err[RAP_ERRLEN];
 	int n;
 
-	cr_assert_eq(batch("{\"jobs\":[{\"object_key\":\"a\",\"type\":\"noop\"},"
-			   "{\"object_key\":\"b\",\"type\":\"file.inspect\",\"params\":{\"y\":1,\"x\":2},"
-			   "\"max_attempts\":3}]}", &reqs, &n, err), RAP_OK, "%s", err);
+	cr_assert_eq(
+		batch("{\"jobs\":[{\"object_key\":\"a\",\"type\":\"noop\"},"
+		      "{\"object_key\":\"b\",\"type\":\"file.inspect\",\"params\":{\"y\":1,\"x\":2},"
+		      "\"max_attempts\":3}]}",
+		      &reqs, &n, err),
+		RAP_OK, "%s", err);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(reqs[0].object_key, "a");
 	cr_assert_str_eq(reqs[0].params, "{}");
@@ -115,7 +131,9 @@ Test(job_batch, names_the_first_bad_request_and_keeps_nothing)
 
 	cr_assert_eq(batch("{\"jobs\":[{\"object_key\":\"a\",\"type\":\"noop\"},"
 			   "{\"object_key\":\"b\",\"type\":\"noop\",\"params\":{}},"
-			   "{\"object_key\":\"c\"}]}", &reqs, &n, err), RAP_EINVAL);
+			   "{\"object_key\":\"c\"}]}",
+			   &reqs, &n, err),
+		     RAP_EINVAL);
 	cr_assert_null(reqs);
 	cr_assert_eq(n, 0);
 	cr_assert(strstr(err, "jobs[2]") != NULL, "%s", err);
@@ -133,7 +151,8 @@ Test(job_batch, refuses_empty_oversized_and_malformed_batches)
 	cr_assert(strstr(err, "1 to 1000") != NULL, "%s", err);
 	cr_assert_eq(batch("{\"jobs\":{}}", &reqs, &n, err), RAP_EINVAL);
 	cr_assert_eq(batch("{\"jobs\":[],\"extra\":1}", &reqs, &n, err), RAP_EINVAL);
-	cr_assert_eq(batch("[{\"object_key\":\"a\",\"type\":\"noop\"}]", &reqs, &n, err), RAP_EINVAL);
+	cr_assert_eq(batch("[{\"object_key\":\"a\",\"type\":\"noop\"}]", &reqs, &n, err),
+		     RAP_EINVAL);
 	cr_assert_eq(batch("{\"jobs\":[1]}", &reqs, &n, err), RAP_EINVAL);
 	cr_assert_eq(batch("", &reqs, &n, err), RAP_EINVAL);
 	big = malloc(1001 * 40 + 32);

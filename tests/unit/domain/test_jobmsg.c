@@ -19,7 +19,9 @@ Test(jobmsg, decodes_a_valid_message)
 	char err[RAP_ERRLEN];
 
 	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":\"file.inspect\","
-			 "\"object_key\":\"uploads/x\",\"owner\":\"dev\"}", &m, err), RAP_OK, "%s", err);
+			 "\"object_key\":\"uploads/x\",\"owner\":\"dev\"}",
+			 &m, err),
+		     RAP_OK, "%s", err);
 	cr_assert_str_eq(m.job_id, ID);
 	cr_assert_str_eq(m.type, "file.inspect");
 	cr_assert_str_eq(m.object_key, "uploads/x");
@@ -43,8 +45,9 @@ Test(jobmsg, unknown_schema_version_is_unsupported)
 	struct rap_jobmsg m;
 	char err[RAP_ERRLEN];
 
-	cr_assert_eq(msg("{\"v\":2,\"job_id\":\"" ID "\",\"type\":\"a\",\"object_key\":\"k\"}",
-			 &m, err), RAP_EUNSUPPORTED);
+	cr_assert_eq(
+		msg("{\"v\":2,\"job_id\":\"" ID "\",\"type\":\"a\",\"object_key\":\"k\"}", &m, err),
+		RAP_EUNSUPPORTED);
 	cr_assert(strstr(err, "version 2") != NULL, "%s", err);
 	cr_assert_str_eq(m.job_id, ID, "the job can still be marked DEAD");
 	cr_assert_eq(msg("{\"job_id\":\"" ID "\"}", &m, err), RAP_EINVAL);
@@ -55,13 +58,17 @@ Test(jobmsg, job_id_must_be_a_uuid_and_fields_are_required)
 	struct rap_jobmsg m;
 	char err[RAP_ERRLEN];
 
-	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"nope\",\"type\":\"a\",\"object_key\":\"k\"}",
-			 &m, err), RAP_EINVAL);
+	cr_assert_eq(
+		msg("{\"v\":1,\"job_id\":\"nope\",\"type\":\"a\",\"object_key\":\"k\"}", &m, err),
+		RAP_EINVAL);
 	cr_assert_str_eq(m.job_id, "");
-	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"object_key\":\"k\"}", &m, err), RAP_EINVAL);
+	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"object_key\":\"k\"}", &m, err),
+		     RAP_EINVAL);
 	cr_assert(strstr(err, "'type'") != NULL, "%s", err);
-	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":5,\"object_key\":\"k\"}",
-			 &m, err), RAP_EINVAL);
-	cr_assert_eq(msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":\"a\",\"object_key\":\"\"}",
-			 &m, err), RAP_EINVAL);
+	cr_assert_eq(
+		msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":5,\"object_key\":\"k\"}", &m, err),
+		RAP_EINVAL);
+	cr_assert_eq(
+		msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":\"a\",\"object_key\":\"\"}", &m, err),
+		RAP_EINVAL);
 }

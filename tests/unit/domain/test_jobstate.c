@@ -91,16 +91,17 @@ Test(jobstate, database_table_equals_the_c_table)
 	cr_assert_geq(rap_schema_migrations_count, 1);
 	cr_assert_str_eq(rap_schema_migrations[0].name, "0001_init");
 	n = sql_transitions(rap_schema_migrations[0].sql, pairs, 64);
-	cr_assert_eq(n, rap_job_transitions_count, "SQL has %u transitions, C has %u",
-		     n, rap_job_transitions_count);
+	cr_assert_eq(n, rap_job_transitions_count, "SQL has %u transitions, C has %u", n,
+		     rap_job_transitions_count);
 	for (i = 0; i < n; i++)
 		cr_assert(rap_jobstate_allowed(pairs[i][0], pairs[i][1]),
-			  "SQL allows %s -> %s but C does not",
-			  rap_jobstate_name(pairs[i][0]), rap_jobstate_name(pairs[i][1]));
+			  "SQL allows %s -> %s but C does not", rap_jobstate_name(pairs[i][0]),
+			  rap_jobstate_name(pairs[i][1]));
 }
 
 Test(jobstate, migrations_are_ordered_by_version)
 {
 	for (unsigned i = 1; i < rap_schema_migrations_count; i++)
-		cr_assert_gt(rap_schema_migrations[i].version, rap_schema_migrations[i - 1].version);
+		cr_assert_gt(rap_schema_migrations[i].version,
+			     rap_schema_migrations[i - 1].version);
 }

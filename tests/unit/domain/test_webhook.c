@@ -13,7 +13,8 @@ Test(webhook, url_validation_accepts_http_urls_with_a_host_only)
 	cr_assert(rap_webhook_url_valid("http://example.com"));
 	cr_assert(rap_webhook_url_valid("HTTPS://hooks.example.com:8443/rap?x=1#f"));
 	cr_assert(rap_webhook_url_valid("http://[::1]:9000/h"));
-	cr_assert(rap_webhook_url_valid("http://example.com/a@b"), "an @ in the path is no credential");
+	cr_assert(rap_webhook_url_valid("http://example.com/a@b"),
+		  "an @ in the path is no credential");
 	cr_assert_not(rap_webhook_url_valid("ftp://example.com/"));
 	cr_assert_not(rap_webhook_url_valid("http://"));
 	cr_assert_not(rap_webhook_url_valid("http:///path"));
@@ -39,10 +40,13 @@ Test(webhook, url_longer_than_the_limit_is_refused)
 Test(webhook, allowed_hosts_match_the_host_without_port_or_case)
 {
 	cr_assert(rap_webhook_host_allowed("http://anything.example/x", ""));
-	cr_assert(rap_webhook_host_allowed("https://Hooks.Example.com:8443/x", "a.b,hooks.example.com"));
+	cr_assert(rap_webhook_host_allowed("https://Hooks.Example.com:8443/x",
+					   "a.b,hooks.example.com"));
 	cr_assert(rap_webhook_host_allowed("http://[::1]:9/x", "[::1]"));
-	cr_assert_not(rap_webhook_host_allowed("http://hooks.example.com.evil.io/", "hooks.example.com"));
-	cr_assert_not(rap_webhook_host_allowed("http://169.254.169.254/latest", "hooks.example.com"));
+	cr_assert_not(
+		rap_webhook_host_allowed("http://hooks.example.com.evil.io/", "hooks.example.com"));
+	cr_assert_not(
+		rap_webhook_host_allowed("http://169.254.169.254/latest", "hooks.example.com"));
 }
 
 Test(webhook, signature_is_hex_hmac_sha256_of_the_body)

@@ -11,8 +11,8 @@
 
 /* The handler the table gives method and path, or NULL; *result gets the
  * matcher's answer and allow its Allow list. */
-static rap_http_handler route(const char *method, const char *path, int *result,
-			      char *allow, const char **id)
+static rap_http_handler route(const char *method, const char *path, int *result, char *allow,
+			      const char **id)
 {
 	struct rap_http_match m;
 	rap_http_handler h = NULL;

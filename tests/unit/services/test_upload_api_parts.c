@@ -16,7 +16,7 @@
 #include "parts.h"
 #include "upload_api.h"
 
-#define PART (128 * 1024)  /* past UPLOAD_DETECT_BYTES: first parts stream too */
+#define PART (128 * 1024) /* past UPLOAD_DETECT_BYTES: first parts stream too */
 #define MAX_PARTS 64
 
 /* ---- an in-memory S3 ---- */
@@ -24,14 +24,14 @@
 struct fake_part {
 	char *data;
 	size_t len;
-	unsigned requests;      /* UploadPart requests, whole or streamed */
-	unsigned streamed;      /* of them, fed by a source */
-	unsigned cancelled;     /* streams whose source gave up */
-	int fail;               /* fail this many requests first */
-	int fail_stream;        /* fail this many streams at once, unread */
+	unsigned requests;  /* UploadPart requests, whole or streamed */
+	unsigned streamed;  /* of them, fed by a source */
+	unsigned cancelled; /* streams whose source gave up */
+	int fail;           /* fail this many requests first */
+	int fail_stream;    /* fail this many streams at once, unread */
 	unsigned delay_ms;
-	bool hold;              /* its requests wait until the test releases them */
-	unsigned done_seq;      /* when its last request ended (1, 2, ...) */
+	bool hold;         /* its requests wait until the test releases them */
+	unsigned done_seq; /* when its last request ended (1, 2, ...) */
 };
 
 static struct {
@@ -42,7 +42,7 @@ static struct {
 	unsigned begins, puts, completes, aborts;
 	unsigned on_caller, on_other;
 	pthread_t caller;
-	char *object;           /* the completed object (or the PUT's body) */
+	char *object; /* the completed object (or the PUT's body) */
 	size_t object_len;
 } fake = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
 
@@ -149,8 +149,7 @@ static int fake_upload(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned
 }
 
 static int fake_upload_from(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
-			    size_t len, rap_s3_source src, void *ctx,
-			    char etag[RAP_S3_ETAG_LEN])
+			    size_t len, rap_s3_source src, void *ctx, char etag[RAP_S3_ETAG_LEN])
 {
 	struct fake_part *fp = &fake.parts[part];
 	char *buf = malloc(len);
@@ -302,7 +301,9 @@ static void finish_and_check(struct parts *p, size_t len)
 
 Test(parts_slot, the_table_allows_exactly_the_moves_of_the_design)
 {
-	static const struct { enum parts_slot_state from, to; } moves[] = {
+	static const struct {
+		enum parts_slot_state from, to;
+	} moves[] = {
 		{ PARTS_SLOT_EMPTY, PARTS_SLOT_FILLING },
 		{ PARTS_SLOT_FILLING, PARTS_SLOT_STREAMING },
 		{ PARTS_SLOT_FILLING, PARTS_SLOT_SENDING },
@@ -356,8 +357,8 @@ Test(parts_pool, a_thread_per_buffer_on_the_wire_up_to_the_cap)
 
 /* ---- the writer ---- */
 
-Test(parts_writer, without_parts_in_flight_whole_parts_go_on_the_callers_thread,
-     .init = NULL, .fini = teardown)
+Test(parts_writer, without_parts_in_flight_whole_parts_go_on_the_callers_thread, .init = NULL,
+     .fini = teardown)
 {
 	struct parts *p;
 
@@ -504,8 +505,7 @@ Test(parts_writer, a_body_ending_inside_a_streaming_part_loses_nothing, .fini = 
 	parts_free(p);
 }
 
-Test(parts_writer, a_stream_cut_short_leaves_its_bytes_as_the_tail, .fini = teardown,
-     .timeout = 20)
+Test(parts_writer, a_stream_cut_short_leaves_its_bytes_as_the_tail, .fini = teardown, .timeout = 20)
 {
 	const char *tail;
 	long long end;
@@ -527,8 +527,7 @@ Test(parts_writer, a_stream_cut_short_leaves_its_bytes_as_the_tail, .fini = tear
 	parts_free(p);
 }
 
-Test(parts_writer, a_stream_given_up_in_the_queue_makes_no_request, .fini = teardown,
-     .timeout = 20)
+Test(parts_writer, a_stream_given_up_in_the_queue_makes_no_request, .fini = teardown, .timeout = 20)
 {
 	struct parts *p[2];
 

@@ -72,8 +72,9 @@ Test(upload_api_routes, the_captured_id_reaches_the_handler_even_when_no_uuid)
 
 Test(upload_api_routes, unknown_paths_are_404)
 {
-	static const char *const paths[] = { "/", "/upload", "/uploads/" ID "/x", "/files/a/b",
-					     "/filesx", "/api/files", "/healthz" };
+	static const char *const paths[] = { "/",          "/upload", "/uploads/" ID "/x",
+					     "/files/a/b", "/filesx", "/api/files",
+					     "/healthz" };
 	struct rap_http_match m;
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {

@@ -24,8 +24,7 @@ static int on_begin(void *ctx, const char *name, const char *filename, const cha
 
 	if (s->stop_at_begin)
 		return RAP_ECANCELED;
-	rap_buf_appendf(&s->out, "[%s|%s|%s]", name, filename ? filename : "-",
-			type ? type : "-");
+	rap_buf_appendf(&s->out, "[%s|%s|%s]", name, filename ? filename : "-", type ? type : "-");
 	return RAP_OK;
 }
 
@@ -52,8 +51,7 @@ static int on_end(void *ctx)
 static const struct rap_multipart_cb cbs = { on_begin, on_data, on_end };
 
 /* Parses body fed in pieces of `step` bytes; returns feed/finish result. */
-static int parse(const char *boundary, const char *body, size_t len, size_t step,
-		 struct seen *s)
+static int parse(const char *boundary, const char *body, size_t len, size_t step, struct seen *s)
 {
 	struct rap_multipart *mp = rap_multipart_new(boundary, &cbs, s);
 	int result = RAP_OK;
@@ -67,12 +65,14 @@ static int parse(const char *boundary, const char *body, size_t len, size_t step
 	return result;
 }
 
-#define BODY2 "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n" \
-	      "--XyZ\r\ncontent-disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\n" \
-	      "Content-Type: application/octet-stream\r\n\r\n" \
-	      "ab\r\n--XyNOT\r\n-- \r\ncd\r\r\n--XyZ--\r\n"
-#define WANT2 "[a|-|-]hello{end}[file|x.bin|application/octet-stream]" \
-	      "ab\r\n--XyNOT\r\n-- \r\ncd\r{end}"
+#define BODY2                                                                                      \
+	"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n"                     \
+	"--XyZ\r\ncontent-disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\n"           \
+	"Content-Type: application/octet-stream\r\n\r\n"                                           \
+	"ab\r\n--XyNOT\r\n-- \r\ncd\r\r\n--XyZ--\r\n"
+#define WANT2                                                                                      \
+	"[a|-|-]hello{end}[file|x.bin|application/octet-stream]"                                   \
+	"ab\r\n--XyNOT\r\n-- \r\ncd\r{end}"
 
 Test(multipart, two_fields_with_near_boundary_bytes)
 {
@@ -111,7 +111,8 @@ Test(multipart, same_result_at_every_split_and_byte_by_byte)
 
 Test(multipart, binary_data_with_nuls_and_crs_passes_unchanged)
 {
-	static const char head[] = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"z\"\r\n\r\n";
+	static const char head[] =
+		"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"z\"\r\n\r\n";
 	static const char tail[] = "\r\n--b--";
 	char body[512], data[256];
 	struct seen s = { 0 };
@@ -135,8 +136,9 @@ Test(multipart, binary_data_with_nuls_and_crs_passes_unchanged)
 
 Test(multipart, preamble_epilogue_and_padding_are_ignored)
 {
-	const char *body = "This is a preamble\r\n--B  \t\r\nContent-Disposition: form-data; name=x\r\n\r\n"
-			   "1\r\n--B--\r\nepilogue --B\r\n";
+	const char *body =
+		"This is a preamble\r\n--B  \t\r\nContent-Disposition: form-data; name=x\r\n\r\n"
+		"1\r\n--B--\r\nepilogue --B\r\n";
 	struct seen s = { 0 };
 
 	cr_assert_eq(parse("B", body, strlen(body), 7, &s), RAP_OK);
@@ -146,8 +148,9 @@ Test(multipart, preamble_epilogue_and_padding_are_ignored)
 
 Test(multipart, quoted_filename_with_escapes_and_path)
 {
-	const char *body = "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\\\"b;c.txt\"\r\n\r\n"
-			   "\r\n--B--";
+	const char *body =
+		"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\\\"b;c.txt\"\r\n\r\n"
+		"\r\n--B--";
 	struct seen s = { 0 };
 
 	cr_assert_eq(parse("B", body, strlen(body), 3, &s), RAP_OK);
@@ -159,13 +162,18 @@ Test(multipart, boundary_parameter_forms)
 {
 	char b[80];
 
-	cr_assert_eq(rap_multipart_boundary("multipart/form-data; boundary=abc", b, sizeof(b)), RAP_OK);
+	cr_assert_eq(rap_multipart_boundary("multipart/form-data; boundary=abc", b, sizeof(b)),
+		     RAP_OK);
 	cr_assert_str_eq(b, "abc");
-	cr_assert_eq(rap_multipart_boundary("Multipart/Form-Data; charset=utf-8; BOUNDARY=\"a b'()+_,-./:=?\"",
-					    b, sizeof(b)), RAP_OK);
+	cr_assert_eq(rap_multipart_boundary(
+			     "Multipart/Form-Data; charset=utf-8; BOUNDARY=\"a b'()+_,-./:=?\"", b,
+			     sizeof(b)),
+		     RAP_OK);
 	cr_assert_str_eq(b, "a b'()+_,-./:=?");
-	cr_assert_eq(rap_multipart_boundary("multipart/form-data;boundary=----WebKitFormBoundary7MA4YWxk",
-					    b, sizeof(b)), RAP_OK);
+	cr_assert_eq(rap_multipart_boundary(
+			     "multipart/form-data;boundary=----WebKitFormBoundary7MA4YWxk", b,
+			     sizeof(b)),
+		     RAP_OK);
 	cr_assert_str_eq(b, "----WebKitFormBoundary7MA4YWxk");
 }
 
@@ -175,11 +183,16 @@ Test(multipart, bad_content_types_are_refused)
 
 	cr_assert_eq(rap_multipart_boundary("application/json", b, sizeof(b)), RAP_EINVAL);
 	cr_assert_eq(rap_multipart_boundary("multipart/form-data", b, sizeof(b)), RAP_EINVAL);
-	cr_assert_eq(rap_multipart_boundary("multipart/form-data; charset=x", b, sizeof(b)), RAP_EINVAL);
-	cr_assert_eq(rap_multipart_boundary("multipart/mixed; boundary=a", b, sizeof(b)), RAP_EINVAL);
-	cr_assert_eq(rap_multipart_boundary("multipart/form-data; boundary=", b, sizeof(b)), RAP_EINVAL);
-	cr_assert_eq(rap_multipart_boundary("multipart/form-data; boundary=\"a", b, sizeof(b)), RAP_EINVAL);
-	cr_assert_eq(rap_multipart_boundary("multipart/form-data; boundary=a{b", b, sizeof(b)), RAP_EINVAL);
+	cr_assert_eq(rap_multipart_boundary("multipart/form-data; charset=x", b, sizeof(b)),
+		     RAP_EINVAL);
+	cr_assert_eq(rap_multipart_boundary("multipart/mixed; boundary=a", b, sizeof(b)),
+		     RAP_EINVAL);
+	cr_assert_eq(rap_multipart_boundary("multipart/form-data; boundary=", b, sizeof(b)),
+		     RAP_EINVAL);
+	cr_assert_eq(rap_multipart_boundary("multipart/form-data; boundary=\"a", b, sizeof(b)),
+		     RAP_EINVAL);
+	cr_assert_eq(rap_multipart_boundary("multipart/form-data; boundary=a{b", b, sizeof(b)),
+		     RAP_EINVAL);
 	snprintf(long_b, sizeof(long_b), "multipart/form-data; boundary=%0*d", 71, 0);
 	cr_assert_eq(rap_multipart_boundary(long_b, b, sizeof(b)), RAP_EINVAL);
 }
@@ -203,12 +216,12 @@ Test(multipart, truncated_and_unterminated_bodies_fail_at_finish)
 Test(multipart, malformed_parts_are_protocol_errors_with_messages)
 {
 	const char *cases[] = {
-		"--B\r\nContent-Type: text/plain\r\n\r\nx\r\n--B--",             /* no disposition */
+		"--B\r\nContent-Type: text/plain\r\n\r\nx\r\n--B--", /* no disposition */
 		"--B\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--B--", /* not form-data */
-		"--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--",       /* no name */
-		"--B\r\nBroken header\r\n\r\nx\r\n--B--",                        /* no colon */
-		"--Bjunk\r\n",                                                    /* bad boundary line */
-		"--B-x",                                                          /* bad close */
+		"--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--",          /* no name */
+		"--B\r\nBroken header\r\n\r\nx\r\n--B--",                           /* no colon */
+		"--Bjunk\r\n", /* bad boundary line */
+		"--B-x",       /* bad close */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -216,7 +229,8 @@ Test(multipart, malformed_parts_are_protocol_errors_with_messages)
 		struct rap_multipart *mp = rap_multipart_new("B", &cbs, &s);
 
 		rap_buf_init(&s.out, 4096);
-		cr_assert_eq(rap_multipart_feed(mp, cases[i], strlen(cases[i])), RAP_EPROTO, "case %zu", i);
+		cr_assert_eq(rap_multipart_feed(mp, cases[i], strlen(cases[i])), RAP_EPROTO,
+			     "case %zu", i);
 		cr_assert_neq(rap_multipart_errmsg(mp)[0], '\0');
 		cr_assert_eq(rap_multipart_feed(mp, "x", 1), RAP_EPROTO, "errors stick");
 		rap_multipart_free(mp);
@@ -252,7 +266,8 @@ Test(multipart, callback_error_stops_the_parser)
 
 Test(multipart, fifty_mib_streams_in_chunks_with_constant_memory)
 {
-	static const char head[] = "--0123456789abcdef\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big\"\r\n\r\n";
+	static const char head[] =
+		"--0123456789abcdef\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big\"\r\n\r\n";
 	static const char tail[] = "\r\n--0123456789abcdef--\r\n";
 	const size_t total = 50u << 20, chunk = 64 << 10;
 	struct seen s = { .count_only = true };

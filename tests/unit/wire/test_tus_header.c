@@ -41,13 +41,15 @@ Test(tus_checksum, splits_algorithm_and_digest)
 	size_t n;
 
 	/* sha1 of "hello" */
-	cr_assert_eq(rap_tus_checksum_parse("sha1 qvTGHdzF6KLavt4PO0gs2a6pQ00=", algo, d, &n), RAP_OK);
+	cr_assert_eq(rap_tus_checksum_parse("sha1 qvTGHdzF6KLavt4PO0gs2a6pQ00=", algo, d, &n),
+		     RAP_OK);
 	cr_assert_str_eq(algo, "sha1");
 	cr_assert_eq(n, 20);
 	cr_assert_eq(d[0], 0xaa);
 	cr_assert_eq(rap_tus_checksum_parse("sha1", algo, d, &n), RAP_EINVAL);
 	cr_assert_eq(rap_tus_checksum_parse("sha1 ***", algo, d, &n), RAP_EINVAL);
-	cr_assert_eq(rap_tus_checksum_parse(" qvTGHdzF6KLavt4PO0gs2a6pQ00=", algo, d, &n), RAP_EINVAL);
+	cr_assert_eq(rap_tus_checksum_parse(" qvTGHdzF6KLavt4PO0gs2a6pQ00=", algo, d, &n),
+		     RAP_EINVAL);
 }
 
 Test(tus_concat, takes_the_last_path_segment_of_each_url)
@@ -55,8 +57,10 @@ Test(tus_concat, takes_the_last_path_segment_of_each_url)
 	char ids[4][RAP_UUID_STRLEN], err[RAP_ERRLEN];
 	unsigned n;
 
-	cr_assert_eq(rap_tus_concat_parse("final;/api/files/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10 "
-		"http://h:8080/api/files/1c8c2d2f-9b4e-4d66-8e8f-3a9a2a7c8b21", ids, 4, &n, err),
+	cr_assert_eq(
+		rap_tus_concat_parse("final;/api/files/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10 "
+				     "http://h:8080/api/files/1c8c2d2f-9b4e-4d66-8e8f-3a9a2a7c8b21",
+				     ids, 4, &n, err),
 		RAP_OK);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(ids[0], "0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10");
@@ -65,8 +69,9 @@ Test(tus_concat, takes_the_last_path_segment_of_each_url)
 	cr_assert_eq(rap_tus_concat_parse("final;", ids, 4, &n, err), RAP_EINVAL);
 	cr_assert_eq(rap_tus_concat_parse("final;/api/files/nope", ids, 4, &n, err), RAP_EINVAL);
 	cr_assert_eq(rap_tus_concat_parse("final;/a/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10 "
-		"/a/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10", ids, 1, &n, err), RAP_EINVAL,
-		"more partial uploads than allowed");
+					  "/a/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10",
+					  ids, 1, &n, err),
+		     RAP_EINVAL, "more partial uploads than allowed");
 }
 
 Test(tus_metadata, the_whole_header_is_checked_not_just_the_key_asked_for)
@@ -106,8 +111,9 @@ Test(tus_checksum, refuses_a_long_algorithm_name_and_an_empty_digest)
 	char algo[RAP_TUS_ALGO_LEN];
 	size_t n;
 
-	cr_assert_eq(rap_tus_checksum_parse("sha1234567890abcdef qvTGHdzF6KLavt4PO0gs2a6pQ00=",
-					    algo, d, &n), RAP_EINVAL);
+	cr_assert_eq(rap_tus_checksum_parse(
+			     "sha1234567890abcdef qvTGHdzF6KLavt4PO0gs2a6pQ00=", algo, d, &n),
+		     RAP_EINVAL);
 	cr_assert_eq(rap_tus_checksum_parse("sha1 ", algo, d, &n), RAP_EINVAL);
 	cr_assert_eq(rap_tus_checksum_parse("md5  XUFAKrxLKna5cZ2REBfFkg==", algo, d, &n), RAP_OK,
 		     "spaces before the digest are skipped");
@@ -121,11 +127,13 @@ Test(tus_concat, extra_spaces_between_urls_are_skipped)
 	unsigned n;
 
 	cr_assert_eq(rap_tus_concat_parse("final;  0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10   "
-		"/files/1c8c2d2f-9b4e-4d66-8e8f-3a9a2a7c8b21 ", ids, 4, &n, err), RAP_OK,
-		"%s", err);
+					  "/files/1c8c2d2f-9b4e-4d66-8e8f-3a9a2a7c8b21 ",
+					  ids, 4, &n, err),
+		     RAP_OK, "%s", err);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(ids[1], "1c8c2d2f-9b4e-4d66-8e8f-3a9a2a7c8b21");
 	cr_assert_eq(rap_tus_concat_parse("final;   ", ids, 4, &n, err), RAP_EINVAL);
 	cr_assert_eq(rap_tus_concat_parse("final;/files/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a1g", ids,
-					  4, &n, err), RAP_EINVAL, "not a UUID");
+					  4, &n, err),
+		     RAP_EINVAL, "not a UUID");
 }

@@ -9,8 +9,7 @@
  * corrupt object.  Use them for what can only fail through a bug here,
  * never for input, which gets an error.
  */
-#define RAP_ASSERT(cond)                                                                           \
-	((cond) ? (void)0 : rap__assert_fail(#cond, __FILE__, __LINE__, __func__))
+#define RAP_ASSERT(cond) ((cond) ? (void)0 : rap__assert_fail(#cond, __FILE__, __LINE__, __func__))
 
 /** Writes the failed condition and its place to stderr and aborts. */
 _Noreturn void rap__assert_fail(const char *cond, const char *file, int line, const char *func);

@@ -13,9 +13,9 @@
  * into its own struct: struct rap_cfg_table pairs them.
  */
 enum rap_cfg_type {
-	RAP_CFG_STR,  /* const char * (points into the environment or default) */
-	RAP_CFG_INT,  /* long long within [min, max] */
-	RAP_CFG_BOOL  /* int: 1 for true/yes/on/1, 0 for false/no/off/0 */
+	RAP_CFG_STR, /* const char * (points into the environment or default) */
+	RAP_CFG_INT, /* long long within [min, max] */
+	RAP_CFG_BOOL /* int: 1 for true/yes/on/1, 0 for false/no/off/0 */
 };
 
 struct rap_cfg_opt {

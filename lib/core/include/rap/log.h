@@ -32,13 +32,13 @@ extern enum rap_log_level rap_log_min_level;
 int rap_log_init(const char *service, const char *level);
 
 /** Checks the level before formatting anything. ctx may be NULL. */
-#define rap_log(level, ctx, ...)                                          \
-	do {                                                              \
-		if ((level) >= rap_log_min_level)                         \
-			rap__log((level), (ctx), __VA_ARGS__);            \
+#define rap_log(level, ctx, ...)                                                                   \
+	do {                                                                                       \
+		if ((level) >= rap_log_min_level)                                                  \
+			rap__log((level), (ctx), __VA_ARGS__);                                     \
 	} while (0)
 
-void rap__log(enum rap_log_level level, const struct rap_log_ctx *ctx,
-	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void rap__log(enum rap_log_level level, const struct rap_log_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -30,11 +30,11 @@
 struct rap_task_ops {
 	int (*connect)(void *ctx);
 	int (*step)(void *ctx);
-	void (*up)(void *ctx);   /* may be NULL */
-	void (*down)(void *ctx); /* may be NULL */
+	void (*up)(void *ctx);    /* may be NULL */
+	void (*down)(void *ctx);  /* may be NULL */
 	void (*close)(void *ctx); /* may be NULL */
-	int min_ms;              /* first backoff; 0: 200 ms */
-	int max_ms;              /* longest backoff; 0: 10 s */
+	int min_ms;               /* first backoff; 0: 200 ms */
+	int max_ms;               /* longest backoff; 0: 10 s */
 };
 
 struct rap_task {

@@ -34,8 +34,8 @@ void rap_job_create_hash(const struct rap_job_create *c, char out[RAP_SHA256_HEX
 /** Decodes a POST /jobs/batch body, {"jobs":[request, ...]}: *out (n of
  *  them; free with rap_job_create_batch_cleanup) on success; err names the
  *  first bad request by its index. */
-int rap_job_create_batch_decode(const char *body, size_t len, struct rap_job_create **out,
-				int *n, char *err);
+int rap_job_create_batch_decode(const char *body, size_t len, struct rap_job_create **out, int *n,
+				char *err);
 void rap_job_create_batch_cleanup(struct rap_job_create *reqs, int n);
 
 #endif

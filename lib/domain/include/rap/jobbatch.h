@@ -7,7 +7,6 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
-
 /*
  * Batched job-store calls: the same state changes as jobstore.h, for many
  * jobs in one statement, so that a busy system pays one round trip, one
@@ -20,10 +19,10 @@
 #define RAP_JOBBATCH_MAX RAP_JOB_BATCH_MAX
 
 struct rap_jobbatch_claim {
-	bool claimed;      /* false: use rap_job_claim to learn why not */
+	bool claimed; /* false: use rap_job_claim to learn why not */
 	int attempt;
 	int max_attempts;
-	char *params;      /* owned; freed by rap_jobbatch_claims_cleanup */
+	char *params; /* owned; freed by rap_jobbatch_claims_cleanup */
 };
 
 /**
@@ -42,8 +41,8 @@ void rap_jobbatch_claims_cleanup(struct rap_jobbatch_claim *c, int n);
  * text) where worker still holds the lease.  done[i] says which were
  * recorded; the others lost their lease (cancelled or taken over).
  */
-int rap_jobbatch_complete(PGconn *db, const char *const *ids, const char *const *results,
-			  int n, const char *worker, bool *done, char *err);
+int rap_jobbatch_complete(PGconn *db, const char *const *ids, const char *const *results, int n,
+			  const char *worker, bool *done, char *err);
 
 struct rap_jobbatch_created {
 	char job_id[RAP_UUID_STRLEN];

@@ -19,7 +19,7 @@
 struct rap_job_created {
 	char job_id[RAP_UUID_STRLEN];
 	char status[RAP_JOB_STATUS_LEN];
-	bool existing;  /* the Idempotency-Key named an earlier job */
+	bool existing; /* the Idempotency-Key named an earlier job */
 };
 
 /**
@@ -29,21 +29,19 @@ struct rap_job_created {
  * idem_key may be NULL.  request_hash identifies the request body.
  */
 int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *req,
-		   int default_max_attempts, const char *idem_key,
-		   const char *request_hash, const char *request_id,
-		   struct rap_job_created *out, char *err);
+		   int default_max_attempts, const char *idem_key, const char *request_hash,
+		   const char *request_id, struct rap_job_created *out, char *err);
 
 /** Fills json (caller frees) with the job and its events; RAP_ENOENT when
  *  the owner has no such job. */
-int rap_job_get_json(PGconn *db, const char *owner, const char *job_id,
-		     char **json, char *err);
+int rap_job_get_json(PGconn *db, const char *owner, const char *job_id, char **json, char *err);
 
 struct rap_job_claim {
 	int attempt;
 	int max_attempts;
 	char status[RAP_JOB_STATUS_LEN]; /* the state found when the claim was refused */
-	bool exhausted;  /* the claim buried the job: attempts used up */
-	char *params;    /* the job's params (JSON object text) when claimed;
+	bool exhausted;                  /* the claim buried the job: attempts used up */
+	char *params;                    /* the job's params (JSON object text) when claimed;
 			    free it with rap_job_claim_cleanup */
 };
 
@@ -59,28 +57,26 @@ void rap_job_claim_cleanup(struct rap_job_claim *c);
  * this call made it DEAD because every attempt was used); RAP_AGAIN when
  * another worker holds a live lease.
  */
-int rap_job_claim(PGconn *db, const char *job_id, const char *worker,
-		  int lease_seconds, bool takeover, struct rap_job_claim *out,
-		  char *err);
+int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
+		  bool takeover, struct rap_job_claim *out, char *err);
 
 /** Extends the lease; RAP_ECONFLICT when this worker no longer holds it
  *  (cancelled, or taken over). */
-int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker,
-		      int lease_seconds, double progress, char *err);
+int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
+		      double progress, char *err);
 
 /** PROCESSING -> COMPLETED with the result (JSON object text), if this
  *  worker still holds the lease (RAP_ECONFLICT otherwise). */
-int rap_job_complete(PGconn *db, const char *job_id, const char *worker,
-		     const char *result_json, char *err);
+int rap_job_complete(PGconn *db, const char *job_id, const char *worker, const char *result_json,
+		     char *err);
 
 /** PROCESSING -> FAILED or DEAD with the error, under the same lease rule. */
-int rap_job_fail(PGconn *db, const char *job_id, const char *worker,
-		 const char *state, const char *error, char *err);
+int rap_job_fail(PGconn *db, const char *job_id, const char *worker, const char *state,
+		 const char *error, char *err);
 
 /** PROCESSING -> RETRYING with the error (which says when it retries),
  *  under the lease rule; the lease is released. */
-int rap_job_retry(PGconn *db, const char *job_id, const char *worker,
-		  const char *error, char *err);
+int rap_job_retry(PGconn *db, const char *job_id, const char *worker, const char *error, char *err);
 
 /**
  * The owner cancels a job: CANCELLED from any non-terminal state; a running
@@ -88,19 +84,19 @@ int rap_job_retry(PGconn *db, const char *job_id, const char *worker,
  * has no such job; RAP_ECONFLICT when it is already finished (status says
  * how).  status (16 bytes) gets the state after the call.
  */
-int rap_job_cancel(PGconn *db, const char *owner, const char *job_id,
-		   char *status, char *err);
+int rap_job_cancel(PGconn *db, const char *owner, const char *job_id, char *status, char *err);
 
 /**
  * The sweeper: jobs in PROCESSING whose lease expired (their worker died or
  * hangs) go back to QUEUED with a new work message in the outbox, or to DEAD
  * when they used every attempt.  At most limit jobs per call.
  */
-int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried,
-		  char *err);
+int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried, char *err);
 
 /** What /metrics tells of the job table and the outbox. */
-enum { RAP_OPEN_STATES = 5 };
+enum {
+	RAP_OPEN_STATES = 5
+};
 extern const char *const rap_open_states[RAP_OPEN_STATES]; /* CREATED..DEAD */
 struct rap_job_stats {
 	long long open[RAP_OPEN_STATES]; /* jobs in each of rap_open_states */
@@ -123,8 +119,8 @@ int rap_job_stats(PGconn *db, struct rap_job_stats *st, char *err);
  * object outlives the row that names it.  *expired gets the count removed.
  */
 int rap_job_expire(PGconn *db, long long days, int limit,
-		   int (*drop)(void *ctx, const char *output_key), void *ctx,
-		   unsigned *expired, char *err);
+		   int (*drop)(void *ctx, const char *output_key), void *ctx, unsigned *expired,
+		   char *err);
 
 /** PROCESSING -> QUEUED on shutdown, under the lease rule; the caller then
  *  requeues the message. */
@@ -135,8 +131,8 @@ int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *e
  * {"jobs":[...],"next":id|null}.  status may be NULL (all states); after is
  * the last job_id of the previous page or NULL; limit 1..500.
  */
-int rap_job_list_json(PGconn *db, const char *owner, const char *status,
-		      const char *after, int limit, char **json, char *err);
+int rap_job_list_json(PGconn *db, const char *owner, const char *status, const char *after,
+		      int limit, char **json, char *err);
 
 /**
  * Operator replay: DEAD -> QUEUED with attempts reset and a new work message
@@ -145,8 +141,8 @@ int rap_job_list_json(PGconn *db, const char *owner, const char *status,
  * RAP_ENOENT when the owner has no such job and RAP_ECONFLICT when it is not
  * DEAD (status, 16 bytes, says what it is).
  */
-int rap_job_replay(PGconn *db, const char *owner, const char *job_id,
-		   unsigned *count, char *status, char *err);
+int rap_job_replay(PGconn *db, const char *owner, const char *job_id, unsigned *count, char *status,
+		   char *err);
 
 /** Marks a job DEAD from any non-terminal state it may legally leave (used
  *  for poison messages); a job already terminal is left alone. */
@@ -156,7 +152,7 @@ int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err);
  *  output_key) into key; RAP_ENOENT when the owner has no such job,
  *  RAP_ECONFLICT when it is not COMPLETED or has no output (status and err
  *  say which). */
-int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *key,
-		       size_t key_len, char status[RAP_JOB_STATUS_LEN], char *err);
+int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *key, size_t key_len,
+		       char status[RAP_JOB_STATUS_LEN], char *err);
 
 #endif

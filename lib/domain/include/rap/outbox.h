@@ -27,7 +27,7 @@ struct rap_outbox_stats {
  * published means the outbox is empty), or RAP_EDB / RAP_EAMQP /
  * RAP_ETIMEDOUT with a message in err (nothing is deleted then).
  */
-int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit,
-		     struct rap_outbox_stats *stats, char *err);
+int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbox_stats *stats,
+		     char *err);
 
 #endif

@@ -27,9 +27,8 @@ int rap_presigned_decode(const char *body, size_t len, struct rap_presigned_req 
 /** Records an UPLOADING upload of size bytes whose presigned URL expires
  *  expires_s seconds from now.  filename and content_type may be NULL. */
 int rap_presigned_record(PGconn *db, const char *upload_id, const char *owner,
-			 const char *object_key, const char *filename,
-			 const char *content_type, unsigned long long size,
-			 int expires_s, char *err);
+			 const char *object_key, const char *filename, const char *content_type,
+			 unsigned long long size, int expires_s, char *err);
 
 /**
  * Completes a presigned upload of the owner's if its object is in S3 with
@@ -38,8 +37,8 @@ int rap_presigned_record(PGconn *db, const char *upload_id, const char *owner,
  * upload of the owner's; RAP_EINVAL when the object is missing or its size
  * differs (err says which); RAP_ES3 / RAP_EDB when a server failed.
  */
-int rap_presigned_verify(PGconn *db, struct rap_s3 *s3, const char *owner,
-			 const char *object_key, char *err);
+int rap_presigned_verify(PGconn *db, struct rap_s3 *s3, const char *owner, const char *object_key,
+			 char *err);
 
 /**
  * The sweeper: presigned uploads still UPLOADING grace_s seconds after
@@ -48,7 +47,7 @@ int rap_presigned_verify(PGconn *db, struct rap_s3 *s3, const char *owner,
  * most limit per call, rows locked with SKIP LOCKED so several instances
  * may sweep; *aborted counts them.
  */
-int rap_presigned_sweep(PGconn *db, struct rap_s3 *s3, int grace_s, int limit,
-			unsigned *aborted, char *err);
+int rap_presigned_sweep(PGconn *db, struct rap_s3 *s3, int grace_s, int limit, unsigned *aborted,
+			char *err);
 
 #endif

@@ -22,21 +22,21 @@
 struct rap_tus {
 	char id[RAP_UUID_STRLEN];
 	char object_key[RAP_UPLOAD_KEY_LEN];
-	char state[RAP_TUS_STATE_LEN];          /* UPLOADING, COMPLETE or ABORTED */
-	long long length;        /* -1 while deferred */
+	char state[RAP_TUS_STATE_LEN]; /* UPLOADING, COMPLETE or ABORTED */
+	long long length;              /* -1 while deferred */
 	long long offset;
 	long long part_size;
-	long long tail_len;      /* bytes after the last part (a tail object) */
-	char *s3_upload_id;      /* NULL before the first part */
-	char **etags;            /* the stored parts, in order */
+	long long tail_len; /* bytes after the last part (a tail object) */
+	char *s3_upload_id; /* NULL before the first part */
+	char **etags;       /* the stored parts, in order */
 	unsigned parts;
 	unsigned char hash[RAP_SHA256_STATE_LEN]; /* of the bytes in parts */
 	bool has_hash;
 	char *metadata;
-	char *concat;            /* NULL, "partial" or "final;..." */
+	char *concat; /* NULL, "partial" or "final;..." */
 	char *content_type;
-	char *detected_type;     /* NULL until known */
-	time_t expires_at;       /* 0 once complete */
+	char *detected_type; /* NULL until known */
+	time_t expires_at;   /* 0 once complete */
 	bool expired;
 };
 
@@ -45,12 +45,12 @@ struct rap_tus_new {
 	const char *id;
 	const char *owner;
 	const char *object_key;
-	const char *filename;     /* sanitized */
+	const char *filename; /* sanitized */
 	const char *content_type;
-	long long length;         /* -1: deferred */
+	long long length; /* -1: deferred */
 	long long part_size;
 	const char *metadata;
-	const char *concat;       /* NULL, "partial" or "final;..." */
+	const char *concat; /* NULL, "partial" or "final;..." */
 	int expire_s;
 };
 
@@ -63,8 +63,7 @@ int rap_tus_create(PGconn *db, const struct rap_tus_new *n, char *err);
  * RAP_ENOENT when there is no such tus upload of the owner's, RAP_ECANCELED
  * when it was terminated (tus answers 410 Gone then).
  */
-int rap_tus_load(PGconn *db, const char *owner, const char *id, struct rap_tus *t,
-		 char *err);
+int rap_tus_load(PGconn *db, const char *owner, const char *id, struct rap_tus *t, char *err);
 void rap_tus_cleanup(struct rap_tus *t);
 
 /** Adds an ETag to t's list of stored parts (copied). */

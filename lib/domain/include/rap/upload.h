@@ -14,10 +14,9 @@
 
 /** Records a finished upload owned by owner; detected_type (libmagic's
  *  MIME type of its first bytes) may be NULL. */
-int rap_upload_record(PGconn *db, const char *upload_id, const char *owner,
-		      const char *object_key, const char *filename, const char *content_type,
-		      unsigned long long size, const char *sha256, const char *detected_type,
-		      char *err);
+int rap_upload_record(PGconn *db, const char *upload_id, const char *owner, const char *object_key,
+		      const char *filename, const char *content_type, unsigned long long size,
+		      const char *sha256, const char *detected_type, char *err);
 
 /** The detected content type of the owner's upload of object_key into out
  *  ("" when unknown); RAP_ENOENT when the owner has no such upload. */
@@ -26,7 +25,6 @@ int rap_upload_detected_type(PGconn *db, const char *owner, const char *object_k
 
 /** Fills json (caller frees) with the upload as the API shows it;
  *  RAP_ENOENT when the owner has no such upload. */
-int rap_upload_get(PGconn *db, const char *owner, const char *upload_id, char **json,
-		   char *err);
+int rap_upload_get(PGconn *db, const char *owner, const char *upload_id, char **json, char *err);
 
 #endif

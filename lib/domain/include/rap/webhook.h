@@ -26,7 +26,7 @@ struct rap_webhook {
 	char job_id[RAP_UUID_STRLEN];
 	char *url;
 	char *body;
-	int attempts;        /* made before this one */
+	int attempts; /* made before this one */
 };
 
 /**
@@ -34,8 +34,8 @@ struct rap_webhook {
  * skips them meanwhile; a sender that dies gives them back by the lease
  * running out).  *out gets *n of them: free with rap_webhook_free.
  */
-int rap_webhook_lease(PGconn *db, int max, long long lease_ms, struct rap_webhook **out,
-		      int *n, char *err);
+int rap_webhook_lease(PGconn *db, int max, long long lease_ms, struct rap_webhook **out, int *n,
+		      char *err);
 void rap_webhook_free(struct rap_webhook *w, int n);
 
 /**
@@ -43,9 +43,8 @@ void rap_webhook_free(struct rap_webhook *w, int n);
  * again after backoff_ms * 2^attempts (at most an hour), and is marked
  * failed for good once it made max_attempts.  *gave_up says so.
  */
-int rap_webhook_record(PGconn *db, const struct rap_webhook *w, bool delivered,
-		       const char *why, long long max_attempts, long long backoff_ms,
-		       bool *gave_up, char *err);
+int rap_webhook_record(PGconn *db, const struct rap_webhook *w, bool delivered, const char *why,
+		       long long max_attempts, long long backoff_ms, bool *gave_up, char *err);
 
 /** Hex HMAC-SHA256 of body under secret, for X-Rap-Signature (job-api's
  *  sender POSTs the deliveries). */

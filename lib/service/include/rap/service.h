@@ -24,7 +24,7 @@ struct rap_service_desc {
 	unsigned groups;                /* RAP_SETTINGS_* the service reads */
 	const struct rap_cfg_opt *opts; /* its own settings */
 	size_t n_opts;
-	void *cfg;                      /* where its own settings go */
+	void *cfg; /* where its own settings go */
 };
 
 struct rap_service {

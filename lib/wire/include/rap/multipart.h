@@ -33,8 +33,7 @@ struct rap_multipart;
 int rap_multipart_boundary(const char *content_type, char *out, size_t outlen);
 
 /** Creates a parser for boundary; callbacks receive ctx. */
-struct rap_multipart *rap_multipart_new(const char *boundary,
-					const struct rap_multipart_cb *cb,
+struct rap_multipart *rap_multipart_new(const char *boundary, const struct rap_multipart_cb *cb,
 					void *ctx);
 /** Frees a parser; accepts NULL. */
 void rap_multipart_free(struct rap_multipart *mp);

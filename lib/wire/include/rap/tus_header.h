@@ -12,13 +12,14 @@
  * text that the server (upload-api) and the client (rap) share.
  */
 #define RAP_TUS_VERSION "1.0.0"
-#define RAP_TUS_EXTENSIONS "creation,creation-with-upload,creation-defer-length," \
-			   "termination,checksum,expiration,concatenation"
+#define RAP_TUS_EXTENSIONS                                                                         \
+	"creation,creation-with-upload,creation-defer-length,"                                     \
+	"termination,checksum,expiration,concatenation"
 #define RAP_TUS_CHECKSUMS "sha1,md5,sha256,sha512"
-#define RAP_TUS_METADATA_MAX 4096  /* bytes of Upload-Metadata accepted */
-#define RAP_TUS_CONCAT_MAX 64      /* partial uploads in one final upload */
+#define RAP_TUS_METADATA_MAX 4096 /* bytes of Upload-Metadata accepted */
+#define RAP_TUS_CONCAT_MAX 64     /* partial uploads in one final upload */
 #define RAP_TUS_CHECKSUM_MISMATCH 460
-#define RAP_TUS_ALGO_LEN 16        /* an Upload-Checksum algorithm name and the NUL */
+#define RAP_TUS_ALGO_LEN 16 /* an Upload-Checksum algorithm name and the NUL */
 
 /**
  * Checks an Upload-Metadata header ("key base64,key base64,key", keys
@@ -27,8 +28,7 @@
  * no value; values with NUL bytes or longer than len - 1 are refused).
  * RAP_EINVAL with a reason in err when the header is malformed.
  */
-int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t len,
-			 char *err);
+int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t len, char *err);
 
 /** Splits "Upload-Checksum: <algorithm> <base64>"; the algorithm (not
  *  checked here) goes to algo, the digest to digest / *n.  RAP_EINVAL if

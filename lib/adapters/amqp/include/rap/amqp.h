@@ -28,17 +28,16 @@ struct rap_amqp_msg {
 	char trace_id[RAP_REQUEST_ID_LEN];
 	uint64_t delivery_tag;
 	bool redelivered;
-	long long death_count; /* sum of x-death counts: times dead-lettered */
-	char death_reason[32];  /* reason of the latest x-death entry */
-	char death_queue[128];  /* the queue it was dead-lettered from */
+	long long death_count;    /* sum of x-death counts: times dead-lettered */
+	char death_reason[32];    /* reason of the latest x-death entry */
+	char death_queue[128];    /* the queue it was dead-lettered from */
 	long long delivery_count; /* x-delivery-count (quorum queues) */
-	void *envelope;        /* owned; released by rap_amqp_msg_release */
+	void *envelope;           /* owned; released by rap_amqp_msg_release */
 };
 
 /** Connects (no AMQP heartbeat; TCP keepalive) and opens channel 1; name shows in the
  *  management console.  err gets the reason on failure. */
-int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out,
-		     char *err);
+int rap_amqp_connect(const char *url, const char *name, struct rap_amqp **out, char *err);
 /** Closes and frees; accepts NULL. */
 void rap_amqp_free(struct rap_amqp *a);
 bool rap_amqp_ok(const struct rap_amqp *a);
@@ -61,8 +60,8 @@ int rap_amqp_declare_file(struct rap_amqp *a, const char *path);
 
 /** Declares a server-named, exclusive, auto-delete queue bound to exchange
  *  with key; writes its name into name (size len). */
-int rap_amqp_declare_temp_queue(struct rap_amqp *a, const char *exchange,
-				const char *key, char *name, size_t len);
+int rap_amqp_declare_temp_queue(struct rap_amqp *a, const char *exchange, const char *key,
+				char *name, size_t len);
 
 /** Puts the channel in confirm mode. */
 int rap_amqp_confirm_select(struct rap_amqp *a);
@@ -70,9 +69,8 @@ int rap_amqp_confirm_select(struct rap_amqp *a);
 /** Publishes a persistent JSON message; with confirms, it counts as
  *  outstanding until rap_amqp_wait_confirms.  headers (may be NULL) are
  *  extra string headers as name, value pairs ending with NULL; at most 8. */
-int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key,
-		     const char *body, size_t len, const char *message_id,
-		     const char *request_id, bool mandatory,
+int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key, const char *body,
+		     size_t len, const char *message_id, const char *request_id, bool mandatory,
 		     const char *const *headers);
 
 /** Called for each message the broker returned as unroutable. */
@@ -84,9 +82,8 @@ typedef void (*rap_amqp_returned)(void *ctx, const char *message_id);
  * connection failed; RAP_ETIMEDOUT after timeout_ms.  Returned messages are
  * reported through on_return (they are also acked by the broker).
  */
-int rap_amqp_wait_confirms(struct rap_amqp *a, int timeout_ms,
-			   rap_amqp_returned on_return, void *ctx,
-			   unsigned *nacked);
+int rap_amqp_wait_confirms(struct rap_amqp *a, int timeout_ms, rap_amqp_returned on_return,
+			   void *ctx, unsigned *nacked);
 
 /** Starts consuming queue with a prefetch window and manual acks. */
 int rap_amqp_consume(struct rap_amqp *a, const char *queue, unsigned prefetch);

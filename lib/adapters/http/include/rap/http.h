@@ -33,10 +33,10 @@ struct rap_http_req {
 	const char *method;
 	const char *url;
 	char request_id[RAP_REQUEST_ID_LEN];
-	const char *owner;      /* set by rap_http_authenticate */
-	struct rap_buf body;    /* the buffered body (not with stream) */
-	bool stream;            /* set in BEGIN to receive DATA calls */
-	bool defer_reply;       /* set in BEGIN: replies wait for the body's
+	const char *owner;   /* set by rap_http_authenticate */
+	struct rap_buf body; /* the buffered body (not with stream) */
+	bool stream;         /* set in BEGIN to receive DATA calls */
+	bool defer_reply;    /* set in BEGIN: replies wait for the body's
 				   end (an early answer behind a streaming
 				   proxy reaches the client as a 502) */
 	bool replied;
@@ -44,7 +44,7 @@ struct rap_http_req {
 	int64_t started_ms;
 	uint64_t body_bytes;
 	struct rap_http_match match; /* the route it took (rap_http_param) */
-	void *data;             /* the handler's per-request state */
+	void *data;                  /* the handler's per-request state */
 	void (*data_free)(void *data);
 };
 
@@ -58,8 +58,8 @@ struct rap_http_req {
 struct rap_http_cfg {
 	const char *bind;
 	unsigned port;
-	unsigned threads;        /* thread pool size; 0 = thread per connection */
-	size_t max_body;         /* limit of buffered bodies (413 beyond) */
+	unsigned threads; /* thread pool size; 0 = thread per connection */
+	size_t max_body;  /* limit of buffered bodies (413 beyond) */
 	/* The service's routes (rap/http_route.h); none: only the common
 	 * endpoints.  Paths no route takes are answered 404, methods a path
 	 * does not take 405. */
@@ -77,16 +77,15 @@ struct rap_http_cfg {
 struct rap_http_server;
 
 /** Starts listening; RAP_EIO with a message in err if it cannot. */
-int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
-		   char *err);
+int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out, char *err);
 /** Stops the server and frees it; accepts NULL. */
 void rap_http_stop(struct rap_http_server *srv);
 
 /** Replies with a JSON text (copied). */
 void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json);
 /** Replies {"error":{"status","code","message","request_id"}}. */
-void rap_http_error(struct rap_http_req *req, unsigned status, const char *code,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void rap_http_error(struct rap_http_req *req, unsigned status, const char *code, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
 /** Adds a header to the next reply of this request (copied). */
 void rap_http_header(struct rap_http_req *req, const char *name, const char *value);
 /** A query-string argument, or NULL. */

@@ -31,9 +31,9 @@ typedef void (*rap_http_handler)(void *svc, struct rap_http_req *req);
 struct rap_http_route {
 	const char *method; /* "GET", "POST", ...; NULL for every method */
 	const char *pattern;
-	rap_http_handler on_request;  /* once, with the body; or: */
+	rap_http_handler on_request;     /* once, with the body; or: */
 	rap_http_phase_handler on_phase; /* in every phase */
-	bool anonymous; /* no API key asked, even where the server checks them */
+	bool anonymous;                  /* no API key asked, even where the server checks them */
 	/* The request's path honours X-HTTP-Method-Override (tus 1.0 asks
 	 * servers to): a request whose own method finds this route is routed
 	 * again by the method the header names, when it sends one.  Handlers
@@ -48,9 +48,9 @@ struct rap_http_route {
 struct rap_http_match {
 	const struct rap_http_route *route; /* NULL when none matched */
 	unsigned n;
-	const char *names[RAP_HTTP_ROUTE_PARAMS];  /* into the pattern, up to its '}' */
+	const char *names[RAP_HTTP_ROUTE_PARAMS]; /* into the pattern, up to its '}' */
 	size_t name_lens[RAP_HTTP_ROUTE_PARAMS];
-	char *values[RAP_HTTP_ROUTE_PARAMS];       /* owned copies of the segments */
+	char *values[RAP_HTTP_ROUTE_PARAMS]; /* owned copies of the segments */
 	char allow[64]; /* on RAP_EUNSUPPORTED: "GET, POST", the methods the path takes */
 };
 

@@ -10,7 +10,10 @@ struct rap_buf;
  * Cheap counters and gauges served as Prometheus text (format 0.0.4).
  * Register every series at start; updates are lock-free atomics.
  */
-enum rap_metric_type { RAP_COUNTER, RAP_GAUGE };
+enum rap_metric_type {
+	RAP_COUNTER,
+	RAP_GAUGE
+};
 
 struct rap_metric {
 	const char *name;   /* family, e.g. rap_http_requests_total */
@@ -29,8 +32,7 @@ struct rap_metrics *rap_metrics_new(void);
 void rap_metrics_free(struct rap_metrics *m);
 /** Registers a series; strings must outlive the registry. */
 struct rap_metric *rap_metrics_add(struct rap_metrics *m, enum rap_metric_type type,
-				   const char *name, const char *labels,
-				   const char *help);
+				   const char *name, const char *labels, const char *help);
 static inline void rap_metric_inc(struct rap_metric *s, long long n)
 {
 	atomic_fetch_add(&s->value, n);

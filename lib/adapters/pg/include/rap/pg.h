@@ -26,13 +26,13 @@ int rap_pg_connect(const char *url, PGconn **out, char *err);
  * Errors: RAP_ETRANSITION for a refused job state change (SQLSTATE RAP01),
  * RAP_ECONFLICT for a unique violation, RAP_EDB otherwise (message in err).
  */
-int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params,
-		PGresult **out, char *err);
+int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
+		char *err);
 
 /** rap_pg_exec for a query that yields at most one row of interest:
  *  RAP_ENOENT (and *out NULL) when it yields none. */
-int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params,
-	       PGresult **out, char *err);
+int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
+	       char *err);
 
 /** BEGIN / COMMIT / ROLLBACK (rollback never fails loudly). */
 int rap_pg_begin(PGconn *db, char *err);
@@ -53,8 +53,7 @@ bool rap_pg_alive(PGconn *db);
  * advisory lock so services starting together apply them once.  err says
  * which migration failed.
  */
-int rap_pg_migrate(PGconn *db, const struct rap_migration *migrations, unsigned count,
-		   char *err);
+int rap_pg_migrate(PGconn *db, const struct rap_migration *migrations, unsigned count, char *err);
 
 struct rap_pg_pool;
 

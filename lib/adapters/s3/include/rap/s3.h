@@ -17,8 +17,8 @@
  * RAP_EIO for transport failures, RAP_ENOENT for 404 / NoSuchKey.
  */
 struct rap_s3_cfg {
-	const char *endpoint;   /* e.g. http://127.0.0.1:9100, no trailing slash */
-	const char *region;     /* e.g. us-east-1 */
+	const char *endpoint; /* e.g. http://127.0.0.1:9100, no trailing slash */
+	const char *region;   /* e.g. us-east-1 */
 	const char *bucket;
 	const char *access_key;
 	const char *secret_key;
@@ -40,8 +40,8 @@ const char *rap_s3_errmsg(const struct rap_s3 *s3);
 int rap_s3_ensure_bucket(struct rap_s3 *s3);
 
 /** Single PUT of a whole in-memory object. */
-int rap_s3_put(struct rap_s3 *s3, const char *key, const void *data,
-	       size_t len, const char *content_type);
+int rap_s3_put(struct rap_s3 *s3, const char *key, const void *data, size_t len,
+	       const char *content_type);
 
 /** HEAD: fills *size (may be NULL); RAP_ENOENT when the object is missing. */
 int rap_s3_head(struct rap_s3 *s3, const char *key, uint64_t *size);
@@ -67,8 +67,8 @@ int rap_s3_delete(struct rap_s3 *s3, const char *key);
 struct rap_s3_mpu;
 
 /** Starts a multipart upload of key; the returned handle is the caller's. */
-int rap_s3_mpu_begin(struct rap_s3 *s3, const char *key,
-		     const char *content_type, struct rap_s3_mpu **out);
+int rap_s3_mpu_begin(struct rap_s3 *s3, const char *key, const char *content_type,
+		     struct rap_s3_mpu **out);
 #define RAP_S3_ETAG_LEN 128
 /** A handle for an upload begun earlier (its parts: rap_s3_mpu_set_etag). */
 struct rap_s3_mpu *rap_s3_mpu_resume(const char *key, const char *upload_id);
@@ -91,15 +91,13 @@ typedef long (*rap_s3_source)(void *ctx, void *buf, size_t n);
  * wire while its bytes still arrive.  Otherwise as rap_s3_mpu_upload.
  */
 int rap_s3_mpu_upload_from(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned part,
-			   size_t len, rap_s3_source src, void *ctx,
-			   char etag[RAP_S3_ETAG_LEN]);
+			   size_t len, rap_s3_source src, void *ctx, char etag[RAP_S3_ETAG_LEN]);
 /** Records the ETag of part (>= 1); the upload has max(part) parts. */
 void rap_s3_mpu_set_etag(struct rap_s3_mpu *mpu, unsigned part, const char *etag);
 /** The ETag of part (>= 1), or NULL. */
 const char *rap_s3_mpu_etag(const struct rap_s3_mpu *mpu, unsigned part);
 /** Uploads the next part (numbered in call order). */
-int rap_s3_mpu_part(struct rap_s3 *s3, struct rap_s3_mpu *mpu,
-		    const void *data, size_t len);
+int rap_s3_mpu_part(struct rap_s3 *s3, struct rap_s3_mpu *mpu, const void *data, size_t len);
 /** Completes the upload with every part sent so far; frees nothing. */
 int rap_s3_mpu_complete(struct rap_s3 *s3, struct rap_s3_mpu *mpu);
 /** Aborts the upload on the server; frees nothing. */
@@ -115,7 +113,7 @@ void rap_s3_mpu_free(struct rap_s3_mpu *mpu);
  * Builds a presigned URL (query-string SigV4) for method on key valid for
  * expires seconds from now.  Returns a new string the caller frees, or NULL.
  */
-char *rap_s3_presign(struct rap_s3 *s3, const char *method, const char *key,
-		     unsigned expires, time_t now);
+char *rap_s3_presign(struct rap_s3 *s3, const char *method, const char *key, unsigned expires,
+		     time_t now);
 
 #endif

@@ -10,17 +10,17 @@
  * and the unit tests with AWS's published test vectors use the same code.
  */
 struct rap_sigv4_req {
-	const char *method;        /* GET, PUT, ... */
-	const char *host;          /* host[:port] as sent in the Host header */
-	const char *path;          /* URI-encoded absolute path */
-	const char *query;         /* canonical (sorted, encoded) query or "" */
-	const char *const *headers;/* "name:value" pairs, lower-case names,
+	const char *method;         /* GET, PUT, ... */
+	const char *host;           /* host[:port] as sent in the Host header */
+	const char *path;           /* URI-encoded absolute path */
+	const char *query;          /* canonical (sorted, encoded) query or "" */
+	const char *const *headers; /* "name:value" pairs, lower-case names,
 				      sorted by name, NULL-terminated; must
 				      include host and x-amz-date */
-	const char *payload_hash;  /* hex sha256 or "UNSIGNED-PAYLOAD" */
-	const char *amz_date;      /* YYYYMMDDTHHMMSSZ */
+	const char *payload_hash;   /* hex sha256 or "UNSIGNED-PAYLOAD" */
+	const char *amz_date;       /* YYYYMMDDTHHMMSSZ */
 	const char *region;
-	const char *service;       /* "s3" */
+	const char *service; /* "s3" */
 	const char *secret_key;
 };
 
