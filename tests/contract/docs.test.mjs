@@ -6,12 +6,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD = process.env.RAP_BUILD_DIR || path.join(ROOT, 'build');
+
+// Every file below dir (relative to the repository), skipping what git
+// ignores here: builds, node_modules, state.
+function listFiles(dir) {
+  const out = [];
+  const walk = (rel) => {
+    for (const e of readdirSync(path.join(ROOT, rel), { withFileTypes: true })) {
+      const p = rel === '.' ? e.name : `${rel}/${e.name}`;
+      if (/^(build[^/]*|node_modules|\.state|\.git)$/.test(e.name)) continue;
+      if (e.isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
 
 test('docs/configuration.md holds the table every service prints', () => {
   const printed = execFileSync(path.join(BUILD, 'rap-job-api'), ['--config-md'], { encoding: 'utf8' })
@@ -29,4 +45,30 @@ test('docs/configuration.md holds the table of each service under its name', () 
     assert.ok(doc.includes(`## ${svc}\n\n${printed}\n`), `docs/configuration.md is stale for ${svc}: `
       + `regenerate its table with \`build/rap-${svc} --config-md | sed "s#$PWD#<repo>#g"\``);
   }
+});
+
+// Docs never cite files that do not exist: every path of the tree that the
+// docs, the READMEs and proto/ name (lib/..., services/..., tests/..., with
+// * and {a,b} read as wildcards) is there.
+test('every file the docs and proto/ name exists', () => {
+  const roots = 'lib|services|cli|scripts|tests|bench|infra|observability|proto|db|web|cmake|docs';
+  const cited = new RegExp(`\\b((?:${roots})/[A-Za-z0-9_./*{}-]+)`, 'g');
+  const sources = [
+    ...listFiles('docs').filter((f) => f.endsWith('.md')),
+    'README.md', 'CONTRIBUTING.md', 'proto/README.md', 'proto/openapi.yaml', 'proto/asyncapi.yaml',
+    ...listFiles('proto/schemas').filter((f) => f.endsWith('.json')),
+  ];
+  const tree = [...listFiles('.')];
+  const missing = [];
+  for (const src of sources) {
+    readFileSync(path.join(ROOT, src), 'utf8').split('\n').forEach((line, i) => {
+      for (const [, raw] of line.matchAll(cited)) {
+        const p = raw.replace(/[.,:;)/]+$/, '');
+        const re = new RegExp(`^${p.replace(/[.+?^$()|[\]\\]/g, '\\$&')
+          .replace(/\{[^}]*\}|\*/g, '[^/]*')}(/.*)?$`);
+        if (!tree.some((f) => re.test(f))) missing.push(`${src}:${i + 1}: ${p}`);
+      }
+    });
+  }
+  assert.deepEqual(missing, [], 'the docs name files that do not exist');
 });
