@@ -1,5 +1,8 @@
-/* buf.c: rap_buf, the growable byte buffer with a hard maximum. */
+/* buf.c: rap_buf, the growable byte buffer with a hard maximum.  Invariants,
+ * asserted where the buffer grows: len <= max, and len < cap (room for the
+ * NUL) whenever there is storage. */
 #include "rap/buf.h"
+#include "rap/assert.h"
 #include "rap/err.h"
 #include "rap/mem.h"
 
@@ -33,6 +36,7 @@ static int buf_reserve(struct rap_buf *b, size_t n)
 {
 	size_t need, cap;
 
+	RAP_ASSERT(b->len <= b->max && (!b->data || b->len < b->cap));
 	if (n > b->max || b->len > b->max - n)
 		return RAP_ETOOBIG;
 	need = b->len + n + 1;
@@ -43,6 +47,7 @@ static int buf_reserve(struct rap_buf *b, size_t n)
 		cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
 	b->data = rap_realloc(b->data, cap);
 	b->cap = cap;
+	RAP_ASSERT(b->len + n < b->cap);
 	return RAP_OK;
 }
 
