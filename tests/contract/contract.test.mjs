@@ -37,6 +37,7 @@ const SCHEMA_FILES = [
   'job-status-event.json',
   'job-status-batch.json',
   'job-output.json',
+  'job-type.json',
   'ws-subscribe.json',
   'ws-server-message.json',
 ];
@@ -48,6 +49,7 @@ const TARGETS = Object.fromEntries([
   ...SCHEMA_FILES.map((f) => [f.replace(/\.json$/, ''), ID_BASE + f]),
   ['upload-created', ID_BASE + 'upload.json#/$defs/created'],
   ['upload-presigned', ID_BASE + 'upload.json#/$defs/presigned'],
+  ['job-type-list', ID_BASE + 'job-type.json#/$defs/list'],
 ]);
 
 // Why each invalid example must fail: one of the errors must have this
@@ -83,6 +85,9 @@ const WHY = {
   'job-status-batch.invalid.one-event.json': ['minItems', '/events'],
   'upload-presigned.invalid.method-post.json': ['const', '/method'],
   'job-output.invalid.not-an-output.json': ['pattern', '/object_key'],
+  'job-type.invalid.unknown-input.json': ['enum', '/input'],
+  'job-type.invalid.empty-content.json': ['minItems', '/content'],
+  'job-type-list.invalid.no-limits.json': ['required', '/job_types/0'],
   'ws-subscribe.invalid.no-api-key.json': ['required', ''],
   'ws-subscribe.invalid.job-id.json': ['pattern', '/job_id'],
   'ws-subscribe.invalid.since-string.json': ['type', '/since'],
@@ -207,6 +212,29 @@ describe('JSON Schemas (proto/schemas)', () => {
   }
 });
 
+// The params schemas of the job types (proto/schemas/params/): job-api
+// validates params with a subset of JSON Schema (lib/domain/jsonschema.c,
+// whose unit tests load each of these); here they must also be real draft
+// 2020-12 schemas that a full validator compiles.
+describe('params schemas (proto/schemas/params)', () => {
+  const dir = path.join(SCHEMAS, 'params');
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    test(`params/${f} is a valid draft 2020-12 schema and compiles`, () => {
+      const schema = readJson(path.join(dir, f));
+      assert.equal(schema.$schema, DRAFT_2020);
+      assert.equal(schema.$id, `${ID_BASE}params/${f}`);
+      assert.ok(schema.title && schema.description, 'title and description');
+      assert.equal(schema.type, 'object');
+      assert.equal(schema.additionalProperties, false, 'params are closed: a typo is an error');
+      // A sheet is named or numbered: type [string, integer] is meant.
+      const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true });
+      addFormats(ajv);
+      assert.ok(ajv.validateSchema(schema), ajv.errorsText(ajv.errors));
+      assert.equal(typeof ajv.compile(schema), 'function');
+    });
+  }
+});
+
 describe('examples (tests/contract/examples)', () => {
   const { ajv } = loadSchemas();
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort();
@@ -289,6 +317,8 @@ describe('OpenAPI and AsyncAPI documents (proto/*.yaml)', () => {
     for (const c of ['200', '400', '401', '404'])
       assert.ok(codes('/api/jobs/{job_id}', 'get').includes(c), `GET /api/jobs/{job_id} ${c}`);
     assert.ok(codes('/api/uploads/{upload_id}', 'get').includes('200'));
+    assert.deepEqual(codes('/api/job-types', 'get'), ['200', '401']);
+    assert.deepEqual(codes('/api/job-types/{name}', 'get'), ['200', '401', '404']);
     for (const p of ['/healthz', '/readyz', '/metrics']) assert.ok(doc.paths[p]?.get, p);
     assert.ok(doc.components.securitySchemes.bearer, 'bearer security scheme');
   });
@@ -445,7 +475,7 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
     check('job-created', replay);
     assert.equal(replay.job_id, created.job_id);
     check('error', await json(await fetch(`${LIVE}/api/jobs`, {
-      method: 'POST', headers, body: JSON.stringify({ object_key: up.object_key, type: 'file.inspect', params: {} }),
+      method: 'POST', headers, body: JSON.stringify({ object_key: up.object_key, type: 'file.inspect', max_attempts: 2 }),
     }), 409));
 
     let job;
@@ -471,5 +501,25 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
       method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' },
       body: JSON.stringify({ object_key: up.object_key, type: 'no.such.type' }),
     }), 422));
+    const badParams = await json(await fetch(`${LIVE}/api/jobs`, {
+      method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ object_key: up.object_key, type: 'file.inspect', params: { note: 1 } }),
+    }), 422);
+    check('error', badParams);
+    assert.equal(badParams.error.code, 'invalid_params');
+  });
+
+  test('the job types: the list, one type, and the errors', async () => {
+    const list = await json(await fetch(`${LIVE}/api/job-types`, { headers: auth }), 200);
+    check('job-type-list', list);
+    assert.ok(list.job_types.length > 0);
+    for (const t of list.job_types) {
+      check('job-type', t);
+      const one = await json(await fetch(`${LIVE}/api/job-types/${t.name}`, { headers: auth }), 200);
+      check('job-type', one);
+      assert.deepEqual(one, t);
+    }
+    check('error', await json(await fetch(`${LIVE}/api/job-types`), 401));
+    check('error', await json(await fetch(`${LIVE}/api/job-types/no.such.type`, { headers: auth }), 404));
   });
 });
