@@ -481,6 +481,13 @@ derive_rmq_paths() {
 	RMQ_LOG=$RMQ_REAL/log/$NODE.log
 }
 
+# The names of the queues infra/rabbitmq/definitions.json declares, a line each.
+definition_queues() {
+	python3 -c 'import json, sys
+for q in json.load(open(sys.argv[1]))["queues"]:
+    print(q["name"])' "$REPO/infra/rabbitmq/definitions.json"
+}
+
 # Waits (at most 90 s) until the node runs the rabbit application, then
 # checks that the definitions were loaded and that the management API answers.
 wait_rabbitmq() {
@@ -493,13 +500,16 @@ wait_rabbitmq() {
 		log_tail "$LOGS/rabbitmq-start.log" 20
 		die "RabbitMQ node $NODE did not start within 90 s"
 	fi
-	local queues
+	local queues q
 	queues=$(rmq 30 rabbitmqctl -n "$NODE" -q list_queues name 2>&1) ||
 		die "rabbitmqctl list_queues failed: $queues"
-	if ! grep -qx 'jobs.work' <<<"$queues"; then
-		log_tail "$RMQ_LOG" 40
-		die "RabbitMQ started but the topology from infra/rabbitmq/definitions.json is missing (no queue jobs.work)"
-	fi
+	# Every queue of the definitions (a work queue per pool among them).
+	while read -r q; do
+		if ! grep -qxF "$q" <<<"$queues"; then
+			log_tail "$RMQ_LOG" 40
+			die "RabbitMQ started but the topology from infra/rabbitmq/definitions.json is missing (no queue $q)"
+		fi
+	done < <(definition_queues)
 	if ! poll 30 http_is "http://127.0.0.1:$AMQP_MGMT_PORT/api/overview" 200 -u rap:rap; then
 		log_tail "$RMQ_LOG" 40
 		die "the RabbitMQ management API did not answer on 127.0.0.1:$AMQP_MGMT_PORT within 30 s"

@@ -184,10 +184,11 @@ size_t rap_jobtype_pools(const char **out, size_t max)
 	size_t n = 0, i, k;
 
 	for (i = 0; i < rap_jobtypes_count && n < max; i++) {
-		for (k = 0; k < n; k++)
-			if (strcmp(out[k], rap_jobtypes[i].pool) == 0)
+		/* A pool is listed at its first type. */
+		for (k = 0; k < i; k++)
+			if (strcmp(rap_jobtypes[k].pool, rap_jobtypes[i].pool) == 0)
 				break;
-		if (k == n)
+		if (k == i)
 			out[n++] = rap_jobtypes[i].pool;
 	}
 	return n;
@@ -625,4 +626,45 @@ int rap_jobtype_effective_attempts(const struct rap_jobtype *type, const char *o
 {
 	return (int)rap_list_number(overrides ? overrides : "", type->name, 1, 100,
 				    type->max_attempts);
+}
+
+int rap_jobtype_pools_select(const char *list, const char **out, size_t max, size_t *n, char *err)
+{
+	const char *all[RAP_JOBTYPE_POOLS_MAX], *s;
+	size_t count = rap_jobtype_pools(all, RAP_JOBTYPE_POOLS_MAX), left, i, k;
+	struct span e;
+
+	*n = 0;
+	if (!list || !*list) {
+		for (i = 0; i < count && i < max; i++)
+			out[(*n)++] = all[i];
+		return RAP_OK;
+	}
+	s = list;
+	left = strlen(list);
+	while (split(&s, &left, ',', &e)) {
+		for (i = 0; i < count && !span_is(e, all[i]); i++)
+			;
+		if (i == count) {
+			char known[128] = "";
+
+			for (k = 0; k < count; k++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known),
+					 "%s%s", k ? ", " : "", all[k]);
+			snprintf(err, RAP_ERRLEN,
+				 "RAP_WORKER_POOLS: \"%.*s\" is not a pool of the registry "
+				 "(pools: %s)",
+				 (int)(e.n > 40 ? 40 : e.n), e.p, known);
+			return RAP_EINVAL;
+		}
+		for (k = 0; k < *n; k++)
+			if (out[k] == all[i]) {
+				snprintf(err, RAP_ERRLEN, "RAP_WORKER_POOLS: \"%s\" is named twice",
+					 all[i]);
+				return RAP_EINVAL;
+			}
+		if (*n < max)
+			out[(*n)++] = all[i];
+	}
+	return RAP_OK;
 }

@@ -27,7 +27,6 @@ struct item {
 static int sort_items(struct worker *w, struct item *it, struct rap_amqp_msg *msgs, int n,
 		      const char **ids)
 {
-	const struct processor *p;
 	char err[RAP_ERRLEN];
 	int i, k = 0;
 
@@ -35,8 +34,7 @@ static int sort_items(struct worker *w, struct item *it, struct rap_amqp_msg *ms
 		it[i].m = &msgs[i];
 		if (rap_jobmsg_decode(msgs[i].body, msgs[i].len, &it[i].jm, err) != RAP_OK)
 			continue;
-		p = worker_processor(it[i].jm.type);
-		it[i].quick = p && p->quick && !msgs[i].redelivered &&
+		it[i].quick = worker_quick(it[i].jm.type) && !msgs[i].redelivered &&
 			      rap_list_contains(w->svc.cfg.job_types, it[i].jm.type);
 		if (it[i].quick)
 			ids[k++] = it[i].jm.job_id;

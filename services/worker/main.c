@@ -1,7 +1,8 @@
 /*
  * worker: the process.  Its wiring (settings, metrics, health endpoint) and
- * the consumer task that takes the work queue's deliveries; what becomes of
- * each is lifecycle.c's, of quick ones in batches batch.c's.
+ * the consumer task that takes the deliveries of the work queues of the
+ * pools it serves (one consumer per queue, on one channel); what becomes
+ * of each is lifecycle.c's, of quick ones in batches batch.c's.
  */
 #include "worker.h"
 
@@ -26,8 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define WORK_QUEUE "jobs.work"
-
 /* The consumer task (rap/task.h): the deliveries of the work queue,
  * handled one by one, or quick ones in batches. */
 struct consumer {
@@ -35,6 +34,22 @@ struct consumer {
 	struct rap_amqp_msg *msgs;
 	int max; /* deliveries in one batch: RAP_WORKER_BATCH, up to the prefetch */
 };
+
+/* Consumes the queue of each pool the worker serves, on the consumer's one
+ * channel: the prefetch window is per queue (basic.qos per consumer). */
+static int consume_pools(struct worker *w)
+{
+	char queue[RAP_JOBTYPE_QUEUE_LEN];
+
+	for (size_t i = 0; i < w->n_pools; i++) {
+		rap_jobtype_queue(w->pools[i], queue, sizeof(queue));
+		if (rap_amqp_consume(w->amqp, queue, (unsigned)w->cfg.worker_prefetch) != RAP_OK)
+			return RAP_EAMQP;
+		rap_log(RAP_LOG_INFO, NULL, "consuming %s with prefetch %lld", queue,
+			w->cfg.worker_prefetch);
+	}
+	return RAP_OK;
+}
 
 /* The task's connect: PostgreSQL (migrated), the consumer, the publisher. */
 static int worker_connect(void *ctx)
@@ -61,13 +76,10 @@ static int worker_connect(void *ctx)
 			return RAP_EAMQP;
 		}
 		if (rap_amqp_declare_file(w->amqp, cfg->amqp_definitions) != RAP_OK ||
-		    rap_amqp_consume(w->amqp, WORK_QUEUE, (unsigned)w->cfg.worker_prefetch) !=
-			    RAP_OK) {
+		    consume_pools(w) != RAP_OK) {
 			rap_log(RAP_LOG_ERROR, NULL, "RabbitMQ: %s", rap_amqp_errmsg(w->amqp));
 			return RAP_EAMQP;
 		}
-		rap_log(RAP_LOG_INFO, NULL, "consuming %s with prefetch %lld", WORK_QUEUE,
-			w->cfg.worker_prefetch);
 	}
 	if (!w->pub || !rap_amqp_ok(w->pub)) {
 		char name[160];
@@ -96,7 +108,6 @@ static int worker_connect(void *ctx)
  */
 static int collect(struct worker *w, struct rap_amqp_msg *msgs, int max)
 {
-	const struct processor *p;
 	struct rap_jobmsg jm;
 	char err[RAP_ERRLEN];
 	int n = 1;
@@ -104,8 +115,7 @@ static int collect(struct worker *w, struct rap_amqp_msg *msgs, int max)
 	while (n < max) {
 		if (rap_jobmsg_decode(msgs[n - 1].body, msgs[n - 1].len, &jm, err) != RAP_OK)
 			break;
-		p = worker_processor(jm.type);
-		if (!p || !p->quick || msgs[n - 1].redelivered)
+		if (!worker_quick(jm.type) || msgs[n - 1].redelivered)
 			break;
 		if (rap_amqp_next(w->amqp, 0, &msgs[n]) != RAP_OK)
 			break;
@@ -209,19 +219,29 @@ int main(int argc, char **argv)
 	struct rap_s3_cfg s3c;
 	const struct rap_service_desc desc = {
 		.name = "worker",
-		.about = "Runs jobs from the jobs.work queue.",
+		.about = "Runs jobs from the work queues of its pools (jobs.work.<pool>).",
 		.groups = RAP_SETTINGS_PG | RAP_SETTINGS_AMQP | RAP_SETTINGS_S3 |
-			  RAP_SETTINGS_JOB_TYPES,
+			  RAP_SETTINGS_JOB_TYPES | RAP_SETTINGS_JOB_LIMITS,
 		.opts = worker_settings_table,
 		.n_opts = worker_settings_count,
 		.cfg = &w.cfg,
 	};
+	struct rap_jobtype_settings types = { 0 };
 	char err[RAP_ERRLEN], host[64] = "worker";
 	int r, status = EXIT_FAILURE;
 
 	r = rap_service_init(&w.svc, &desc, argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	types.types = w.svc.cfg.job_types;
+	types.limits = w.svc.cfg.job_limits;
+	if (rap_jobtype_settings_check(&types, err) != RAP_OK ||
+	    rap_jobtype_pools_select(w.cfg.worker_pools, w.pools, RAP_JOBTYPE_POOLS_MAX, &w.n_pools,
+				     err) != RAP_OK) {
+		fprintf(stderr, "worker: configuration error: %s\n", err);
+		rap_service_cleanup(&w.svc);
+		return EXIT_FAILURE;
+	}
 	gethostname(host, sizeof(host) - 1);
 	if (w.cfg.worker_id[0])
 		snprintf(w.id, sizeof(w.id), "%s", w.cfg.worker_id);

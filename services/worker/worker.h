@@ -10,6 +10,7 @@
 #include "rap/config.h"
 #include "rap/service.h"
 #include "rap/jobmsg.h"
+#include "rap/jobtype.h"
 
 struct rap_amqp;
 struct rap_s3;
@@ -18,6 +19,7 @@ struct rap_amqp_msg;
 
 /* settings.c: the settings that are worker's own. */
 struct worker_settings {
+	const char *worker_pools;
 	long long worker_port;
 	long long worker_prefetch;
 	long long worker_batch;
@@ -32,6 +34,8 @@ struct worker {
 	struct rap_service svc;
 	struct worker_settings cfg; /* its own; the shared ones: svc.cfg */
 	char id[128];
+	const char *pools[RAP_JOBTYPE_POOLS_MAX]; /* the pools it serves */
+	size_t n_pools;
 	PGconn *db;
 	struct rap_amqp *amqp; /* consumer */
 	struct rap_amqp *pub;  /* confirming publisher (retries) */
@@ -67,11 +71,15 @@ struct job_run {
 struct processor {
 	const char *type;
 	int (*run)(struct job_run *run, char **result_json, char *err);
-	bool quick; /* bounded and short: claimed and completed in batches */
 };
 
-/* processors.c: the registry of job types; NULL for a type it lacks. */
+/* processors.c: the processors the worker runs itself, by type; NULL for
+ * a type it lacks.  worker_quick: a quick type of the registry
+ * (lib/domain/jobtype.c) that the worker runs, claimed in batches. */
+extern const struct processor worker_processors[];
+extern const size_t worker_processors_count;
 const struct processor *worker_processor(const char *type);
+bool worker_quick(const char *type);
 
 /* inspect.c: the file.inspect processor (size, SHA-256, detected type). */
 int worker_inspect_run(struct job_run *run, char **result_json, char *err);

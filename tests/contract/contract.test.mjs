@@ -428,13 +428,30 @@ describe('OpenAPI and AsyncAPI documents (proto/*.yaml)', () => {
     }
     for (const q of defs.queues.filter((q) => /^jobs\.retry\./.test(q.name)))
       assert.equal(q.arguments['x-dead-letter-exchange'], 'jobs', `${q.name} dead-letters into jobs`);
-    const work = defs.queues.find((q) => q.name === 'jobs.work');
-    assert.equal(work.arguments['x-dead-letter-exchange'], 'jobs.dlx');
-    assert.equal(doc.channels['queue/jobs.work']['x-arguments']['x-delivery-limit'],
-      work.arguments['x-delivery-limit'], 'x-delivery-limit');
+    // The work queues: one per pool, each with the arguments of every work
+    // queue (as the one work queue had before pools), described by its
+    // channel, which lists the routing keys bound to it.
+    const work = defs.queues.filter((q) => /^jobs\.work\./.test(q.name));
+    assert.ok(work.length >= 2, 'a work queue per pool');
+    assert.ok(!defs.queues.some((q) => q.name === 'jobs.work'), 'jobs.work is gone');
+    for (const q of work) {
+      assert.deepEqual(q.arguments, {
+        'x-queue-type': 'quorum', 'x-dead-letter-exchange': 'jobs.dlx', 'x-delivery-limit': 5,
+        'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish',
+      }, `arguments of ${q.name}`);
+      const channel = doc.channels[`queue/${q.name}`];
+      assert.ok(channel, `no channel queue/${q.name}`);
+      assert.deepEqual(channel['x-arguments'], q.arguments, `x-arguments of queue/${q.name}`);
+      const keys = defs.bindings.filter((b) => b.source === 'jobs' && b.destination === q.name)
+        .map((b) => b.routing_key);
+      assert.deepEqual(channel['x-routing-keys'], keys, `routing keys of ${q.name}`);
+    }
     assert.ok(defs.bindings.some((b) => b.source === 'jobs.dlx' && b.destination === 'jobs.dlq'));
-    const workRoutes = defs.bindings.filter((b) => b.source === 'jobs').map((b) => b.routing_key);
-    assert.ok(defs.bindings.filter((b) => b.source === 'jobs').every((b) => b.destination === 'jobs.work'));
+    const fromJobs = defs.bindings.filter((b) => b.source === 'jobs');
+    assert.ok(fromJobs.every((b) => work.some((q) => q.name === b.destination)),
+      'exchange jobs binds only to work queues');
+    const workRoutes = fromJobs.map((b) => b.routing_key);
+    assert.equal(new Set(workRoutes).size, workRoutes.length, 'a job type is bound to one pool');
     const jobType = param('jobs/{jobType}', 'jobType').schema;
     for (const k of workRoutes) assert.match(k, new RegExp(jobType.pattern), `routing key ${k}`);
   });

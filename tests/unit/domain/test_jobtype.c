@@ -450,3 +450,31 @@ Test(jobtype, effective_attempts_are_the_setting_else_the_registry)
 	cr_assert_eq(rap_jobtype_effective_attempts(csv, "test.fault=4"), csv->max_attempts);
 	cr_assert_eq(rap_jobtype_effective_attempts(csv, NULL), 3);
 }
+
+Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
+{
+	const char *pools[RAP_JOBTYPE_POOLS_MAX];
+	char err[RAP_ERRLEN];
+	size_t n;
+
+	cr_assert_eq(rap_jobtype_pools_select(NULL, pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rap_jobtype_pools_select("", pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rap_jobtype_pools_select("data", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(pools[0], "data");
+	cr_assert_eq(rap_jobtype_pools_select("data,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rap_jobtype_pools_select("light,heavy", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"heavy\" is not a pool of the registry (pools: "
+			      "light, data)");
+	cr_assert_eq(rap_jobtype_pools_select("light,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"light\" is named twice");
+	cr_assert_eq(rap_jobtype_pools_select("light,", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_EINVAL);
+}

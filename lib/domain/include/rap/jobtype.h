@@ -76,6 +76,12 @@ size_t rap_jobtype_pools(const char **out, size_t max);
 /** True when a type of the registry runs in that pool. */
 bool rap_jobtype_pool_exists(const char *pool);
 
+/** The pools a worker serves, from its RAP_WORKER_POOLS (comma-separated;
+ *  NULL or "": every pool), into out (at most max, each once); *n says how
+ *  many.  RAP_EINVAL with err (RAP_ERRLEN) naming an entry that is not a
+ *  pool of the registry, or one named twice. */
+int rap_jobtype_pools_select(const char *list, const char **out, size_t max, size_t *n, char *err);
+
 /** "none", "stream" or "file", as GET /job-types and the docs say it. */
 const char *rap_jobtype_input_name(enum rap_jobtype_input input);
 
