@@ -26,7 +26,7 @@
  * be as large as an upload (RAP_UPLOAD_MAX_BYTES's default, 10 GiB); file
  * types need a scratch copy, so theirs is smaller.  A type that runs in
  * the worker (RAP_RUN_IN_WORKER) is not held to its limits: they describe
- * it.  docs/job-types.md gives the reasons per type.
+ * it.  Each entry says why its numbers are what they are.
  */
 #include "rap/jobtype.h"
 #include "rap/buf.h"
@@ -49,6 +49,7 @@ const struct rap_jobtype rap_jobtypes[] = {
 			   "benchmarks and smoke checks.",
 		.content = "",
 		.params_schema = NULL,
+		/* Reads nothing, writes nothing: claimed and completed in batches. */
 		.limits = { .wall_s = 60,
 			    .cpu_s = 10,
 			    .memory_mb = 64,
@@ -66,6 +67,9 @@ const struct rap_jobtype rap_jobtypes[] = {
 			   "content type libmagic detects.",
 		.content = "",
 		.params_schema = NULL,
+		/* 10 GiB from S3 at ~100 MiB/s is under 2 minutes and SHA-256 costs
+		 * less; 30 min leaves room for a slow store.  libmagic's database
+		 * is most of its memory; its output is one small JSON object. */
 		.limits = { .wall_s = 1800,
 			    .cpu_s = 900,
 			    .memory_mb = 128,
@@ -83,6 +87,10 @@ const struct rap_jobtype rap_jobtypes[] = {
 			   "writes the valid rows.",
 		.content = "text/csv|text/plain",
 		.params_schema = "csv.validate.json",
+		/* One pass over up to an upload's size, with a pattern or a date
+		 * check per value: hours for the largest files.  It streams, so its
+		 * memory is a row buffer and the unique-value sets; the valid rows
+		 * it writes back stay under twice the input. */
 		.limits = { .wall_s = HOURS(6),
 			    .cpu_s = HOURS(6),
 			    .memory_mb = 128,
@@ -101,6 +109,10 @@ const struct rap_jobtype rap_jobtypes[] = {
 		.content = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 			   "|application/zip",
 		.params_schema = "xlsx.validate.json",
+		/* A zip needs its central directory, at the end: a scratch copy on
+		 * the worker's disk, capped at 1 GiB.  The shared-strings table is
+		 * held in memory; sheets inflate several times over, so the CSV it
+		 * writes may be 4x the input. */
 		.limits = { .wall_s = HOURS(2),
 			    .cpu_s = HOURS(2),
 			    .memory_mb = 512,
@@ -118,6 +130,9 @@ const struct rap_jobtype rap_jobtypes[] = {
 			   "valid rows as CSV.",
 		.content = "application/vnd.ms-excel|application/x-ole-storage",
 		.params_schema = "xls.validate.json",
+		/* freexl reads a whole BIFF workbook into memory (a few times its
+		 * size), and a sheet stops at 65,536 rows: 256 MiB of input is far
+		 * past real files; its CSV output stays under twice that. */
 		.limits = { .wall_s = HOURS(1),
 			    .cpu_s = HOURS(1),
 			    .memory_mb = 1024,
@@ -134,6 +149,7 @@ const struct rap_jobtype rap_jobtypes[] = {
 			   "permanent, crash, hang, ...): for tests only.",
 		.content = "",
 		.params_schema = "test.fault.json",
+		/* Runs in the worker: these describe its sleep and hang modes. */
 		.limits = { .wall_s = HOURS(1),
 			    .cpu_s = 60,
 			    .memory_mb = 64,
@@ -151,6 +167,7 @@ const struct rap_jobtype rap_jobtypes[] = {
 			   "wall time, memory, output, seccomp): for tests only.",
 		.content = "",
 		.params_schema = "test.sandbox.json",
+		/* Small, so that a test sees each limit stop a child in seconds. */
 		.limits = { .wall_s = 20,
 			    .cpu_s = 5,
 			    .memory_mb = 64,
