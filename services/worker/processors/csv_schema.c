@@ -437,6 +437,8 @@ static const char *check_type(const struct csv_column *col, const char *v, size_
 			snprintf(msg, CSV_MSGLEN, "not a decimal number");
 			return "invalid_decimal";
 		}
+		if (!col->has_min && !col->has_max)
+			return NULL;
 		return check_bounds(col, (long double)decimal_value(v, n), false, msg);
 	case CSV_BOOLEAN:
 		if (!csv_parse_boolean(v, n, &b)) {
@@ -472,6 +474,8 @@ static const char *check_type(const struct csv_column *col, const char *v, size_
 	case CSV_STRING:
 		break;
 	}
+	if (!col->has_min && !col->has_max)
+		return NULL;
 	return check_bounds(col, (long double)utf8_chars(v, n), true, msg);
 }
 

@@ -201,59 +201,95 @@ static int out_bytes(struct table *t, const char *s, size_t n)
 	return RAP_OK;
 }
 
-static bool needs_quotes(const char *s, size_t n)
-{
-	size_t i;
+/* The bytes that make a field need quotes in RFC 4180 output. */
+static const unsigned char quote_cls[256] = { [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1 };
 
-	for (i = 0; i < n; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+static bool needs_quotes(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		if (quote_cls[s[i]] | quote_cls[s[i + 1]] | quote_cls[s[i + 2]] |
+		    quote_cls[s[i + 3]])
+			return true;
+	for (; i < n; i++)
+		if (quote_cls[s[i]])
 			return true;
 	return false;
 }
 
-static int out_field(struct table *t, const char *s, size_t n)
+/* Writes field s at o, quoted when it must be; returns the end.  Room for
+ * 2 * n + 2 bytes is the caller's. */
+static char *put_field(char *o, const char *s, size_t n)
 {
-	const char *q;
-	int result;
+	size_t i;
 
-	if (!needs_quotes(s, n))
-		return out_bytes(t, s, n);
-	result = out_bytes(t, "\"", 1);
-	while (result == RAP_OK && (q = memchr(s, '"', n))) {
-		size_t k = (size_t)(q - s) + 1;
-
-		result = out_bytes(t, s, k);
-		if (result == RAP_OK)
-			result = out_bytes(t, "\"", 1);
-		s += k;
-		n -= k;
+	if (!needs_quotes(s, n)) {
+		memcpy(o, s, n);
+		return o + n;
 	}
-	if (result == RAP_OK)
-		result = out_bytes(t, s, n);
-	if (result == RAP_OK)
-		result = out_bytes(t, "\"", 1);
-	return result;
+	*o++ = '"';
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*o++ = '"';
+		*o++ = s[i];
+	}
+	*o++ = '"';
+	return o;
+}
+
+/* A record whose worst case (every byte a quote) does not fit in the
+ * buffer, written a field at a time through a scratch copy. */
+static int out_row_large(struct table *t, const struct csv_row *row)
+{
+	const char *f;
+	char *tmp = NULL;
+	size_t n, cap = 0;
+	unsigned i;
+	int result = RAP_OK;
+
+	for (i = 0; i < row->n && result == RAP_OK; i++) {
+		f = csv_field(row, i, &n);
+		if (2 * n + 3 > cap) {
+			cap = 2 * n + 3;
+			tmp = rap_realloc(tmp, cap);
+		}
+		tmp[0] = ',';
+		result = out_bytes(t, tmp + !i, (size_t)(put_field(tmp + 1, f, n) - tmp) - !i);
+	}
+	free(tmp);
+	return result == RAP_OK ? out_bytes(t, "\r\n", 2) : result;
 }
 
 static int out_row(struct table *t, const struct csv_row *row)
 {
+	size_t total = row->n ? row->ends[row->n - 1] : 0, worst = 2 * total + 3 * row->n + 2, n;
 	const char *f;
-	size_t n;
+	char *o;
 	unsigned i;
-	int result = RAP_OK;
+	int result;
 
 	if (!t->output)
 		return RAP_OK;
-	for (i = 0; i < row->n && result == RAP_OK; i++) {
-		if (i)
-			result = out_bytes(t, ",", 1);
-		f = csv_field(row, i, &n);
-		if (result == RAP_OK)
-			result = out_field(t, f, n);
+	if (worst > TABLE_OUT_BUF)
+		return out_row_large(t, row);
+	if (t->out_len + worst > TABLE_OUT_BUF) {
+		result = out_flush(t);
+		if (result != RAP_OK)
+			return result;
 	}
-	if (result == RAP_OK)
-		result = out_bytes(t, "\r\n", 2);
-	return result;
+	o = t->out + t->out_len;
+	for (i = 0; i < row->n; i++) {
+		if (i)
+			*o++ = ',';
+		f = csv_field(row, i, &n);
+		o = put_field(o, f, n);
+	}
+	*o++ = '\r';
+	*o++ = '\n';
+	t->out_len = (size_t)(o - t->out);
+	return RAP_OK;
 }
 
 /* --- rows --------------------------------------------------------------- */
