@@ -186,4 +186,3 @@ bool csv_is_email(const char *v, size_t n)
 	}
 	return dots > 0;
 }
-

@@ -524,3 +524,65 @@ int table_finish(struct table *t, struct json_object *result)
 	}
 	return RAP_OK;
 }
+
+/* --- rows assembled cell by cell ------------------------------------------- */
+
+void table_rowbuf_init(struct table_rowbuf *r, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->max = max;
+	r->ends = rap_malloc(CSV_MAX_FIELDS * sizeof(*r->ends));
+}
+
+void table_rowbuf_cleanup(struct table_rowbuf *r)
+{
+	free(r->data);
+	free(r->ends);
+	memset(r, 0, sizeof(*r));
+}
+
+void table_rowbuf_set(struct table_rowbuf *r, unsigned col, const char *s, size_t n)
+{
+	if (col >= CSV_MAX_FIELDS) {
+		r->flags |= CSV_ROW_TOO_MANY_FIELDS;
+		return;
+	}
+	while (r->n < col)
+		r->ends[r->n++] = (uint32_t)r->len;
+	if (r->len + n > r->max) {
+		r->flags |= CSV_ROW_TOO_LONG;
+		n = r->max - r->len;
+	}
+	if (r->len + n > r->cap) {
+		size_t cap = r->cap ? r->cap : 4096;
+
+		while (cap < r->len + n)
+			cap *= 2;
+		r->cap = cap < r->max ? cap : r->max;
+		r->data = rap_realloc(r->data, r->cap);
+	}
+	if (n)
+		memcpy(r->data + r->len, s, n);
+	r->len += n;
+	r->ends[r->n++] = (uint32_t)r->len;
+}
+
+int table_rowbuf_emit(struct table *t, struct table_rowbuf *r, long long no, unsigned pad_to)
+{
+	struct csv_row row = { .no = no };
+	long long width = t->expected >= 0 ? t->expected : pad_to;
+	int result;
+
+	while (r->n < width && r->n < CSV_MAX_FIELDS)
+		r->ends[r->n++] = (uint32_t)r->len;
+	row.n = r->n;
+	row.flags = r->flags;
+	row.data = r->data ? r->data : "";
+	row.ends = r->ends;
+	row.bytes = (long long)r->len;
+	result = table_row(t, &row);
+	r->len = 0;
+	r->n = 0;
+	r->flags = 0;
+	return result;
+}

@@ -79,6 +79,28 @@ int table_error(struct table *t, long long row, const char *column, const char *
  *  has_header, columns, column_names, output, unique_incomplete. */
 int table_finish(struct table *t, struct json_object *result);
 
+/*
+ * A row being assembled cell by cell (the spreadsheets): fields set by
+ * column, gaps left empty, at most max bytes of text (past it the row is
+ * flagged CSV_ROW_TOO_LONG) and CSV_MAX_FIELDS fields.
+ */
+struct table_rowbuf {
+	char *data;
+	size_t len, cap, max;
+	uint32_t *ends; /* CSV_MAX_FIELDS */
+	unsigned n;
+	unsigned flags;
+};
+
+void table_rowbuf_init(struct table_rowbuf *r, size_t max);
+void table_rowbuf_cleanup(struct table_rowbuf *r);
+/** Sets field col (at least the fields so far, below CSV_MAX_FIELDS) to
+ *  s; the fields between stay empty. */
+void table_rowbuf_set(struct table_rowbuf *r, unsigned col, const char *s, size_t n);
+/** Hands the row over as record no, padded with empty fields to the
+ *  table's width (or to pad_to while that is unknown), and empties r. */
+int table_rowbuf_emit(struct table *t, struct table_rowbuf *r, long long no, unsigned pad_to);
+
 /** Copies at most max bytes of s to out (3 * max + 1 bytes) as valid
  *  UTF-8: cut at a character, invalid bytes as U+FFFD.  Its length. */
 size_t table_excerpt(const char *s, size_t n, size_t max, char *out);
