@@ -38,6 +38,7 @@ const SCHEMA_FILES = [
   'job-status-batch.json',
   'job-output.json',
   'job-errors-page.json',
+  'validate-result.json',
   'ws-subscribe.json',
   'ws-server-message.json',
 ];
@@ -86,6 +87,7 @@ const WHY = {
   'job-output.invalid.not-an-output.json': ['pattern', '/object_key'],
   'job-errors-page.invalid.row-zero.json': ['minimum', '/errors/0/row'],
   'job-errors-page.invalid.cursor.json': ['pattern', '/next'],
+  'validate-result.invalid.no-counts.json': ['required', ''],
   'ws-subscribe.invalid.no-api-key.json': ['required', ''],
   'ws-subscribe.invalid.job-id.json': ['pattern', '/job_id'],
   'ws-subscribe.invalid.since-string.json': ['type', '/since'],
