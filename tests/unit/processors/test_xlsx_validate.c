@@ -393,3 +393,24 @@ Test(xlsx_validate, serial_numbers_to_iso_dates)
 	xlsx_book_date(&b, "0", XLSX_DATE, out);
 	cr_assert_str_eq(out, "1904-01-01");
 }
+
+Test(xlsx_validate, a_workbook_of_another_writer_without_styles_or_shared_strings)
+{
+	char path[64], cmd[512];
+	struct proc_ctx *c;
+
+	tmp_path(path);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/unit/processors/make_xlsx.py %s",
+		 RAP_SOURCE_DIR, path);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	c = run_file(path, "{\"sheet\":\"People\",\"columns\":[{\"name\":\"id\","
+			   "\"type\":\"integer\",\"unique\":true},{\"name\":\"name\","
+			   "\"required\":true}]}");
+	cr_assert_null(c->fail_code, "%s", c->fail_message);
+	cr_assert_not_null(fake_proc_error(c, "invalid_integer", 3));
+	cr_assert_not_null(fake_proc_error(c, "required", 5));
+	cr_assert_not_null(fake_proc_error(c, "duplicate", 6));
+	cr_assert_eq(c->n_errors, 3);
+	cr_assert_str_eq(c->output.data, "id,name\r\n1,Ada\r\n");
+	fake_proc_free(c);
+}
