@@ -97,6 +97,10 @@ void job_api_cancel(void *svc, struct rap_http_req *req);
 /* POST /jobs/{id}/replay, and POST /jobs/replay-dead (every DEAD job). */
 void job_api_replay(void *svc, struct rap_http_req *req);
 void job_api_output(void *svc, struct rap_http_req *req);
+/* errors.c: GET /jobs/{id}/errors (a page, JSON) and
+ * GET /jobs/{id}/errors.csv (all of them, streamed). */
+void job_api_errors(void *svc, struct rap_http_req *req);
+void job_api_errors_csv(void *svc, struct rap_http_req *req);
 /* batch.c: POST /jobs/batch. */
 void job_api_create_batch(void *svc, struct rap_http_req *req);
 

@@ -17,6 +17,8 @@ const struct rap_http_route job_api_routes[] = {
 	{ .method = "GET", .pattern = "/jobs/{id}/output", .on_request = job_api_output },
 	{ .method = "GET", .pattern = "/job-types", .on_request = job_api_types_list },
 	{ .method = "GET", .pattern = "/job-types/{name}", .on_request = job_api_type_get },
+	{ .method = "GET", .pattern = "/jobs/{id}/errors", .on_request = job_api_errors },
+	{ .method = "GET", .pattern = "/jobs/{id}/errors.csv", .on_request = job_api_errors_csv },
 };
 
 const size_t job_api_n_routes = sizeof(job_api_routes) / sizeof(job_api_routes[0]);

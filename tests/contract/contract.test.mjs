@@ -38,6 +38,8 @@ const SCHEMA_FILES = [
   'job-status-batch.json',
   'job-output.json',
   'job-type.json',
+  'job-errors-page.json',
+  'validate-result.json',
   'ws-subscribe.json',
   'ws-server-message.json',
 ];
@@ -88,6 +90,9 @@ const WHY = {
   'job-type.invalid.unknown-input.json': ['enum', '/input'],
   'job-type.invalid.empty-content.json': ['minItems', '/content'],
   'job-type-list.invalid.no-limits.json': ['required', '/job_types/0'],
+  'job-errors-page.invalid.row-zero.json': ['minimum', '/errors/0/row'],
+  'job-errors-page.invalid.cursor.json': ['pattern', '/next'],
+  'validate-result.invalid.no-counts.json': ['required', ''],
   'ws-subscribe.invalid.no-api-key.json': ['required', ''],
   'ws-subscribe.invalid.job-id.json': ['pattern', '/job_id'],
   'ws-subscribe.invalid.since-string.json': ['type', '/since'],
@@ -503,6 +508,17 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+
+    // Its row errors: none for file.inspect, as a page and as the CSV report.
+    const page = await json(await fetch(`${LIVE}/api/jobs/${created.job_id}/errors?limit=10`, { headers: auth }), 200);
+    check('job-errors-page', page);
+    assert.deepEqual(page, { errors: [], next: null, total: 0 });
+    const report = await fetch(`${LIVE}/api/jobs/${created.job_id}/errors.csv`, { headers: auth });
+    assert.equal(report.status, 200);
+    assert.match(report.headers.get('content-type') ?? '', /^text\/csv/);
+    assert.equal(await report.text(), 'row,column,code,message,value\r\n');
+    check('error', await json(await fetch(`${LIVE}/api/jobs/${created.job_id}/errors?after=x`, { headers: auth }), 400));
+    check('error', await json(await fetch(`${LIVE}/api/jobs/00000000-0000-4000-8000-000000000000/errors`, { headers: auth }), 404));
 
     check('error', await json(await fetch(`${LIVE}/api/jobs/${created.job_id}`), 401));
     check('error', await json(await fetch(`${LIVE}/api/jobs/not-a-uuid`, { headers: auth }), 400));
