@@ -22,8 +22,8 @@ enum rap_jobtype_input {
 
 /** Where a processor runs. */
 enum rap_jobtype_runner {
-	RAP_RUN_SANDBOX,   /* in a sandboxed child (rap-processor): the rule */
-	RAP_RUN_IN_WORKER  /* in the worker itself: only types that read no input
+	RAP_RUN_SANDBOX,  /* in a sandboxed child (rap-processor): the rule */
+	RAP_RUN_IN_WORKER /* in the worker itself: only types that read no input
 			      (noop) or that drive the worker's own failure paths
 			      on purpose (test.fault, never enabled by default) */
 };
@@ -31,27 +31,27 @@ enum rap_jobtype_runner {
 /** What a type may use; each overridable per type by configuration
  *  (RAP_JOB_LIMITS). */
 struct rap_jobtype_limits {
-	long long wall_s;      /* wall-clock seconds of one attempt */
-	long long cpu_s;       /* CPU seconds of the child */
-	long long memory_mb;   /* address space of the child */
-	long long output_mb;   /* bytes of all outputs together */
-	long long input_mb;    /* largest input accepted (the scratch copy) */
+	long long wall_s;    /* wall-clock seconds of one attempt */
+	long long cpu_s;     /* CPU seconds of the child */
+	long long memory_mb; /* address space of the child */
+	long long output_mb; /* bytes of all outputs together */
+	long long input_mb;  /* largest input accepted (the scratch copy) */
 };
 
 struct rap_jobtype {
-	const char *name;            /* "csv.validate" */
-	const char *summary;         /* one line for GET /job-types and the docs */
-	const char *content;         /* allowed detected types, "text/csv|text/plain|...",
+	const char *name;          /* "csv.validate" */
+	const char *summary;       /* one line for GET /job-types and the docs */
+	const char *content;       /* allowed detected types, "text/csv|text/plain|...",
 				        "major/ *" forms allowed; "" = any content */
-	const char *params_schema;   /* name of its JSON Schema in proto/schemas/params/
+	const char *params_schema; /* name of its JSON Schema in proto/schemas/params/
 				        ("csv.validate.json"); NULL: takes no params */
 	struct rap_jobtype_limits limits;
-	int max_attempts;            /* retry policy: attempts before DEAD */
-	const char *pool;            /* worker pool: its queue is jobs.work.<pool> */
+	int max_attempts; /* retry policy: attempts before DEAD */
+	const char *pool; /* worker pool: its queue is jobs.work.<pool> */
 	enum rap_jobtype_input input;
 	enum rap_jobtype_runner runner;
-	bool quick;                  /* bounded and short: claimed in batches */
-	bool test_only;              /* never in the default RAP_JOB_TYPES */
+	bool quick;     /* bounded and short: claimed in batches */
+	bool test_only; /* never in the default RAP_JOB_TYPES */
 };
 
 /** The registry, in a stable order. */
