@@ -21,6 +21,8 @@ packages=(
 	rabbitmq-server postgresql nginx-light chromium jq procps psmisc
 	iproute2 util-linux
 	python3 python3-tuspy openssl
+	# The worker's sandboxed processor (rap-processor): its seccomp filter.
+	libseccomp-dev
 )
 # Checkers of the deploy files (promtool, yamllint, docker-compose config)
 # and of the sources (scripts/check: clang-format 14, cppcheck, shellcheck),
