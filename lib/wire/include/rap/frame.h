@@ -1,6 +1,7 @@
 #ifndef RAP_FRAME_H
 #define RAP_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,13 +41,20 @@ enum rap_frame_type {
 /** Writes the 5-byte header of a frame of type t and len payload bytes. */
 void rap_frame_header(unsigned char out[RAP_FRAME_HEADER], enum rap_frame_type t, uint32_t len);
 
-/** A decoder of a byte stream into frames. */
+/** True for a type this version knows (START .. FAIL). */
+bool rap_frame_type_known(unsigned t);
+
+/** A decoder of a byte stream into frames.  Its payload buffer grows to
+ *  the largest frame seen (at most RAP_FRAME_MAX), so a stream of small
+ *  frames costs small memory; after an error it refuses every feed. */
 struct rap_frame_decoder {
 	unsigned char header[RAP_FRAME_HEADER];
 	size_t have_header;
-	unsigned char *payload; /* RAP_FRAME_MAX bytes, owned */
+	unsigned char *payload; /* cap bytes, owned */
+	uint32_t cap;
 	uint32_t len;
 	uint32_t have;
+	int error; /* the first error, sticky */
 };
 
 void rap_frame_decoder_init(struct rap_frame_decoder *d);
@@ -62,6 +70,6 @@ int rap_frame_feed(struct rap_frame_decoder *d, const void *data, size_t n, rap_
 		   void *ctx);
 
 /** True when no frame is half read (the stream may end here). */
-int rap_frame_idle(const struct rap_frame_decoder *d);
+bool rap_frame_idle(const struct rap_frame_decoder *d);
 
 #endif
