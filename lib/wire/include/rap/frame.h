@@ -38,6 +38,26 @@ enum rap_frame_type {
 #define RAP_FRAME_HEADER 5
 #define RAP_FRAME_MAX (1024 * 1024)
 
+/*
+ * How the child ends, besides its frames: exit 0 after RESULT or FAIL; the
+ * codes below when it could not get that far.  A child that dies of a
+ * signal, or exits otherwise without RESULT or FAIL, crashed
+ * (docs/sandbox.md, "Outcomes").
+ */
+enum rap_child_exit {
+	RAP_CHILD_EXIT_OK = 0,
+	RAP_CHILD_EXIT_USAGE = 2,     /* bad arguments or START, or an unknown type */
+	RAP_CHILD_EXIT_OOM = 3,       /* out of memory (rap_malloc): memory_limit */
+	RAP_CHILD_EXIT_WORKER = 4,    /* its worker went away (a frame could not be written) */
+	RAP_CHILD_EXIT_PREPARE = 5,   /* prepare or the sandbox could not be set up */
+	RAP_CHILD_EXIT_NO_OUTCOME = 6 /* the processor returned without RESULT or FAIL */
+};
+
+/** The line a sandboxed child writes to fd 2 when a forbidden system call
+ *  traps, followed by the call's number (decimal) and a newline; the child
+ *  then dies of SIGSYS. */
+#define RAP_SANDBOX_VIOLATION_LINE "rap-processor: forbidden system call "
+
 /** Writes the 5-byte header of a frame of type t and len payload bytes. */
 void rap_frame_header(unsigned char out[RAP_FRAME_HEADER], enum rap_frame_type t, uint32_t len);
 
