@@ -21,6 +21,7 @@
 #include "rap/schema.h"
 #include "rap/task.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,7 @@ static int worker_connect(void *ctx)
  */
 static int collect(struct worker *w, struct rap_amqp_msg *msgs, int max)
 {
-	const struct processor *p;
+	const struct rap_jobtype *t;
 	struct rap_jobmsg jm;
 	char err[RAP_ERRLEN];
 	int n = 1;
@@ -104,8 +105,8 @@ static int collect(struct worker *w, struct rap_amqp_msg *msgs, int max)
 	while (n < max) {
 		if (rap_jobmsg_decode(msgs[n - 1].body, msgs[n - 1].len, &jm, err) != RAP_OK)
 			break;
-		p = worker_processor(jm.type);
-		if (!p || !p->quick || msgs[n - 1].redelivered)
+		t = rap_jobtype_find(jm.type);
+		if (!t || !t->quick || msgs[n - 1].redelivered)
 			break;
 		if (rap_amqp_next(w->amqp, 0, &msgs[n]) != RAP_OK)
 			break;
@@ -129,6 +130,11 @@ static int worker_step(void *ctx)
 	struct worker *w = c->w;
 	int result, n, i;
 
+	/* An early ack stopped the consumer while its long job ran. */
+	if (delivery_resume(w) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, NULL, "RabbitMQ: %s", rap_amqp_errmsg(w->amqp));
+		return RAP_OK;
+	}
 	result = rap_amqp_next(w->amqp, 500, &c->msgs[0]);
 	if (result == RAP_ETIMEDOUT)
 		return RAP_OK;
@@ -177,6 +183,18 @@ static bool worker_ready(void *arg, char *reason, size_t len)
 	return true;
 }
 
+static const char *const sandbox_labels[SBX_OUTCOMES] = {
+	[SBX_COMPLETED] = "outcome=\"completed\"",
+	[SBX_FAILED] = "outcome=\"failed\"",
+	[SBX_TIME_LIMIT] = "outcome=\"time_limit\"",
+	[SBX_MEMORY_LIMIT] = "outcome=\"memory_limit\"",
+	[SBX_OUTPUT_LIMIT] = "outcome=\"output_limit\"",
+	[SBX_CRASHED] = "outcome=\"processor_crashed\"",
+	[SBX_VIOLATION] = "outcome=\"sandbox_violation\"",
+	[SBX_CANCELLED] = "outcome=\"cancelled\"",
+	[SBX_TRANSIENT] = "outcome=\"transient\"",
+};
+
 static void register_metrics(struct worker *w)
 {
 	struct rap_metrics *m = w->svc.metrics;
@@ -199,6 +217,44 @@ static void register_metrics(struct worker *w)
 					NULL, "deliveries of finished jobs, acked and skipped");
 	w->bytes_read = rap_metrics_add(m, RAP_COUNTER, "rap_worker_input_bytes_total", NULL,
 					"bytes read from S3 by processors");
+	w->children = rap_metrics_add(m, RAP_GAUGE, "rap_worker_children", NULL,
+				      "sandboxed processor children running now");
+	w->early_acks = rap_metrics_add(m, RAP_COUNTER, "rap_worker_early_acks_total", NULL,
+					"deliveries of long jobs acked before the job ended");
+	for (int i = 0; i < SBX_OUTCOMES; i++)
+		w->sandbox[i] = rap_metrics_add(m, RAP_COUNTER, "rap_worker_sandbox_total",
+						sandbox_labels[i],
+						"sandboxed runs by outcome (docs/sandbox.md)");
+}
+
+/* rap-processor: the setting, or the file next to this executable. */
+static int processor_path(struct worker *w)
+{
+	char self[sizeof(w->processor)];
+	ssize_t n;
+	char *slash;
+
+	if (w->cfg.processor_path[0]) {
+		snprintf(w->processor, sizeof(w->processor), "%s", w->cfg.processor_path);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0) {
+			rap_log(RAP_LOG_ERROR, NULL, "cannot find this executable's folder");
+			return RAP_EIO;
+		}
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(w->processor, sizeof(w->processor), "%.4000s/rap-processor", self);
+	}
+	if (access(w->processor, X_OK) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "the sandboxed processor %s cannot run: %s",
+			w->processor, strerror(errno));
+		return RAP_EIO;
+	}
+	rap_log(RAP_LOG_INFO, NULL, "sandboxed processor: %s", w->processor);
+	return RAP_OK;
 }
 
 int main(int argc, char **argv)
@@ -231,11 +287,9 @@ int main(int argc, char **argv)
 	rap_s3_global_init();
 	rap_service_s3_cfg(&w.svc, &s3c);
 	w.s3 = rap_s3_new(&s3c);
-	w.magic = magic_open(MAGIC_MIME_TYPE);
-	if (!w.magic || magic_load(w.magic, NULL) != 0) {
-		rap_log(RAP_LOG_ERROR, NULL, "cannot load the libmagic database");
+	w.s3_in = rap_s3_new(&s3c);
+	if (processor_path(&w) != RAP_OK)
 		goto out_s3;
-	}
 	if (w.cfg.worker_port) {
 		hc.bind = w.svc.cfg.bind;
 		hc.port = (unsigned)w.cfg.worker_port;
@@ -245,7 +299,7 @@ int main(int argc, char **argv)
 		hc.metrics = w.svc.metrics;
 		if (rap_http_start(&hc, &http, err) != RAP_OK) {
 			rap_log(RAP_LOG_ERROR, NULL, "%s", err);
-			goto out_magic;
+			goto out_s3;
 		}
 	}
 	rap_log(RAP_LOG_INFO, NULL, "worker %s starting", w.id);
@@ -253,11 +307,9 @@ int main(int argc, char **argv)
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	status = EXIT_SUCCESS;
 	rap_http_stop(http);
-out_magic:
-	if (w.magic)
-		magic_close(w.magic);
 out_s3:
 	rap_s3_free(w.s3);
+	rap_s3_free(w.s3_in);
 	rap_amqp_free(w.amqp);
 	rap_amqp_free(w.pub);
 	PQfinish(w.db);

@@ -1,5 +1,8 @@
-/* processors.c: the job types this worker runs, and their processors
- * (the registry; each processor lives in a file of its own). */
+/* processors.c: where each job type runs.  A sandboxed type
+ * (RAP_RUN_SANDBOX, the rule) runs in a rap-processor child
+ * (sandbox.c); the few in-worker types are here: noop, which reads
+ * nothing, and test.fault, which drives the worker's own failure paths
+ * (docs/sandbox.md, "What stays in the worker"). */
 #include "worker.h"
 
 #include "rap/err.h"
@@ -14,18 +17,15 @@ static int noop_run(struct job_run *run, char **result_json, char *err)
 	return RAP_OK;
 }
 
-static const struct processor processors[] = {
-	{ "noop", noop_run, true },
-	{ "file.inspect", worker_inspect_run, false },
-	{ "test.fault", worker_fault_run, false },
-};
-
-const struct processor *worker_processor(const char *type)
+worker_run_fn worker_runner(const struct rap_jobtype *t)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(processors) / sizeof(processors[0]); i++)
-		if (strcmp(processors[i].type, type) == 0)
-			return &processors[i];
+	if (!t)
+		return NULL;
+	if (t->runner == RAP_RUN_SANDBOX)
+		return worker_sandbox_run;
+	if (strcmp(t->name, "noop") == 0)
+		return noop_run;
+	if (strcmp(t->name, "test.fault") == 0)
+		return worker_fault_run;
 	return NULL;
 }
