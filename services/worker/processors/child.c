@@ -34,12 +34,13 @@
 /* AddressSanitizer's options for the child, which gets no environment:
  * no leak check (it would clone a tracer), no handlers of its own for
  * SIGSEGV and friends (a crash must die of its signal), no symbolizer
- * (it would open files and run a program). */
+ * (it would open files and run a program), a small quarantine (freed
+ * memory would count against the worker's RSS watch). */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
 	return "detect_leaks=0:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0:"
-	       "handle_sigill=0:symbolize=0:abort_on_error=1";
+	       "handle_sigill=0:symbolize=0:abort_on_error=1:quarantine_size_mb=16";
 }
 
 struct args {
