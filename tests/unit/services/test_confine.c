@@ -69,7 +69,9 @@ static int run_confined(enum attempt what, char *log, size_t len)
 			nanosleep(&ts, NULL);
 			if (write(STDERR_FILENO, "still here\n", 11) != 11)
 				_exit(102);
-			_exit(0);
+			/* Not _exit: under ASan it is intercepted, and the
+			 * leak check of the unit tests' build would run. */
+			syscall(SYS_exit_group, 0);
 		}
 		}
 		_exit(99); /* the forbidden call came back */
