@@ -2,13 +2,14 @@
  * sandbox.c: the worker as the supervisor of a sandboxed job
  * (docs/sandbox.md).  For a type whose runner is RAP_RUN_SANDBOX, the
  * worker starts a rap-processor child (spawn.c), sends it START, feeds it
- * the input from S3 (feeder.c: a pipe, or a scratch file downloaded first
- * for RAP_INPUT_FILE types), and reads its frames: progress, row errors
- * (rowerrs.c), outputs (outputs.c), then RESULT or FAIL.  What became of
- * the child is outcome.c's to say.
+ * the input from S3 (input.c and feeder.c: a pipe, or a scratch file
+ * downloaded first for RAP_INPUT_FILE types), and reads its frames:
+ * progress, row errors (rowerrs.c), outputs (outputs.c), then RESULT or
+ * FAIL.  What became of the child is outcome.c's to say, the result
+ * result.c's to build.
  *
  * The model: one poll loop on the main thread, ticking at least every
- * TICK_MS, over the child's frames (fd 1), its log lines (fd 2) and the
+ * SBX_TICK_MS, over the child's frames (fd 1), its log lines (fd 2) and the
  * stop flag.  Each tick heartbeats the lease (which also sees a cancel,
  * acks a long job's delivery early and records progress), and checks the
  * wall-clock limit and the child's resident memory.  The worker kills the
@@ -53,36 +54,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define TICK_MS 100
 #define READ_CHUNK 65536
 #define LOG_LINES_MAX 100 /* of one child; the rest are counted */
-#define LOG_LINE_MAX 1024
-
-/* One sandboxed run and everything the supervisor knows about it. */
-struct sbx {
-	struct job_run *run;
-	struct worker *w;
-	const struct rap_jobtype_limits *lim;
-	struct rap_log_ctx ctx;
-	struct child ch;
-	bool reaped, out_eof, err_eof;
-	int status;
-	struct rusage ru;
-	struct rap_frame_decoder dec;
-	struct feeder feed;
-	long long input_size; /* -1: unknown */
-	struct outputs outs;
-	struct rowerrs rows;
-	enum sandbox_kill kill;
-	char kill_detail[RAP_ERRLEN];
-	char *result; /* the RESULT payload */
-	char *fail_code, *fail_message;
-	char log[LOG_LINE_MAX];
-	size_t log_len;
-	int log_lines;
-	long violation;
-	int64_t deadline_ms;
-};
 
 /* Kills the child for why (the first reason is kept). */
 static void stop_child(struct sbx *s, enum sandbox_kill why, const char *detail)
@@ -92,38 +65,6 @@ static void stop_child(struct sbx *s, enum sandbox_kill why, const char *detail)
 	s->kill = why;
 	snprintf(s->kill_detail, sizeof(s->kill_detail), "%s", detail ? detail : "");
 	kill(s->ch.pid, SIGKILL);
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) &&
-			       json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
-static long long jint(struct json_object *o, const char *key, long long def)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)
-		       ? json_object_get_int64(v)
-		       : def;
-}
-
-static struct json_object *parse(const unsigned char *payload, uint32_t len)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o = json_tokener_parse_ex(tok, (const char *)payload, (int)len);
-
-	json_tokener_free(tok);
-	if (o && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return o;
 }
 
 /* A cleaned copy of a string the child sent (NULL stays NULL). */
@@ -140,17 +81,17 @@ static char *clean(const char *s, size_t max)
 
 static int on_progress(struct sbx *s, const unsigned char *payload, uint32_t len)
 {
-	struct json_object *o = parse(payload, len);
+	struct json_object *o = sbx_json_object(payload, len);
 	struct job_run *run = s->run;
 	long long bytes;
 	char *stage;
 
 	if (!o)
 		return RAP_EPROTO;
-	stage = clean(jstr(o, "stage"), sizeof(run->stage) - 1);
-	worker_progress(run, stage, jint(o, "rows", -1));
+	stage = clean(sbx_jstr(o, "stage"), sizeof(run->stage) - 1);
+	worker_progress(run, stage, sbx_jint(o, "rows", -1));
 	free(stage);
-	bytes = jint(o, "bytes", -1);
+	bytes = sbx_jint(o, "bytes", -1);
 	if (bytes >= 0 && s->input_size > 0) {
 		if (bytes > s->input_size)
 			bytes = s->input_size;
@@ -164,15 +105,15 @@ static int on_progress(struct sbx *s, const unsigned char *payload, uint32_t len
 
 static int on_output_begin(struct sbx *s, const unsigned char *payload, uint32_t len)
 {
-	struct json_object *o = parse(payload, len);
-	const char *name = jstr(o, "name");
+	struct json_object *o = sbx_json_object(payload, len);
+	const char *name = sbx_jstr(o, "name");
 	int result;
 
 	if (!o || !name) {
 		json_object_put(o);
 		return RAP_EPROTO;
 	}
-	result = outputs_begin(&s->outs, name, jstr(o, "content_type"));
+	result = outputs_begin(&s->outs, name, sbx_jstr(o, "content_type"));
 	json_object_put(o);
 	return result;
 }
@@ -185,13 +126,13 @@ static int on_end(struct sbx *s, enum rap_frame_type t, const unsigned char *pay
 		s->result = rap_strndup((const char *)payload, len);
 		return RAP_OK;
 	}
-	o = parse(payload, len);
-	if (!o || !jstr(o, "code")) {
+	o = sbx_json_object(payload, len);
+	if (!o || !sbx_jstr(o, "code")) {
 		json_object_put(o);
 		return RAP_EPROTO;
 	}
-	s->fail_code = clean(jstr(o, "code"), 64);
-	s->fail_message = clean(jstr(o, "message") ? jstr(o, "message") : "", 200);
+	s->fail_code = clean(sbx_jstr(o, "code"), 64);
+	s->fail_message = clean(sbx_jstr(o, "message") ? sbx_jstr(o, "message") : "", 200);
 	json_object_put(o);
 	return RAP_OK;
 }
@@ -365,125 +306,15 @@ static void supervise(struct sbx *s)
 		p[1] = (struct pollfd){ .fd = s->err_eof ? -1 : s->ch.err_fd, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = rap_stop_fd(), .events = POLLIN };
 		now = rap_now_ms();
-		poll(p, 3, TICK_MS);
+		poll(p, 3, SBX_TICK_MS);
 		if (p[0].revents)
 			read_frames(s);
 		if (p[1].revents)
 			read_log(s);
 		reap(s, WNOHANG);
-		if (rap_now_ms() - now >= TICK_MS || !(p[0].revents | p[1].revents))
+		if (rap_now_ms() - now >= SBX_TICK_MS || !(p[0].revents | p[1].revents))
 			watch(s);
 	}
-}
-
-/* Waits for a file type's download, heartbeating; RAP_OK when it is
- * whole, else the outcome is set (cancel, shutdown, wall time). */
-static int wait_download(struct sbx *s)
-{
-	struct pollfd p[2];
-
-	while (!atomic_load(&s->feed.done)) {
-		p[0] = (struct pollfd){ .fd = s->feed.done_fd, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = rap_stop_fd(), .events = POLLIN };
-		poll(p, 2, TICK_MS);
-		s->run->done = (uint64_t)atomic_load(&s->feed.fed);
-		if (worker_heartbeat(s->run) == RAP_ECANCELED)
-			s->kill = rap_stopping() ? KILL_STOP : KILL_CANCEL;
-		else if (rap_now_ms() > s->deadline_ms)
-			s->kill = KILL_WALL;
-		if (s->kill != KILL_NONE)
-			return RAP_ECANCELED;
-	}
-	return s->feed.result == RAP_OK ? RAP_OK : RAP_EIO;
-}
-
-/* A scratch file for a file type's input: unnamed (O_TMPFILE), or named
- * and removed at once, so nothing is left behind whatever happens. */
-static int scratch_file(const char *dir, char *err)
-{
-	char path[PATH_MAX];
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-
-	if (fd >= 0)
-		return fd;
-	snprintf(path, sizeof(path), "%s/rap-input-XXXXXX", dir);
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, RAP_ERRLEN, "scratch file in %.100s: %s", dir, strerror(errno));
-		return -1;
-	}
-	unlink(path);
-	return fd;
-}
-
-/* The child's fd 0 for the type's input; *feeding says whether the feeder
- * must start once the child runs (a pipe).  RAP_EINVAL: the input is
- * over the type's limit (err); else RAP_EIO / RAP_ECANCELED. */
-static int prepare_input(struct sbx *s, int *in_fd, bool *feeding, char *err)
-{
-	const struct rap_jobtype *t = s->run->type;
-	char path[64];
-	int p[2], fd, result;
-
-	*feeding = false;
-	s->feed = (struct feeder){ .s3 = s->w->s3_in,
-				   .key = s->run->msg->object_key,
-				   .counter = s->w->bytes_read,
-				   .fd = -1,
-				   .done_fd = -1 };
-	if (t->input != RAP_INPUT_FILE) {
-		if (pipe2(p, O_CLOEXEC) != 0) {
-			snprintf(err, RAP_ERRLEN, "pipe: %s", strerror(errno));
-			return RAP_EIO;
-		}
-		*in_fd = p[0];
-		if (t->input == RAP_INPUT_NONE)
-			close(p[1]); /* an input that ends at once */
-		else
-			s->feed.fd = p[1];
-		*feeding = t->input == RAP_INPUT_STREAM;
-		return RAP_OK;
-	}
-	if (t->limits.input_mb > 0 && s->input_size > t->limits.input_mb << 20) {
-		snprintf(err, RAP_ERRLEN,
-			 "too_large: the input is %lld bytes, over the type's limit of %lld MiB",
-			 s->input_size, t->limits.input_mb);
-		return RAP_EINVAL;
-	}
-	fd = scratch_file(s->w->cfg.scratch_dir, err);
-	if (fd < 0)
-		return RAP_EIO;
-	s->feed.fd = fd;
-	s->feed.to_file = true;
-	s->feed.cap = t->limits.input_mb << 20;
-	worker_progress(s->run, "download", -1);
-	result = feeder_start(&s->feed);
-	if (result == RAP_OK)
-		result = wait_download(s);
-	feeder_join(&s->feed);
-	if (result == RAP_OK) {
-		/* The child's own read-only descriptor, with its own offset. */
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		*in_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (*in_fd < 0) {
-			snprintf(err, RAP_ERRLEN, "reopening the scratch file: %s",
-				 strerror(errno));
-			result = RAP_EIO;
-		}
-	}
-	close(fd);
-	s->feed.fd = -1;
-	if (result == RAP_EIO && s->feed.result == RAP_ETOOBIG) {
-		snprintf(err, RAP_ERRLEN, "too_large: %.200s", s->feed.err);
-		return RAP_EINVAL;
-	}
-	if (result == RAP_EIO && s->feed.result == RAP_ENOENT) {
-		snprintf(err, RAP_ERRLEN, "input_missing: %.200s", s->feed.err);
-		return RAP_EINVAL;
-	}
-	if (result == RAP_EIO && !err[0])
-		snprintf(err, RAP_ERRLEN, "reading the input: %.200s", s->feed.err);
-	return result;
 }
 
 /* The START frame: {"type","job_id","params","input_size"}. */
@@ -544,73 +375,6 @@ static int start_child(struct sbx *s, int in_fd, char *err)
 	return RAP_OK;
 }
 
-/* The result of a completed job: the child's, with its outputs, the row
- * error counts and output_key added (result.json stored when output_key
- * names it).  NULL with err set when it is not a JSON object or cannot be
- * stored. */
-static char *final_result(struct sbx *s, enum worker_sandbox_outcome *out, char *err)
-{
-	struct json_object *r =
-		parse((const unsigned char *)s->result, (uint32_t)strlen(s->result));
-	struct json_object *list, *o, *counts;
-	char key[RAP_MAX_OBJECT_KEY + 1];
-	const char *text;
-	char *json = NULL;
-
-	if (!r) {
-		snprintf(err, RAP_ERRLEN, "processor_crashed: its result is not a JSON object");
-		*out = SBX_CRASHED;
-		return NULL;
-	}
-	if (s->outs.n > 0) {
-		list = json_object_new_array();
-		for (int i = 0; i < s->outs.n; i++) {
-			o = json_object_new_object();
-			json_object_object_add(o, "name",
-					       json_object_new_string(s->outs.list[i].name));
-			json_object_object_add(o, "key",
-					       json_object_new_string(s->outs.list[i].key));
-			json_object_object_add(o, "bytes",
-					       json_object_new_int64(s->outs.list[i].bytes));
-			json_object_object_add(
-				o, "content_type",
-				json_object_new_string(s->outs.list[i].content_type));
-			json_object_array_add(list, o);
-		}
-		json_object_object_add(r, "outputs", list);
-	}
-	if (s->rows.reported > 0) {
-		counts = json_object_new_object();
-		json_object_object_add(counts, "reported", json_object_new_int64(s->rows.reported));
-		json_object_object_add(counts, "stored", json_object_new_int64(s->rows.stored));
-		json_object_object_add(counts, "dropped",
-				       json_object_new_int64(s->rows.reported - s->rows.stored));
-		json_object_object_add(r, "row_errors", counts);
-	}
-	if (!jstr(r, "output_key")) {
-		if (s->outs.n > 0)
-			snprintf(key, sizeof(key), "%s", s->outs.list[0].key);
-		else
-			snprintf(key, sizeof(key), "processed/%s/result.json", s->run->msg->job_id);
-		json_object_object_add(r, "output_key", json_object_new_string(key));
-		text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
-								 JSON_C_TO_STRING_NOSLASHESCAPE);
-		/* A deterministic key: a duplicate run writes the same bytes again. */
-		if (s->outs.n == 0 &&
-		    rap_s3_put(s->w->s3, key, text, strlen(text), "application/json") != RAP_OK) {
-			snprintf(err, RAP_ERRLEN, "writing %.100s: %.120s", key,
-				 rap_s3_errmsg(s->w->s3));
-			*out = SBX_TRANSIENT;
-			json_object_put(r);
-			return NULL;
-		}
-	}
-	json = rap_strdup(json_object_to_json_string_ext(
-		r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(r);
-	return json;
-}
-
 /* Everything the child left, sorted into the job's outcome. */
 static enum worker_sandbox_outcome conclude(struct sbx *s, char **result_json, char *err)
 {
@@ -645,7 +409,7 @@ static enum worker_sandbox_outcome conclude(struct sbx *s, char **result_json, c
 	out = sandbox_classify(&e, err);
 	free(name);
 	if (out == SBX_COMPLETED) {
-		*result_json = final_result(s, &out, err);
+		*result_json = sbx_result(s, &out, err);
 		if (!*result_json && out == SBX_COMPLETED)
 			out = SBX_CRASHED;
 	}
@@ -679,7 +443,7 @@ static void sbx_cleanup(struct sbx *s)
 static long long errors_cap(struct worker *w, const char *params)
 {
 	struct json_object *o = json_tokener_parse(params);
-	long long cap = w->cfg.errors_max, v = jint(o, "max_errors", -1);
+	long long cap = w->cfg.errors_max, v = sbx_jint(o, "max_errors", -1);
 
 	json_object_put(o);
 	return v >= 0 && v < cap ? v : cap;
@@ -691,7 +455,7 @@ static enum worker_sandbox_outcome run_child(struct sbx *s, char **result_json, 
 	int in_fd = -1, result;
 	bool feeding;
 
-	result = prepare_input(s, &in_fd, &feeding, err);
+	result = sbx_input(s, &in_fd, &feeding, err);
 	if (result == RAP_EINVAL)
 		return SBX_FAILED;
 	if (result != RAP_OK && s->kill != KILL_NONE) {

@@ -10,7 +10,11 @@
 #include "worker.h"
 #include "rap/buf.h"
 #include "rap/err.h"
+#include "rap/frame.h"
 #include "rap/joberrors.h"
+#include "rap/log.h"
+
+struct json_object;
 
 /*
  * The supervisor's parts (docs/sandbox.md): sandbox.c runs a job in a
@@ -138,5 +142,50 @@ struct sandbox_end {
 enum worker_sandbox_outcome sandbox_classify(const struct sandbox_end *e, char *err);
 /** "SIGSEGV" for SIGSEGV; "signal N" for one without a name. */
 const char *sandbox_signal_name(int sig, char *buf, size_t len);
+
+/* sandbox.c: one sandboxed run and everything the supervisor knows of it. */
+#define SBX_LOG_LINE_MAX 1024
+#define SBX_TICK_MS 100 /* the longest the supervisor goes without a look */
+struct sbx {
+	struct job_run *run;
+	struct worker *w;
+	const struct rap_jobtype_limits *lim;
+	struct rap_log_ctx ctx;
+	struct child ch;
+	bool reaped, out_eof, err_eof;
+	int status;
+	struct rusage ru;
+	struct rap_frame_decoder dec;
+	struct feeder feed;
+	long long input_size; /* -1: unknown */
+	struct outputs outs;
+	struct rowerrs rows;
+	enum sandbox_kill kill;
+	char kill_detail[RAP_ERRLEN];
+	char *result; /* the RESULT payload */
+	char *fail_code, *fail_message;
+	char log[SBX_LOG_LINE_MAX]; /* a log line being read */
+	size_t log_len;
+	int log_lines;
+	long violation;
+	int64_t deadline_ms;
+};
+
+/* input.c: the child's fd 0 for the type's input into *in_fd; *feeding
+ * says whether the feeder starts once the child runs (a pipe).  A file
+ * type's download happens here, heartbeating.  RAP_EINVAL: the input is
+ * too large or missing (err has the job's error); else RAP_EIO, or
+ * RAP_ECANCELED with s->kill saying why (cancel, stop, wall time). */
+int sbx_input(struct sbx *s, int *in_fd, bool *feeding, char *err);
+
+/* result.c: the completed job's result (caller frees), or NULL with *out
+ * and err set (not a JSON object: crashed; result.json not stored:
+ * transient). */
+char *sbx_result(struct sbx *s, enum worker_sandbox_outcome *out, char *err);
+/** The payload as a JSON object, or NULL (the caller puts it). */
+struct json_object *sbx_json_object(const unsigned char *payload, uint32_t len);
+/** A string member, or NULL; an integer member, or def. */
+const char *sbx_jstr(struct json_object *o, const char *key);
+long long sbx_jint(struct json_object *o, const char *key, long long def);
 
 #endif
