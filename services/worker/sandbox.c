@@ -297,23 +297,28 @@ static void reap(struct sbx *s, int flags)
 static void supervise(struct sbx *s)
 {
 	struct pollfd p[3];
-	int64_t now;
+	int64_t last_watch = 0;
 
 	fcntl(s->ch.out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(s->ch.err_fd, F_SETFL, O_NONBLOCK);
 	while (!(s->reaped && s->out_eof && s->err_eof)) {
 		p[0] = (struct pollfd){ .fd = s->out_eof ? -1 : s->ch.out_fd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = s->err_eof ? -1 : s->ch.err_fd, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = rap_stop_fd(), .events = POLLIN };
-		now = rap_now_ms();
+		/* Once it is being killed, a stop has nothing more to say. */
+		p[2] = (struct pollfd){ .fd = s->kill == KILL_NONE ? rap_stop_fd() : -1,
+					.events = POLLIN };
 		poll(p, 3, SBX_TICK_MS);
 		if (p[0].revents)
 			read_frames(s);
 		if (p[1].revents)
 			read_log(s);
 		reap(s, WNOHANG);
-		if (rap_now_ms() - now >= SBX_TICK_MS || !(p[0].revents | p[1].revents))
+		/* A tick even while frames pour in: the lease, a cancel and
+		 * the limits are never left waiting behind a busy child. */
+		if (rap_now_ms() - last_watch >= SBX_TICK_MS || p[2].revents) {
 			watch(s);
+			last_watch = rap_now_ms();
+		}
 	}
 }
 
