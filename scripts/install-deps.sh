@@ -26,6 +26,8 @@ packages=(
 	# libxlsxwriter and python3-xlwt
 	libpcre2-dev libzip-dev libexpat1-dev libfreexl-dev
 	libxlsxwriter-dev python3-xlwt
+	# The worker's sandboxed processor (rap-processor): its seccomp filter.
+	libseccomp-dev
 )
 # Checkers of the deploy files (promtool, yamllint, docker-compose config)
 # and of the sources (scripts/check: clang-format 14, cppcheck, shellcheck),

@@ -167,15 +167,17 @@ const struct rap_jobtype rap_jobtypes[] = {
 			   "wall time, memory, output, seccomp): for tests only.",
 		.content = "",
 		.params_schema = "test.sandbox.json",
-		/* Small, so that a test sees each limit stop a child in seconds. */
-		.limits = { .wall_s = 20,
-			    .cpu_s = 5,
-			    .memory_mb = 64,
-			    .output_mb = 4,
-			    .input_mb = 64 },
+		/* Small, so that a test sees each limit stop a child in seconds
+		 * (tests/integration/sandbox.test.mjs measures them).  Its input
+		 * is a scratch file, so the tests cover that way in too. */
+		.limits = { .wall_s = 15,
+			    .cpu_s = 3,
+			    .memory_mb = 128,
+			    .output_mb = 8,
+			    .input_mb = 16 },
 		.max_attempts = 3,
 		.pool = "light",
-		.input = RAP_INPUT_STREAM,
+		.input = RAP_INPUT_FILE,
 		.runner = RAP_RUN_SANDBOX,
 		.test_only = true,
 	},

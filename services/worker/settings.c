@@ -23,6 +23,20 @@ const struct rap_cfg_opt worker_settings_table[] = {
 	{ "RAP_LEASE_SECONDS", RAP_CFG_INT, 2, 3600, "15",
 	  "how long a claim holds a job without a heartbeat (workers beat every second)",
 	  S(lease_seconds) },
+	{ "RAP_WORKER_ACK_AFTER_MS", RAP_CFG_INT, 100, 86400000, "600000",
+	  "a job running this long gives up its delivery (acked; the lease holds the job), "
+	  "well under RabbitMQ's consumer_timeout (docs/architecture.md, Long jobs)",
+	  S(ack_after_ms) },
+	{ "RAP_JOB_ERRORS_MAX", RAP_CFG_INT, 0, 100000000, "10000",
+	  "row errors stored per job (a job's params.max_errors may lower it); the rest are counted",
+	  S(errors_max) },
+	{ "RAP_WORKER_SCRATCH_DIR", RAP_CFG_STR, 0, 0, "/var/tmp",
+	  "folder of the scratch copies of inputs that processors seek in (removed at once; "
+	  "each at most the type's input limit)",
+	  S(scratch_dir) },
+	{ "RAP_PROCESSOR_PATH", RAP_CFG_STR, 0, 0, "",
+	  "the sandboxed processor executable (default: rap-processor next to the worker's)",
+	  S(processor_path) },
 };
 
 const size_t worker_settings_count =

@@ -40,6 +40,7 @@ const SCHEMA_FILES = [
   'job-type.json',
   'job-errors-page.json',
   'validate-result.json',
+  'job-progress.json',
   'ws-subscribe.json',
   'ws-server-message.json',
 ];
@@ -57,6 +58,7 @@ const TARGETS = Object.fromEntries([
 // Why each invalid example must fail: one of the errors must have this
 // keyword at this instance path (so an example cannot fail by accident).
 const WHY = {
+  'job-progress.invalid.over-one.json': ['maximum', '/progress'],
   'error.invalid.no-request-id.json': ['required', '/error'],
   'job-webhook.invalid.not-final.json': ['enum', '/status'],
   'error.invalid.status-2xx.json': ['minimum', '/error/status'],

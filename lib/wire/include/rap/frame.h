@@ -1,6 +1,7 @@
 #ifndef RAP_FRAME_H
 #define RAP_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,16 +38,48 @@ enum rap_frame_type {
 #define RAP_FRAME_HEADER 5
 #define RAP_FRAME_MAX (1024 * 1024)
 
+/*
+ * How the child ends, besides its frames: exit 0 after RESULT or FAIL; the
+ * codes below when it could not get that far.  A child that dies of a
+ * signal, or exits otherwise without RESULT or FAIL, crashed
+ * (docs/sandbox.md, "Outcomes").
+ */
+enum rap_child_exit {
+	RAP_CHILD_EXIT_OK = 0,
+	RAP_CHILD_EXIT_USAGE = 2,     /* bad arguments or START, or an unknown type */
+	RAP_CHILD_EXIT_OOM = 3,       /* out of memory (rap_malloc): memory_limit */
+	RAP_CHILD_EXIT_WORKER = 4,    /* its worker went away (a frame could not be written) */
+	RAP_CHILD_EXIT_PREPARE = 5,   /* prepare or the sandbox could not be set up */
+	RAP_CHILD_EXIT_NO_OUTCOME = 6 /* the processor returned without RESULT or FAIL */
+};
+
+/** The line a sandboxed child writes to fd 2 when a forbidden system call
+ *  traps, followed by the call's number (decimal) and a newline; the child
+ *  then dies of SIGSYS. */
+#define RAP_SANDBOX_VIOLATION_LINE "rap-processor: forbidden system call "
+
 /** Writes the 5-byte header of a frame of type t and len payload bytes. */
 void rap_frame_header(unsigned char out[RAP_FRAME_HEADER], enum rap_frame_type t, uint32_t len);
 
-/** A decoder of a byte stream into frames. */
+/** True for a type this version knows (START .. FAIL). */
+bool rap_frame_type_known(unsigned t);
+
+/** Writes one frame to fd whole (retrying short writes and EINTR):
+ *  RAP_OK, or RAP_EIO when the reader is gone.  Only write(2): safe where
+ *  allocating is not (the sandboxed child's out-of-memory path). */
+int rap_frame_write(int fd, enum rap_frame_type type, const void *payload, uint32_t len);
+
+/** A decoder of a byte stream into frames.  Its payload buffer grows to
+ *  the largest frame seen (at most RAP_FRAME_MAX), so a stream of small
+ *  frames costs small memory; after an error it refuses every feed. */
 struct rap_frame_decoder {
 	unsigned char header[RAP_FRAME_HEADER];
 	size_t have_header;
-	unsigned char *payload; /* RAP_FRAME_MAX bytes, owned */
+	unsigned char *payload; /* cap bytes, owned */
+	uint32_t cap;
 	uint32_t len;
 	uint32_t have;
+	int error; /* the first error, sticky */
 };
 
 void rap_frame_decoder_init(struct rap_frame_decoder *d);
@@ -62,6 +95,6 @@ int rap_frame_feed(struct rap_frame_decoder *d, const void *data, size_t n, rap_
 		   void *ctx);
 
 /** True when no frame is half read (the stream may end here). */
-int rap_frame_idle(const struct rap_frame_decoder *d);
+bool rap_frame_idle(const struct rap_frame_decoder *d);
 
 #endif
