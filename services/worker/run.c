@@ -27,6 +27,13 @@ void worker_progress(struct job_run *run, const char *stage, long long rows)
 		run->rows = rows;
 }
 
+void worker_progress_flush(struct job_run *run)
+{
+	run->last_beat_ms = 0;
+	run->last_progress_ms = 0;
+	worker_heartbeat(run);
+}
+
 int worker_heartbeat(struct job_run *run)
 {
 	struct worker *w = run->w;

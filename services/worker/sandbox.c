@@ -517,6 +517,9 @@ int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
 	rap_metric_inc(w->sandbox[out], 1);
 	switch (out) {
 	case SBX_COMPLETED:
+		/* Progress is recorded at most once a second: the job row keeps
+		 * the stage and rows the processor ended with. */
+		worker_progress_flush(run);
 		return RAP_OK;
 	case SBX_CANCELLED:
 		return RAP_ECANCELED;

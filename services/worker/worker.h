@@ -141,6 +141,9 @@ int worker_heartbeat(struct job_run *run);
 /** Sets where the job stands (stage may be NULL: unchanged; rows < 0:
  *  unchanged); the next heartbeat records it. */
 void worker_progress(struct job_run *run, const char *stage, long long rows);
+/* Records the latest progress now, whatever the once-a-second rule says
+ * (a run that ended between two beats). */
+void worker_progress_flush(struct job_run *run);
 
 /* progress.c: where a running job stands, for its owner. */
 struct rap_job_progress;

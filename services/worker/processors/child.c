@@ -168,13 +168,6 @@ static int run_child(const struct args *a)
 		status = RAP_CHILD_EXIT_PREPARE;
 		goto out_cleanup;
 	}
-	/* open_input may already fail the input (not a spreadsheet): then
-	 * there is nothing to run, and the FAIL frame is the outcome. */
-	if (p->open_input && p->open_input(&c) != RAP_OK && c.state == PROC_RUNNING) {
-		fprintf(stderr, "rap-processor: %s could not open its input\n", p->type);
-		status = RAP_CHILD_EXIT_PREPARE;
-		goto out_cleanup;
-	}
 	confine_oom_report(STDOUT_FILENO, a->memory_mb);
 	if (confine_rlimits(&lim, err) != RAP_OK || confine_seccomp(err) != RAP_OK) {
 		fprintf(stderr, "rap-processor: sandbox: %s\n", err);

@@ -44,7 +44,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define NOFILE_LIMIT 4 /* fds 0-3 exist when the limit is set; none can open */
+/* fds 0-3 exist when the limit is set, and no file can be opened (the
+ * filter has no openat); the room above is for dup(2) copies of the input,
+ * which libzip (zip_fdopen) and libfreexl (through input_fopen.c) read. */
+#define NOFILE_LIMIT 8
 
 int confine_rlimits(const struct confine_limits *l, char *err)
 {

@@ -60,16 +60,12 @@ int proc_fail(struct proc_ctx *c, const char *code, const char *fmt, ...)
 
 /** A processor: its type name, an optional prepare (runs before the
  *  sandbox closes: load what needs the file system, such as libmagic's
- *  database), and its run.  open_input, also optional and last so that
- *  positional initialisers stay valid, runs after prepare and before the
- *  sandbox closes, with the input at hand: for a library that only opens
- *  a path (freexl_open("/proc/self/fd/0", ...) on a RAP_INPUT_FILE
- *  input); what it opens stays readable inside the sandbox. */
+ *  database), and its run, which sees the input only once the sandbox is
+ *  closed (a library that opens only a path: see input_fopen.c). */
 struct processor {
 	const char *type;
 	int (*prepare)(void);
 	int (*run)(struct proc_ctx *c);
-	int (*open_input)(struct proc_ctx *c);
 };
 
 /** The processors the child knows (processors/registry.c). */

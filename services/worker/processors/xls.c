@@ -3,12 +3,10 @@
  * 1.0.6, then the same table as CSV (table.c).
  *
  * freexl opens by path only (no descriptor or memory API in 1.0.6), so
- * the input's scratch copy is opened as /proc/self/fd/N in run: one
- * read-only open, of a file the child already holds.  prepare cannot do
- * it instead (it runs before a job and is not given one).  The sandbox must
- * therefore let this type's child open read-only (O_RDONLY, no O_CREAT,
- * O_WRONLY or O_RDWR) with /proc mounted; a sandbox that refuses the open
- * with an errno makes the job fail "unsupported" with that said.
+ * the input's scratch copy is opened as /proc/self/fd/N in run, after the
+ * sandbox closed: rap-processor's own fopen (input_fopen.c) turns that
+ * path into fdopen(dup(N)), with no openat, which the filter forbids.  A
+ * path that cannot be opened makes the job fail "unsupported", saying so.
  * freexl converts text with iconv, whose code-page modules glibc loads
  * from the file system on first use: prepare opens the converters BIFF
  * uses and keeps them open, so they are loaded before the sandbox closes.
