@@ -71,15 +71,22 @@ int rap_joberrors_job_visible(PGconn *db, const char *owner, const char *job_id,
 	return result;
 }
 
-/* Appends s as one CSV field (quoted, its quotes doubled, when it must be). */
+/*
+ * Appends s as one CSV field (quoted, its quotes doubled, when it must be).
+ * The values are the user's rows, and the report is opened in spreadsheets:
+ * a field that starts with = + - @ or a tab or CR would be a formula there
+ * (CSV injection), so it gets a leading ' (OWASP's advice), which shows
+ * the text as it was.
+ */
 static int csv_field(struct rap_buf *out, const char *s)
 {
+	bool formula = s[0] && strchr("=+-@\t\r", s[0]);
 	const char *q;
 	int result;
 
-	if (!strpbrk(s, ",\"\r\n"))
+	if (!formula && !strpbrk(s, ",\"\r\n"))
 		return rap_buf_appends(out, s);
-	result = rap_buf_append(out, "\"", 1);
+	result = rap_buf_append(out, formula ? "\"'" : "\"", formula ? 2 : 1);
 	for (q = strchr(s, '"'); q && result == RAP_OK; q = strchr(s, '"')) {
 		result = rap_buf_append(out, s, (size_t)(q - s) + 1);
 		if (result == RAP_OK)

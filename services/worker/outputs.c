@@ -1,9 +1,12 @@
 /*
  * outputs.c: a sandboxed job's outputs, stored as processed/<job_id>/<name>
- * while the child writes them.  Bytes gather in a part buffer of 5 MiB
- * (S3's smallest multipart part); a full buffer starts or continues a
- * multipart upload, so an output of any size costs 5 MiB of the worker's
- * memory.  An output that ends before the buffer fills is one PUT.  The
+ * while the child writes them.  Bytes gather in a part buffer of PART_SIZE;
+ * a full buffer starts or continues a multipart upload, and goes to S3 on a
+ * pool thread while the next one fills (one part in flight: the child is
+ * held up only when S3 is slower than it), so an output of any size costs
+ * two part buffers of the worker's memory.  Parts complete in order: a
+ * part is sent only once the one before is stored.  An output that ends
+ * before the first buffer fills is one PUT.  The
  * total of all outputs is capped by the type's limit; the key names are
  * the child's, so they are checked: it could otherwise name another key.
  */
@@ -14,15 +17,19 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PART_SIZE (5 * 1024 * 1024)
+#define PART_SIZE (8 * 1024 * 1024)
 
-void outputs_init(struct outputs *o, struct rap_s3 *s3, const char *job_id, long long limit)
+void outputs_init(struct outputs *o, struct rap_s3 *s3, const struct rap_s3_cfg *cfg,
+		  const char *job_id, long long limit)
 {
 	memset(o, 0, sizeof(*o));
 	o->s3 = s3;
+	o->s3_flight = rap_s3_new(cfg);
+	o->pool = rap_pool_new(1);
 	o->limit = limit;
 	snprintf(o->prefix, sizeof(o->prefix), "processed/%s/", job_id);
 	rap_buf_init(&o->part, PART_SIZE);
+	rap_buf_init(&o->flight, PART_SIZE);
 }
 
 static bool name_ok(const struct outputs *o, const char *name)
@@ -60,16 +67,54 @@ int outputs_begin(struct outputs *o, const char *name, const char *content_type)
 	return RAP_OK;
 }
 
-/* Sends the full part buffer as the next part, starting the upload. */
+/* The in-flight part's upload, on the pool's thread. */
+static void upload_flight(void *arg)
+{
+	struct outputs *o = arg;
+
+	o->flight_result = rap_s3_mpu_upload(o->s3_flight, o->mpu, o->flight_no, o->flight.data,
+					     o->flight.len, o->flight_etag);
+}
+
+/* Waits for the part in flight, if any, and books it: RAP_OK or RAP_ES3. */
+static int land_flight(struct outputs *o)
+{
+	struct output *out = &o->list[o->n];
+	int result;
+
+	if (!o->flight_no)
+		return RAP_OK;
+	if (!o->flight_inline)
+		rap_pool_wait(o->pool, &o->job);
+	result = o->flight_result;
+	if (result == RAP_OK)
+		rap_s3_mpu_set_etag(o->mpu, o->flight_no, o->flight_etag);
+	else
+		snprintf(o->err, sizeof(o->err), "storing %.100s part %u: %.120s", out->key,
+			 o->flight_no, rap_s3_errmsg(o->s3_flight));
+	o->flight_no = 0;
+	rap_buf_reset(&o->flight);
+	return result == RAP_OK ? RAP_OK : RAP_ES3;
+}
+
+/* Sends the full part buffer as the next part, starting the upload: on
+ * the pool once the part before landed, or here when no thread can run. */
 static int send_part(struct outputs *o)
 {
 	struct output *out = &o->list[o->n];
+	struct rap_buf swap;
 
 	if (!o->mpu && rap_s3_mpu_begin(o->s3, out->key, out->content_type, &o->mpu) != RAP_OK)
 		goto out_fail;
-	if (rap_s3_mpu_part(o->s3, o->mpu, o->part.data, o->part.len) != RAP_OK)
-		goto out_fail;
-	rap_buf_reset(&o->part);
+	if (land_flight(o) != RAP_OK)
+		return RAP_ES3;
+	swap = o->flight;
+	o->flight = o->part;
+	o->part = swap;
+	o->flight_no = rap_s3_mpu_parts(o->mpu) + 1;
+	o->flight_inline = rap_pool_submit(o->pool, &o->job, upload_flight, o) != RAP_OK;
+	if (o->flight_inline)
+		upload_flight(o); /* no thread could start: here, then booked */
 	return RAP_OK;
 
 out_fail:
@@ -112,30 +157,38 @@ int outputs_end(struct outputs *o)
 		snprintf(o->err, sizeof(o->err), "output end without an output");
 		return RAP_EPROTO;
 	}
+	o->open = false;
 	if (!o->mpu) {
 		result = rap_s3_put(o->s3, out->key, o->part.data ? o->part.data : "", o->part.len,
 				    out->content_type);
 	} else {
+		if (land_flight(o) != RAP_OK) /* o->err says why */
+			return RAP_ES3;
 		result = o->part.len ? rap_s3_mpu_part(o->s3, o->mpu, o->part.data, o->part.len)
 				     : RAP_OK;
 		if (result == RAP_OK)
 			result = rap_s3_mpu_complete(o->s3, o->mpu);
-		rap_s3_mpu_free(o->mpu);
-		o->mpu = NULL;
 	}
 	rap_buf_reset(&o->part);
-	o->open = false;
 	if (result != RAP_OK) {
 		snprintf(o->err, sizeof(o->err), "storing %.100s: %.120s", out->key,
 			 rap_s3_errmsg(o->s3));
 		return RAP_ES3;
 	}
+	rap_s3_mpu_free(o->mpu);
+	o->mpu = NULL;
 	o->n++;
 	return RAP_OK;
 }
 
 void outputs_cleanup(struct outputs *o)
 {
+	land_flight(o);
+	rap_pool_free(o->pool);
+	o->pool = NULL;
+	rap_s3_free(o->s3_flight);
+	o->s3_flight = NULL;
+	rap_buf_cleanup(&o->flight);
 	if (o->mpu) {
 		/* s3rver lacks abort (RAP_EUNSUPPORTED): the bucket's lifecycle
 		 * rule then removes the parts (docs/decisions/s3-client.md). */

@@ -491,6 +491,7 @@ int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
 	struct worker *w = run->w;
 	struct sbx s = { .run = run, .w = w, .violation = -1 };
 	enum worker_sandbox_outcome out;
+	struct rap_s3_cfg s3cfg;
 	uint64_t size = 0;
 
 	/* RAP_JOB_LIMITS was checked whole at start: it cannot fail here. */
@@ -503,7 +504,8 @@ int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
 	s.feed.result = RAP_OK;
 	s.deadline_ms = run->started_ms + s.lim->wall_s * 1000;
 	rap_frame_decoder_init(&s.dec);
-	outputs_init(&s.outs, w->s3, run->msg->job_id, s.lim->output_mb << 20);
+	rap_service_s3_cfg(&w->svc, &s3cfg);
+	outputs_init(&s.outs, w->s3, &s3cfg, run->msg->job_id, s.lim->output_mb << 20);
 	rowerrs_init(&s.rows, w->db, run->msg->job_id, run->attempt, errors_cap(w, run->params));
 	/* The size makes START and progress meaningful; unknown is harmless. */
 	s.input_size = rap_s3_head(w->s3, run->msg->object_key, &size) == RAP_OK ? (long long)size
@@ -513,6 +515,11 @@ int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
 		out = SBX_TRANSIENT;
 	else
 		out = run_child(&s, result_json, err);
+	if (s.reaped)
+		rap_log(RAP_LOG_INFO, &s.ctx, "rap-processor used %.2f s of CPU, at most %.1f MiB",
+			(double)s.ru.ru_utime.tv_sec + (double)s.ru.ru_utime.tv_usec / 1e6 +
+				(double)s.ru.ru_stime.tv_sec + (double)s.ru.ru_stime.tv_usec / 1e6,
+			(double)s.ru.ru_maxrss / 1024.0);
 	sbx_cleanup(&s);
 	rap_metric_inc(w->sandbox[out], 1);
 	switch (out) {

@@ -13,6 +13,8 @@
 #include "rap/frame.h"
 #include "rap/joberrors.h"
 #include "rap/log.h"
+#include "rap/pool.h"
+#include "rap/s3.h"
 
 struct json_object;
 
@@ -77,11 +79,24 @@ struct outputs {
 	int n;                  /* finished ones */
 	bool open;              /* list[n] is being written */
 	struct rap_s3_mpu *mpu; /* once the first part is full */
-	struct rap_buf part;
+	struct rap_buf part;    /* the part that fills */
+	/* The part before it, on its way to S3 on a thread of the pool while
+	 * the child goes on, with a client of its own (a rap_s3 is one
+	 * thread's). */
+	struct rap_pool *pool;
+	struct rap_pool_job job;
+	struct rap_s3 *s3_flight;
+	struct rap_buf flight;
+	unsigned flight_no; /* its part number; 0: none on the way */
+	bool flight_inline; /* sent on this thread: no pool job to wait for */
+	int flight_result;
+	char flight_etag[RAP_S3_ETAG_LEN];
 	long long total, limit; /* bytes of all outputs; the type's output limit */
 	char err[RAP_ERRLEN];
 };
-void outputs_init(struct outputs *o, struct rap_s3 *s3, const char *job_id, long long limit);
+/** s3 is the caller's client; cfg makes the in-flight part's own. */
+void outputs_init(struct outputs *o, struct rap_s3 *s3, const struct rap_s3_cfg *cfg,
+		  const char *job_id, long long limit);
 /** RAP_EPROTO for a bad name (not [A-Za-z0-9._-], "result.json", a
  *  repeat) or too many outputs; RAP_ES3 on S3 trouble (err). */
 int outputs_begin(struct outputs *o, const char *name, const char *content_type);

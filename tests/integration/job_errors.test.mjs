@@ -117,3 +117,24 @@ test('the CSV report holds every error, streamed, quoted as RFC 4180', async () 
   const filtered = parseCsv(await (await get('/errors.csv?code=duplicate')).text());
   assert.equal(filtered.length, 1 + N / 5);
 });
+
+test('the CSV report neutralises values a spreadsheet would run as formulas', async () => {
+  const up = await upload(Buffer.from('formula input\n'));
+  const created = await createJob({ object_key: up.body.object_key, type: 'test.fault', params: { mode: 'succeed' } });
+  const id = created.body.job_id;
+  assert.equal((await jobEnded(id)).status, 'COMPLETED');
+  psql(`INSERT INTO job_errors (job_id, row_no, column_name, code, message, value) VALUES
+        ('${id}', 2, 'a', 'required', 'plain', '=HYPERLINK("http://127.0.0.1/x")'),
+        ('${id}', 3, 'a', 'required', '+1', '@SUM(A1)'),
+        ('${id}', 4, 'a', 'required', 'ok', '-2')`);
+  const res = await fetch(`${GATEWAY}/api/jobs/${id}/errors.csv`, { headers: auth() });
+  const records = parseCsv(await res.text());
+  assert.deepEqual(records.slice(1).map((r) => [r[3], r[4]]), [
+    ['plain', `'=HYPERLINK("http://127.0.0.1/x")`],
+    ["'+1", "'@SUM(A1)"],
+    ['ok', "'-2"],
+  ]);
+  // The JSON listing keeps the values as they are.
+  const page = await (await fetch(`${GATEWAY}/api/jobs/${id}/errors`, { headers: auth() })).json();
+  assert.equal(page.errors[0].value, '=HYPERLINK("http://127.0.0.1/x")');
+});
