@@ -4,12 +4,16 @@
 # fields, doubled quotes, a bad row in 1000), uploaded once, then in turn:
 #   direct GET  the object straight from the S3 server (curl, SigV4): the
 #               physical limit of any job that reads it;
+#   direct PUT  the file to the S3 server as a multipart upload of 32 MiB
+#               parts (build/rap-bench-s3): the limit of a job that writes
+#               as much back (valid.csv is nearly the whole input);
 #   platform    a csv.validate job through the gateway on the running stack
 #               with its defaults: the worker streams the object from S3
 #               into its sandboxed rap-processor child, which checks every
 #               row, writes valid.csv back to S3 and sends row errors; the
 #               time is the job's (started_at to finished_at), the child's
-#               CPU and peak RSS come from the worker's log;
+#               CPU and peak RSS come from the worker's log; once more
+#               with "output": false (no valid.csv written: the read path);
 #   local       build/rap-bench-csv on the local file: csv.validate's code
 #               alone, no S3, no sandbox;
 #   pandas      bench/csv_pandas.py, read_csv(chunksize=200000) with the same
@@ -90,6 +94,11 @@ for ((r = 1; r <= runs; r++)); do
 	s=$(date +%s.%N)
 	s3curl -o /dev/null "$s3/$bucket/$object"
 	t[get]+="$(echo "$(date +%s.%N) - $s" | bc -l) "
+	RAP_S3_ENDPOINT=$s3 RAP_S3_BUCKET=$bucket "$build/rap-bench-s3" "$file" "bench/csv-put-$$.csv" \
+		$((32 << 20)) >"$work/put.out"
+	s3curl -X DELETE -o /dev/null "$s3/$bucket/bench/csv-put-$$.csv" || true
+	t[put]+="$(sed -n 's/.*total_s=\([0-9.]*\).*/\1/p' "$work/put.out") "
+	t[put_complete]+="$(sed -n 's/.*complete_s=\([0-9.]*\).*/\1/p' "$work/put.out") "
 	for mode in plain schema; do
 		params='{}'
 		[[ $mode == schema ]] && params=$schema
@@ -97,6 +106,9 @@ for ((r = 1; r <= runs; r++)); do
 		t[platform_$mode]+="$secs "
 		t[platform_${mode}_cpu]+="$cpu "
 		t[platform_${mode}_rss]+="$rss "
+		read -r secs cpu rss n < <(platform "$(jq -c '. + {output: false}' <<<"$params")")
+		t[nooutput_$mode]+="$secs "
+		t[nooutput_${mode}_rss]+="$rss "
 		local_args=("$file")
 		[[ $mode == schema ]] && local_args+=("$schema")
 		line=$("$build/rap-bench-csv" "${local_args[@]}" | head -1)
@@ -118,11 +130,16 @@ get=$(med get)
 printf '\n%s MiB, %s rows, median of %s\n\n' "$(printf %.0f "$mib")" "$rows" "$runs"
 printf '| what | s | MiB/s | rows/s | vs pandas | vs direct GET | peak RSS MiB |\n|---|---|---|---|---|---|---|\n'
 printf '| direct GET from S3 | %.2f | %s | - | - | 100%% | - |\n' "$get" "$(rate "$get")"
+put=$(med put)
+printf '| direct multipart PUT to S3, 32 MiB parts (of it, Complete %.2f s) | %.2f | %s | - | - | %.0f%% | - |\n' \
+	"$(med put_complete)" "$put" "$(rate "$put")" "$(echo "100 * $get / $put" | bc -l)"
 for mode in plain schema; do
 	pd=$(med "pandas_$mode")
-	for who in platform local pandas; do
+	for who in platform nooutput local pandas; do
 		v=$(med "${who}_$mode")
-		printf '| %s, %s | %.2f | %s | %.0f | %.1fx | %.0f%% | %s |\n' "$who" \
+		label=$who
+		[[ $who == nooutput ]] && label='platform, "output": false'
+		printf '| %s, %s | %.2f | %s | %.0f | %.1fx | %.0f%% | %s |\n' "$label" \
 			"$([[ $mode == plain ]] && echo 'no schema' || echo 'schema')" "$v" "$(rate "$v")" \
 			"$(echo "$rows / $v" | bc -l)" "$(echo "$pd / $v" | bc -l)" \
 			"$(echo "100 * $get / $v" | bc -l)" "$(med "${who}_${mode}_rss")"

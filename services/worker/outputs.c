@@ -1,10 +1,14 @@
 /*
  * outputs.c: a sandboxed job's outputs, stored as processed/<job_id>/<name>
- * while the child writes them.  Bytes gather in a part buffer of PART_SIZE;
- * a full buffer starts or continues a multipart upload, and goes to S3 on a
- * pool thread while the next one fills (one part in flight: the child is
- * held up only when S3 is slower than it), so an output of any size costs
- * two part buffers of the worker's memory.  Parts complete in order: a
+ * while the child writes them.  Bytes gather in a part buffer; a full
+ * buffer starts or continues a multipart upload, and goes to S3 on a pool
+ * thread while the next one fills (one part in flight: the child is held
+ * up only when S3 is slower than it), so an output of any size costs two
+ * part buffers of the worker's memory.  Parts start at PART_FIRST and
+ * double every PART_GROW_EVERY parts up to PART_MAX: a small output costs
+ * little memory, a large one few requests (each costs an S3 server a fixed
+ * overhead: s3rver stores 8 MiB parts at about 100 MiB/s, 32 MiB ones at
+ * about 160, docs/benchmarks.md).  Parts complete in order: a
  * part is sent only once the one before is stored.  An output that ends
  * before the first buffer fills is one PUT.  The
  * total of all outputs is capped by the type's limit; the key names are
@@ -17,7 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PART_SIZE (8 * 1024 * 1024)
+#define PART_FIRST ((size_t)8 * 1024 * 1024)
+#define PART_MAX ((size_t)32 * 1024 * 1024)
+#define PART_GROW_EVERY 4
 
 void outputs_init(struct outputs *o, struct rap_s3 *s3, const struct rap_s3_cfg *cfg,
 		  const char *job_id, long long limit)
@@ -28,8 +34,9 @@ void outputs_init(struct outputs *o, struct rap_s3 *s3, const struct rap_s3_cfg 
 	o->pool = rap_pool_new(1);
 	o->limit = limit;
 	snprintf(o->prefix, sizeof(o->prefix), "processed/%s/", job_id);
-	rap_buf_init(&o->part, PART_SIZE);
-	rap_buf_init(&o->flight, PART_SIZE);
+	o->part_size = PART_FIRST;
+	rap_buf_init(&o->part, PART_MAX);
+	rap_buf_init(&o->flight, PART_MAX);
 }
 
 static bool name_ok(const struct outputs *o, const char *name)
@@ -63,6 +70,7 @@ int outputs_begin(struct outputs *o, const char *name, const char *content_type)
 	snprintf(out->content_type, sizeof(out->content_type), "%s",
 		 content_type && content_type[0] ? content_type : "application/octet-stream");
 	rap_buf_reset(&o->part);
+	o->part_size = PART_FIRST;
 	o->open = true;
 	return RAP_OK;
 }
@@ -112,6 +120,8 @@ static int send_part(struct outputs *o)
 	o->flight = o->part;
 	o->part = swap;
 	o->flight_no = rap_s3_mpu_parts(o->mpu) + 1;
+	if (o->flight_no % PART_GROW_EVERY == 0 && o->part_size < PART_MAX)
+		o->part_size *= 2;
 	o->flight_inline = rap_pool_submit(o->pool, &o->job, upload_flight, o) != RAP_OK;
 	if (o->flight_inline)
 		upload_flight(o); /* no thread could start: here, then booked */
@@ -138,11 +148,11 @@ int outputs_write(struct outputs *o, const void *data, size_t n)
 	o->total += (long long)n;
 	o->list[o->n].bytes += (long long)n;
 	while (n > 0) {
-		take = PART_SIZE - o->part.len < n ? PART_SIZE - o->part.len : n;
+		take = o->part_size - o->part.len < n ? o->part_size - o->part.len : n;
 		rap_buf_append(&o->part, p, take);
 		p += take;
 		n -= take;
-		if (o->part.len == PART_SIZE && send_part(o) != RAP_OK)
+		if (o->part.len == o->part_size && send_part(o) != RAP_OK)
 			return RAP_ES3;
 	}
 	return RAP_OK;

@@ -80,6 +80,7 @@ struct outputs {
 	bool open;              /* list[n] is being written */
 	struct rap_s3_mpu *mpu; /* once the first part is full */
 	struct rap_buf part;    /* the part that fills */
+	size_t part_size;       /* when it is full: grows with the output */
 	/* The part before it, on its way to S3 on a thread of the pool while
 	 * the child goes on, with a client of its own (a rap_s3 is one
 	 * thread's). */

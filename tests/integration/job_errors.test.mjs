@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { GATEWAY, OTHER_KEY, auth, assertError, createJob, jobEnded, upload } from './helpers.mjs';
+import { assertError, auth, createJob, GATEWAY, jobEnded, OTHER_KEY, parseCsv, upload } from './helpers.mjs';
 
 const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env.RAP_PG_PORT || '5439',
   '-U', 'postgres', '-d', 'rap', '-Atq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
@@ -17,23 +17,6 @@ const pageSchema = new Ajv2020({ strict: true, allErrors: true }).compile(JSON.p
 
 const N = 2500; // five pages of the CSV report
 let jobId;
-
-// A tiny RFC 4180 reader: records of fields.
-function parseCsv(text) {
-  const records = [];
-  let field = '', record = [], i = 0, quoted = false;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { record.push(field); field = ''; }
-    else if (c === '\r' && text[i + 1] === '\n') { record.push(field); records.push(record); record = []; field = ''; i++; }
-    else field += c;
-  }
-  return records;
-}
 
 const get = (path, key) => fetch(`${GATEWAY}/api/jobs/${jobId}${path}`, { headers: auth(key) });
 const answer = async (res) => ({ status: res.status, body: await res.json() });

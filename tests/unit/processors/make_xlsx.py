@@ -1,5 +1,6 @@
-"""Writes the xlsx workbook of validate_e2e.test.mjs with Python's own
-zipfile (no package needed): make_xlsx.py PATH.  Two sheets, "Notes" and
+"""Writes an xlsx workbook as another writer would, with Python's own
+zipfile and no styles or shared strings (test_xlsx_validate.c reads it
+beside libxlsxwriter's): make_xlsx.py PATH.  Two sheets, "Notes" and
 "People", the same rows as make_xls.py's people: errors at rows 3
 (invalid_integer), 5 (required) and 6 (duplicate)."""
 import sys

@@ -1,7 +1,7 @@
 /* Tests of xlsx.validate (services/worker/processors/xlsx.c, xlsx_book.c)
  * on workbooks that libxlsxwriter writes at test time, and on hostile
- * ones made from them with libzip: a zip bomb, billion laughs, a million
- * empty columns, a truncated zip. */
+ * ones made from them with libzip (tests/fixtures/xlsx/): a zip bomb,
+ * billion laughs, a million empty columns, a truncated zip. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -9,15 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <xlsxwriter.h>
-#include <zip.h>
 
 #include "fake_proc.h"
+#include "xlsx_fixtures.h"
 #include "validate.h"
 #include "xlsx_book.h"
 #include "rap/err.h"
 
-#define MAIN_NS "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+#define MAIN_NS RAP_FX_MAIN_NS
 
 static void tmp_path(char path[64])
 {
@@ -43,45 +42,9 @@ static struct proc_ctx *run_file(const char *path, const char *params)
 	return c;
 }
 
-/* A workbook of two sheets: "Notes", then "People" with a header, typed
- * cells, a date format, a gap row, and errors at known rows. */
 static void write_people(const char *path, bool constant_memory)
 {
-	lxw_workbook_options opt = { .constant_memory = constant_memory };
-	lxw_workbook *wb = workbook_new_opt(path, &opt);
-	lxw_worksheet *notes = workbook_add_worksheet(wb, "Notes");
-	lxw_worksheet *ws = workbook_add_worksheet(wb, "People");
-	lxw_format *date = workbook_add_format(wb), *builtin = workbook_add_format(wb),
-		   *stamp = workbook_add_format(wb);
-	lxw_datetime d1 = { 2024, 2, 29, 0, 0, 0 }, d2 = { 1999, 12, 31, 0, 0, 0 },
-		     t1 = { 2024, 5, 1, 13, 45, 30.5 };
-
-	format_set_num_format(date, "yyyy-mm-dd");
-	format_set_num_format_index(builtin, 14);
-	format_set_num_format(stamp, "yyyy-mm-dd hh:mm:ss.000");
-	worksheet_write_string(notes, 0, 0, "nothing here", NULL);
-	worksheet_write_string(ws, 0, 0, "id", NULL);
-	worksheet_write_string(ws, 0, 1, "name", NULL);
-	worksheet_write_string(ws, 0, 2, "born", NULL);
-	worksheet_write_string(ws, 0, 3, "active", NULL);
-	worksheet_write_string(ws, 0, 4, "seen", NULL);
-	/* Row 2: all good. */
-	worksheet_write_number(ws, 1, 0, 1, NULL);
-	worksheet_write_string(ws, 1, 1, "Ada, \"the first\"", NULL);
-	worksheet_write_datetime(ws, 1, 2, &d1, date);
-	worksheet_write_boolean(ws, 1, 3, 1, NULL);
-	worksheet_write_datetime(ws, 1, 4, &t1, stamp);
-	/* Row 3: a decimal id (invalid_integer), a built-in date format. */
-	worksheet_write_number(ws, 2, 0, 2.5, NULL);
-	worksheet_write_string(ws, 2, 1, "Bob", NULL);
-	worksheet_write_datetime(ws, 2, 2, &d2, builtin);
-	worksheet_write_boolean(ws, 2, 3, 0, NULL);
-	/* Row 4 is absent: blank.  Row 5: no name (required), empty tail. */
-	worksheet_write_number(ws, 4, 0, 3, NULL);
-	/* Row 6: a duplicate id. */
-	worksheet_write_number(ws, 5, 0, 1, NULL);
-	worksheet_write_string(ws, 5, 1, "Cy", NULL);
-	cr_assert_eq(workbook_close(wb), LXW_NO_ERROR);
+	cr_assert_eq(rap_fx_people(path, constant_memory), 0);
 }
 
 static const char *people_params = "{\"sheet\":\"People\",\"columns\":["
@@ -167,40 +130,18 @@ Test(xlsx_validate, a_sheet_by_position_and_a_missing_sheet)
 	fake_proc_free(c);
 }
 
-/* Replaces (or adds) one entry of the zip at path. */
-static void put_entry(const char *path, const char *entry, const void *data, size_t len)
-{
-	int ze = 0;
-	zip_t *z = zip_open(path, 0, &ze);
-	zip_source_t *src;
-
-	cr_assert_not_null(z);
-	src = zip_source_buffer(z, data, len, 0);
-	cr_assert_geq(zip_file_add(z, entry, src, ZIP_FL_OVERWRITE), 0);
-	cr_assert_eq(zip_close(z), 0);
-}
-
-/* A one-sheet workbook whose sheet XML is then replaced by sheet_xml. */
 static void write_with_sheet(const char *path, const char *sheet_xml, size_t len)
 {
-	lxw_workbook *wb = workbook_new(path);
-
-	worksheet_write_string(workbook_add_worksheet(wb, NULL), 0, 0, "a", NULL);
-	cr_assert_eq(workbook_close(wb), LXW_NO_ERROR);
-	put_entry(path, "xl/worksheets/sheet1.xml", sheet_xml, len);
+	cr_assert_eq(rap_fx_with_sheet(path, sheet_xml, len), 0);
 }
 
 Test(xlsx_validate, a_zip_bomb_is_refused_before_it_inflates)
 {
-	size_t n = 64 * 1024 * 1024;
-	char *big = malloc(n), path[64];
+	char path[64];
 	struct proc_ctx *c;
 
-	memset(big, ' ', n);
-	memcpy(big, "<worksheet xmlns=\"" MAIN_NS "\">", 19 + strlen(MAIN_NS) + 2);
 	tmp_path(path);
-	write_with_sheet(path, big, n);
-	free(big);
+	cr_assert_eq(rap_fx_zip_bomb(path), 0);
 	c = run_file(path, NULL);
 	cr_assert_str_eq(c->fail_code, "too_large");
 	cr_assert(strstr(c->fail_message, "zip bomb"), "%s", c->fail_message);
@@ -210,28 +151,11 @@ Test(xlsx_validate, a_zip_bomb_is_refused_before_it_inflates)
 
 Test(xlsx_validate, billion_laughs_in_the_shared_strings_is_refused)
 {
-	const char *lol = "<?xml version=\"1.0\"?>\n"
-			  "<!DOCTYPE lolz [<!ENTITY lol \"lol\">"
-			  "<!ENTITY a \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">"
-			  "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
-			  "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">"
-			  "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
-			  "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
-			  "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
-			  "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">"
-			  "<!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">"
-			  "<!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">]>\n"
-			  "<sst xmlns=\"" MAIN_NS "\" count=\"1\" uniqueCount=\"1\">"
-			  "<si><t>&i;</t></si></sst>";
 	char path[64];
-	lxw_workbook *wb;
 	struct proc_ctx *c;
 
 	tmp_path(path);
-	wb = workbook_new(path);
-	worksheet_write_string(workbook_add_worksheet(wb, NULL), 0, 0, "a", NULL);
-	cr_assert_eq(workbook_close(wb), LXW_NO_ERROR);
-	put_entry(path, "xl/sharedStrings.xml", lol, strlen(lol));
+	cr_assert_eq(rap_fx_laughs(path), 0);
 	c = run_file(path, NULL);
 	cr_assert_str_eq(c->fail_code, "invalid_input");
 	cr_assert(strstr(c->fail_message, "DOCTYPE"), "%s", c->fail_message);
@@ -260,15 +184,15 @@ static void expect_columns_refused(const char *cells)
 
 Test(xlsx_validate, a_million_empty_columns_are_refused_within_the_limits)
 {
-	size_t n = 1000000, i;
-	char *cells = malloc(4 * n + 1);
+	char path[64];
+	struct proc_ctx *c;
 
-	/* Cells without a reference each take the next column. */
-	for (i = 0; i < n; i++)
-		memcpy(cells + 4 * i, "<c/>", 4);
-	cells[4 * n] = '\0';
-	expect_columns_refused(cells);
-	free(cells);
+	tmp_path(path);
+	cr_assert_eq(rap_fx_wide(path), 0);
+	c = run_file(path, NULL);
+	cr_assert_str_eq(c->fail_code, "invalid_input");
+	cr_assert(strstr(c->fail_message, "past column XFD"), "%s", c->fail_message);
+	fake_proc_free(c);
 	/* One reference past the last column. */
 	expect_columns_refused("<c r=\"XFE1\"/>");
 	expect_columns_refused("<c r=\"AAAAA1\"/>");
