@@ -10,6 +10,7 @@
  */
 #include <curl/curl.h>
 #include <signal.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -377,5 +378,14 @@ void cli_event_format(const char *job_id, const struct cli_event *e, char *out, 
 bool cli_event_terminal(const char *state);
 /** The exit code a terminal state means (CLI_EXIT_ERROR for others). */
 int cli_event_exit_code(const char *state);
+
+/**
+ * A job.progress message (proto/schemas/job-progress.json) as a line:
+ * "job <id>: validate 45%, 1234 rows, done in about 1m20s"; the ETA is
+ * counted from now (seconds since the epoch).  Writes the stage alone into
+ * stage (len 32).  RAP_EINVAL when the message lacks its progress.
+ */
+int cli_event_progress_line(const char *job_id, struct json_object *o, time_t now, char *out,
+			    size_t len, char stage[32]);
 
 #endif

@@ -3,7 +3,8 @@
  * same shape arrives two ways: job.status messages on the WebSocket
  * (proto/schemas/job-status-event.json) and the "events" of GET
  * /api/jobs/{id} (proto/schemas/job.json); both have event_id, from, to,
- * attempt and detail.
+ * attempt and detail.  Besides them, job.progress messages
+ * (proto/schemas/job-progress.json): where a running job stands.
  */
 #include "cli.h"
 
@@ -12,6 +13,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Copies the string (or null: "") member name of o into out. */
 static int get_text(struct json_object *o, const char *name, bool nullable, char *out, size_t len)
@@ -73,4 +75,45 @@ int cli_event_exit_code(const char *state)
 	if (strcmp(state, "CANCELLED") == 0)
 		return CLI_EXIT_CANCELLED;
 	return CLI_EXIT_ERROR;
+}
+
+/* An ISO 8601 UTC time as the platform writes it (2026-12-05T12:03:04.123Z)
+ * in seconds since the epoch; -1 when it is not one. */
+static time_t iso_utc(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return -1;
+	return timegm(&tm);
+}
+
+int cli_event_progress_line(const char *job_id, struct json_object *o, time_t now, char *out,
+			    size_t len, char stage[32])
+{
+	struct json_object *v;
+	char rows[48] = "", eta[64] = "", left[32];
+	const char *st, *when;
+	double progress;
+	time_t at;
+
+	if (!json_object_object_get_ex(o, "progress", &v) ||
+	    (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)))
+		return RAP_EINVAL;
+	progress = json_object_get_double(v);
+	st = cli_json_string(o, "stage");
+	snprintf(stage, 32, "%s", st ? st : "");
+	if (json_object_object_get_ex(o, "rows", &v) && json_object_is_type(v, json_type_int))
+		snprintf(rows, sizeof(rows), ", %lld rows", (long long)json_object_get_int64(v));
+	when = cli_json_string(o, "estimated_completion");
+	if (when && (at = iso_utc(when)) >= 0) {
+		cli_units_duration(at > now ? (double)(at - now) : 0, left, sizeof(left));
+		snprintf(eta, sizeof(eta), ", done in about %s", left);
+	}
+	snprintf(out, len, "job %s: %s%s%d%%%s%s", job_id, stage, stage[0] ? " " : "",
+		 (int)(progress * 100), rows, eta);
+	return RAP_OK;
 }

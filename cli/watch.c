@@ -26,11 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PROTOCOL "rap-events"
 #define SEEN_MAX 4096        /* event ids remembered for dropping repeats */
 #define RX_MAX (64 * 1024)   /* one message from the notifier */
 #define TICK_US (100 * 1000) /* the loop wakes this often at least */
+
+#define PROGRESS_EVERY_MS 5000
 
 struct watch {
 	struct cli_http *http;
@@ -56,6 +59,8 @@ struct watch {
 	unsigned nseen;
 	struct rap_buf rx;
 	char status[CLI_STATUS_LEN]; /* terminal state once known */
+	char stage[32];              /* the stage of the last progress line */
+	int64_t progress_ms;         /* when the last progress line went out */
 	int result;                  /* RAP_OK, or why it stopped */
 	char err[RAP_ERRLEN];
 };
@@ -122,6 +127,23 @@ static void stop(struct watch *w, int result, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A job.progress push: a line when the stage changes, and at most every
+ * PROGRESS_EVERY_MS between (the notifier pushes about once a second). */
+static void on_progress(struct watch *w, struct json_object *o)
+{
+	char line[256], stage[32];
+
+	if (w->status[0] ||
+	    cli_event_progress_line(w->job_id, o, time(NULL), line, sizeof(line), stage) != RAP_OK)
+		return;
+	if (strcmp(stage, w->stage) == 0 && rap_now_ms() - w->progress_ms < PROGRESS_EVERY_MS)
+		return;
+	snprintf(w->stage, sizeof(w->stage), "%s", stage);
+	w->progress_ms = rap_now_ms();
+	fprintf(w->out, "%s\n", line);
+	fflush(w->out);
+}
+
 /* One message from the notifier. */
 static void on_message(struct watch *w, const char *text)
 {
@@ -134,6 +156,8 @@ static void on_message(struct watch *w, const char *text)
 	if (strcmp(type, "job.status") == 0) {
 		if (cli_event_parse(o, &e) == RAP_OK)
 			on_event(w, &e);
+	} else if (strcmp(type, "job.progress") == 0) {
+		on_progress(w, o);
 	} else if (strcmp(type, "subscribed") == 0) {
 		if (w->was_down)
 			fprintf(stderr, "watch: reconnected; catching up after event %lld\n",

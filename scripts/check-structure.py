@@ -5,11 +5,11 @@
           that layer may use (docs/architecture.md, "Layers"), and cli/
           includes only core and wire headers; a quoted include that is not
           "rap/..." must be a private header of the including folder.
-  cycles  no import circle among the .c files of each folder of services/
-          and of cli/: file A depends on file B (same folder) when A names a
+  cycles  no import circle among the .c files of each folder of services/,
+          tools/ and of cli/: file A depends on file B (same folder) when A names a
           non-static function or global variable that B defines.  Every
           circle is printed with the names that tie it.
-  notes   every .c file over 400 lines in lib/, services/, cli/ and bench/
+  notes   every .c file over 400 lines in lib/, services/, cli/, bench/ and tools/
           opens with a block comment of at least 5 lines (a design note:
           what it does, the model, the invariants).
 
@@ -292,7 +292,7 @@ def elementary_cycles(graph):
 def check_cycles(root):
     problems = []
     folders = {}
-    for f in tracked(root, 'services/*.c', 'cli/*.c'):
+    for f in tracked(root, 'services/*.c', 'cli/*.c', 'tools/*.c'):
         folders.setdefault(os.path.dirname(f), []).append(f)
     for folder in sorted(folders):
         files = folders[folder]
@@ -329,7 +329,7 @@ def check_cycles(root):
 
 def check_notes(root):
     problems = []
-    for f in tracked(root, 'lib/*.c', 'services/*.c', 'cli/*.c', 'bench/*.c'):
+    for f in tracked(root, 'lib/*.c', 'services/*.c', 'cli/*.c', 'bench/*.c', 'tools/*.c'):
         lines = open(os.path.join(root, f), encoding='utf-8',
                      errors='replace').read().split('\n')
         if lines and lines[-1] == '':

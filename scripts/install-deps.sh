@@ -21,6 +21,13 @@ packages=(
 	rabbitmq-server postgresql nginx-light chromium jq procps psmisc
 	iproute2 util-linux
 	python3 python3-tuspy openssl
+	# the validating processors (issue 11): PCRE2 patterns, xlsx (libzip,
+	# expat), xls (libfreexl); their tests write workbooks with
+	# libxlsxwriter and python3-xlwt
+	libpcre2-dev libzip-dev libexpat1-dev libfreexl-dev
+	libxlsxwriter-dev python3-xlwt
+	# The worker's sandboxed processor (rap-processor): its seccomp filter.
+	libseccomp-dev
 )
 # Checkers of the deploy files (promtool, yamllint, docker-compose config)
 # and of the sources (scripts/check: clang-format 14, cppcheck, shellcheck),

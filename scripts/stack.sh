@@ -27,6 +27,9 @@
 #   RAP_AMQP_DIST_PORT=25679  RAP_AMQP_EPMD_PORT=RAP_AMQP_DIST_PORT+1
 #   RAP_AMQP_METRICS_PORT=RAP_AMQP_MGMT_PORT+20 (RabbitMQ's Prometheus exporter)
 #   RAP_S3_PORT=9100  RAP_S3_BUCKET=rap-data  RAP_LOG_LEVEL=info
+#   RAP_AMQP_CONSUMER_TIMEOUT_MS=1800000 (RabbitMQ's consumer_timeout: a channel
+#   whose delivery stays unacked longer is closed; the tests shorten it)
+#   RAP_AMQP_CHANNEL_TICK_MS=60000 (how often RabbitMQ checks that timeout)
 #   RAP_PROMETHEUS_PORT=9090 (0: no Prometheus)  RAP_PROMETHEUS_SCRAPE=15s
 #   RAP_STACK_SERVICES=1 (0: infrastructure only: pg, rabbitmq, s3, nginx)
 #   RAP_STACK_KEEP_ON_FAILURE=0 (1: leave a failed `up` running to inspect it)
@@ -113,7 +116,11 @@ config_from_env() {
 	SERVICES=${RAP_STACK_SERVICES:-1}
 	PROM_PORT=${RAP_PROMETHEUS_PORT:-9090}
 	PROM_SCRAPE=${RAP_PROMETHEUS_SCRAPE:-15s}
+	AMQP_CONSUMER_TIMEOUT_MS=${RAP_AMQP_CONSUMER_TIMEOUT_MS:-1800000}
+	AMQP_CHANNEL_TICK_MS=${RAP_AMQP_CHANNEL_TICK_MS:-60000}
 
+	[[ $AMQP_CONSUMER_TIMEOUT_MS =~ ^[1-9][0-9]*$ ]] || die "RAP_AMQP_CONSUMER_TIMEOUT_MS=$AMQP_CONSUMER_TIMEOUT_MS is not a number of milliseconds"
+	[[ $AMQP_CHANNEL_TICK_MS =~ ^[1-9][0-9]*$ ]] || die "RAP_AMQP_CHANNEL_TICK_MS=$AMQP_CHANNEL_TICK_MS is not a number of milliseconds"
 	if ! [[ $WORKERS =~ ^[0-9]+$ ]] || ((WORKERS > 64)); then
 		die "RAP_WORKERS=$WORKERS must be 0..64"
 	fi
@@ -147,7 +154,8 @@ config_from_env() {
 
 CONFIG_VARS=(BUILD_DIR GATEWAY_PORT UPLOAD_PORT JOB_PORT NOTIFIER_PORT WORKER_PORT
 	WORKERS PG_PORT AMQP_PORT AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT AMQP_METRICS_PORT
-	S3_PORT S3_BUCKET LOG_LEVEL SERVICES PROM_PORT PROM_SCRAPE)
+	S3_PORT S3_BUCKET LOG_LEVEL SERVICES PROM_PORT PROM_SCRAPE AMQP_CONSUMER_TIMEOUT_MS
+	AMQP_CHANNEL_TICK_MS)
 
 print_config() {
 	local v
@@ -183,6 +191,8 @@ load_saved_config() {
 	PROM_PORT=${PROM_PORT:-0}
 	PROM_SCRAPE=${PROM_SCRAPE:-15s}
 	AMQP_METRICS_PORT=${AMQP_METRICS_PORT:-$((AMQP_MGMT_PORT + 20))}
+	AMQP_CONSUMER_TIMEOUT_MS=${AMQP_CONSUMER_TIMEOUT_MS:-1800000}
+	AMQP_CHANNEL_TICK_MS=${AMQP_CHANNEL_TICK_MS:-60000}
 }
 
 # Names and paths that follow from the configuration.
@@ -459,7 +469,12 @@ start_rabbitmq() {
 		defs=$RMQ_REAL/definitions.json
 	fi
 	render "$REPO/infra/rabbitmq/rabbitmq.conf.template" "$RMQ_REAL/rabbitmq.conf" \
-		DEFINITIONS_FILE="$defs" MGMT_PORT="$AMQP_MGMT_PORT" METRICS_PORT="$AMQP_METRICS_PORT"
+		DEFINITIONS_FILE="$defs" MGMT_PORT="$AMQP_MGMT_PORT" METRICS_PORT="$AMQP_METRICS_PORT" \
+		CONSUMER_TIMEOUT="$AMQP_CONSUMER_TIMEOUT_MS"
+	# rabbitmq.conf has no key for how often a channel checks its consumer
+	# timeout (3.10 checks on a channel tick, every 60 s by default).
+	printf '[{rabbit, [{channel_tick_interval, %s}]}].\n' "$AMQP_CHANNEL_TICK_MS" \
+		>"$RMQ_REAL/advanced.config"
 	# The management plugin is enabled offline: the node reads this file.
 	cp "$REPO/infra/rabbitmq/enabled_plugins" "$RMQ_REAL/enabled_plugins"
 	: >"$RMQ_REAL/rabbitmq-env.conf" # keeps /etc/rabbitmq/rabbitmq-env.conf out
@@ -481,6 +496,13 @@ derive_rmq_paths() {
 	RMQ_LOG=$RMQ_REAL/log/$NODE.log
 }
 
+# The names of the queues infra/rabbitmq/definitions.json declares, a line each.
+definition_queues() {
+	python3 -c 'import json, sys
+for q in json.load(open(sys.argv[1]))["queues"]:
+    print(q["name"])' "$REPO/infra/rabbitmq/definitions.json"
+}
+
 # Waits (at most 90 s) until the node runs the rabbit application, then
 # checks that the definitions were loaded and that the management API answers.
 wait_rabbitmq() {
@@ -493,13 +515,16 @@ wait_rabbitmq() {
 		log_tail "$LOGS/rabbitmq-start.log" 20
 		die "RabbitMQ node $NODE did not start within 90 s"
 	fi
-	local queues
+	local queues q
 	queues=$(rmq 30 rabbitmqctl -n "$NODE" -q list_queues name 2>&1) ||
 		die "rabbitmqctl list_queues failed: $queues"
-	if ! grep -qx 'jobs.work' <<<"$queues"; then
-		log_tail "$RMQ_LOG" 40
-		die "RabbitMQ started but the topology from infra/rabbitmq/definitions.json is missing (no queue jobs.work)"
-	fi
+	# Every queue of the definitions (a work queue per pool among them).
+	while read -r q; do
+		if ! grep -qxF "$q" <<<"$queues"; then
+			log_tail "$RMQ_LOG" 40
+			die "RabbitMQ started but the topology from infra/rabbitmq/definitions.json is missing (no queue $q)"
+		fi
+	done < <(definition_queues)
 	if ! poll 30 http_is "http://127.0.0.1:$AMQP_MGMT_PORT/api/overview" 200 -u rap:rap; then
 		log_tail "$RMQ_LOG" 40
 		die "the RabbitMQ management API did not answer on 127.0.0.1:$AMQP_MGMT_PORT within 30 s"

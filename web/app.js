@@ -11,6 +11,7 @@ keyInput.value = localStorage.getItem('rap.apiKey') || 'dev-key';
 keyInput.addEventListener('change', () => {
   localStorage.setItem('rap.apiKey', keyInput.value);
   socket.resubscribe();
+  loadJobTypes();
 });
 const apiKey = () => keyInput.value.trim();
 
@@ -193,6 +194,80 @@ async function api(method, path, body, headers = {}) {
   return json;
 }
 
+// The job types this key may use (GET /api/job-types): the select lists
+// them, and the params field says which params the chosen one takes.
+const jobTypes = new Map();
+async function loadJobTypes() {
+  try {
+    const { job_types: list } = await api('GET', '/api/job-types');
+    const select = $('#job-type');
+    const chosen = select.value;
+    select.replaceChildren();
+    for (const t of list) {
+      jobTypes.set(t.name, t);
+      const o = document.createElement('option');
+      o.value = t.name;
+      o.textContent = `${t.name}: ${t.summary}`;
+      select.append(o);
+    }
+    if (jobTypes.has(chosen)) select.value = chosen;
+    showTypeHelp();
+  } catch (e) {
+    // Without the list the select keeps file.inspect; the upload works.
+    $('#job-type-help').textContent = `job types unavailable: ${e.message}`;
+  }
+}
+
+function showTypeHelp() {
+  const t = jobTypes.get($('#job-type').value);
+  const props = t && t.params && t.params.properties ? Object.keys(t.params.properties) : [];
+  $('#job-type-help').textContent = !t ? '' : props.length ? props.join(', ') : 'none';
+}
+$('#job-type').addEventListener('change', showTypeHelp);
+
+// A short, stable tag of the params text, for the Idempotency-Key: the same
+// upload with other params is another job.
+function tag(text) {
+  let h = 5381;
+  for (let i = 0; i < text.length; i++) h = ((h * 33) ^ text.charCodeAt(i)) >>> 0;
+  return h.toString(36);
+}
+
+// Where a running job stands: pushed as job.progress (at most about once a
+// second), or read from the job row on a refresh.
+function applyProgress(jobId, p) {
+  const job = jobs.get(jobId);
+  if (!job || TERMINAL.has(job.status)) return;
+  const box = job.el.querySelector('.job-progress');
+  box.querySelector('progress').value = p.progress || 0;
+  const parts = [];
+  if (p.stage) parts.push(p.stage);
+  parts.push(`${Math.floor((p.progress || 0) * 100)}%`);
+  if (p.rows != null) parts.push(`${Number(p.rows).toLocaleString()} rows`);
+  if (p.estimated_completion) {
+    parts.push(`done about ${new Date(p.estimated_completion).toLocaleTimeString()}`);
+  }
+  box.querySelector('[data-testid=job-stage]').textContent = parts.join(' · ');
+  box.hidden = false;
+}
+
+// The whole error report of a job, saved as a file (it needs the API key,
+// so it is fetched, not linked).
+async function downloadErrors(jobId) {
+  try {
+    const res = await fetch(`/api/jobs/${jobId}/errors.csv`,
+      { headers: { Authorization: `Bearer ${apiKey()}` } });
+    if (!res.ok) throw new Error(errorText(res.status, await res.json().catch(() => null)));
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(await res.blob());
+    a.download = `${jobId}-errors.csv`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
 function addJobCard(jobId, type, filename) {
   const el = $('#job-template').content.firstElementChild.cloneNode(true);
   el.dataset.jobId = jobId;
@@ -200,7 +275,8 @@ function addJobCard(jobId, type, filename) {
   el.querySelector('.job-meta').textContent = `${type} · ${filename}`;
   $('#jobs').prepend(el);
   $('#no-jobs').hidden = true;
-  jobs.set(jobId, { el, seen: new Set(), lastEvent: 0 });
+  jobs.set(jobId, { el, seen: new Set(), lastEvent: 0, status: null });
+  el.querySelector('.row-errors').addEventListener('click', () => downloadErrors(jobId));
   return el;
 }
 
@@ -208,6 +284,8 @@ function setStatus(job, status) {
   const badge = job.el.querySelector('[data-testid=job-status]');
   badge.textContent = status;
   badge.className = `badge ${status}`;
+  job.status = status;
+  if (TERMINAL.has(status)) job.el.querySelector('.job-progress').hidden = true;
 }
 
 // Applies one transition (pushed, replayed or fetched); duplicates are dropped.
@@ -237,6 +315,10 @@ async function refreshJob(jobId) {
     for (const e of j.events) applyEvent(jobId, e);
     const job = jobs.get(jobId);
     setStatus(job, j.status);
+    if (j.status === 'PROCESSING' && j.stage) {
+      applyProgress(jobId, { progress: j.progress, stage: j.stage, rows: j.rows_done,
+        estimated_completion: j.estimated_completion });
+    }
     const dl = job.el.querySelector('.result');
     if (j.status === 'COMPLETED' && j.result) {
       dl.replaceChildren();
@@ -244,11 +326,13 @@ async function refreshJob(jobId) {
         const dt = document.createElement('dt');
         const dd = document.createElement('dd');
         dt.textContent = k;
-        dd.textContent = String(v);
+        dd.textContent = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
         dd.dataset.field = k;
         dl.append(dt, dd);
       }
       dl.hidden = false;
+      job.el.querySelector('.row-errors').hidden = !(j.result.rows_failed > 0
+        || (j.result.row_errors && j.result.row_errors.stored > 0));
     }
     const err = job.el.querySelector('.job-error');
     err.textContent = j.error || '';
@@ -280,6 +364,8 @@ const socket = {
       if (msg.type === 'job.status') {
         this.lastEvent = Math.max(this.lastEvent, msg.event_id);
         applyEvent(msg.job_id, msg);
+      } else if (msg.type === 'job.progress') {
+        applyProgress(msg.job_id, msg);
       } else if (msg.type === 'error') {
         // Shown beside the connection state, not over an upload's error.
         const state = $('[data-testid=ws-state]');
@@ -315,11 +401,20 @@ $('#upload-form').addEventListener('submit', async (e) => {
   button.disabled = true;
   try {
     const type = $('#job-type').value;
+    const text = $('#job-params').value.trim();
+    let params;
+    try {
+      params = text ? JSON.parse(text) : undefined;
+    } catch (e) {
+      throw new Error(`the params are not JSON: ${e.message}`);
+    }
     const { up, done } = await uploadFile(file, type);
-    // The same key for the same upload: a retry after a lost answer, or
-    // after a reload, gets the job that was made.
-    const created = await api('POST', '/api/jobs', { object_key: up.object_key, type },
-      { 'Idempotency-Key': `web-${up.upload_id}-${type}` });
+    // The same key for the same upload and params: a retry after a lost
+    // answer, or after a reload, gets the job that was made.
+    const body = { object_key: up.object_key, type };
+    if (params !== undefined) body.params = params;
+    const created = await api('POST', '/api/jobs', body,
+      { 'Idempotency-Key': `web-${up.upload_id}-${type}-${tag(text)}` });
     done();
     const el = addJobCard(created.job_id, type, up.filename);
     setStatus(jobs.get(created.job_id), created.status);
@@ -348,4 +443,5 @@ drop.addEventListener('drop', (e) => {
   }
 });
 
+loadJobTypes();
 socket.connect();

@@ -7,8 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+static rap_oom_handler oom_handler;
+
+void rap_mem_set_oom(rap_oom_handler handler)
+{
+	oom_handler = handler;
+}
+
 static void oom(size_t n)
 {
+	if (oom_handler)
+		oom_handler(n);
 	fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory allocating %zu bytes\"}\n",
 		n);
 	abort();

@@ -137,7 +137,10 @@ int rap_job_get_json(PGconn *db, const char *owner, const char *job_id, char **j
 		"SELECT json_build_object('job_id', j.id, 'type', j.type,"
 		" 'object_key', j.object_key, 'params', j.params, 'status', j.status,"
 		" 'attempt', j.attempt, 'max_attempts', j.max_attempts,"
-		" 'progress', j.progress, 'result', j.result, 'error', j.error,"
+		" 'progress', j.progress, 'stage', j.stage, 'rows_done', j.rows_done,"
+		" 'estimated_completion', CASE WHEN j.status = 'PROCESSING'"
+		"   THEN rap_ts(j.estimated_completion) END,"
+		" 'result', j.result, 'error', j.error,"
 		" 'created_at', rap_ts(j.created_at), 'updated_at', rap_ts(j.updated_at),"
 		" 'started_at', rap_ts(j.started_at), 'finished_at', rap_ts(j.finished_at),"
 		" 'webhook_url', j.webhook_url,"
@@ -172,7 +175,8 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_
 		"   || CASE WHEN $4::bool THEN ' (redelivered)' ELSE '' END, true))"
 		" UPDATE jobs SET status = 'PROCESSING', attempt = attempt + 1,"
 		" lease_owner = $2, lease_until = now() + make_interval(secs => $3::int),"
-		" started_at = coalesce(started_at, now())"
+		" started_at = coalesce(started_at, now()),"
+		" progress = 0, stage = NULL, rows_done = NULL, estimated_completion = NULL"
 		" FROM why WHERE id = $1 AND attempt < max_attempts"
 		" AND (status IN ('CREATED', 'QUEUED', 'RETRYING')"
 		"   OR (status = 'PROCESSING' AND (lease_until < now() OR $4::bool)))"
@@ -254,18 +258,37 @@ static int leased_update(PGconn *db, const char *sql, int n, const char *const *
 }
 
 int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
-		      double progress, char *err)
+		      const struct rap_job_progress *pr, char *err)
 {
-	char lease[12], prog[32];
-	const char *p[4] = { job_id, worker, lease, prog };
+	char lease[12], prog[32], rows[24], eta[24];
+	const char *p[7] = { job_id, worker, lease, prog, NULL, NULL, NULL };
 
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	snprintf(prog, sizeof(prog), "%.4f", progress);
-	return leased_update(db,
-			     "UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int),"
-			     " progress = $4::real"
-			     " WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
-			     4, p, err);
+	if (!pr)
+		return leased_update(
+			db,
+			"UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int)"
+			" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+			3, p, err);
+	snprintf(prog, sizeof(prog), "%.4f",
+		 pr->fraction < 0   ? 0
+		 : pr->fraction > 1 ? 1
+				    : pr->fraction);
+	snprintf(rows, sizeof(rows), "%lld", pr->rows);
+	snprintf(eta, sizeof(eta), "%lld", pr->eta_ms);
+	p[4] = pr->stage;
+	p[5] = pr->rows >= 0 ? rows : NULL;
+	p[6] = pr->eta_ms >= 0 ? eta : NULL;
+	/* The stage and rows stay as they were when this beat does not know
+	 * them; the estimate is replaced (NULL: none can be made yet). */
+	return leased_update(
+		db,
+		"UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int),"
+		" progress = $4::real, stage = coalesce($5, stage),"
+		" rows_done = coalesce($6::bigint, rows_done),"
+		" estimated_completion = now() + make_interval(secs => $7::bigint / 1000.0)"
+		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
+		7, p, err);
 }
 
 int rap_job_complete(PGconn *db, const char *job_id, const char *worker, const char *result_json,
@@ -512,6 +535,60 @@ int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *e
 		" lease_owner = NULL, lease_until = NULL"
 		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
 		2, p, err);
+}
+
+int rap_job_handback_requeue(PGconn *db, const char *job_id, const char *worker, char *err)
+{
+	const char *p[2] = { job_id, worker };
+	PGresult *res;
+	int result;
+
+	/* One statement: the job goes back with a new work message, so it is
+	 * never QUEUED without one. */
+	result = rap_pg_exec(
+		db,
+		"WITH back AS (UPDATE jobs SET status = 'QUEUED',"
+		"   error = 'handed back: the worker shut down',"
+		"   lease_owner = NULL, lease_until = NULL"
+		"   WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2"
+		"   RETURNING id, type, object_key, owner)"
+		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
+		" SELECT 'job', id, 'jobs', type, rap_work_message(id, type, object_key, owner)"
+		" FROM back RETURNING 1",
+		2, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	result = PQntuples(res) == 1 ? RAP_OK : RAP_ECONFLICT;
+	PQclear(res);
+	if (result != RAP_OK)
+		snprintf(err, RAP_ERRLEN, "this worker no longer holds the job");
+	return result;
+}
+
+int rap_job_retry_now(PGconn *db, const char *job_id, const char *worker, const char *error,
+		      char *err)
+{
+	const char *p[3] = { job_id, worker, error };
+	PGresult *res;
+	int result;
+
+	result = rap_pg_exec(
+		db,
+		"WITH again AS (UPDATE jobs SET status = 'RETRYING', error = $3,"
+		"   lease_owner = NULL, lease_until = NULL"
+		"   WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2"
+		"   RETURNING id, type, object_key, owner)"
+		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
+		" SELECT 'job', id, 'jobs', type, rap_work_message(id, type, object_key, owner)"
+		" FROM again RETURNING 1",
+		3, p, &res, err);
+	if (result != RAP_OK)
+		return result;
+	result = PQntuples(res) == 1 ? RAP_OK : RAP_ECONFLICT;
+	PQclear(res);
+	if (result != RAP_OK)
+		snprintf(err, RAP_ERRLEN, "this worker no longer holds the job");
+	return result;
 }
 
 int rap_job_list_json(PGconn *db, const char *owner, const char *status, const char *after,

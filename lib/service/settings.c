@@ -54,15 +54,26 @@ static const struct rap_cfg_opt auth[] = {
 };
 
 static const struct rap_cfg_opt job_types[] = {
-	{ "RAP_JOB_TYPES", RAP_CFG_STR, 0, 0, "file.inspect,noop",
-	  "job types accepted by job-api and run by workers (comma-separated)", S(job_types) },
+	{ "RAP_JOB_TYPES", RAP_CFG_STR, 0, 0,
+	  "file.inspect,noop,csv.validate,xlsx.validate,xls.validate",
+	  "job types accepted by job-api and run by workers (comma-separated), each a type of the "
+	  "registry (docs/job-types.md); a name that is not stops the service at start",
+	  S(job_types) },
 };
 
 static const struct rap_cfg_opt job_content[] = {
 	{ "RAP_JOB_CONTENT_TYPES", RAP_CFG_STR, 0, 0, "",
-	  "content allowed per job type, by the type libmagic detects: type=mime|mime|major/*[,...]; "
-	  "other types take any content",
+	  "content a job type takes, by the type libmagic detects, replacing the registry's "
+	  "allow-list (docs/job-types.md): type=mime|mime|major/*[,...], or type=* for any content",
 	  S(job_content_types) },
+};
+
+static const struct rap_cfg_opt job_limits[] = {
+	{ "RAP_JOB_LIMITS", RAP_CFG_STR, 0, 0, "",
+	  "limits of job types, replacing the registry's (docs/job-types.md): "
+	  "type=key:value[;key:value...][,...], keys wall and cpu (seconds, or with s, m or h), "
+	  "memory, output and input (MiB, or with M or G); e.g. csv.validate=wall:3h;memory:256",
+	  S(job_limits) },
 };
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
@@ -80,6 +91,7 @@ static const struct {
 	{ RAP_SETTINGS_AUTH, auth, ROWS(auth) },
 	{ RAP_SETTINGS_JOB_TYPES, job_types, ROWS(job_types) },
 	{ RAP_SETTINGS_JOB_CONTENT, job_content, ROWS(job_content) },
+	{ RAP_SETTINGS_JOB_LIMITS, job_limits, ROWS(job_limits) },
 };
 
 size_t rap_settings_tables(unsigned groups, struct rap_settings *s, struct rap_cfg_table *out)

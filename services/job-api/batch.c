@@ -12,7 +12,6 @@
 #include "rap/webhook.h"
 #include "rap/buf.h"
 #include "rap/job_create.h"
-#include "rap/list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +39,23 @@ static int unknown_type(struct job_api *api, const struct rap_job_create *reqs, 
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (!rap_list_contains(api->svc.cfg.job_types, reqs[i].type))
+		if (!job_api_type_enabled(api, reqs[i].type))
 			return i;
+	return -1;
+}
+
+/* The first request whose params do not fit its type's schema, or -1;
+ * err names the field from jobs[i].params. */
+static int invalid_params(struct job_api *api, const struct rap_job_create *reqs, int n, char *err)
+{
+	char root[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(root, sizeof(root), "jobs[%d].params", i);
+		if (job_api_params_check(api, reqs[i].type, reqs[i].params, root, err) != RAP_OK)
+			return i;
+	}
 	return -1;
 }
 
@@ -122,6 +136,10 @@ void job_api_create_batch(void *svc, struct rap_http_req *req)
 		rap_http_error(req, 422, "unknown_job_type",
 			       "jobs[%d]: job type '%s' is not one of: %s", bad, reqs[bad].type,
 			       api->svc.cfg.job_types);
+		goto out_cleanup;
+	}
+	if (invalid_params(api, reqs, n, err) >= 0) {
+		rap_http_error(req, 422, "invalid_params", "%s", err);
 		goto out_cleanup;
 	}
 	for (i = 0; i < n; i++) {

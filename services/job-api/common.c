@@ -4,6 +4,7 @@
 
 #include "rap/err.h"
 #include "rap/http.h"
+#include "rap/jobtype.h"
 #include "rap/list.h"
 #include "rap/log.h"
 #include "rap/pg.h"
@@ -14,8 +15,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-#define DEFAULT_MAX_ATTEMPTS 5
 
 PGconn *job_api_db_get(struct job_api *api, struct rap_http_req *req)
 {
@@ -72,13 +71,16 @@ bool job_api_create_headers(struct rap_http_req *req, const char **idem)
 
 int job_api_max_attempts(struct job_api *api, const char *type)
 {
-	return (int)rap_list_number(api->cfg.job_max_attempts, type, 1, 100, DEFAULT_MAX_ATTEMPTS);
+	const struct rap_jobtype *t = rap_jobtype_find(type);
+
+	/* Only enabled types get here, and every one is in the registry. */
+	return t ? rap_jobtype_effective_attempts(t, api->cfg.job_max_attempts) : 1;
 }
 
 int job_api_content_check(struct job_api *api, PGconn *db, const char *owner, const char *type,
 			  const char *object_key, char *err)
 {
-	const char *list = api->svc.cfg.job_content_types;
+	const char *list = api->content_list;
 	char detected[128];
 	int result;
 
@@ -99,8 +101,8 @@ int job_api_content_check(struct job_api *api, PGconn *db, const char *owner, co
 	if (!rap_list_allows(list, type, detected)) {
 		snprintf(err, RAP_ERRLEN,
 			 "job type '%s' does not take %s content "
-			 "(RAP_JOB_CONTENT_TYPES)",
-			 type, detected);
+			 "(its allow-list: GET /api/job-types/%s)",
+			 type, detected, type);
 		return RAP_EUNSUPPORTED;
 	}
 	return RAP_OK;

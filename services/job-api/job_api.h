@@ -15,6 +15,7 @@ struct rap_pg_pool;
 struct rap_s3;
 struct rap_metric;
 struct pg_conn;
+struct job_api_type;
 
 /* settings.c: the settings that are job-api's own. */
 struct job_api_settings {
@@ -43,7 +44,13 @@ struct job_api {
 	struct rap_auth *auth;
 	struct rap_pg_pool *pool;
 	struct rap_s3 *presigner; /* signs output URLs (shared, read-only) */
-	atomic_bool relay_ok;     /* the relay is connected to both sides */
+	/* types.c: the job types with the settings applied (read-only once
+	 * started): one per registry entry, the effective content allow-lists
+	 * (rap_list_allows reads them) and the GET /job-types answer. */
+	struct job_api_type *types;
+	char *content_list;
+	char *types_json;
+	atomic_bool relay_ok; /* the relay is connected to both sides */
 	atomic_bool db_ok;
 	struct rap_metric *jobs_created;
 	struct rap_metric *jobs_idempotent;
@@ -90,8 +97,29 @@ void job_api_cancel(void *svc, struct rap_http_req *req);
 /* POST /jobs/{id}/replay, and POST /jobs/replay-dead (every DEAD job). */
 void job_api_replay(void *svc, struct rap_http_req *req);
 void job_api_output(void *svc, struct rap_http_req *req);
+/* errors.c: GET /jobs/{id}/errors (a page, JSON) and
+ * GET /jobs/{id}/errors.csv (all of them, streamed). */
+void job_api_errors(void *svc, struct rap_http_req *req);
+void job_api_errors_csv(void *svc, struct rap_http_req *req);
 /* batch.c: POST /jobs/batch. */
 void job_api_create_batch(void *svc, struct rap_http_req *req);
+
+/* types.c: the job types.  _init checks the job-type settings strictly
+ * (err names the bad entry), compiles the enabled types' params schemas and
+ * renders the answers of GET /job-types; _cleanup frees what it made (also
+ * after a failed _init). */
+int job_api_types_init(struct job_api *api, char *err);
+void job_api_types_cleanup(struct job_api *api);
+/* True when name is a type of RAP_JOB_TYPES. */
+bool job_api_type_enabled(const struct job_api *api, const char *name);
+/* Checks a job's params (canonical JSON text) against its enabled type's
+ * schema: RAP_EINVAL with err naming the field from root ("params",
+ * "jobs[3].params").  A type without a schema takes no params. */
+int job_api_params_check(const struct job_api *api, const char *type, const char *params,
+			 const char *root, char *err);
+/* GET /job-types and GET /job-types/{name}: the enabled types. */
+void job_api_types_list(void *svc, struct rap_http_req *req);
+void job_api_type_get(void *svc, struct rap_http_req *req);
 
 /* common.c: what the handlers share. */
 /* Takes a pooled connection, or answers 503 and returns NULL. */
@@ -109,10 +137,12 @@ bool job_api_create_headers(struct rap_http_req *req, const char **idem);
 int job_api_presigned_verify(struct job_api *api, struct pg_conn *db, const char *owner,
 			     const char *object_key, char *err);
 /* RAP_EUNSUPPORTED (err says why) when the owner's upload of object_key
- * holds content that job type does not take (RAP_JOB_CONTENT_TYPES). */
+ * holds content that job type does not take (its effective allow-list:
+ * the registry's, or RAP_JOB_CONTENT_TYPES's). */
 int job_api_content_check(struct job_api *api, struct pg_conn *db, const char *owner,
 			  const char *type, const char *object_key, char *err);
-/* The max_attempts of a job type (RAP_JOB_MAX_ATTEMPTS, default 5). */
+/* The max_attempts of a job type (RAP_JOB_MAX_ATTEMPTS, else the
+ * registry's). */
 int job_api_max_attempts(struct job_api *api, const char *type);
 
 #endif

@@ -14,7 +14,6 @@
 #include "rap/s3.h"
 #include "rap/webhook.h"
 #include "rap/job_create.h"
-#include "rap/list.h"
 #include "rap/str.h"
 #include "rap/upload.h"
 #include "rap/uuid.h"
@@ -42,9 +41,13 @@ void job_api_create(void *svc, struct rap_http_req *req)
 		rap_http_error(req, 400, "bad_request", "%s", err);
 		return;
 	}
-	if (!rap_list_contains(api->svc.cfg.job_types, in.type)) {
+	if (!job_api_type_enabled(api, in.type)) {
 		rap_http_error(req, 422, "unknown_job_type", "job type '%s' is not one of: %s",
 			       in.type, api->svc.cfg.job_types);
+		goto out_cleanup;
+	}
+	if (job_api_params_check(api, in.type, in.params, "params", err) != RAP_OK) {
+		rap_http_error(req, 422, "invalid_params", "%s", err);
 		goto out_cleanup;
 	}
 	if (in.webhook_url && !rap_webhook_host_allowed(in.webhook_url, api->cfg.webhook_hosts)) {

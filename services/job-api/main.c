@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 		.about = "Creates jobs, publishes them through the outbox, serves their status.",
 		.groups = RAP_SETTINGS_PG | RAP_SETTINGS_AMQP | RAP_SETTINGS_S3 |
 			  RAP_SETTINGS_PRESIGN | RAP_SETTINGS_AUTH | RAP_SETTINGS_JOB_TYPES |
-			  RAP_SETTINGS_JOB_CONTENT,
+			  RAP_SETTINGS_JOB_CONTENT | RAP_SETTINGS_JOB_LIMITS,
 		.opts = job_api_settings_table,
 		.n_opts = job_api_settings_count,
 		.cfg = &api.cfg,
@@ -150,9 +150,13 @@ int main(int argc, char **argv)
 	r = rap_service_init(&api.svc, &desc, argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (job_api_types_init(&api, err) != RAP_OK) {
+		fprintf(stderr, "job-api: configuration error: %s\n", err);
+		goto out_types;
+	}
 	if (rap_auth_parse(api.svc.cfg.api_keys, &api.auth, err) != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
-		goto out_service;
+		goto out_types;
 	}
 	register_metrics(&api);
 	rap_s3_global_init();
@@ -201,7 +205,8 @@ out_pool:
 	rap_pg_pool_free(api.pool);
 	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);
-out_service:
+out_types:
+	job_api_types_cleanup(&api);
 	rap_service_cleanup(&api.svc);
 	return status;
 }

@@ -15,6 +15,10 @@ const struct rap_http_route job_api_routes[] = {
 	{ .method = "POST", .pattern = "/jobs/{id}/cancel", .on_request = job_api_cancel },
 	{ .method = "POST", .pattern = "/jobs/{id}/replay", .on_request = job_api_replay },
 	{ .method = "GET", .pattern = "/jobs/{id}/output", .on_request = job_api_output },
+	{ .method = "GET", .pattern = "/job-types", .on_request = job_api_types_list },
+	{ .method = "GET", .pattern = "/job-types/{name}", .on_request = job_api_type_get },
+	{ .method = "GET", .pattern = "/jobs/{id}/errors", .on_request = job_api_errors },
+	{ .method = "GET", .pattern = "/jobs/{id}/errors.csv", .on_request = job_api_errors_csv },
 };
 
 const size_t job_api_n_routes = sizeof(job_api_routes) / sizeof(job_api_routes[0]);

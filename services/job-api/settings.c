@@ -10,7 +10,8 @@ const struct rap_cfg_opt job_api_settings_table[] = {
 	{ "RAP_HTTP_THREADS", RAP_CFG_INT, 1, 256, "4", "HTTP worker threads of job-api",
 	  S(http_threads) },
 	{ "RAP_JOB_MAX_ATTEMPTS", RAP_CFG_STR, 0, 0, "",
-	  "attempts per job type, type=N[,type=N...]; other types get 5 (a job may set its own)",
+	  "attempts per job type, replacing the registry's (docs/job-types.md): type=N[,type=N...] "
+	  "(a job may set its own)",
 	  S(job_max_attempts) },
 	{ "RAP_JOB_RETENTION_DAYS", RAP_CFG_INT, 0, 36500, "0",
 	  "days a finished job (COMPLETED, FAILED, CANCELLED) is kept after it ended, with its "

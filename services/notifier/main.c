@@ -26,6 +26,9 @@ static void register_metrics(struct notifier *n)
 					 "connected WebSocket clients");
 	n->replayed = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_replayed_events_total", NULL,
 				      "past events sent from PostgreSQL on subscribe");
+	n->progress_skipped =
+		rap_metrics_add(m, RAP_COUNTER, "rap_notifier_progress_skipped_total", NULL,
+				"job.progress messages not queued for a client already behind");
 	n->dropped_clients = rap_metrics_add(m, RAP_COUNTER,
 					     "rap_notifier_slow_clients_dropped_total", NULL,
 					     "clients disconnected for falling too far behind");

@@ -47,6 +47,7 @@ struct notifier {
 	struct rap_metric *clients_now;
 	struct rap_metric *replayed;
 	struct rap_metric *dropped_clients;
+	struct rap_metric *progress_skipped;
 };
 
 /* consumer.c: the AMQP task that feeds status events to the service thread

@@ -13,6 +13,12 @@
  * (notifier_dispatch).  Each client has its own queue of frames, written
  * when libwebsockets says the socket is writable.
  *
+ * job.progress messages (from the worker running a job, at most about once
+ * a second per job) go the same way, but they are never stored, so never
+ * replayed, and they are not worth a client's place: one whose queue
+ * already holds PROGRESS_BACKLOG frames skips them (the next one says the
+ * same, newer).
+ *
  * Invariants: clients, their queues and n->db are touched on the service
  * thread only; a client's queue holds at most MAX_QUEUED_FRAMES frames (a
  * client that falls further behind is dropped, and may reconnect with
@@ -42,6 +48,7 @@
 #define MAX_QUEUED_FRAMES 10000 /* a client this far behind is dropped */
 #define MAX_IN_MESSAGE 4096
 #define MAX_REPLAY 5000
+#define PROGRESS_BACKLOG 64 /* a client this far behind skips progress */
 
 struct out_frame {
 	struct out_frame *next;
@@ -254,6 +261,8 @@ void notifier_dispatch(struct notifier *n)
 		struct json_object *o = json_tokener_parse(e->json);
 		const char *owner = o ? jstring(o, "owner") : NULL;
 		const char *job = o ? jstring(o, "job_id") : NULL;
+		const char *type = o ? jstring(o, "type") : NULL;
+		bool progress = type && strcmp(type, "job.progress") == 0;
 
 		next = e->next;
 		for (c = n->clients; owner && job && c; c = c->next) {
@@ -261,6 +270,10 @@ void notifier_dispatch(struct notifier *n)
 				continue;
 			if (c->job_id[0] && strcmp(c->job_id, job) != 0)
 				continue;
+			if (progress && c->out_n >= PROGRESS_BACKLOG) {
+				rap_metric_inc(n->progress_skipped, 1);
+				continue;
+			}
 			enqueue(n, c, e->json, strlen(e->json));
 		}
 		json_object_put(o);

@@ -4,6 +4,7 @@
 
 #include "rap/auth.h"
 #include "rap/err.h"
+#include "rap/jobtype.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
@@ -158,6 +159,7 @@ int main(int argc, char **argv)
 		.n_opts = upload_settings_count,
 		.cfg = &api.cfg,
 	};
+	struct rap_jobtype_settings types = { 0 };
 	struct keeper k = { .api = &api };
 	struct rap_task keeper = { .name = "keeper", .ops = &keeper_ops, .ctx = &k };
 	char err[RAP_ERRLEN];
@@ -166,6 +168,16 @@ int main(int argc, char **argv)
 	r = rap_service_init(&api.svc, &desc, argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	types.types = api.svc.cfg.job_types;
+	types.content = api.svc.cfg.job_content_types;
+	if (rap_jobtype_settings_check(&types, err) != RAP_OK) {
+		fprintf(stderr, "upload-api: configuration error: %s\n", err);
+		goto out_service;
+	}
+	/* A job_type sent with an upload has its content checked early, against
+	 * the same allow-lists job-api checks it with (the registry's, or
+	 * RAP_JOB_CONTENT_TYPES's). */
+	api.content_list = rap_jobtype_content_list(api.svc.cfg.job_content_types);
 	if (rap_auth_parse(api.svc.cfg.api_keys, &api.auth, err) != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
 		goto out_service;
@@ -213,6 +225,7 @@ out_magic:
 	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);
 out_service:
+	free(api.content_list);
 	rap_service_cleanup(&api.svc);
 	return status;
 }

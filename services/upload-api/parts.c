@@ -433,7 +433,7 @@ static int reap(struct parts *p, bool wait)
  * bytes go anywhere. */
 static int detect(struct parts *p, const struct slot *s)
 {
-	const char *list = p->api->svc.cfg.job_content_types;
+	const char *list = p->api->content_list ? p->api->content_list : "";
 
 	if (p->detect_done || p->offset - (long long)s->len != 0 || s->len == 0)
 		return RAP_OK;

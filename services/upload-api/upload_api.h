@@ -42,7 +42,8 @@ struct upload_api {
 	struct rap_s3 *presigner;           /* signs URLs for clients (shared, read-only) */
 	struct rap_pool *part_pool;         /* runs part requests (parts_pool_bound threads) */
 	const struct parts_s3_ops *part_s3; /* the part writer's S3; NULL: S3 (parts.h) */
-	magic_t magic;                      /* libmagic is not thread-safe: magic_lock */
+	char *content_list; /* the job types' effective allow-lists (rap_jobtype_content_list) */
+	magic_t magic;      /* libmagic is not thread-safe: magic_lock */
 	pthread_mutex_t magic_lock;
 	atomic_bool db_ok;
 	atomic_bool s3_ok;

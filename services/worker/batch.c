@@ -27,7 +27,6 @@ struct item {
 static int sort_items(struct worker *w, struct item *it, struct rap_amqp_msg *msgs, int n,
 		      const char **ids)
 {
-	const struct processor *p;
 	char err[RAP_ERRLEN];
 	int i, k = 0;
 
@@ -35,8 +34,7 @@ static int sort_items(struct worker *w, struct item *it, struct rap_amqp_msg *ms
 		it[i].m = &msgs[i];
 		if (rap_jobmsg_decode(msgs[i].body, msgs[i].len, &it[i].jm, err) != RAP_OK)
 			continue;
-		p = worker_processor(it[i].jm.type);
-		it[i].quick = p && p->quick && !msgs[i].redelivered &&
+		it[i].quick = worker_quick(it[i].jm.type) && !msgs[i].redelivered &&
 			      rap_list_contains(w->svc.cfg.job_types, it[i].jm.type);
 		if (it[i].quick)
 			ids[k++] = it[i].jm.job_id;
@@ -49,6 +47,7 @@ static int sort_items(struct worker *w, struct item *it, struct rap_amqp_msg *ms
 static void run_claimed(struct worker *w, struct item *it, int n,
 			const struct rap_jobbatch_claim *claims)
 {
+	struct delivery dlv;
 	struct job_run run;
 	char err[RAP_ERRLEN];
 	int i, k = 0, result;
@@ -63,16 +62,20 @@ static void run_claimed(struct worker *w, struct item *it, int n,
 			continue;
 		}
 		memset(&run, 0, sizeof(run));
+		dlv = (struct delivery){ .m = it[i].m };
 		run.w = w;
 		run.msg = &it[i].jm;
+		run.type = rap_jobtype_find(it[i].jm.type);
+		run.dlv = &dlv;
 		run.attempt = claims[k].attempt;
 		run.params = claims[k].params;
-		run.last_beat_ms = rap_now_ms();
+		run.started_ms = run.last_beat_ms = rap_now_ms();
+		run.beat_ms = 1000;
 		err[0] = '\0';
-		result = worker_processor(it[i].jm.type)->run(&run, &it[i].result_json, err);
+		result = worker_runner(run.type)(&run, &it[i].result_json, err);
 		if (result != RAP_OK) {
-			worker_finish(w, it[i].m, &it[i].jm, claims[k].attempt,
-				      claims[k].max_attempts, result, it[i].result_json, err);
+			worker_finish(w, &dlv, &it[i].jm, claims[k].attempt, claims[k].max_attempts,
+				      result, it[i].result_json, err);
 			it[i].result_json = NULL;
 		}
 		k++;

@@ -6,7 +6,9 @@
  * retry tier, with a confirm, before the ack), DEAD (dead-lettered), or
  * handed back to the queue on shutdown.  A message that can never be
  * processed (poison) is rejected without requeue, so RabbitMQ
- * dead-letters it, and its job becomes DEAD.
+ * dead-letters it, and its job becomes DEAD.  A long job's delivery may
+ * have been acked early (delivery.c): then each outcome that needs a new
+ * message puts it in the outbox in the same statement as the job's move.
  */
 #include "worker.h"
 
@@ -24,7 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void retry_later(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+static void retry_later(struct worker *w, struct delivery *d, const struct rap_jobmsg *jm,
 			int attempt, const char *why);
 
 /* Dead-letters a message that can never be processed (poison). */
@@ -42,15 +44,35 @@ static void poison(struct worker *w, struct rap_amqp_msg *m, const char *job_id,
 	rap_amqp_reject(w->amqp, m->delivery_tag, false);
 }
 
-/*
- * Records the outcome of a processor run (result from p->run, with its
- * result_json, which this frees) and settles the message: acked, requeued,
- * or dead-lettered.
- */
-void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
-		   int attempt, int max_attempts, int result, char *result_json, char *err)
+/* SIGTERM: give the job back rather than make shutdown wait. */
+static void hand_back(struct worker *w, struct delivery *d, const struct rap_jobmsg *jm,
+		      const struct rap_log_ctx *ctx)
 {
-	struct rap_log_ctx ctx = { .request_id = m->request_id,
+	char err[RAP_ERRLEN];
+	int result;
+
+	/* An acked delivery cannot be requeued: a new message goes out with
+	 * the job's move instead. */
+	if (d->acked)
+		result = rap_job_handback_requeue(w->db, jm->job_id, w->id, err);
+	else
+		result = rap_job_handback(w->db, jm->job_id, w->id, err);
+	if (result == RAP_OK)
+		rap_log(RAP_LOG_INFO, ctx, "shutting down: job handed back to the queue");
+	else
+		rap_log(RAP_LOG_WARN, ctx, "shutting down, hand-back failed: %s", err);
+	delivery_requeue(w, d);
+}
+
+/*
+ * Records the outcome of a processor run (result from its run function,
+ * with its result_json, which this frees) and settles the delivery: acked,
+ * requeued, or dead-lettered.
+ */
+void worker_finish(struct worker *w, struct delivery *d, const struct rap_jobmsg *jm, int attempt,
+		   int max_attempts, int result, char *result_json, char *err)
+{
+	struct rap_log_ctx ctx = { .request_id = d->m->request_id,
 				   .job_id = jm->job_id,
 				   .action = jm->type };
 	char err2[RAP_ERRLEN];
@@ -64,62 +86,64 @@ void worker_finish(struct worker *w, struct rap_amqp_msg *m, const struct rap_jo
 					? "completed"
 					: "finished, but the lease was lost: result dropped");
 			rap_metric_inc(w->completed, result == RAP_OK);
-			rap_amqp_ack(w->amqp, m->delivery_tag);
+			delivery_ack(w, d);
 			return;
 		}
 		snprintf(err, RAP_ERRLEN, "recording the result: %.200s", err2);
 	}
 	if (result == RAP_ECANCELED && rap_stopping()) {
-		/* SIGTERM: give the job back rather than make shutdown wait. */
-		if (rap_job_handback(w->db, jm->job_id, w->id, err2) == RAP_OK)
-			rap_log(RAP_LOG_INFO, &ctx, "shutting down: job handed back to the queue");
-		else
-			rap_log(RAP_LOG_WARN, &ctx, "shutting down, hand-back failed: %s", err2);
-		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		hand_back(w, d, jm, &ctx);
 		return;
 	}
 	if (result == RAP_ECANCELED) {
 		rap_log(RAP_LOG_INFO, &ctx, "stopped: the job was cancelled or taken over");
-		rap_amqp_ack(w->amqp, m->delivery_tag);
+		delivery_ack(w, d);
 		return;
 	}
 	if (result == RAP_EINVAL || result == RAP_ENOENT) {
 		rap_log(RAP_LOG_WARN, &ctx, "failed permanently: %s", err);
 		rap_job_fail(w->db, jm->job_id, w->id, "FAILED", err, err2);
 		rap_metric_inc(w->failed, 1);
-		rap_amqp_ack(w->amqp, m->delivery_tag);
+		delivery_ack(w, d);
 		return;
 	}
 	if (attempt >= max_attempts) {
 		rap_log(RAP_LOG_WARN, &ctx, "attempts exhausted: %s", err);
 		rap_job_fail(w->db, jm->job_id, w->id, "DEAD", err, err2);
 		rap_metric_inc(w->dead_lettered, 1);
-		rap_amqp_reject(w->amqp, m->delivery_tag, false);
+		/* An acked delivery has no message left for the DLQ; the job is
+		 * DEAD in PostgreSQL all the same, and replayable. */
+		delivery_dead_letter(w, d);
 		return;
 	}
-	retry_later(w, m, jm, attempt, err);
+	retry_later(w, d, jm, attempt, err);
 }
 
 /* Runs a claimed job and records its outcome. */
-static void run_claimed(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+static void run_claimed(struct worker *w, struct delivery *d, const struct rap_jobmsg *jm,
 			const struct rap_job_claim *claim)
 {
-	struct rap_log_ctx ctx = { .request_id = m->request_id,
+	struct rap_log_ctx ctx = { .request_id = d->m->request_id,
 				   .job_id = jm->job_id,
 				   .action = jm->type };
-	const struct processor *p = worker_processor(jm->type);
+	const struct rap_jobtype *t = rap_jobtype_find(jm->type);
 	struct job_run run = { .w = w,
 			       .msg = jm,
+			       .type = t,
+			       .dlv = d,
 			       .attempt = claim->attempt,
-			       .params = claim->params ? claim->params : "{}" };
+			       .params = claim->params ? claim->params : "{}",
+			       .rows = -1 };
 	char err[RAP_ERRLEN] = "", *result_json = NULL;
 	int result;
 
-	run.last_beat_ms = rap_now_ms();
+	run.started_ms = run.last_beat_ms = rap_now_ms();
+	/* A sandboxed job notices a cancel within a quarter second. */
+	run.beat_ms = t->runner == RAP_RUN_SANDBOX ? 250 : 1000;
 	rap_log(RAP_LOG_INFO, &ctx, "processing attempt %d of %d", claim->attempt,
 		claim->max_attempts);
-	result = p->run(&run, &result_json, err);
-	worker_finish(w, m, jm, claim->attempt, claim->max_attempts, result, result_json, err);
+	result = worker_runner(t)(&run, &result_json, err);
+	worker_finish(w, d, jm, claim->attempt, claim->max_attempts, result, result_json, err);
 }
 
 int worker_retry_delay(int attempt)
@@ -145,22 +169,37 @@ int worker_retry_delay(int attempt)
  * to the TTL retry tier with a confirm, and only then is the delivery acked.
  * The tier queue dead-letters it back into `jobs` when its TTL expires.
  */
-static void retry_later(struct worker *w, struct rap_amqp_msg *m, const struct rap_jobmsg *jm,
+static void retry_later(struct worker *w, struct delivery *d, const struct rap_jobmsg *jm,
 			int attempt, const char *why)
 {
+	struct rap_amqp_msg *m = d->m;
 	struct rap_log_ctx ctx = { .request_id = m->request_id,
 				   .job_id = jm->job_id,
 				   .action = "retry" };
 	char err[RAP_ERRLEN], detail[RAP_ERRLEN], delay[12];
 	const char *hdrs[3] = { "x-retry-delay-s", delay, NULL };
 	unsigned nacked;
-	int d = worker_retry_delay(attempt);
+	int d_s = worker_retry_delay(attempt);
 
-	snprintf(delay, sizeof(delay), "%d", d);
-	snprintf(detail, sizeof(detail), "retry in %d s: %.200s", d, why);
+	if (d->acked) {
+		/* No delivery to move to a tier: RETRYING and a new message in
+		 * one statement; if it fails the lease lapses and the sweeper
+		 * re-queues the job. */
+		snprintf(detail, sizeof(detail), "retry now: %.200s", why);
+		if (rap_job_retry_now(w->db, jm->job_id, w->id, detail, err) != RAP_OK) {
+			rap_log(RAP_LOG_WARN, &ctx,
+				"could not mark RETRYING (%s): the lease decides", err);
+			return;
+		}
+		rap_log(RAP_LOG_INFO, &ctx, "attempt %d failed, retrying now: %s", attempt, why);
+		rap_metric_inc(w->retried, 1);
+		return;
+	}
+	snprintf(delay, sizeof(delay), "%d", d_s);
+	snprintf(detail, sizeof(detail), "retry in %d s: %.200s", d_s, why);
 	if (rap_job_retry(w->db, jm->job_id, w->id, detail, err) != RAP_OK) {
 		rap_log(RAP_LOG_WARN, &ctx, "could not mark RETRYING (%s): requeued", err);
-		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		delivery_requeue(w, d);
 		return;
 	}
 	if (rap_amqp_publish(w->pub, "jobs.retry", jm->type, m->body, m->len,
@@ -170,17 +209,18 @@ static void retry_later(struct worker *w, struct rap_amqp_msg *m, const struct r
 		/* The job is RETRYING: the redelivered message claims it. */
 		rap_log(RAP_LOG_WARN, &ctx, "retry publish failed (%s): requeued",
 			rap_amqp_errmsg(w->pub));
-		rap_amqp_reject(w->amqp, m->delivery_tag, true);
+		delivery_requeue(w, d);
 		return;
 	}
-	rap_log(RAP_LOG_INFO, &ctx, "attempt %d failed, retrying in %d s: %s", attempt, d, why);
+	rap_log(RAP_LOG_INFO, &ctx, "attempt %d failed, retrying in %d s: %s", attempt, d_s, why);
 	rap_metric_inc(w->retried, 1);
-	rap_amqp_ack(w->amqp, m->delivery_tag);
+	delivery_ack(w, d);
 }
 
 void worker_handle(struct worker *w, struct rap_amqp_msg *m)
 {
 	struct rap_log_ctx ctx = { .request_id = m->request_id };
+	struct delivery d = { .m = m };
 	struct rap_job_claim claim;
 	struct rap_jobmsg jm;
 	char err[RAP_ERRLEN];
@@ -192,7 +232,8 @@ void worker_handle(struct worker *w, struct rap_amqp_msg *m)
 		return;
 	}
 	ctx.job_id = jm.job_id;
-	if (!worker_processor(jm.type) || !rap_list_contains(w->svc.cfg.job_types, jm.type)) {
+	if (!worker_runner(rap_jobtype_find(jm.type)) ||
+	    !rap_list_contains(w->svc.cfg.job_types, jm.type)) {
 		snprintf(err, sizeof(err), "no processor for job type '%s'", jm.type);
 		poison(w, m, jm.job_id, err);
 		return;
@@ -201,7 +242,7 @@ void worker_handle(struct worker *w, struct rap_amqp_msg *m)
 			       &claim, err);
 	switch (result) {
 	case RAP_OK:
-		run_claimed(w, m, &jm, &claim);
+		run_claimed(w, &d, &jm, &claim);
 		rap_job_claim_cleanup(&claim);
 		return;
 	case RAP_ENOENT:

@@ -1,7 +1,8 @@
 /*
  * worker: the process.  Its wiring (settings, metrics, health endpoint) and
- * the consumer task that takes the work queue's deliveries; what becomes of
- * each is lifecycle.c's, of quick ones in batches batch.c's.
+ * the consumer task that takes the deliveries of the work queues of the
+ * pools it serves (one consumer per queue, on one channel); what becomes
+ * of each is lifecycle.c's, of quick ones in batches batch.c's.
  */
 #include "worker.h"
 
@@ -21,12 +22,11 @@
 #include "rap/schema.h"
 #include "rap/task.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define WORK_QUEUE "jobs.work"
 
 /* The consumer task (rap/task.h): the deliveries of the work queue,
  * handled one by one, or quick ones in batches. */
@@ -61,13 +61,10 @@ static int worker_connect(void *ctx)
 			return RAP_EAMQP;
 		}
 		if (rap_amqp_declare_file(w->amqp, cfg->amqp_definitions) != RAP_OK ||
-		    rap_amqp_consume(w->amqp, WORK_QUEUE, (unsigned)w->cfg.worker_prefetch) !=
-			    RAP_OK) {
+		    worker_consume_pools(w) != RAP_OK) {
 			rap_log(RAP_LOG_ERROR, NULL, "RabbitMQ: %s", rap_amqp_errmsg(w->amqp));
 			return RAP_EAMQP;
 		}
-		rap_log(RAP_LOG_INFO, NULL, "consuming %s with prefetch %lld", WORK_QUEUE,
-			w->cfg.worker_prefetch);
 	}
 	if (!w->pub || !rap_amqp_ok(w->pub)) {
 		char name[160];
@@ -96,7 +93,6 @@ static int worker_connect(void *ctx)
  */
 static int collect(struct worker *w, struct rap_amqp_msg *msgs, int max)
 {
-	const struct processor *p;
 	struct rap_jobmsg jm;
 	char err[RAP_ERRLEN];
 	int n = 1;
@@ -104,8 +100,7 @@ static int collect(struct worker *w, struct rap_amqp_msg *msgs, int max)
 	while (n < max) {
 		if (rap_jobmsg_decode(msgs[n - 1].body, msgs[n - 1].len, &jm, err) != RAP_OK)
 			break;
-		p = worker_processor(jm.type);
-		if (!p || !p->quick || msgs[n - 1].redelivered)
+		if (!worker_quick(jm.type) || msgs[n - 1].redelivered)
 			break;
 		if (rap_amqp_next(w->amqp, 0, &msgs[n]) != RAP_OK)
 			break;
@@ -129,6 +124,11 @@ static int worker_step(void *ctx)
 	struct worker *w = c->w;
 	int result, n, i;
 
+	/* An early ack stopped the consumer while its long job ran. */
+	if (delivery_resume(w) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, NULL, "RabbitMQ: %s", rap_amqp_errmsg(w->amqp));
+		return RAP_OK;
+	}
 	result = rap_amqp_next(w->amqp, 500, &c->msgs[0]);
 	if (result == RAP_ETIMEDOUT)
 		return RAP_OK;
@@ -177,6 +177,18 @@ static bool worker_ready(void *arg, char *reason, size_t len)
 	return true;
 }
 
+static const char *const sandbox_labels[SBX_OUTCOMES] = {
+	[SBX_COMPLETED] = "outcome=\"completed\"",
+	[SBX_FAILED] = "outcome=\"failed\"",
+	[SBX_TIME_LIMIT] = "outcome=\"time_limit\"",
+	[SBX_MEMORY_LIMIT] = "outcome=\"memory_limit\"",
+	[SBX_OUTPUT_LIMIT] = "outcome=\"output_limit\"",
+	[SBX_CRASHED] = "outcome=\"processor_crashed\"",
+	[SBX_VIOLATION] = "outcome=\"sandbox_violation\"",
+	[SBX_CANCELLED] = "outcome=\"cancelled\"",
+	[SBX_TRANSIENT] = "outcome=\"transient\"",
+};
+
 static void register_metrics(struct worker *w)
 {
 	struct rap_metrics *m = w->svc.metrics;
@@ -199,6 +211,44 @@ static void register_metrics(struct worker *w)
 					NULL, "deliveries of finished jobs, acked and skipped");
 	w->bytes_read = rap_metrics_add(m, RAP_COUNTER, "rap_worker_input_bytes_total", NULL,
 					"bytes read from S3 by processors");
+	w->children = rap_metrics_add(m, RAP_GAUGE, "rap_worker_children", NULL,
+				      "sandboxed processor children running now");
+	w->early_acks = rap_metrics_add(m, RAP_COUNTER, "rap_worker_early_acks_total", NULL,
+					"deliveries of long jobs acked before the job ended");
+	for (int i = 0; i < SBX_OUTCOMES; i++)
+		w->sandbox[i] = rap_metrics_add(m, RAP_COUNTER, "rap_worker_sandbox_total",
+						sandbox_labels[i],
+						"sandboxed runs by outcome (docs/sandbox.md)");
+}
+
+/* rap-processor: the setting, or the file next to this executable. */
+static int processor_path(struct worker *w)
+{
+	char self[sizeof(w->processor)];
+	ssize_t n;
+	char *slash;
+
+	if (w->cfg.processor_path[0]) {
+		snprintf(w->processor, sizeof(w->processor), "%s", w->cfg.processor_path);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0) {
+			rap_log(RAP_LOG_ERROR, NULL, "cannot find this executable's folder");
+			return RAP_EIO;
+		}
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(w->processor, sizeof(w->processor), "%.4000s/rap-processor", self);
+	}
+	if (access(w->processor, X_OK) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "the sandboxed processor %s cannot run: %s",
+			w->processor, strerror(errno));
+		return RAP_EIO;
+	}
+	rap_log(RAP_LOG_INFO, NULL, "sandboxed processor: %s", w->processor);
+	return RAP_OK;
 }
 
 int main(int argc, char **argv)
@@ -209,19 +259,29 @@ int main(int argc, char **argv)
 	struct rap_s3_cfg s3c;
 	const struct rap_service_desc desc = {
 		.name = "worker",
-		.about = "Runs jobs from the jobs.work queue.",
+		.about = "Runs jobs from the work queues of its pools (jobs.work.<pool>).",
 		.groups = RAP_SETTINGS_PG | RAP_SETTINGS_AMQP | RAP_SETTINGS_S3 |
-			  RAP_SETTINGS_JOB_TYPES,
+			  RAP_SETTINGS_JOB_TYPES | RAP_SETTINGS_JOB_LIMITS,
 		.opts = worker_settings_table,
 		.n_opts = worker_settings_count,
 		.cfg = &w.cfg,
 	};
+	struct rap_jobtype_settings types = { 0 };
 	char err[RAP_ERRLEN], host[64] = "worker";
 	int r, status = EXIT_FAILURE;
 
 	r = rap_service_init(&w.svc, &desc, argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	types.types = w.svc.cfg.job_types;
+	types.limits = w.svc.cfg.job_limits;
+	if (rap_jobtype_settings_check(&types, err) != RAP_OK ||
+	    rap_jobtype_pools_select(w.cfg.worker_pools, w.pools, RAP_JOBTYPE_POOLS_MAX, &w.n_pools,
+				     err) != RAP_OK) {
+		fprintf(stderr, "worker: configuration error: %s\n", err);
+		rap_service_cleanup(&w.svc);
+		return EXIT_FAILURE;
+	}
 	gethostname(host, sizeof(host) - 1);
 	if (w.cfg.worker_id[0])
 		snprintf(w.id, sizeof(w.id), "%s", w.cfg.worker_id);
@@ -231,11 +291,9 @@ int main(int argc, char **argv)
 	rap_s3_global_init();
 	rap_service_s3_cfg(&w.svc, &s3c);
 	w.s3 = rap_s3_new(&s3c);
-	w.magic = magic_open(MAGIC_MIME_TYPE);
-	if (!w.magic || magic_load(w.magic, NULL) != 0) {
-		rap_log(RAP_LOG_ERROR, NULL, "cannot load the libmagic database");
+	w.s3_in = rap_s3_new(&s3c);
+	if (processor_path(&w) != RAP_OK)
 		goto out_s3;
-	}
 	if (w.cfg.worker_port) {
 		hc.bind = w.svc.cfg.bind;
 		hc.port = (unsigned)w.cfg.worker_port;
@@ -245,7 +303,7 @@ int main(int argc, char **argv)
 		hc.metrics = w.svc.metrics;
 		if (rap_http_start(&hc, &http, err) != RAP_OK) {
 			rap_log(RAP_LOG_ERROR, NULL, "%s", err);
-			goto out_magic;
+			goto out_s3;
 		}
 	}
 	rap_log(RAP_LOG_INFO, NULL, "worker %s starting", w.id);
@@ -253,11 +311,9 @@ int main(int argc, char **argv)
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	status = EXIT_SUCCESS;
 	rap_http_stop(http);
-out_magic:
-	if (w.magic)
-		magic_close(w.magic);
 out_s3:
 	rap_s3_free(w.s3);
+	rap_s3_free(w.s3_in);
 	rap_amqp_free(w.amqp);
 	rap_amqp_free(w.pub);
 	PQfinish(w.db);

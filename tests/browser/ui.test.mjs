@@ -142,3 +142,40 @@ test('a reload mid-upload: choosing the same file again resumes it, not from 0',
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('a running job shows its stage, percentage and ETA live, from job.progress pushes', async () => {
+  const file = path.join(tmp, 'progress.bin');
+  fs.writeFileSync(file, crypto.randomBytes(256 * 1024));
+  const { page, problems, frames } = await openPage();
+  // The select lists the enabled types from GET /api/job-types.
+  await page.locator('#job-type option[value="test.sandbox"]').waitFor({ state: 'attached', timeout: 15000 });
+  await page.selectOption('#job-type', 'test.sandbox');
+  assert.match(await page.locator('#job-type-help').textContent(), /mode/);
+  await page.fill('#job-params', '{"mode":"progress","seconds":6}');
+  await page.setInputFiles('#file', file);
+  await page.click('#upload');
+  const stage = page.locator('[data-testid=job-stage]').first();
+  // A stage, a percentage and an estimated end, while the job runs.
+  await stage.filter({ hasText: /(download|parse|validate|write) · \d+% · .*done about/ })
+    .waitFor({ timeout: 30000 });
+  await page.locator('[data-testid=job-status]').first().filter({ hasText: 'COMPLETED' })
+    .waitFor({ timeout: 60000 });
+  assert.equal(await page.locator('[data-testid=job-progress]').first().isHidden(), true,
+    'the progress line goes once the job ended');
+  const jobId = await page.locator('.job').first().getAttribute('data-job-id');
+  assert.ok(frames.some((f) => f.type === 'job.progress' && f.job_id === jobId && f.stage),
+    'progress reached the page as pushed job.progress frames');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('params that are not JSON are refused in the page, before any upload', async () => {
+  const file = path.join(tmp, 'tiny.txt');
+  fs.writeFileSync(file, 'x');
+  const { page } = await openPage();
+  await page.fill('#job-params', '{"mode":');
+  await page.setInputFiles('#file', file);
+  await page.click('#upload');
+  await page.locator('[data-testid=error]').filter({ hasText: 'not JSON' }).waitFor({ timeout: 10000 });
+  await page.close();
+});

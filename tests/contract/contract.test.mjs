@@ -37,6 +37,10 @@ const SCHEMA_FILES = [
   'job-status-event.json',
   'job-status-batch.json',
   'job-output.json',
+  'job-type.json',
+  'job-errors-page.json',
+  'validate-result.json',
+  'job-progress.json',
   'ws-subscribe.json',
   'ws-server-message.json',
 ];
@@ -48,11 +52,13 @@ const TARGETS = Object.fromEntries([
   ...SCHEMA_FILES.map((f) => [f.replace(/\.json$/, ''), ID_BASE + f]),
   ['upload-created', ID_BASE + 'upload.json#/$defs/created'],
   ['upload-presigned', ID_BASE + 'upload.json#/$defs/presigned'],
+  ['job-type-list', ID_BASE + 'job-type.json#/$defs/list'],
 ]);
 
 // Why each invalid example must fail: one of the errors must have this
 // keyword at this instance path (so an example cannot fail by accident).
 const WHY = {
+  'job-progress.invalid.over-one.json': ['maximum', '/progress'],
   'error.invalid.no-request-id.json': ['required', '/error'],
   'job-webhook.invalid.not-final.json': ['enum', '/status'],
   'error.invalid.status-2xx.json': ['minimum', '/error/status'],
@@ -83,6 +89,12 @@ const WHY = {
   'job-status-batch.invalid.one-event.json': ['minItems', '/events'],
   'upload-presigned.invalid.method-post.json': ['const', '/method'],
   'job-output.invalid.not-an-output.json': ['pattern', '/object_key'],
+  'job-type.invalid.unknown-input.json': ['enum', '/input'],
+  'job-type.invalid.empty-content.json': ['minItems', '/content'],
+  'job-type-list.invalid.no-limits.json': ['required', '/job_types/0'],
+  'job-errors-page.invalid.row-zero.json': ['minimum', '/errors/0/row'],
+  'job-errors-page.invalid.cursor.json': ['pattern', '/next'],
+  'validate-result.invalid.no-counts.json': ['required', ''],
   'ws-subscribe.invalid.no-api-key.json': ['required', ''],
   'ws-subscribe.invalid.job-id.json': ['pattern', '/job_id'],
   'ws-subscribe.invalid.since-string.json': ['type', '/since'],
@@ -207,6 +219,29 @@ describe('JSON Schemas (proto/schemas)', () => {
   }
 });
 
+// The params schemas of the job types (proto/schemas/params/): job-api
+// validates params with a subset of JSON Schema (lib/domain/jsonschema.c,
+// whose unit tests load each of these); here they must also be real draft
+// 2020-12 schemas that a full validator compiles.
+describe('params schemas (proto/schemas/params)', () => {
+  const dir = path.join(SCHEMAS, 'params');
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    test(`params/${f} is a valid draft 2020-12 schema and compiles`, () => {
+      const schema = readJson(path.join(dir, f));
+      assert.equal(schema.$schema, DRAFT_2020);
+      assert.equal(schema.$id, `${ID_BASE}params/${f}`);
+      assert.ok(schema.title && schema.description, 'title and description');
+      assert.equal(schema.type, 'object');
+      assert.equal(schema.additionalProperties, false, 'params are closed: a typo is an error');
+      // A sheet is named or numbered: type [string, integer] is meant.
+      const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true });
+      addFormats(ajv);
+      assert.ok(ajv.validateSchema(schema), ajv.errorsText(ajv.errors));
+      assert.equal(typeof ajv.compile(schema), 'function');
+    });
+  }
+});
+
 describe('examples (tests/contract/examples)', () => {
   const { ajv } = loadSchemas();
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort();
@@ -289,6 +324,8 @@ describe('OpenAPI and AsyncAPI documents (proto/*.yaml)', () => {
     for (const c of ['200', '400', '401', '404'])
       assert.ok(codes('/api/jobs/{job_id}', 'get').includes(c), `GET /api/jobs/{job_id} ${c}`);
     assert.ok(codes('/api/uploads/{upload_id}', 'get').includes('200'));
+    assert.deepEqual(codes('/api/job-types', 'get'), ['200', '401']);
+    assert.deepEqual(codes('/api/job-types/{name}', 'get'), ['200', '401', '404']);
     for (const p of ['/healthz', '/readyz', '/metrics']) assert.ok(doc.paths[p]?.get, p);
     assert.ok(doc.components.securitySchemes.bearer, 'bearer security scheme');
   });
@@ -398,13 +435,30 @@ describe('OpenAPI and AsyncAPI documents (proto/*.yaml)', () => {
     }
     for (const q of defs.queues.filter((q) => /^jobs\.retry\./.test(q.name)))
       assert.equal(q.arguments['x-dead-letter-exchange'], 'jobs', `${q.name} dead-letters into jobs`);
-    const work = defs.queues.find((q) => q.name === 'jobs.work');
-    assert.equal(work.arguments['x-dead-letter-exchange'], 'jobs.dlx');
-    assert.equal(doc.channels['queue/jobs.work']['x-arguments']['x-delivery-limit'],
-      work.arguments['x-delivery-limit'], 'x-delivery-limit');
+    // The work queues: one per pool, each with the arguments of every work
+    // queue (as the one work queue had before pools), described by its
+    // channel, which lists the routing keys bound to it.
+    const work = defs.queues.filter((q) => /^jobs\.work\./.test(q.name));
+    assert.ok(work.length >= 2, 'a work queue per pool');
+    assert.ok(!defs.queues.some((q) => q.name === 'jobs.work'), 'jobs.work is gone');
+    for (const q of work) {
+      assert.deepEqual(q.arguments, {
+        'x-queue-type': 'quorum', 'x-dead-letter-exchange': 'jobs.dlx', 'x-delivery-limit': 5,
+        'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish',
+      }, `arguments of ${q.name}`);
+      const channel = doc.channels[`queue/${q.name}`];
+      assert.ok(channel, `no channel queue/${q.name}`);
+      assert.deepEqual(channel['x-arguments'], q.arguments, `x-arguments of queue/${q.name}`);
+      const keys = defs.bindings.filter((b) => b.source === 'jobs' && b.destination === q.name)
+        .map((b) => b.routing_key);
+      assert.deepEqual(channel['x-routing-keys'], keys, `routing keys of ${q.name}`);
+    }
     assert.ok(defs.bindings.some((b) => b.source === 'jobs.dlx' && b.destination === 'jobs.dlq'));
-    const workRoutes = defs.bindings.filter((b) => b.source === 'jobs').map((b) => b.routing_key);
-    assert.ok(defs.bindings.filter((b) => b.source === 'jobs').every((b) => b.destination === 'jobs.work'));
+    const fromJobs = defs.bindings.filter((b) => b.source === 'jobs');
+    assert.ok(fromJobs.every((b) => work.some((q) => q.name === b.destination)),
+      'exchange jobs binds only to work queues');
+    const workRoutes = fromJobs.map((b) => b.routing_key);
+    assert.equal(new Set(workRoutes).size, workRoutes.length, 'a job type is bound to one pool');
     const jobType = param('jobs/{jobType}', 'jobType').schema;
     for (const k of workRoutes) assert.match(k, new RegExp(jobType.pattern), `routing key ${k}`);
   });
@@ -445,7 +499,7 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
     check('job-created', replay);
     assert.equal(replay.job_id, created.job_id);
     check('error', await json(await fetch(`${LIVE}/api/jobs`, {
-      method: 'POST', headers, body: JSON.stringify({ object_key: up.object_key, type: 'file.inspect', params: {} }),
+      method: 'POST', headers, body: JSON.stringify({ object_key: up.object_key, type: 'file.inspect', max_attempts: 2 }),
     }), 409));
 
     let job;
@@ -456,6 +510,17 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+
+    // Its row errors: none for file.inspect, as a page and as the CSV report.
+    const page = await json(await fetch(`${LIVE}/api/jobs/${created.job_id}/errors?limit=10`, { headers: auth }), 200);
+    check('job-errors-page', page);
+    assert.deepEqual(page, { errors: [], next: null, total: 0 });
+    const report = await fetch(`${LIVE}/api/jobs/${created.job_id}/errors.csv`, { headers: auth });
+    assert.equal(report.status, 200);
+    assert.match(report.headers.get('content-type') ?? '', /^text\/csv/);
+    assert.equal(await report.text(), 'row,column,code,message,value\r\n');
+    check('error', await json(await fetch(`${LIVE}/api/jobs/${created.job_id}/errors?after=x`, { headers: auth }), 400));
+    check('error', await json(await fetch(`${LIVE}/api/jobs/00000000-0000-4000-8000-000000000000/errors`, { headers: auth }), 404));
 
     check('error', await json(await fetch(`${LIVE}/api/jobs/${created.job_id}`), 401));
     check('error', await json(await fetch(`${LIVE}/api/jobs/not-a-uuid`, { headers: auth }), 400));
@@ -471,5 +536,25 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
       method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' },
       body: JSON.stringify({ object_key: up.object_key, type: 'no.such.type' }),
     }), 422));
+    const badParams = await json(await fetch(`${LIVE}/api/jobs`, {
+      method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ object_key: up.object_key, type: 'file.inspect', params: { note: 1 } }),
+    }), 422);
+    check('error', badParams);
+    assert.equal(badParams.error.code, 'invalid_params');
+  });
+
+  test('the job types: the list, one type, and the errors', async () => {
+    const list = await json(await fetch(`${LIVE}/api/job-types`, { headers: auth }), 200);
+    check('job-type-list', list);
+    assert.ok(list.job_types.length > 0);
+    for (const t of list.job_types) {
+      check('job-type', t);
+      const one = await json(await fetch(`${LIVE}/api/job-types/${t.name}`, { headers: auth }), 200);
+      check('job-type', one);
+      assert.deepEqual(one, t);
+    }
+    check('error', await json(await fetch(`${LIVE}/api/job-types`), 401));
+    check('error', await json(await fetch(`${LIVE}/api/job-types/no.such.type`, { headers: auth }), 404));
   });
 });

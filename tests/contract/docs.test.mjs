@@ -51,7 +51,7 @@ test('docs/configuration.md holds the table of each service under its name', () 
 // docs, the READMEs and proto/ name (lib/..., services/..., tests/..., with
 // * and {a,b} read as wildcards) is there.
 test('every file the docs and proto/ name exists', () => {
-  const roots = 'lib|services|cli|scripts|tests|bench|infra|observability|proto|db|web|cmake|docs';
+  const roots = 'lib|services|cli|scripts|tests|bench|tools|infra|observability|proto|db|web|cmake|docs';
   const cited = new RegExp(`\\b((?:${roots})/[A-Za-z0-9_./*{}-]+)`, 'g');
   const sources = [
     ...listFiles('docs').filter((f) => f.endsWith('.md')),

@@ -133,7 +133,7 @@ test('past the quorum queue delivery limit the broker dead-letters the message a
   const id = await faultJob({ mode: 'crash', failures: 100 }, { max_attempts: 20 });
   const job = await until(id, terminal, 'terminal', 120000);
   assert.equal(job.status, 'DEAD', JSON.stringify(job.events));
-  assert.match(job.error, /dead-lettered from jobs\.work \(delivery_limit\)/);
+  assert.match(job.error, /dead-lettered from jobs\.work\.light \(delivery_limit\)/);
   const msg = await waitFor('message in jobs.dlq', () => inDlq(id), 15000, 250);
   assert.ok(msg.properties.headers['x-death'].some((d) => d.reason === 'delivery_limit'),
     JSON.stringify(msg.properties.headers['x-death']));

@@ -77,6 +77,22 @@ test('rap upload --watch: progress lines, job id, COMPLETED with the file\'s sha
   assert.deepEqual(stateFiles(f.state), []);
 });
 
+test('rap --watch shows a running job\'s stage, percentage and time left from its progress pushes', async (t) => {
+  const f = fixture(t, 256 * 1024);
+  const run = rap(['upload', f.file, '--type', 'test.sandbox', '--params', '{"mode":"progress","seconds":6}',
+    '--watch', '--url', GATEWAY, '--state-dir', f.state]);
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  const jobId = JOB_LINE.exec(r.stdout)?.[1];
+  assert.ok(jobId, r.stdout);
+  // A line per stage (and at most one every 5 s between), before COMPLETED.
+  const progress = r.stdout.split('\n')
+    .filter((l) => new RegExp(`^job ${jobId}: (download|parse|validate|write) \\d+%`).test(l));
+  assert.ok(progress.length >= 2, r.stdout);
+  assert.ok(progress.some((l) => /, done in about \d/.test(l)), r.stdout);
+  assert.ok(r.stdout.indexOf(progress[0]) < r.stdout.indexOf(`job ${jobId}: PROCESSING -> COMPLETED`), r.stdout);
+});
+
 test('Ctrl-C mid-upload: exit 130, the state stays; the same command resumes at the stored offset', async (t) => {
   const f = fixture(t, 20 * MiB + 777);
   const proxy = await linkProxy({ rate: 4 * MiB });

@@ -72,6 +72,23 @@ export function jobEnded(id, timeoutMs = 60000) {
   }, timeoutMs, 100);
 }
 
+// Parses an RFC 4180 text (CRLF line ends) into records of fields.
+export function parseCsv(text) {
+  const records = [];
+  let field = '', record = [], i = 0, quoted = false;
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { record.push(field); field = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { record.push(field); records.push(record); record = []; field = ''; i++; }
+    else field += c;
+  }
+  return records;
+}
+
 // Polls fn until it returns a truthy value or the deadline passes.
 export async function waitFor(what, fn, timeoutMs = 60000, everyMs = 100) {
   const deadline = Date.now() + timeoutMs;

@@ -57,6 +57,11 @@ test('a finished job is POSTed to its webhook_url once, signed, with its outcome
   assert.equal(hit.body.status, 'COMPLETED');
   assert.equal(hit.body.job_type, 'test.fault');
   assert.deepEqual(hit.body.result, done.result);
+  // Migration 0012: no row counts for a type that counts none; completed_at
+  // is finished_at for a COMPLETED job.
+  assert.equal(hit.body.rows_processed, null);
+  assert.equal(hit.body.rows_failed, null);
+  assert.equal(hit.body.completed_at, hit.body.finished_at);
   const view = await waitFor('the delivery recorded', async () => {
     const j = (await getJob(id)).body;
     return j.webhooks[0]?.status === 'delivered' && j;
@@ -77,6 +82,7 @@ test('a failing receiver gets the same delivery again with backoff until it answ
   const hits = await waitFor('three attempts', () => forJob(id).length >= 3 && forJob(id), 20000, 50);
   assert.equal(new Set(hits.map((h) => h.headers['x-rap-delivery'])).size, 1, 'one delivery id');
   assert.equal(hits[0].body.status, 'FAILED');
+  assert.equal(hits[0].body.completed_at, null, 'a FAILED job did not complete');
   assert.ok(validBody(hits[0].body), JSON.stringify(validBody.errors));
   assert.ok(hits[0].body.error, 'the error is in the body');
   const j = await waitFor('delivered', async () => {

@@ -22,6 +22,7 @@
  * summarised into the message (times dead-lettered, latest reason/queue).
  */
 #include "rap/amqp.h"
+#include "rap/assert.h"
 #include "rap/err.h"
 #include "rap/mem.h"
 
@@ -44,6 +45,8 @@ struct rap_amqp {
 	uint64_t batch_start; /* first unconfirmed publish */
 	unsigned char *state; /* per outstanding publish: 0 wait, 1 ack, 2 nack */
 	size_t state_cap;
+	char consumer_tags[RAP_AMQP_CONSUMERS][256]; /* "" where none */
+	unsigned consumers;
 	char err[RAP_ERRLEN];
 };
 
@@ -370,9 +373,9 @@ int rap_amqp_confirm_select(struct rap_amqp *a)
 	return RAP_OK;
 }
 
-int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key, const char *body,
-		     size_t len, const char *message_id, const char *request_id, bool mandatory,
-		     const char *const *headers)
+static int publish(struct rap_amqp *a, const char *exchange, const char *key, const char *body,
+		   size_t len, const char *message_id, const char *request_id, bool mandatory,
+		   const char *const *headers, uint8_t delivery_mode)
 {
 	amqp_basic_properties_t props;
 	amqp_table_entry_t hdr[9];
@@ -385,7 +388,7 @@ int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key, 
 	memset(&props, 0, sizeof(props));
 	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
 	props.content_type = amqp_cstring_bytes("application/json");
-	props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+	props.delivery_mode = delivery_mode;
 	if (message_id) {
 		props._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
 		props.message_id = amqp_cstring_bytes(message_id);
@@ -423,6 +426,25 @@ int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key, 
 		a->next_seq++;
 	}
 	return RAP_OK;
+}
+
+int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key, const char *body,
+		     size_t len, const char *message_id, const char *request_id, bool mandatory,
+		     const char *const *headers)
+{
+	return publish(a, exchange, key, body, len, message_id, request_id, mandatory, headers,
+		       AMQP_DELIVERY_PERSISTENT);
+}
+
+int rap_amqp_publish_transient(struct rap_amqp *a, const char *exchange, const char *key,
+			       const char *body, size_t len)
+{
+	int result = rap_amqp_reap(a);
+
+	if (result != RAP_OK)
+		return result;
+	return publish(a, exchange, key, body, len, NULL, NULL, false, NULL,
+		       AMQP_DELIVERY_NONPERSISTENT);
 }
 
 /* Marks tag (and, with multiple, every earlier one) as acked or nacked. */
@@ -466,6 +488,40 @@ static void read_return(struct rap_amqp *a, rap_amqp_returned on_return, void *c
 	amqp_destroy_message(&m);
 }
 
+/* Applies one frame read on a confirming publisher: an ack, a nack, a
+ * returned message, or the broker's close (RAP_EAMQP, handle failed). */
+static int confirm_frame(struct rap_amqp *a, amqp_frame_t *f, rap_amqp_returned on_return,
+			 void *ctx)
+{
+	if (f->frame_type != AMQP_FRAME_METHOD)
+		return RAP_OK;
+	switch (f->payload.method.id) {
+	case AMQP_BASIC_ACK_METHOD: {
+		amqp_basic_ack_t *m = f->payload.method.decoded;
+
+		mark(a, m->delivery_tag, m->multiple, 1);
+		break;
+	}
+	case AMQP_BASIC_NACK_METHOD: {
+		amqp_basic_nack_t *m = f->payload.method.decoded;
+
+		mark(a, m->delivery_tag, m->multiple, 2);
+		break;
+	}
+	case AMQP_BASIC_RETURN_METHOD:
+		read_return(a, on_return, ctx);
+		break;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+	case AMQP_CONNECTION_CLOSE_METHOD:
+		snprintf(a->err, sizeof(a->err), "broker closed the channel");
+		a->failed = true;
+		return RAP_EAMQP;
+	default:
+		break;
+	}
+	return RAP_OK;
+}
+
 int rap_amqp_wait_confirms(struct rap_amqp *a, int timeout_ms, rap_amqp_returned on_return,
 			   void *ctx, unsigned *nacked)
 {
@@ -492,45 +548,78 @@ int rap_amqp_wait_confirms(struct rap_amqp *a, int timeout_ms, rap_amqp_returned
 			a->failed = true;
 			return RAP_EAMQP;
 		}
-		if (f.frame_type != AMQP_FRAME_METHOD)
-			continue;
-		switch (f.payload.method.id) {
-		case AMQP_BASIC_ACK_METHOD: {
-			amqp_basic_ack_t *m = f.payload.method.decoded;
-
-			mark(a, m->delivery_tag, m->multiple, 1);
-			break;
-		}
-		case AMQP_BASIC_NACK_METHOD: {
-			amqp_basic_nack_t *m = f.payload.method.decoded;
-
-			mark(a, m->delivery_tag, m->multiple, 2);
-			break;
-		}
-		case AMQP_BASIC_RETURN_METHOD:
-			read_return(a, on_return, ctx);
-			break;
-		case AMQP_CHANNEL_CLOSE_METHOD:
-		case AMQP_CONNECTION_CLOSE_METHOD:
-			snprintf(a->err, sizeof(a->err), "broker closed the channel");
-			a->failed = true;
+		if (confirm_frame(a, &f, on_return, ctx) != RAP_OK)
 			return RAP_EAMQP;
-		default:
-			break;
-		}
 	}
 	a->batch_start = a->next_seq;
 	return *nacked ? RAP_EAMQP : RAP_OK;
 }
 
+int rap_amqp_reap(struct rap_amqp *a)
+{
+	struct timeval tv = { 0, 0 };
+	unsigned nacked;
+	amqp_frame_t f;
+	int st;
+
+	while (!a->failed) {
+		st = amqp_simple_wait_frame_noblock(a->conn, &f, &tv);
+		if (st == AMQP_STATUS_TIMEOUT)
+			break;
+		if (st != AMQP_STATUS_OK) {
+			snprintf(a->err, sizeof(a->err), "connection lost: %s",
+				 amqp_error_string2(st));
+			a->failed = true;
+			break;
+		}
+		confirm_frame(a, &f, NULL, NULL);
+	}
+	if (a->failed)
+		return RAP_EAMQP;
+	/* Everything confirmed: the next publish starts a new batch, so the
+	 * bookkeeping stays small on a publisher nobody waits on. */
+	if (a->confirms && all_confirmed(a, &nacked))
+		a->batch_start = a->next_seq;
+	return RAP_OK;
+}
+
 int rap_amqp_consume(struct rap_amqp *a, const char *queue, unsigned prefetch)
 {
+	amqp_basic_consume_ok_t *ok;
+
 	amqp_basic_qos(a->conn, CH, 0, (uint16_t)prefetch, 0);
 	if (rpc_check(a, amqp_get_rpc_reply(a->conn), "basic.qos") != RAP_OK)
 		return RAP_EAMQP;
-	amqp_basic_consume(a->conn, CH, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
-			   amqp_empty_table);
-	return rpc_check(a, amqp_get_rpc_reply(a->conn), "basic.consume");
+	ok = amqp_basic_consume(a->conn, CH, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
+				amqp_empty_table);
+	if (rpc_check(a, amqp_get_rpc_reply(a->conn), "basic.consume") != RAP_OK)
+		return RAP_EAMQP;
+	RAP_ASSERT(a->consumers < RAP_AMQP_CONSUMERS);
+	snprintf(a->consumer_tags[a->consumers], sizeof(a->consumer_tags[0]), "%.*s",
+		 (int)ok->consumer_tag.len, (char *)ok->consumer_tag.bytes);
+	a->consumers++;
+	return RAP_OK;
+}
+
+int rap_amqp_cancel(struct rap_amqp *a)
+{
+	if (a->failed)
+		return RAP_EAMQP;
+	while (a->consumers > 0) {
+		char *tag = a->consumer_tags[a->consumers - 1];
+
+		amqp_basic_cancel(a->conn, CH, amqp_cstring_bytes(tag));
+		if (rpc_check(a, amqp_get_rpc_reply(a->conn), "basic.cancel") != RAP_OK)
+			return RAP_EAMQP;
+		tag[0] = '\0';
+		a->consumers--;
+	}
+	return RAP_OK;
+}
+
+bool rap_amqp_consuming(const struct rap_amqp *a)
+{
+	return a && !a->failed && a->consumers > 0;
 }
 
 static void header_str(const amqp_table_t *t, const char *name, char *out, size_t len)

@@ -17,7 +17,9 @@
  * what arrives after an answer is read and dropped.  A request answers at
  * most once (req->replied); one that reaches END unanswered gets a 500.
  * 423, 429 and 503 answers carry a default Retry-After unless the handler
- * set one.
+ * set one.  A streamed answer (rap_http_reply_stream) is MHD's callback
+ * response: MHD asks the reader for the next block when the socket can
+ * take it, so a slow client holds one block, not the body.
  */
 #include "rap/http.h"
 #include "rap/auth.h"
@@ -119,20 +121,13 @@ static bool has_header(const struct req_state *st, const char *name)
 	return false;
 }
 
-static void queue(struct req_state *st, unsigned status, const char *json)
+/* Sends resp with the headers every answer carries and the handler's. */
+static void queue_response(struct req_state *st, unsigned status, struct MHD_Response *resp)
 {
 	struct rap_http_req *req = &st->req;
-	struct MHD_Response *resp;
 	struct reply_header *h;
 	const char *retry = default_retry_after(status);
 
-	if (req->replied)
-		return;
-	resp = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(resp, "Content-Type",
-				strncmp(json, "# HELP", 6) == 0 || json[0] == '\0'
-					? "text/plain; version=0.0.4"
-					: "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (h = st->headers; h; h = h->next)
@@ -143,6 +138,70 @@ static void queue(struct req_state *st, unsigned status, const char *json)
 	MHD_destroy_response(resp);
 	req->replied = true;
 	req->status = status;
+}
+
+static void queue(struct req_state *st, unsigned status, const char *json)
+{
+	struct MHD_Response *resp;
+
+	if (st->req.replied)
+		return;
+	resp = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, "Content-Type",
+				strncmp(json, "# HELP", 6) == 0 || json[0] == '\0'
+					? "text/plain; version=0.0.4"
+					: "application/json");
+	queue_response(st, status, resp);
+}
+
+struct stream {
+	rap_http_reader reader;
+	void *ctx;
+	void (*free_ctx)(void *ctx);
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	long n = s->reader(s->ctx, buf, max);
+
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+
+	if (s->free_ctx)
+		s->free_ctx(s->ctx);
+	free(s);
+}
+
+void rap_http_reply_stream(struct rap_http_req *req, unsigned status, const char *content_type,
+			   size_t block, rap_http_reader reader, void *ctx,
+			   void (*free_ctx)(void *ctx))
+{
+	struct req_state *st = (struct req_state *)req;
+	struct stream *s;
+	struct MHD_Response *resp;
+
+	if (req->replied || st->deferred_json || st->in_body) {
+		/* Only after the body and once: the handler's mistake. */
+		if (free_ctx)
+			free_ctx(ctx);
+		rap_http_error(req, 500, "internal", "a streamed answer came too late or twice");
+		return;
+	}
+	s = rap_calloc(1, sizeof(*s));
+	s->reader = reader;
+	s->ctx = ctx;
+	s->free_ctx = free_ctx;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, block, stream_read, s,
+						 stream_free);
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	queue_response(st, status, resp);
 }
 
 void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json)

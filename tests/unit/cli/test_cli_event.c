@@ -77,3 +77,33 @@ Test(cli_event, terminal_states_map_to_their_exit_codes)
 	cr_assert_eq(cli_event_exit_code("CANCELLED"), 6);
 	cr_assert_eq(cli_event_exit_code("QUEUED"), 1);
 }
+
+Test(cli_event_progress, a_progress_push_reads_as_stage_percentage_rows_and_time_left)
+{
+	struct json_object *o = json_tokener_parse(
+		"{\"type\":\"job.progress\",\"progress\":0.456,\"stage\":\"validate\",\"rows\":1234,"
+		"\"estimated_completion\":\"2026-12-05T12:01:20.000Z\"}");
+	char line[256], stage[32];
+	/* 2026-12-05T12:00:00Z */
+	time_t now = 1796472000;
+
+	cr_assert_eq(cli_event_progress_line("J", o, now, line, sizeof(line), stage), RAP_OK);
+	cr_assert_str_eq(stage, "validate");
+	cr_assert_str_eq(line, "job J: validate 45%, 1234 rows, done in about 1m20s");
+	json_object_put(o);
+}
+
+Test(cli_event_progress, without_rows_or_an_estimate_the_line_says_less)
+{
+	struct json_object *o = json_tokener_parse(
+		"{\"type\":\"job.progress\",\"progress\":0,\"stage\":null,\"rows\":null,"
+		"\"estimated_completion\":null}");
+	char line[256], stage[32];
+
+	cr_assert_eq(cli_event_progress_line("J", o, 0, line, sizeof(line), stage), RAP_OK);
+	cr_assert_str_eq(line, "job J: 0%");
+	json_object_put(o);
+	o = json_tokener_parse("{\"type\":\"job.progress\"}");
+	cr_assert_eq(cli_event_progress_line("J", o, 0, line, sizeof(line), stage), RAP_EINVAL);
+	json_object_put(o);
+}

@@ -47,6 +47,10 @@ Test(job_api_routes, every_documented_endpoint_reaches_its_handler)
 	cr_assert_eq(route("POST", "/jobs/" ID "/cancel", &r, NULL, NULL), job_api_cancel);
 	cr_assert_eq(route("POST", "/jobs/" ID "/replay", &r, NULL, NULL), job_api_replay);
 	cr_assert_eq(route("GET", "/jobs/" ID "/output", &r, NULL, NULL), job_api_output);
+	cr_assert_eq(route("GET", "/job-types", &r, NULL, NULL), job_api_types_list);
+	cr_assert_eq(route("GET", "/job-types/csv.validate", &r, NULL, NULL), job_api_type_get);
+	cr_assert_eq(route("GET", "/jobs/" ID "/errors", &r, NULL, NULL), job_api_errors);
+	cr_assert_eq(route("GET", "/jobs/" ID "/errors.csv", &r, NULL, NULL), job_api_errors_csv);
 }
 
 Test(job_api_routes, a_literal_path_is_not_taken_for_a_job_id)

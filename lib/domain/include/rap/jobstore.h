@@ -60,10 +60,19 @@ void rap_job_claim_cleanup(struct rap_job_claim *c);
 int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
 		  bool takeover, struct rap_job_claim *out, char *err);
 
-/** Extends the lease; RAP_ECONFLICT when this worker no longer holds it
- *  (cancelled, or taken over). */
+/** Where a running job stands, as a heartbeat records it. */
+struct rap_job_progress {
+	double fraction;   /* of the input consumed, 0 to 1 */
+	const char *stage; /* "parse", "validate"...; NULL: unchanged */
+	long long rows;    /* rows done; < 0: unchanged */
+	long long eta_ms;  /* milliseconds to completion from now; < 0: unknown */
+};
+
+/** Extends the lease and, with pr, records the job's progress, stage,
+ *  rows and estimated completion (a new claim clears them); RAP_ECONFLICT
+ *  when this worker no longer holds it (cancelled, or taken over). */
 int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
-		      double progress, char *err);
+		      const struct rap_job_progress *pr, char *err);
 
 /** PROCESSING -> COMPLETED with the result (JSON object text), if this
  *  worker still holds the lease (RAP_ECONFLICT otherwise). */
@@ -125,6 +134,19 @@ int rap_job_expire(PGconn *db, long long days, int limit,
 /** PROCESSING -> QUEUED on shutdown, under the lease rule; the caller then
  *  requeues the message. */
 int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *err);
+
+/**
+ * For a job whose delivery was already acked (a long job, see
+ * docs/architecture.md "Long jobs"), there is no message to requeue: these
+ * move it and put a new work message in the outbox in the same statement.
+ * rap_job_handback_requeue: PROCESSING -> QUEUED on shutdown.
+ * rap_job_retry_now: PROCESSING -> RETRYING after a transient failure; the
+ * message goes straight to `jobs`, without a TTL tier (the attempt that
+ * failed ran longer than any tier).  Both under the lease rule.
+ */
+int rap_job_handback_requeue(PGconn *db, const char *job_id, const char *worker, char *err);
+int rap_job_retry_now(PGconn *db, const char *job_id, const char *worker, const char *error,
+		      char *err);
 
 /**
  * Lists the owner's jobs, newest first: json (caller frees) is

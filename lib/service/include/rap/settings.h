@@ -20,10 +20,11 @@ enum rap_settings_group {
 	RAP_SETTINGS_AUTH = 1 << 5,        /* RAP_API_KEYS */
 	RAP_SETTINGS_JOB_TYPES = 1 << 6,   /* RAP_JOB_TYPES */
 	RAP_SETTINGS_JOB_CONTENT = 1 << 7, /* RAP_JOB_CONTENT_TYPES */
+	RAP_SETTINGS_JOB_LIMITS = 1 << 8,  /* RAP_JOB_LIMITS */
 };
 
 /** The number of groups: the most tables rap_settings_tables fills. */
-#define RAP_SETTINGS_GROUPS 8
+#define RAP_SETTINGS_GROUPS 9
 
 /** The shared settings; a group a service does not read keeps zeros. */
 struct rap_settings {
@@ -42,6 +43,7 @@ struct rap_settings {
 	const char *api_keys;
 	const char *job_types;
 	const char *job_content_types;
+	const char *job_limits;
 };
 
 /**

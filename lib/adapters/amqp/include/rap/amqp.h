@@ -73,6 +73,18 @@ int rap_amqp_publish(struct rap_amqp *a, const char *exchange, const char *key, 
 		     size_t len, const char *message_id, const char *request_id, bool mandatory,
 		     const char *const *headers);
 
+/** Publishes a non-persistent JSON message, not mandatory, that nobody
+ *  waits for (progress: the next one replaces it).  On a confirming
+ *  channel its confirm is read later by rap_amqp_reap or
+ *  rap_amqp_wait_confirms; it reaps first. */
+int rap_amqp_publish_transient(struct rap_amqp *a, const char *exchange, const char *key,
+			       const char *body, size_t len);
+
+/** Reads, without waiting, the confirms that arrived on a publisher
+ *  nobody waits on, so their bookkeeping does not grow; RAP_EAMQP when
+ *  the connection failed. */
+int rap_amqp_reap(struct rap_amqp *a);
+
 /** Called for each message the broker returned as unroutable. */
 typedef void (*rap_amqp_returned)(void *ctx, const char *message_id);
 
@@ -85,8 +97,22 @@ typedef void (*rap_amqp_returned)(void *ctx, const char *message_id);
 int rap_amqp_wait_confirms(struct rap_amqp *a, int timeout_ms, rap_amqp_returned on_return,
 			   void *ctx, unsigned *nacked);
 
-/** Starts consuming queue with a prefetch window and manual acks. */
+/** The most consumers one handle holds (one per queue it consumes). */
+#define RAP_AMQP_CONSUMERS 16
+
+/** Starts consuming queue with a prefetch window (per consumer) and manual
+ *  acks; a handle may consume up to RAP_AMQP_CONSUMERS queues at once. */
 int rap_amqp_consume(struct rap_amqp *a, const char *queue, unsigned prefetch);
+
+/**
+ * Stops every consumer of the handle (basic.cancel): no delivery comes after this returns.
+ * Deliveries that were already on their way stay readable with
+ * rap_amqp_next and unacked until settled.  RAP_OK when not consuming.
+ */
+int rap_amqp_cancel(struct rap_amqp *a);
+
+/** True while consumers started by rap_amqp_consume are not cancelled. */
+bool rap_amqp_consuming(const struct rap_amqp *a);
 
 /** Waits up to timeout_ms for the next delivery: RAP_OK (msg filled; release
  *  it), RAP_ETIMEDOUT, or RAP_EAMQP when the connection failed. */

@@ -83,6 +83,30 @@ void rap_http_stop(struct rap_http_server *srv);
 
 /** Replies with a JSON text (copied). */
 void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json);
+/**
+ * A body made piece by piece while it is sent (rap_http_reply_stream):
+ * writes at most max bytes into buf and returns how many, 0 at the end of
+ * the body, or a negative rap_err to break the response off (the client
+ * sees a chunked body cut short, never a complete-looking one).  Called
+ * from the server's threads, one call at a time per response; it may
+ * block (a database page), which holds that thread.
+ */
+typedef long (*rap_http_reader)(void *ctx, char *buf, size_t max);
+
+/**
+ * Replies with a streamed body of unknown length (chunked), produced by
+ * reader as the client takes it, a block at a time (block: the size MHD
+ * prefers; max, what fits its connection buffer), so what is held is the
+ * reader's own bounded state, never the whole body.  The
+ * response owns ctx from this call on and releases it with free_ctx (may
+ * be NULL) when the response ends, however it ends.  For on_request
+ * handlers (the request's body is in); headers set with rap_http_header
+ * go with it.
+ */
+void rap_http_reply_stream(struct rap_http_req *req, unsigned status, const char *content_type,
+			   size_t block, rap_http_reader reader, void *ctx,
+			   void (*free_ctx)(void *ctx));
+
 /** Replies {"error":{"status","code","message","request_id"}}. */
 void rap_http_error(struct rap_http_req *req, unsigned status, const char *code, const char *fmt,
 		    ...) __attribute__((format(printf, 4, 5)));

@@ -1,0 +1,244 @@
+/*
+ * confine.c: the sandbox of the child (confine.h; docs/sandbox.md lists
+ * every allowed system call and why).
+ *
+ * The model: the child reads START, lets its processor prepare (load what
+ * needs the file system), then closes the sandbox around itself: rlimits,
+ * PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE 0, and a seccomp filter.  The filter
+ * is an allow-list; every other call traps (SECCOMP_RET_TRAP): the SIGSYS
+ * handler writes RAP_SANDBOX_VIOLATION_LINE and the call's number on fd 2,
+ * then makes a forbidden call of its own while SIGSYS is blocked, which
+ * the kernel turns into death by SIGSYS whatever the process did with its
+ * handlers.  A trapped call never runs.  The handler cannot be replaced:
+ * rt_sigaction on SIGSYS is itself forbidden once the filter is loaded.
+ *
+ * Descriptors the processor may touch: read, pread and lseek on fd 0 (its
+ * input), write on fds 1 (frames) and 2 (log lines); nothing can open,
+ * create, connect, fork or exec.  Memory can be mapped but never made
+ * executable (no PROT_EXEC in mmap or mprotect: PCRE2's JIT stays off and
+ * injected code cannot be run).
+ *
+ * Under AddressSanitizer (the test build), RLIMIT_AS is left alone (ASan
+ * reserves terabytes of address space, so any limit would refuse every
+ * allocation; the worker watches the child's RSS instead) and the few calls
+ * ASan's runtime makes are allowed too.
+ */
+#include "confine.h"
+
+#include "runtime.h"
+
+#include "rap/err.h"
+#include "rap/frame.h"
+#include "rap/mem.h"
+#include "rap/sanitize.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* fds 0-3 exist when the limit is set, and no file can be opened (the
+ * filter has no openat); the room above is for dup(2) copies of the input,
+ * which libzip (zip_fdopen) and libfreexl (through input_fopen.c) read. */
+#define NOFILE_LIMIT 8
+
+int confine_rlimits(const struct confine_limits *l, char *err)
+{
+	struct {
+		int resource;
+		const char *name;
+		rlim_t soft, hard;
+		bool skip;
+	} lim[] = {
+		{ RLIMIT_AS, "RLIMIT_AS", (rlim_t)l->memory_mb << 20, (rlim_t)l->memory_mb << 20,
+		  RAP_ASAN || l->memory_mb <= 0 },
+		/* SIGXCPU at the soft limit, SIGKILL at the hard one. */
+		{ RLIMIT_CPU, "RLIMIT_CPU", (rlim_t)l->cpu_s, (rlim_t)l->cpu_s + 1, l->cpu_s <= 0 },
+		/* It writes no file: only pipes, which this limit does not count. */
+		{ RLIMIT_FSIZE, "RLIMIT_FSIZE", 0, 0, false },
+		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", NOFILE_LIMIT, NOFILE_LIMIT, false },
+		/* Refuses fork for an unprivileged user (root is exempt; the
+		 * filter refuses it for everyone). */
+		{ RLIMIT_NPROC, "RLIMIT_NPROC", 0, 0, false },
+		{ RLIMIT_CORE, "RLIMIT_CORE", 0, 0, false },
+	};
+
+	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		struct rlimit r = { lim[i].soft, lim[i].hard };
+
+		if (!lim[i].skip && setrlimit(lim[i].resource, &r) != 0) {
+			snprintf(err, RAP_ERRLEN, "setrlimit %s: %s", lim[i].name, strerror(errno));
+			return RAP_EIO;
+		}
+	}
+	return RAP_OK;
+}
+
+/* Writes the decimal digits of v into p (at least 1), returns how many. */
+static size_t put_decimal(char *p, long v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	if (v < 0)
+		v = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < sizeof(tmp));
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* A forbidden call trapped: say which, then die of SIGSYS.  Only
+ * async-signal-safe calls, and only allowed ones until the last. */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	static const char prefix[] = RAP_SANDBOX_VIOLATION_LINE;
+	char line[sizeof(prefix) + 24];
+	size_t n = sizeof(prefix) - 1;
+	ssize_t w;
+
+	(void)sig;
+	(void)uc;
+	memcpy(line, prefix, n);
+	n += put_decimal(line + n, si->si_syscall);
+	line[n++] = '\n';
+	w = write(STDERR_FILENO, line, n);
+	(void)w;
+	/* SIGSYS is blocked inside its handler: a trap now is forced to its
+	 * default action, death by SIGSYS. */
+	syscall(SYS_getppid);
+	_exit(128 + SIGSYS); /* not reached */
+}
+
+/* Adds one rule; libseccomp's errors are negative errnos. */
+static int allow(scmp_filter_ctx f, int nr, unsigned n, const struct scmp_arg_cmp *cmp, char *err)
+{
+	int rc = seccomp_rule_add_array(f, SCMP_ACT_ALLOW, nr, n, cmp);
+
+	if (rc < 0) {
+		snprintf(err, RAP_ERRLEN, "seccomp rule for system call %d: %s", nr, strerror(-rc));
+		return RAP_EIO;
+	}
+	return RAP_OK;
+}
+
+#define ARG(i, cmp_op, a) ((struct scmp_arg_cmp){ .arg = (i), .op = (cmp_op), .datum_a = (a) })
+#define ARG_MASK(i, mask, v)                                                                       \
+	((struct scmp_arg_cmp){                                                                    \
+		.arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (mask), .datum_b = (v) })
+
+/* Calls allowed whatever their arguments (docs/sandbox.md says why). */
+static const int plain_calls[] = {
+	SCMP_SYS(read),          SCMP_SYS(pread64),
+	SCMP_SYS(lseek),         SCMP_SYS(dup),
+	SCMP_SYS(close),         SCMP_SYS(fstat),
+	SCMP_SYS(brk),           SCMP_SYS(munmap),
+	SCMP_SYS(mremap),        SCMP_SYS(madvise),
+	SCMP_SYS(rt_sigreturn),  SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(exit),          SCMP_SYS(exit_group),
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(nanosleep),     SCMP_SYS(getrandom),
+	SCMP_SYS(futex),         SCMP_SYS(getpid),
+	SCMP_SYS(gettid),
+};
+
+static int add_rules(scmp_filter_ctx f, char *err)
+{
+	const struct {
+		int nr;
+		unsigned n;
+		struct scmp_arg_cmp cmp[2];
+	} rules[] = {
+		/* Frames and log lines: the only descriptors written. */
+		{ SCMP_SYS(write), 1, { ARG(0, SCMP_CMP_EQ, 1) } },
+		{ SCMP_SYS(write), 1, { ARG(0, SCMP_CMP_EQ, 2) } },
+		/* fstat as glibc 2.36 makes it: on a descriptor, the path empty. */
+		{ SCMP_SYS(newfstatat), 1, { ARG_MASK(3, AT_EMPTY_PATH, AT_EMPTY_PATH) } },
+		/* fdopen(3) asks a descriptor's mode (libzip's zip_fdopen). */
+		{ SCMP_SYS(fcntl), 1, { ARG(1, SCMP_CMP_EQ, F_GETFL) } },
+		{ SCMP_SYS(fcntl), 1, { ARG(1, SCMP_CMP_EQ, F_GETFD) } },
+		/* Memory, never executable. */
+		{ SCMP_SYS(mmap), 1, { ARG_MASK(2, PROT_EXEC, 0) } },
+		{ SCMP_SYS(mprotect), 1, { ARG_MASK(2, PROT_EXEC, 0) } },
+		/* Signal handlers, except the one that reports violations. */
+		{ SCMP_SYS(rt_sigaction), 1, { ARG(0, SCMP_CMP_NE, SIGSYS) } },
+		/* abort(): a signal to itself only. */
+		{ SCMP_SYS(tgkill), 1, { ARG(0, SCMP_CMP_EQ, (scmp_datum_t)getpid()) } },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (allow(f, rules[i].nr, rules[i].n, rules[i].cmp, err) != RAP_OK)
+			return RAP_EIO;
+	for (i = 0; i < sizeof(plain_calls) / sizeof(plain_calls[0]); i++)
+		if (allow(f, plain_calls[i], 0, NULL, err) != RAP_OK)
+			return RAP_EIO;
+	return RAP_OK;
+}
+
+int confine_seccomp(char *err)
+{
+	struct sigaction sa;
+	scmp_filter_ctx f;
+	int rc, result = RAP_EIO;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		snprintf(err, RAP_ERRLEN, "sigaction/prctl: %s", strerror(errno));
+		return RAP_EIO;
+	}
+	f = seccomp_init(SCMP_ACT_TRAP);
+	if (!f) {
+		snprintf(err, RAP_ERRLEN, "seccomp_init failed");
+		return RAP_EIO;
+	}
+	if (add_rules(f, err) != RAP_OK)
+		goto out_release;
+	rc = seccomp_load(f);
+	if (rc < 0) {
+		snprintf(err, RAP_ERRLEN, "seccomp_load: %s", strerror(-rc));
+		goto out_release;
+	}
+	result = RAP_OK;
+out_release:
+	seccomp_release(f);
+	return result;
+}
+
+static int oom_fd = -1;
+static long long oom_limit_mb;
+
+static void on_oom(size_t n)
+{
+	char payload[160];
+	int len;
+
+	len = snprintf(payload, sizeof(payload),
+		       "{\"code\":\"memory_limit\",\"message\":\"out of memory allocating %zu bytes"
+		       " (limit %lld MiB)\"}",
+		       n, oom_limit_mb);
+	if (len > 0 && (size_t)len < sizeof(payload))
+		rap_frame_write(oom_fd, RAP_FRAME_FAIL, payload, (uint32_t)len);
+	_exit(RAP_CHILD_EXIT_OOM);
+}
+
+void confine_oom_report(int fd, long long memory_mb)
+{
+	oom_fd = fd;
+	oom_limit_mb = memory_mb;
+	rap_mem_set_oom(on_oom);
+}

@@ -1,0 +1,28 @@
+#ifndef PROC_CONFINE_H
+#define PROC_CONFINE_H
+
+#include <stdbool.h>
+
+/*
+ * confine.c: the sandbox the child closes around itself before it reads
+ * any input (docs/sandbox.md): resource limits, no new privileges, and a
+ * seccomp allow-list whose every other system call traps, names itself on
+ * fd 2 and kills the process with SIGSYS.
+ */
+struct confine_limits {
+	long long memory_mb; /* RLIMIT_AS (not under ASan: see rap/sanitize.h) */
+	long long cpu_s;     /* RLIMIT_CPU: SIGXCPU, then SIGKILL a second later */
+};
+
+/** Sets the rlimits; err (RAP_ERRLEN) says which failed. */
+int confine_rlimits(const struct confine_limits *l, char *err);
+
+/** PR_SET_NO_NEW_PRIVS, then the seccomp filter (libseccomp); from here on
+ *  only the allowed calls work.  err says what failed. */
+int confine_seccomp(char *err);
+
+/** Installs the out-of-memory handler: a FAIL memory_limit frame on fd,
+ *  then exit RAP_CHILD_EXIT_OOM. */
+void confine_oom_report(int fd, long long memory_mb);
+
+#endif

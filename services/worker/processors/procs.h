@@ -1,0 +1,10 @@
+#ifndef PROC_PROCS_H
+#define PROC_PROCS_H
+
+#include "processor.h"
+
+/* The processors of this folder, one file each; registry.c lists them. */
+extern const struct processor proc_file_inspect; /* inspect.c */
+extern const struct processor proc_test_sandbox; /* test_sandbox.c */
+
+#endif

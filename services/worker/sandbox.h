@@ -1,0 +1,208 @@
+#ifndef WORKER_SANDBOX_H
+#define WORKER_SANDBOX_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "worker.h"
+#include "rap/buf.h"
+#include "rap/err.h"
+#include "rap/frame.h"
+#include "rap/joberrors.h"
+#include "rap/log.h"
+#include "rap/pool.h"
+#include "rap/s3.h"
+
+struct json_object;
+
+/*
+ * The supervisor's parts (docs/sandbox.md): sandbox.c runs a job in a
+ * rap-processor child with these.
+ */
+
+/* spawn.c: starts the child with an empty environment and exactly fds 0
+ * (in_fd), 1 (frames), 2 (log lines) and 3 (START). */
+struct child {
+	pid_t pid;
+	int out_fd;   /* frames from the child */
+	int err_fd;   /* its log lines */
+	int start_fd; /* the START frame goes here, then it is closed */
+};
+
+/** RAP_EIO (err says why) when the child cannot be started: exec failed,
+ *  or no pipe or process could be made. */
+int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child *ch, char *err);
+
+/* feeder.c: the input, from S3, on a thread of its own: into the child's
+ * pipe (RAP_INPUT_STREAM), or into a scratch file (RAP_INPUT_FILE) capped
+ * at `cap` bytes. */
+struct feeder {
+	struct rap_s3 *s3;
+	const char *key;
+	int fd; /* the pipe's write end or the scratch file; the feeder closes a pipe */
+	bool to_file;
+	long long cap;              /* bytes (files only); 0: none */
+	struct rap_metric *counter; /* rap_worker_input_bytes_total */
+	atomic_llong fed;
+	atomic_bool stop;
+	atomic_bool done;
+	int done_fd; /* an eventfd, readable once done */
+	int result;  /* RAP_OK, RAP_ECANCELED (stopped or the child closed its input),
+			   RAP_ETOOBIG (over cap), RAP_ENOENT, or an S3 error */
+	char err[RAP_ERRLEN];
+	pthread_t thread;
+	bool started;
+};
+
+/** Starts the thread; RAP_EIO when it cannot. */
+int feeder_start(struct feeder *f);
+/** Asks it to stop, waits for it, closes done_fd. */
+void feeder_join(struct feeder *f);
+
+/* outputs.c: the child's outputs, streamed to S3 as processed/<job>/<name>
+ * in 5 MiB multipart parts (one PUT when smaller), never whole in memory. */
+#define OUTPUTS_MAX 16
+#define OUTPUT_NAME_MAX 100
+struct output {
+	char name[OUTPUT_NAME_MAX + 1];
+	char key[RAP_MAX_OBJECT_KEY + 1];
+	char content_type[128];
+	long long bytes;
+};
+struct outputs {
+	struct rap_s3 *s3;
+	char prefix[64]; /* processed/<job_id>/ */
+	struct output list[OUTPUTS_MAX];
+	int n;                  /* finished ones */
+	bool open;              /* list[n] is being written */
+	struct rap_s3_mpu *mpu; /* once the first part is full */
+	struct rap_buf part;    /* the part that fills */
+	size_t part_size;       /* when it is full: grows with the output */
+	/* The part before it, on its way to S3 on a thread of the pool while
+	 * the child goes on, with a client of its own (a rap_s3 is one
+	 * thread's). */
+	struct rap_pool *pool;
+	struct rap_pool_job job;
+	struct rap_s3 *s3_flight;
+	struct rap_buf flight;
+	unsigned flight_no; /* its part number; 0: none on the way */
+	bool flight_inline; /* sent on this thread: no pool job to wait for */
+	int flight_result;
+	char flight_etag[RAP_S3_ETAG_LEN];
+	long long total, limit; /* bytes of all outputs; the type's output limit */
+	char err[RAP_ERRLEN];
+};
+/** s3 is the caller's client; cfg makes the in-flight part's own. */
+void outputs_init(struct outputs *o, struct rap_s3 *s3, const struct rap_s3_cfg *cfg,
+		  const char *job_id, long long limit);
+/** RAP_EPROTO for a bad name (not [A-Za-z0-9._-], "result.json", a
+ *  repeat) or too many outputs; RAP_ES3 on S3 trouble (err). */
+int outputs_begin(struct outputs *o, const char *name, const char *content_type);
+/** RAP_ETOOBIG past the limit; RAP_EPROTO without an open output. */
+int outputs_write(struct outputs *o, const void *data, size_t n);
+int outputs_end(struct outputs *o);
+/** Drops an unfinished output (abort of its multipart upload). */
+void outputs_cleanup(struct outputs *o);
+
+/* rowerrs.c: the child's row errors into job_errors, RAP_JOBERRORS_BATCH
+ * per statement, up to a cap; the rest counted. */
+struct rowerrs {
+	PGconn *db;
+	const char *job_id;
+	int attempt;
+	long long cap, reported, stored;
+	struct rap_joberror batch[RAP_JOBERRORS_BATCH]; /* its strings are owned */
+	size_t n;
+	char err[RAP_ERRLEN];
+};
+void rowerrs_init(struct rowerrs *r, PGconn *db, const char *job_id, int attempt, long long cap);
+/** A ROW_ERRORS payload: RAP_EPROTO when it is not an array of row
+ *  errors, RAP_EDB when a batch could not be stored. */
+int rowerrs_add(struct rowerrs *r, const unsigned char *payload, uint32_t len);
+int rowerrs_flush(struct rowerrs *r);
+void rowerrs_cleanup(struct rowerrs *r);
+
+/* outcome.c: what became of the child (pure). */
+enum sandbox_kill {
+	KILL_NONE,
+	KILL_WALL,      /* the wall-clock limit passed */
+	KILL_MEMORY,    /* its resident memory passed the limit (the watch) */
+	KILL_OUTPUT,    /* its outputs passed the limit */
+	KILL_PROTOCOL,  /* it broke the frame protocol */
+	KILL_CANCEL,    /* the job was cancelled or taken over */
+	KILL_STOP,      /* the worker is stopping */
+	KILL_TRANSIENT, /* S3 or PostgreSQL failed under it */
+};
+
+struct sandbox_end {
+	int status;              /* its wait status */
+	enum sandbox_kill kill;  /* why the worker killed it, if it did */
+	const char *kill_detail; /* more on a protocol or transient kill */
+	double cpu_s;            /* user + system time it used */
+	long long wall_s, cpu_limit_s, memory_mb, output_mb;
+	bool result;           /* it sent RESULT */
+	const char *fail_code; /* it sent FAIL: code and message, else NULL */
+	const char *fail_message;
+	long violation; /* the call its violation line named, or -1 */
+	const char *violation_name;
+	int input_result; /* the feeder's: RAP_OK or RAP_ECANCELED unless the input failed */
+	const char *input_err;
+};
+
+/** Sorts the end of a child into an outcome; for every outcome but
+ *  SBX_COMPLETED and SBX_CANCELLED, err (RAP_ERRLEN) gets the job's error
+ *  text, "<code>: <message>" for the permanent ones. */
+enum worker_sandbox_outcome sandbox_classify(const struct sandbox_end *e, char *err);
+/** "SIGSEGV" for SIGSEGV; "signal N" for one without a name. */
+const char *sandbox_signal_name(int sig, char *buf, size_t len);
+
+/* sandbox.c: one sandboxed run and everything the supervisor knows of it. */
+#define SBX_LOG_LINE_MAX 1024
+#define SBX_TICK_MS 100 /* the longest the supervisor goes without a look */
+struct sbx {
+	struct job_run *run;
+	struct worker *w;
+	const struct rap_jobtype_limits *lim; /* &limits */
+	struct rap_jobtype_limits limits;     /* the type's, with RAP_JOB_LIMITS */
+	struct rap_log_ctx ctx;
+	struct child ch;
+	bool reaped, out_eof, err_eof;
+	int status;
+	struct rusage ru;
+	struct rap_frame_decoder dec;
+	struct feeder feed;
+	long long input_size; /* -1: unknown */
+	struct outputs outs;
+	struct rowerrs rows;
+	enum sandbox_kill kill;
+	char kill_detail[RAP_ERRLEN];
+	char *result; /* the RESULT payload */
+	char *fail_code, *fail_message;
+	char log[SBX_LOG_LINE_MAX]; /* a log line being read */
+	size_t log_len;
+	int log_lines;
+	long violation;
+	int64_t deadline_ms;
+};
+
+/* input.c: the child's fd 0 for the type's input into *in_fd; *feeding
+ * says whether the feeder starts once the child runs (a pipe).  A file
+ * type's download happens here, heartbeating.  RAP_EINVAL: the input is
+ * too large or missing (err has the job's error); else RAP_EIO, or
+ * RAP_ECANCELED with s->kill saying why (cancel, stop, wall time). */
+int sbx_input(struct sbx *s, int *in_fd, bool *feeding, char *err);
+
+/* result.c: the completed job's result (caller frees), or NULL with *out
+ * and err set (not a JSON object: crashed; result.json not stored:
+ * transient). */
+char *sbx_result(struct sbx *s, enum worker_sandbox_outcome *out, char *err);
+/** The payload as a JSON object, or NULL (the caller puts it). */
+struct json_object *sbx_json_object(const unsigned char *payload, uint32_t len);
+/** A string member, or NULL; an integer member, or def. */
+const char *sbx_jstr(struct json_object *o, const char *key);
+long long sbx_jint(struct json_object *o, const char *key, long long def);
+
+#endif

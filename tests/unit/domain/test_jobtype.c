@@ -1,0 +1,480 @@
+/* Tests of lib/domain/jobtype.c: the registry of job types, its params
+ * schemas, its content allow-lists against what libmagic detects, and the
+ * settings that refine it. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rap/err.h"
+#include "rap/jobtype.h"
+#include "rap/jsonschema.h"
+#include "rap/list.h"
+#include "rap/settings.h"
+
+#define FIXTURES RAP_SOURCE_DIR "/tests/fixtures/magic/"
+#define DETECT_BYTES (64 * 1024) /* what upload-api hands libmagic */
+
+static bool valid_name(const char *s, const char *extra)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+			return false;
+	return true;
+}
+
+Test(jobtype, every_type_is_declared_whole)
+{
+	for (size_t i = 0; i < rap_jobtypes_count; i++) {
+		const struct rap_jobtype *t = &rap_jobtypes[i];
+		const struct rap_jobtype_limits *l = &t->limits;
+
+		cr_assert(valid_name(t->name, "._-") && strlen(t->name) <= 64, "%s", t->name);
+		cr_assert_eq(rap_jobtype_find(t->name), t, "%s is declared twice", t->name);
+		cr_assert(t->summary && strlen(t->summary) > 10 && strlen(t->summary) < 240,
+			  "%s: a one-line summary", t->name);
+		cr_assert(valid_name(t->pool, "-") && strlen(t->pool) <= 32, "%s: pool", t->name);
+		cr_assert(l->wall_s > 0 && l->cpu_s > 0 && l->memory_mb >= 16 && l->output_mb > 0,
+			  "%s: limits", t->name);
+		cr_assert_eq(l->input_mb == 0, t->input == RAP_INPUT_NONE,
+			     "%s: an input limit exactly when it reads input", t->name);
+		cr_assert(t->max_attempts >= 1 && t->max_attempts <= 100, "%s", t->name);
+		cr_assert(!t->quick || t->runner == RAP_RUN_IN_WORKER,
+			  "%s: quick types are claimed in batches by the worker itself", t->name);
+		cr_assert(t->input == RAP_INPUT_NONE || t->runner == RAP_RUN_SANDBOX,
+			  "%s: a type that reads input runs in the sandbox", t->name);
+		cr_assert_eq(t->test_only, strncmp(t->name, "test.", 5) == 0, "%s", t->name);
+		cr_assert(t->content, "%s: \"\" for any content, never NULL", t->name);
+	}
+	cr_assert_null(rap_jobtype_find("no.such"));
+	cr_assert_null(rap_jobtype_find(""));
+}
+
+Test(jobtype, content_lists_pass_the_settings_check)
+{
+	for (size_t i = 0; i < rap_jobtypes_count; i++) {
+		const struct rap_jobtype *t = &rap_jobtypes[i];
+		char entry[1200], err[RAP_ERRLEN];
+		struct rap_jobtype_settings s = { .content = entry };
+
+		if (!t->content[0])
+			continue;
+		snprintf(entry, sizeof(entry), "%s=%s", t->name, t->content);
+		cr_assert_eq(rap_jobtype_settings_check(&s, err), RAP_OK, "%s", err);
+	}
+}
+
+Test(jobtype, the_default_types_are_every_type_but_the_test_ones)
+{
+	struct rap_settings s;
+	struct rap_cfg_table t[RAP_SETTINGS_GROUPS];
+	struct rap_jobtype_settings js = { 0 };
+	char err[RAP_ERRLEN];
+	const char *def;
+
+	cr_assert_eq(rap_settings_tables(RAP_SETTINGS_JOB_TYPES, &s, t), 1);
+	def = t[0].opts[0].def;
+	cr_assert_str_eq(t[0].opts[0].env, "RAP_JOB_TYPES");
+	js.types = def;
+	cr_assert_eq(rap_jobtype_settings_check(&js, err), RAP_OK, "%s", err);
+	for (size_t i = 0; i < rap_jobtypes_count; i++)
+		cr_assert_eq(rap_list_contains(def, rap_jobtypes[i].name),
+			     !rap_jobtypes[i].test_only, "%s", rap_jobtypes[i].name);
+}
+
+Test(jobtype, a_pool_is_a_queue_of_its_own)
+{
+	const char *pools[RAP_JOBTYPE_POOLS_MAX];
+	char q[RAP_JOBTYPE_QUEUE_LEN];
+	size_t n = rap_jobtype_pools(pools, RAP_JOBTYPE_POOLS_MAX);
+
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(pools[0], "light");
+	cr_assert_str_eq(pools[1], "data");
+	cr_assert_eq(rap_jobtype_pools(pools, 1), 1);
+	rap_jobtype_queue("data", q, sizeof(q));
+	cr_assert_str_eq(q, "jobs.work.data");
+	cr_assert(rap_jobtype_pool_exists("light"));
+	cr_assert_not(rap_jobtype_pool_exists("heavy"));
+	cr_assert_str_eq(rap_jobtype_find("noop")->pool, "light");
+	cr_assert_str_eq(rap_jobtype_find("csv.validate")->pool, "data");
+	cr_assert_str_eq(rap_jobtype_input_name(RAP_INPUT_FILE), "file");
+	cr_assert_str_eq(rap_jobtype_input_name(rap_jobtype_find("csv.validate")->input), "stream");
+}
+
+/* ---- params schemas ---- */
+
+static struct rap_jsonschema *compile(const struct rap_params_schema *ps)
+{
+	struct rap_jsonschema *s;
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(rap_jsonschema_new(ps->text, ps->len, &s, err), RAP_OK, "%s: %s", ps->name,
+		     err);
+	return s;
+}
+
+Test(jobtype, every_params_schema_in_proto_is_compiled_in_and_loads)
+{
+	DIR *d = opendir(RAP_SOURCE_DIR "/proto/schemas/params");
+	struct dirent *e;
+	size_t files = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (n < 5 || strcmp(e->d_name + n - 5, ".json") != 0)
+			continue;
+		cr_assert_not_null(rap_params_schema_find(e->d_name), "%s is not compiled in",
+				   e->d_name);
+		files++;
+	}
+	closedir(d);
+	cr_assert_eq(files, rap_params_schemas_count);
+	for (size_t i = 0; i < rap_params_schemas_count; i++) {
+		bool used = false;
+
+		rap_jsonschema_free(compile(&rap_params_schemas[i]));
+		for (size_t k = 0; k < rap_jobtypes_count; k++)
+			used |= rap_jobtypes[k].params_schema &&
+				strcmp(rap_jobtypes[k].params_schema, rap_params_schemas[i].name) ==
+					0;
+		cr_assert(used, "no job type uses %s", rap_params_schemas[i].name);
+	}
+	for (size_t k = 0; k < rap_jobtypes_count; k++)
+		cr_assert(!rap_jobtypes[k].params_schema ||
+				  rap_params_schema_find(rap_jobtypes[k].params_schema),
+			  "%s names a schema that is not there", rap_jobtypes[k].name);
+}
+
+/* Validates params against the schema of a type: RAP_OK or err. */
+static int params(const char *type, const char *json, char *err)
+{
+	const struct rap_jobtype *t = rap_jobtype_find(type);
+	struct rap_jsonschema *s = compile(rap_params_schema_find(t->params_schema));
+	int result = rap_jsonschema_check(s, json, strlen(json), "params", err);
+
+	rap_jsonschema_free(s);
+	return result;
+}
+
+Test(jobtype, the_csv_schema_checks_what_the_csv_processor_reads)
+{
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(
+		params("csv.validate",
+		       "{\"delimiter\":\";\",\"header\":false,\"columns\":[{\"name\":\"id\","
+		       "\"type\":\"integer\",\"required\":true,\"unique\":true},{\"name\":\"s\","
+		       "\"type\":\"enum\",\"values\":[\"a\",\"b\"]}],\"max_row_bytes\":4096}",
+		       err),
+		RAP_OK, "%s", err);
+	cr_assert_eq(params("csv.validate",
+			    "{\"columns\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\","
+			    "\"type\":\"float\"}]}",
+			    err),
+		     RAP_EINVAL);
+	cr_assert_str_eq(err, "params.columns[2].type: must be one of string, integer, decimal, "
+			      "boolean, date, datetime, email, enum");
+	cr_assert_eq(params("csv.validate", "{\"columns\":[{\"type\":\"date\"}]}", err),
+		     RAP_EINVAL);
+	cr_assert_str_eq(err, "params.columns[0].name: is required");
+	cr_assert_eq(params("csv.validate", "{\"max_row_bytes\":10}", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "params.max_row_bytes: must be at least 64");
+	cr_assert_eq(params("xls.validate", "{\"sheet\":\"Data\"}", err), RAP_OK, "%s", err);
+	cr_assert_eq(params("xlsx.validate", "{\"sheet\":0}", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "params.sheet: must be at least 1");
+}
+
+Test(jobtype, the_test_schemas_take_the_modes_of_their_processors)
+{
+	static const char *const fault[] = { "succeed", "transient", "permanent",     "crash",
+					     "hang",    "sleep",     "until_replayed" };
+	char json[128], err[RAP_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(fault) / sizeof(fault[0]); i++) {
+		snprintf(json, sizeof(json), "{\"mode\":\"%s\",\"failures\":2,\"seconds\":5}",
+			 fault[i]);
+		cr_assert_eq(params("test.fault", json, err), RAP_OK, "%s", err);
+	}
+	cr_assert_eq(params("test.fault", "{}", err), RAP_OK, "%s", err);
+	cr_assert_eq(params("test.fault", "{\"mode\":\"explode\"}", err), RAP_EINVAL);
+	cr_assert_eq(params("test.fault", "{\"mode\":\"crash\",\"times\":1}", err), RAP_EINVAL);
+	cr_assert_str_eq(err,
+			 "params.times: is not a known field (known: mode, failures, seconds)");
+	cr_assert_eq(params("test.sandbox", "{\"mode\":\"alloc\",\"mb\":512}", err), RAP_OK, "%s",
+		     err);
+	cr_assert_eq(params("test.sandbox", "{\"mode\":\"output\",\"count\":-1}", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "params.count: must be at least 0");
+}
+
+/* ---- content: what libmagic detects in real files ---- */
+
+/* The type libmagic detects in the first 64 KiB of a fixture, as
+ * upload-api does (MAGIC_MIME_TYPE). */
+static void detect(magic_t m, const char *file, char *out, size_t len)
+{
+	char path[512], *buf = malloc(DETECT_BYTES);
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), FIXTURES "%s", file);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	n = fread(buf, 1, DETECT_BYTES, f);
+	fclose(f);
+	snprintf(out, len, "%s", magic_buffer(m, buf, n));
+	free(buf);
+}
+
+Test(jobtype, each_allow_list_takes_what_libmagic_detects_in_such_files)
+{
+	static const struct {
+		const char *file, *type, *detected;
+	} cases[] = {
+		{ "comma.csv", "csv.validate", "text/csv" },
+		{ "bom.csv", "csv.validate", "text/csv" },
+		{ "quoted.csv", "csv.validate", "text/csv" },
+		{ "latin1-crlf.csv", "csv.validate", "text/csv" },
+		{ "semicolon.csv", "csv.validate", "text/plain" },
+		{ "two-lines.csv", "csv.validate", "text/plain" },
+		{ "sheet.xlsx", "xlsx.validate",
+		  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
+		{ "docprops-first.xlsx", "xlsx.validate", "application/zip" },
+		{ "sheet.xls", "xls.validate", "application/vnd.ms-excel" },
+		{ "large-head.xls", "xls.validate", "application/x-ole-storage" },
+	};
+	magic_t m = magic_open(MAGIC_MIME_TYPE);
+	char *list = rap_jobtype_content_list(NULL), got[128];
+
+	cr_assert(m && magic_load(m, NULL) == 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		detect(m, cases[i].file, got, sizeof(got));
+		cr_assert_str_eq(got, cases[i].detected, "%s", cases[i].file);
+		cr_assert(rap_list_allows(list, cases[i].type, got), "%s refuses %s (%s)",
+			  cases[i].type, cases[i].file, got);
+		/* And the spreadsheet types refuse what is not theirs. */
+		if (strcmp(cases[i].type, "csv.validate") == 0) {
+			cr_assert_not(rap_list_allows(list, "xlsx.validate", got));
+			cr_assert_not(rap_list_allows(list, "xls.validate", got));
+		}
+	}
+	cr_assert_not(rap_list_allows(list, "csv.validate", "image/png"));
+	cr_assert(rap_list_allows(list, "file.inspect", "image/png"), "any content");
+	free(list);
+	magic_close(m);
+}
+
+/* ---- settings ---- */
+
+static void settings_ok(const char *types, const char *content, const char *limits,
+			const char *attempts)
+{
+	struct rap_jobtype_settings s = { types, content, limits, attempts };
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(rap_jobtype_settings_check(&s, err), RAP_OK, "%s", err);
+}
+
+static void settings_bad(const char *types, const char *content, const char *limits,
+			 const char *attempts, const char *message)
+{
+	struct rap_jobtype_settings s = { types, content, limits, attempts };
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(rap_jobtype_settings_check(&s, err), RAP_EINVAL, "should fail: %s", message);
+	cr_assert_str_eq(err, message);
+}
+
+Test(jobtype, unset_settings_pass)
+{
+	settings_ok(NULL, NULL, NULL, NULL);
+	settings_ok("", "", "", "");
+}
+
+Test(jobtype, job_types_must_be_types_of_the_registry)
+{
+	settings_ok("file.inspect,noop,test.fault", NULL, NULL, NULL);
+	settings_bad("file.inspect,image.resize", NULL, NULL, NULL,
+		     "RAP_JOB_TYPES: \"image.resize\": not a job type (known: noop, file.inspect, "
+		     "csv.validate, xlsx.validate, xls.validate, test.fault, test.sandbox)");
+	settings_bad("noop,,file.inspect", NULL, NULL, NULL,
+		     "RAP_JOB_TYPES: \"\": not a job type (known: noop, file.inspect, "
+		     "csv.validate, xlsx.validate, xls.validate, test.fault, test.sandbox)");
+	settings_bad("noop,noop", NULL, NULL, NULL, "RAP_JOB_TYPES: \"noop\": named twice");
+}
+
+Test(jobtype, content_types_are_mime_lists_of_known_types)
+{
+	settings_ok(NULL, "test.fault=text/plain,csv.validate=text/*|application/csv", NULL, NULL);
+	settings_ok(NULL, "xls.validate=*", NULL, NULL);
+	settings_bad(NULL, "video.cut=video/*", NULL, NULL,
+		     "RAP_JOB_CONTENT_TYPES: \"video.cut=video/*\": 'video.cut' is not a job type "
+		     "(known: noop, file.inspect, csv.validate, xlsx.validate, xls.validate, "
+		     "test.fault, test.sandbox)");
+	settings_bad(NULL, "noop", NULL, NULL,
+		     "RAP_JOB_CONTENT_TYPES: \"noop\": expected type=...");
+	settings_bad(NULL, "noop=", NULL, NULL,
+		     "RAP_JOB_CONTENT_TYPES: \"noop=\": give the detected types it takes, "
+		     "a|b|major/*, or * for any");
+	for (int i = 0; i < 4; i++) {
+		static const char *const bad[] = { "noop=text", "noop=text/plain|*", "noop=*/csv",
+						   "noop=text/pl ain" };
+		struct rap_jobtype_settings s = { .content = bad[i] };
+		char err[RAP_ERRLEN];
+
+		cr_assert_eq(rap_jobtype_settings_check(&s, err), RAP_EINVAL, "%s", bad[i]);
+		cr_assert(strstr(err, "each alternative is a MIME type"), "%s", err);
+	}
+	settings_bad(NULL, "noop=text/plain,noop=*", NULL, NULL,
+		     "RAP_JOB_CONTENT_TYPES: \"noop=*\": the type has an entry already");
+}
+
+Test(jobtype, limits_name_known_keys_with_units_within_bounds)
+{
+	settings_ok(NULL, NULL, "csv.validate=wall:3600;memory:256,file.inspect=cpu:60", NULL);
+	settings_ok(NULL, NULL, "csv.validate=wall:3h;cpu:90m;output:2G;input:10G", NULL);
+	settings_bad(NULL, NULL, "csv.validate=wal:3600", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=wal:3600\": unknown limit 'wal' (wall, cpu, "
+		     "memory, output or input)");
+	settings_bad(NULL, NULL, "csv.validate=wall:3600;wall:60", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=wall:3600;wall:60\": a limit is named twice");
+	settings_bad(NULL, NULL, "csv.validate=wall:0", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=wall:0\": wall must be from 1 to 2592000 "
+		     "seconds");
+	settings_bad(NULL, NULL, "csv.validate=memory:8", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=memory:8\": memory must be from 16 to 1048576 "
+		     "MiB");
+	settings_bad(NULL, NULL, "csv.validate=memory:1h", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=memory:1h\": memory takes the units M or G "
+		     "(MiB, GiB)");
+	settings_bad(NULL, NULL, "csv.validate=cpu:1G", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=cpu:1G\": cpu takes the units s, m or h");
+	settings_bad(NULL, NULL, "csv.validate=cpu:", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=cpu:\": cpu takes a whole number of seconds "
+		     "(or with s, m or h)");
+	settings_bad(NULL, NULL, "csv.validate=cpu:-5", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=cpu:-5\": cpu takes a whole number of seconds "
+		     "(or with s, m or h)");
+	settings_bad(NULL, NULL, "csv.validate=cpu:99999999999999999999999", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=cpu:99999999999999999999999\": cpu must be "
+		     "from 1 to 2592000 seconds");
+	settings_bad(NULL, NULL, "csv.validate=wall", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=wall\": each limit is key:value");
+	settings_bad(NULL, NULL, "csv.validate=", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=\": give key:value[;key:value...]");
+	settings_bad(NULL, NULL, "csv.validate=wall:60,csv.validate=cpu:5", NULL,
+		     "RAP_JOB_LIMITS: \"csv.validate=cpu:5\": the type has an entry already");
+	settings_bad(NULL, NULL, "csv.validate=wall:60,", NULL,
+		     "RAP_JOB_LIMITS: \"\": expected type=...");
+}
+
+Test(jobtype, max_attempts_are_one_to_a_hundred_per_known_type)
+{
+	settings_ok(NULL, NULL, NULL, "test.fault=4,csv.validate=1");
+	settings_bad(NULL, NULL, NULL, "test.fault=0",
+		     "RAP_JOB_MAX_ATTEMPTS: \"test.fault=0\": attempts are a whole number from 1 "
+		     "to 100");
+	settings_bad(NULL, NULL, NULL, "test.fault=x",
+		     "RAP_JOB_MAX_ATTEMPTS: \"test.fault=x\": attempts are a whole number from 1 "
+		     "to 100");
+	settings_bad(NULL, NULL, NULL, "fault=4",
+		     "RAP_JOB_MAX_ATTEMPTS: \"fault=4\": 'fault' is not a job type (known: noop, "
+		     "file.inspect, csv.validate, xlsx.validate, xls.validate, test.fault, "
+		     "test.sandbox)");
+}
+
+Test(jobtype, effective_limits_replace_only_what_the_setting_names)
+{
+	const struct rap_jobtype *csv = rap_jobtype_find("csv.validate");
+	const struct rap_jobtype *inspect = rap_jobtype_find("file.inspect");
+	const char *o = "csv.validate=wall:3h;memory:256,file.inspect=cpu:60";
+	struct rap_jobtype_limits l;
+
+	cr_assert_eq(rap_jobtype_effective_limits(csv, o, &l), RAP_OK);
+	cr_assert_eq(l.wall_s, 3 * 3600);
+	cr_assert_eq(l.memory_mb, 256);
+	cr_assert_eq(l.cpu_s, csv->limits.cpu_s);
+	cr_assert_eq(l.output_mb, csv->limits.output_mb);
+	cr_assert_eq(l.input_mb, csv->limits.input_mb);
+	cr_assert_eq(rap_jobtype_effective_limits(inspect, o, &l), RAP_OK);
+	cr_assert_eq(l.cpu_s, 60);
+	cr_assert_eq(l.wall_s, inspect->limits.wall_s);
+	cr_assert_eq(rap_jobtype_effective_limits(inspect, NULL, &l), RAP_OK);
+	cr_assert_eq(memcmp(&l, &inspect->limits, sizeof(l)), 0);
+	cr_assert_eq(rap_jobtype_effective_limits(csv, "csv.validate=output:1G;input:512", &l),
+		     RAP_OK);
+	cr_assert_eq(l.output_mb, 1024);
+	cr_assert_eq(l.input_mb, 512);
+	/* A malformed setting (the start-up check stops that first) changes nothing. */
+	cr_assert_eq(rap_jobtype_effective_limits(csv, "csv.validate=wall:5;bogus:1", &l),
+		     RAP_EINVAL);
+	cr_assert_eq(memcmp(&l, &csv->limits, sizeof(l)), 0);
+}
+
+Test(jobtype, effective_content_is_the_setting_else_the_registry)
+{
+	const struct rap_jobtype *csv = rap_jobtype_find("csv.validate");
+	const struct rap_jobtype *fault = rap_jobtype_find("test.fault");
+	char out[1024], *list;
+
+	rap_jobtype_effective_content(csv, NULL, out, sizeof(out));
+	cr_assert_str_eq(out, "text/csv|text/plain");
+	rap_jobtype_effective_content(csv, "test.fault=text/plain", out, sizeof(out));
+	cr_assert_str_eq(out, "text/csv|text/plain");
+	rap_jobtype_effective_content(fault, "test.fault=text/plain", out, sizeof(out));
+	cr_assert_str_eq(out, "text/plain");
+	rap_jobtype_effective_content(csv, "csv.validate=*", out, sizeof(out));
+	cr_assert_str_eq(out, "");
+
+	list = rap_jobtype_content_list("test.fault=text/plain,csv.validate=*");
+	cr_assert(rap_list_allows(list, "test.fault", "text/plain"));
+	cr_assert_not(rap_list_allows(list, "test.fault", "image/png"));
+	cr_assert(rap_list_allows(list, "csv.validate", "image/png"), "csv.validate=* takes all");
+	cr_assert_not(rap_list_allows(list, "xls.validate", "text/plain"));
+	cr_assert_not(rap_list_has(list, "noop"));
+	free(list);
+}
+
+Test(jobtype, effective_attempts_are_the_setting_else_the_registry)
+{
+	const struct rap_jobtype *fault = rap_jobtype_find("test.fault");
+	const struct rap_jobtype *csv = rap_jobtype_find("csv.validate");
+
+	cr_assert_eq(rap_jobtype_effective_attempts(fault, "test.fault=4"), 4);
+	cr_assert_eq(rap_jobtype_effective_attempts(csv, "test.fault=4"), csv->max_attempts);
+	cr_assert_eq(rap_jobtype_effective_attempts(csv, NULL), 3);
+}
+
+Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
+{
+	const char *pools[RAP_JOBTYPE_POOLS_MAX];
+	char err[RAP_ERRLEN];
+	size_t n;
+
+	cr_assert_eq(rap_jobtype_pools_select(NULL, pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rap_jobtype_pools_select("", pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rap_jobtype_pools_select("data", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(pools[0], "data");
+	cr_assert_eq(rap_jobtype_pools_select("data,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rap_jobtype_pools_select("light,heavy", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"heavy\" is not a pool of the registry (pools: "
+			      "light, data)");
+	cr_assert_eq(rap_jobtype_pools_select("light,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"light\" is named twice");
+	cr_assert_eq(rap_jobtype_pools_select("light,", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
+		     RAP_EINVAL);
+}
