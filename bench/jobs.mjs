@@ -3,6 +3,7 @@
 // claimed, completed, acked) and the enqueue-to-start latency of single jobs
 // on an idle system. Run against a stack started by scripts/up:
 //   node bench/jobs.mjs [jobs=5000] [clients=32] [latency_samples=200] [batch=1]
+// (latency_samples 0: throughput only).  bench/quick.sh runs it beside Celery.
 // With batch > 1 the submitters use POST /jobs/batch, batch jobs a request.
 // Environment: RAP_JOB_URL (default http://127.0.0.1:8102, job-api direct),
 // RAP_UPLOAD_URL (default http://127.0.0.1:8101), RAP_PG_PORT (5439).
@@ -70,35 +71,38 @@ const tDrained = performance.now();
 // Latency on an idle system: one job at a time, created_at -> started_at
 // as PostgreSQL recorded them. The end of each job is awaited as the
 // notifier pushes it, not by polling, which would load the system timed.
-const ws = new WebSocket(NOTIFIER);
-const completed = new Set();
-let wake = () => {};
-ws.on('message', (data) => {
-  const m = JSON.parse(data);
-  if (m.type === 'job.status' && m.to === 'COMPLETED') { completed.add(m.job_id); wake(); }
-});
-await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-ws.send(JSON.stringify({ type: 'subscribe', api_key: 'dev-key', since: 1e15 }));
 const lat = [];
-for (let i = 0; i < samples; i++) {
-  const id = await create();
-  const deadline = Date.now() + 30000;
-  // The push may come before create() returns: check, then wait for the next.
-  while (!completed.has(id)) {
-    if (Date.now() > deadline) throw new Error(`job ${id} not pushed as COMPLETED in 30 s`);
-    await new Promise((resolve) => { wake = resolve; setTimeout(resolve, 1000).unref(); });
+if (samples > 0) {
+  const ws = new WebSocket(NOTIFIER);
+  const completed = new Set();
+  let wake = () => {};
+  ws.on('message', (data) => {
+    const m = JSON.parse(data);
+    if (m.type === 'job.status' && m.to === 'COMPLETED') { completed.add(m.job_id); wake(); }
+  });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  ws.send(JSON.stringify({ type: 'subscribe', api_key: 'dev-key', since: 1e15 }));
+  for (let i = 0; i < samples; i++) {
+    const id = await create();
+    const deadline = Date.now() + 30000;
+    // The push may come before create() returns: check, then wait for the next.
+    while (!completed.has(id)) {
+      if (Date.now() > deadline) throw new Error(`job ${id} not pushed as COMPLETED in 30 s`);
+      await new Promise((resolve) => { wake = resolve; setTimeout(resolve, 1000).unref(); });
+    }
+    completed.delete(id);
+    lat.push(Number(psql(`SELECT extract(epoch FROM started_at - created_at) * 1000 FROM jobs WHERE id = '${id}'`)));
   }
-  completed.delete(id);
-  lat.push(Number(psql(`SELECT extract(epoch FROM started_at - created_at) * 1000 FROM jobs WHERE id = '${id}'`)));
+  ws.close();
 }
-ws.close();
 lat.sort((a, b) => a - b);
 const pct = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))].toFixed(2);
 console.log(JSON.stringify({
-  jobs: ids.length, clients, batch,
+  what: 'platform', jobs: ids.length, clients, batch,
   submit_per_s: Math.round(ids.length / ((tSubmitted - t0) / 1000)),
   end_to_end_per_s: Math.round(ids.length / ((tDone - t0) / 1000)),
   seconds: ((tDone - t0) / 1000).toFixed(1),
   events_drained_s: ((tDrained - t0) / 1000).toFixed(1),
-  enqueue_to_start_ms: { samples, p50: pct(50), p99: pct(99), max: lat.at(-1).toFixed(2) },
+  enqueue_to_start_ms: samples > 0
+    ? { samples, p50: pct(50), p99: pct(99), max: lat.at(-1).toFixed(2) } : null,
 }));

@@ -132,8 +132,8 @@ int rap_job_get_json(PGconn *db, const char *owner, const char *job_id, char **j
 {
 	const char *p[2] = { job_id, owner };
 
-	return rap_pg_one_text(
-		db,
+	return rap_pg_one_text_prepared(
+		db, "rap_job_get",
 		"SELECT json_build_object('job_id', j.id, 'type', j.type,"
 		" 'object_key', j.object_key, 'params', j.params, 'status', j.status,"
 		" 'attempt', j.attempt, 'max_attempts', j.max_attempts,"

@@ -213,6 +213,25 @@ size_t rap_jobtype_pools(const char **out, size_t max)
 	return n;
 }
 
+const struct rap_jobpool rap_jobpools[] = {
+	{ "light", 64,
+	  "short jobs: a worker holds up to 64, so the quick ones among them are claimed and "
+	  "completed in batches (RAP_WORKER_BATCH) and a new one starts without a round trip "
+	  "to the broker" },
+	{ "data", 1,
+	  "long jobs, each in a sandboxed child: a worker takes one at a time, so none waits "
+	  "behind a long one on a busy worker while another worker is idle" },
+};
+const size_t rap_jobpools_count = sizeof(rap_jobpools) / sizeof(rap_jobpools[0]);
+
+int rap_jobtype_pool_prefetch(const char *pool)
+{
+	for (size_t i = 0; i < rap_jobpools_count; i++)
+		if (strcmp(rap_jobpools[i].name, pool) == 0)
+			return rap_jobpools[i].prefetch;
+	return 1;
+}
+
 bool rap_jobtype_pool_exists(const char *pool)
 {
 	for (size_t i = 0; i < rap_jobtypes_count; i++)

@@ -94,10 +94,9 @@ int worker_consume_pools(struct worker *w)
 
 	for (size_t i = 0; i < w->n_pools; i++) {
 		rap_jobtype_queue(w->pools[i], queue, sizeof(queue));
-		if (rap_amqp_consume(w->amqp, queue, (unsigned)w->cfg.worker_prefetch) != RAP_OK)
+		if (rap_amqp_consume(w->amqp, queue, (unsigned)w->prefetch) != RAP_OK)
 			return RAP_EAMQP;
-		rap_log(RAP_LOG_INFO, NULL, "consuming %s with prefetch %lld", queue,
-			w->cfg.worker_prefetch);
+		rap_log(RAP_LOG_INFO, NULL, "consuming %s with prefetch %lld", queue, w->prefetch);
 	}
 	return RAP_OK;
 }

@@ -1,8 +1,8 @@
 /*
  * worker: the process.  Its wiring (settings, metrics, health endpoint) and
- * the consumer task that takes the deliveries of the work queues of the
- * pools it serves (one consumer per queue, on one channel); what becomes
- * of each is lifecycle.c's, of quick ones in batches batch.c's.
+ * its slots: one per pool it serves, each a consumer task on a thread of
+ * its own that takes the deliveries of its pool's queue; what becomes of
+ * each is lifecycle.c's, of quick ones in batches batch.c's.
  */
 #include "worker.h"
 
@@ -20,6 +20,7 @@
 #include "rap/list.h"
 #include "rap/random.h"
 #include "rap/schema.h"
+#include "rap/stop.h"
 #include "rap/task.h"
 
 #include <errno.h>
@@ -56,7 +57,11 @@ static int worker_connect(void *ctx)
 	if (!w->amqp || !rap_amqp_ok(w->amqp)) {
 		rap_amqp_free(w->amqp);
 		w->amqp = NULL;
-		if (rap_amqp_connect(cfg->amqp_url, w->id, &w->amqp, err) != RAP_OK) {
+		char name[160];
+
+		/* "<id> <pool>": the connections of a worker's slots, told apart. */
+		snprintf(name, sizeof(name), "%s %s", w->id, w->pools[0]);
+		if (rap_amqp_connect(cfg->amqp_url, name, &w->amqp, err) != RAP_OK) {
 			rap_log(RAP_LOG_WARN, NULL, "RabbitMQ: %s", err);
 			return RAP_EAMQP;
 		}
@@ -71,7 +76,7 @@ static int worker_connect(void *ctx)
 
 		rap_amqp_free(w->pub);
 		w->pub = NULL;
-		snprintf(name, sizeof(name), "%s publisher", w->id);
+		snprintf(name, sizeof(name), "%s %s publisher", w->id, w->pools[0]);
 		if (rap_amqp_connect(cfg->amqp_url, name, &w->pub, err) != RAP_OK) {
 			rap_log(RAP_LOG_WARN, NULL, "RabbitMQ publisher: %s", err);
 			return RAP_EAMQP;
@@ -153,28 +158,98 @@ static const struct rap_task_ops consumer_ops = {
 	.down = worker_down,
 };
 
-/* Consumes on the main thread until the stop. */
-static void worker_loop(struct worker *w)
+/* One slot's consumer: its connections and S3 clients are its own; the
+ * rest (settings, metrics, the processor's path) is the process's. */
+static void slot_init(struct worker *w, size_t i, const struct rap_s3_cfg *s3c)
 {
-	struct consumer c = { .w = w };
-	struct rap_task t = { .name = "consumer", .ops = &consumer_ops, .ctx = &c };
+	struct worker *s = &w->slots[i];
 
-	c.max = (int)(w->cfg.worker_batch < w->cfg.worker_prefetch ? w->cfg.worker_batch
-								   : w->cfg.worker_prefetch);
-	c.msgs = rap_calloc((size_t)c.max, sizeof(*c.msgs));
-	rap_task_run(&t);
-	free(c.msgs);
+	memcpy(s, w, sizeof(*s));
+	s->slots = NULL;
+	s->n_slots = 0;
+	s->pools[0] = w->pools[i];
+	s->n_pools = 1;
+	s->prefetch = w->cfg.worker_prefetch ? w->cfg.worker_prefetch
+					     : rap_jobtype_pool_prefetch(w->pools[i]);
+	atomic_init(&s->ready, false);
+	s->db = NULL;
+	s->amqp = NULL;
+	s->pub = NULL;
+	s->s3 = rap_s3_new(s3c);
+	s->s3_in = rap_s3_new(s3c);
+}
+
+static void slot_free(struct worker *s)
+{
+	rap_s3_free(s->s3);
+	rap_s3_free(s->s3_in);
+	rap_amqp_free(s->amqp);
+	rap_amqp_free(s->pub);
+	PQfinish(s->db);
+}
+
+/*
+ * Runs a slot per pool the worker serves, each consuming its pool's queue
+ * on a thread of its own, until the stop.  A pool's slot holds at most its
+ * prefetch of deliveries (rap_jobpools, or RAP_WORKER_PREFETCH for all) and
+ * runs one job, or one batch of quick ones, at a time.
+ */
+static int worker_run_slots(struct worker *w, const struct rap_s3_cfg *s3c)
+{
+	struct consumer *cs;
+	struct rap_task *ts;
+	size_t i, started = 0;
+	int status = RAP_OK;
+
+	w->slots = rap_calloc(w->n_pools, sizeof(*w->slots));
+	cs = rap_calloc(w->n_pools, sizeof(*cs));
+	ts = rap_calloc(w->n_pools, sizeof(*ts));
+	for (i = 0; i < w->n_pools; i++) {
+		slot_init(w, i, s3c);
+		cs[i].w = &w->slots[i];
+		cs[i].max = (int)(w->cfg.worker_batch < w->slots[i].prefetch
+					  ? w->cfg.worker_batch
+					  : w->slots[i].prefetch);
+		cs[i].msgs = rap_calloc((size_t)cs[i].max, sizeof(*cs[i].msgs));
+		ts[i] = (struct rap_task){ .name = w->pools[i],
+					   .ops = &consumer_ops,
+					   .ctx = &cs[i] };
+	}
+	w->n_slots = w->n_pools;
+	for (i = 0; i < w->n_slots; i++, started++) {
+		if (rap_task_start(&ts[i]) != RAP_OK) {
+			rap_log(RAP_LOG_ERROR, NULL, "cannot start the slot of pool %s",
+				w->pools[i]);
+			rap_stop_request();
+			status = RAP_EIO;
+			break;
+		}
+	}
+	for (i = 0; i < started; i++)
+		rap_task_join(&ts[i]);
+	for (i = 0; i < w->n_slots; i++) {
+		free(cs[i].msgs);
+		slot_free(&w->slots[i]);
+	}
+	free(cs);
+	free(ts);
+	return status;
 }
 
 static bool worker_ready(void *arg, char *reason, size_t len)
 {
 	struct worker *w = arg;
 
-	if (!atomic_load(&w->ready)) {
-		snprintf(reason, len, "not connected to PostgreSQL and RabbitMQ");
-		return false;
+	for (size_t i = 0; i < w->n_slots; i++) {
+		if (!atomic_load(&w->slots[i].ready)) {
+			snprintf(reason, len,
+				 "the slot of pool %s is not connected to PostgreSQL "
+				 "and RabbitMQ",
+				 w->slots[i].pools[0]);
+			return false;
+		}
 	}
-	return true;
+	return w->n_slots > 0;
 }
 
 static const char *const sandbox_labels[SBX_OUTCOMES] = {
@@ -290,10 +365,8 @@ int main(int argc, char **argv)
 	register_metrics(&w);
 	rap_s3_global_init();
 	rap_service_s3_cfg(&w.svc, &s3c);
-	w.s3 = rap_s3_new(&s3c);
-	w.s3_in = rap_s3_new(&s3c);
 	if (processor_path(&w) != RAP_OK)
-		goto out_s3;
+		goto out;
 	if (w.cfg.worker_port) {
 		hc.bind = w.svc.cfg.bind;
 		hc.port = (unsigned)w.cfg.worker_port;
@@ -303,20 +376,16 @@ int main(int argc, char **argv)
 		hc.metrics = w.svc.metrics;
 		if (rap_http_start(&hc, &http, err) != RAP_OK) {
 			rap_log(RAP_LOG_ERROR, NULL, "%s", err);
-			goto out_s3;
+			goto out;
 		}
 	}
 	rap_log(RAP_LOG_INFO, NULL, "worker %s starting", w.id);
-	worker_loop(&w);
+	if (worker_run_slots(&w, &s3c) == RAP_OK)
+		status = EXIT_SUCCESS;
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
-	status = EXIT_SUCCESS;
 	rap_http_stop(http);
-out_s3:
-	rap_s3_free(w.s3);
-	rap_s3_free(w.s3_in);
-	rap_amqp_free(w.amqp);
-	rap_amqp_free(w.pub);
-	PQfinish(w.db);
+	free(w.slots);
+out:
 	rap_service_cleanup(&w.svc);
 	return status;
 }

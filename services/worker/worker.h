@@ -47,6 +47,14 @@ enum worker_sandbox_outcome {
 	SBX_OUTCOMES
 };
 
+/*
+ * The worker process, and each of its slots: the process serves each of
+ * its pools on a slot of its own (a thread with its own PostgreSQL and
+ * RabbitMQ connections and S3 clients, running one job or one batch of
+ * quick ones at a time), so a long job of one pool never holds up the
+ * deliveries of another.  A slot is a copy of the process's struct with
+ * one pool; everything below `slots` is the process's alone.
+ */
 struct worker {
 	struct rap_service svc;
 	struct worker_settings cfg; /* its own; the shared ones: svc.cfg */
@@ -59,6 +67,7 @@ struct worker {
 	struct rap_s3 *s3;     /* the main thread's */
 	struct rap_s3 *s3_in;  /* the input feeder thread's, while a job runs */
 	char processor[4096];  /* rap-processor's path */
+	long long prefetch;    /* the slot's: its pool's, or RAP_WORKER_PREFETCH */
 	atomic_bool ready;
 	struct rap_metric *completed;
 	struct rap_metric *failed;
@@ -70,6 +79,8 @@ struct worker {
 	struct rap_metric *children;   /* gauge: live rap-processor children */
 	struct rap_metric *early_acks; /* deliveries acked before their job ended */
 	struct rap_metric *sandbox[SBX_OUTCOMES];
+	struct worker *slots; /* the process's: one per pool it serves */
+	size_t n_slots;
 };
 
 /*

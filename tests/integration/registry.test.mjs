@@ -188,7 +188,7 @@ test('a worker serves only the pools of RAP_WORKER_POOLS', async () => {
     const queues = await waitFor('the worker consumes', async () => {
       if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}`);
       const conns = (await mgmt('connections?columns=name,user_provided_name'))
-        .filter((c) => c.user_provided_name === id).map((c) => c.name);
+        .filter((c) => c.user_provided_name?.startsWith(`${id} `)).map((c) => c.name);
       if (conns.length === 0) return false;
       const mine = (await mgmt('consumers/%2F'))
         .filter((c) => conns.includes(c.channel_details?.connection_name)).map((c) => c.queue.name);
@@ -198,5 +198,77 @@ test('a worker serves only the pools of RAP_WORKER_POOLS', async () => {
   } finally {
     child.kill('SIGTERM');
     await exited;
+  }
+});
+
+// Issue 12: with their defaults, workers serve each pool on a slot of its
+// own (a connection each), light with a prefetch of 64, data with 1.
+test('by default each worker serves each pool on a slot of its own, with the pool\'s prefetch', async () => {
+  const consumers = await waitFor('every slot consumes', async () => {
+    // The stack's workers (worker-N), by their connections' given names.
+    const slotOf = new Map((await mgmt('connections?columns=name,user_provided_name'))
+      .filter((c) => /^worker-\d+ (light|data)$/.test(c.user_provided_name ?? ''))
+      .map((c) => [c.name, c.user_provided_name]));
+    const list = (await mgmt('consumers/%2F'))
+      .filter((c) => slotOf.has(c.channel_details?.connection_name))
+      .map((c) => ({ ...c, slot: slotOf.get(c.channel_details.connection_name) }));
+    return list.length === WORKERS * 2 && list;
+  }, 30000, 250);
+  const byQueue = {};
+  for (const c of consumers) (byQueue[c.queue.name] ??= []).push(c);
+  assert.equal(byQueue['jobs.work.light'].length, WORKERS);
+  assert.equal(byQueue['jobs.work.data'].length, WORKERS);
+  for (const c of byQueue['jobs.work.light']) {
+    assert.equal(c.prefetch_count, 64);
+    assert.match(c.slot, / light$/);
+  }
+  for (const c of byQueue['jobs.work.data']) {
+    assert.equal(c.prefetch_count, 1);
+    assert.match(c.slot, / data$/);
+  }
+  // Each slot on a connection of its own.
+  assert.equal(new Set(consumers.map((c) => c.channel_details.connection_name)).size, WORKERS * 2);
+});
+
+test('a long data job on every worker does not hold up quick jobs', async () => {
+  // A pattern that backtracks to its match limit on every value: about 10
+  // ms a row, so each of these runs for tens of seconds.
+  const csv = Buffer.from(`v\n${`${'a'.repeat(40)}\n`.repeat(5000)}`);
+  const long = [];
+  for (let i = 0; i < WORKERS; i++) {
+    const up = await upload(csv, { filename: `long-${i}.csv` });
+    const res = await createJob({ object_key: up.body.object_key, type: 'csv.validate',
+      params: { columns: [{ name: 'v', pattern: '(a+)+[bc]' }] } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    long.push(res.body.job_id);
+  }
+  try {
+    // Every worker runs one (a data slot takes one at a time).
+    let seen = [];
+    await waitFor('a long job running on every worker', async () => {
+      const jobs = await Promise.all(long.map(async (id) => (await getJob(id)).body));
+      seen = jobs.map((j) => `${j.status} ${j.stage} ${j.rows_done} ${j.error ?? ''}`);
+      return jobs.every((j) => j.status === 'PROCESSING');
+    }, 60000, 100).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(seen)}`); });
+    const up = await upload(Buffer.from('quick'), { filename: 'q.txt' });
+    const res = await createJob({ object_key: up.body.object_key, type: 'noop' });
+    assert.equal(res.status, 202);
+    const quick = await waitFor('the quick job done', async () => {
+      const j = (await getJob(res.body.job_id)).body;
+      return ['COMPLETED', 'FAILED', 'DEAD'].includes(j.status) && j;
+    }, 15000, 50);
+    assert.equal(quick.status, 'COMPLETED', JSON.stringify(quick));
+    for (const id of long) {
+      const j = (await getJob(id)).body;
+      assert.equal(j.status, 'PROCESSING', `long job ${id} ended before the quick one: ${j.status}`);
+    }
+  } finally {
+    for (const id of long) {
+      await fetch(`${GATEWAY}/api/jobs/${id}/cancel`, { method: 'POST', headers: auth() });
+    }
+  }
+  for (const id of long) {
+    await waitFor(`long job ${id} cancelled`, async () => (await getJob(id)).body.status === 'CANCELLED',
+      10000, 100);
   }
 });

@@ -262,9 +262,10 @@ test('cancel kills a running child in under a second', async (t) => {
 });
 
 // The worker's consumer connection, as the management API shows it.
-async function consumerConnection(worker) {
+// The consumer connection of a worker's slot of a pool ("worker-1 light").
+async function consumerConnection(worker, pool = 'light') {
   const list = await (await fetch(`${MGMT}/api/connections`, { headers: MGMT_AUTH })).json();
-  return list.find((c) => c.client_properties?.connection_name === worker);
+  return list.find((c) => c.client_properties?.connection_name === `${worker} ${pool}`);
 }
 // Its open channels (the management API's statistics lag up to 5 s); a
 // connection that is gone has none.

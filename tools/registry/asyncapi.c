@@ -67,9 +67,13 @@ static void channel(FILE *out, const char *pool)
 		"      The work queue of pool `%s`: quorum, durable, bound from exchange `jobs`\n"
 		"      with the routing keys %s (x-routing-keys).\n",
 		pool, types);
-	fputs("      Workers consume the queues of the pools of RAP_WORKER_POOLS (default:\n"
-	      "      every pool) and ack manually after the job's outcome is committed, with a\n"
-	      "      bounded prefetch per queue (RAP_WORKER_PREFETCH, default 1). Arguments:\n"
+	fprintf(out,
+		"      Workers consume the queues of the pools of RAP_WORKER_POOLS (default:\n"
+		"      every pool) and ack manually after the job's outcome is committed, with a\n"
+		"      bounded prefetch per queue (this pool's: %d; RAP_WORKER_PREFETCH\n"
+		"      replaces it).\n",
+		rap_jobtype_pool_prefetch(pool));
+	fputs("      Arguments:\n"
 	      "      x-dead-letter-exchange jobs.dlx, x-dead-letter-strategy at-least-once,\n"
 	      "      x-overflow reject-publish, x-delivery-limit 5 (a message delivered more\n"
 	      "      than 5 times, e.g. one that keeps crashing workers, is dead-lettered with\n"

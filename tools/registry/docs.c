@@ -284,16 +284,25 @@ static void overview(FILE *out)
 	      "quorum queue with the arguments of every work queue (`x-dead-letter-exchange\n"
 	      "jobs.dlx`, `x-delivery-limit 5`, at-least-once dead-lettering,\n"
 	      "`x-overflow reject-publish`). A worker consumes the queues of the pools in\n"
-	      "`RAP_WORKER_POOLS` (default: every pool), each with the prefetch\n"
-	      "`RAP_WORKER_PREFETCH`. The retry tiers dead-letter a message back into `jobs`\n"
-	      "with its routing key, so a retried job returns to its pool.\n\n"
-	      "| pool | queue | job types |\n|---|---|---|\n",
+	      "`RAP_WORKER_POOLS` (default: every pool), each on a slot of its own (a\n"
+	      "thread with its own connections, one job or one batch of quick jobs at a\n"
+	      "time), so a long job of one pool never holds up another pool's jobs. A\n"
+	      "slot holds at most its pool's prefetch of deliveries (below;\n"
+	      "`RAP_WORKER_PREFETCH` replaces it for every pool). The retry tiers\n"
+	      "dead-letter a message back into `jobs` with its routing key, so a retried\n"
+	      "job returns to its pool.\n\n"
+	      "| pool | queue | prefetch | why | job types |\n|---|---|---|---|---|\n",
 	      out);
 	for (size_t p = 0; p < n; p++) {
 		const char *sep = "";
 
 		rap_jobtype_queue(pools[p], queue, sizeof(queue));
-		fprintf(out, "| `%s` | `%s` | ", pools[p], queue);
+		fprintf(out, "| `%s` | `%s` | %d | ", pools[p], queue,
+			rap_jobtype_pool_prefetch(pools[p]));
+		for (size_t k = 0; k < rap_jobpools_count; k++)
+			if (strcmp(rap_jobpools[k].name, pools[p]) == 0)
+				cell(out, rap_jobpools[k].why);
+		fputs(" | ", out);
 		for (size_t i = 0; i < rap_jobtypes_count; i++)
 			if (strcmp(rap_jobtypes[i].pool, pools[p]) == 0) {
 				fprintf(out, "%s`%s`", sep, rap_jobtypes[i].name);

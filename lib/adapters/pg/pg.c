@@ -40,10 +40,9 @@ int rap_pg_connect(const char *url, PGconn **out, char *err)
 	return RAP_OK;
 }
 
-int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
-		char *err)
+/* Hands over a result or turns it into an error (rap_pg_exec's). */
+static int settle(PGconn *db, PGresult *res, PGresult **out, char *err)
 {
-	PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
 	const char *state;
 	int result;
@@ -66,6 +65,51 @@ int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params, P
 		result = RAP_EDB;
 	PQclear(res);
 	return result;
+}
+
+int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
+		char *err)
+{
+	return settle(db, PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0), out, err);
+}
+
+int rap_pg_exec_prepared(PGconn *db, const char *name, const char *sql, int n,
+			 const char *const *params, PGresult **out, char *err)
+{
+	PGresult *res;
+	const char *state;
+
+	if (PQtransactionStatus(db) != PQTRANS_IDLE)
+		return rap_pg_exec(db, sql, n, params, out, err);
+	res = PQexecPrepared(db, name, n, params, NULL, NULL, 0);
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR && state && strcmp(state, "26000") == 0) {
+		/* Not prepared on this connection yet (a new one). */
+		PQclear(res);
+		res = PQprepare(db, name, sql, n, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return settle(db, res, out, err);
+		PQclear(res);
+		res = PQexecPrepared(db, name, n, params, NULL, NULL, 0);
+	}
+	return settle(db, res, out, err);
+}
+
+int rap_pg_one_text_prepared(PGconn *db, const char *name, const char *sql, int n,
+			     const char *const *params, char **out, char *err)
+{
+	PGresult *res;
+	int result = rap_pg_exec_prepared(db, name, sql, n, params, &res, err);
+
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return RAP_ENOENT;
+	}
+	*out = rap_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return RAP_OK;
 }
 
 int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,

@@ -478,3 +478,25 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	cr_assert_eq(rap_jobtype_pools_select("light,", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 }
+
+/* Every pool a type names has its defaults in the pool table, and no
+ * entry of the table is a pool without types; light jobs are held many at
+ * a time, data jobs one at a time (issue 12: nothing hoarded). */
+Test(jobtype, every_pool_has_its_prefetch)
+{
+	const char *pools[RAP_JOBTYPE_POOLS_MAX];
+	size_t n = rap_jobtype_pools(pools, RAP_JOBTYPE_POOLS_MAX), i, k;
+
+	cr_assert_eq(n, rap_jobpools_count);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < rap_jobpools_count; k++)
+			if (strcmp(rap_jobpools[k].name, pools[i]) == 0)
+				break;
+		cr_assert_lt(k, rap_jobpools_count, "pool %s has no entry in rap_jobpools",
+			     pools[i]);
+		cr_assert_gt(rap_jobpools[k].prefetch, 0);
+	}
+	cr_assert_eq(rap_jobtype_pool_prefetch("light"), 64);
+	cr_assert_eq(rap_jobtype_pool_prefetch("data"), 1);
+	cr_assert_eq(rap_jobtype_pool_prefetch("nope"), 1);
+}

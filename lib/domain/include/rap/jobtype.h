@@ -76,6 +76,24 @@ size_t rap_jobtype_pools(const char **out, size_t max);
 /** True when a type of the registry runs in that pool. */
 bool rap_jobtype_pool_exists(const char *pool);
 
+/*
+ * A pool's defaults: how many deliveries of its queue one worker holds at
+ * once (its prefetch; RAP_WORKER_PREFETCH replaces it for every pool), and
+ * why.  Each worker serves each of its pools on a slot of its own (a
+ * thread with its own connections), so a long job of one pool never holds
+ * up the deliveries of another.
+ */
+struct rap_jobpool {
+	const char *name;
+	int prefetch;
+	const char *why;
+};
+extern const struct rap_jobpool rap_jobpools[];
+extern const size_t rap_jobpools_count;
+
+/** The pool of that name's prefetch (1 for a pool the table lacks). */
+int rap_jobtype_pool_prefetch(const char *pool);
+
 /** The pools a worker serves, from its RAP_WORKER_POOLS (comma-separated;
  *  NULL or "": every pool), into out (at most max, each once); *n says how
  *  many.  RAP_EINVAL with err (RAP_ERRLEN) naming an entry that is not a

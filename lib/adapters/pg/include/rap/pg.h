@@ -29,6 +29,19 @@ int rap_pg_connect(const char *url, PGconn **out, char *err);
 int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
 		char *err);
 
+/**
+ * rap_pg_exec through a prepared statement of that name, prepared on the
+ * connection at its first use (planned once, not on every call: the hot
+ * reads of the status path).  Outside a transaction only: inside one it
+ * runs sql unprepared, since a failed attempt would abort the transaction.
+ * Each name must always be given the same sql.
+ */
+int rap_pg_exec_prepared(PGconn *db, const char *name, const char *sql, int n,
+			 const char *const *params, PGresult **out, char *err);
+/** rap_pg_one_text through rap_pg_exec_prepared. */
+int rap_pg_one_text_prepared(PGconn *db, const char *name, const char *sql, int n,
+			     const char *const *params, char **out, char *err);
+
 /** rap_pg_exec for a query that yields at most one row of interest:
  *  RAP_ENOENT (and *out NULL) when it yields none. */
 int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
