@@ -214,10 +214,11 @@ size_t rap_jobtype_pools(const char **out, size_t max)
 }
 
 const struct rap_jobpool rap_jobpools[] = {
-	{ "light", 64,
-	  "short jobs: a worker holds up to 64, so the quick ones among them are claimed and "
+	{ "light", 8,
+	  "short jobs: a worker holds up to 8, so the quick ones among them are claimed and "
 	  "completed in batches (RAP_WORKER_BATCH) and a new one starts without a round trip "
-	  "to the broker" },
+	  "to the broker; not more, since a killed worker's window is redelivered and "
+	  "each redelivery counts against the queue's delivery limit" },
 	{ "data", 1,
 	  "long jobs, each in a sandboxed child: a worker takes one at a time, so none waits "
 	  "behind a long one on a busy worker while another worker is idle" },

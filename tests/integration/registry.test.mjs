@@ -202,7 +202,7 @@ test('a worker serves only the pools of RAP_WORKER_POOLS', async () => {
 });
 
 // Issue 12: with their defaults, workers serve each pool on a slot of its
-// own (a connection each), light with a prefetch of 64, data with 1.
+// own (a connection each), light with a prefetch of 8, data with 1.
 test('by default each worker serves each pool on a slot of its own, with the pool\'s prefetch', async () => {
   const consumers = await waitFor('every slot consumes', async () => {
     // The stack's workers (worker-N), by their connections' given names.
@@ -219,7 +219,7 @@ test('by default each worker serves each pool on a slot of its own, with the poo
   assert.equal(byQueue['jobs.work.light'].length, WORKERS);
   assert.equal(byQueue['jobs.work.data'].length, WORKERS);
   for (const c of byQueue['jobs.work.light']) {
-    assert.equal(c.prefetch_count, 64);
+    assert.equal(c.prefetch_count, 8);
     assert.match(c.slot, / light$/);
   }
   for (const c of byQueue['jobs.work.data']) {

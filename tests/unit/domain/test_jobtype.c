@@ -496,7 +496,7 @@ Test(jobtype, every_pool_has_its_prefetch)
 			     pools[i]);
 		cr_assert_gt(rap_jobpools[k].prefetch, 0);
 	}
-	cr_assert_eq(rap_jobtype_pool_prefetch("light"), 64);
+	cr_assert_eq(rap_jobtype_pool_prefetch("light"), 8);
 	cr_assert_eq(rap_jobtype_pool_prefetch("data"), 1);
 	cr_assert_eq(rap_jobtype_pool_prefetch("nope"), 1);
 }
