@@ -55,10 +55,10 @@ static int worker_connect(void *ctx)
 		}
 	}
 	if (!w->amqp || !rap_amqp_ok(w->amqp)) {
-		rap_amqp_free(w->amqp);
-		w->amqp = NULL;
 		char name[160];
 
+		rap_amqp_free(w->amqp);
+		w->amqp = NULL;
 		/* "<id> <pool>": the connections of a worker's slots, told apart. */
 		snprintf(name, sizeof(name), "%s %s", w->id, w->pools[0]);
 		if (rap_amqp_connect(cfg->amqp_url, name, &w->amqp, err) != RAP_OK) {
@@ -188,24 +188,32 @@ static void slot_free(struct worker *s)
 	PQfinish(s->db);
 }
 
+/* A slot per pool the worker serves; before the health endpoint starts,
+ * which reads the slots' readiness from its own thread. */
+static void worker_slots_new(struct worker *w, const struct rap_s3_cfg *s3c)
+{
+	w->slots = rap_calloc(w->n_pools, sizeof(*w->slots));
+	for (size_t i = 0; i < w->n_pools; i++)
+		slot_init(w, i, s3c);
+	w->n_slots = w->n_pools;
+}
+
 /*
- * Runs a slot per pool the worker serves, each consuming its pool's queue
- * on a thread of its own, until the stop.  A pool's slot holds at most its
- * prefetch of deliveries (rap_jobpools, or RAP_WORKER_PREFETCH for all) and
- * runs one job, or one batch of quick ones, at a time.
+ * Runs the slots, each consuming its pool's queue on a thread of its own,
+ * until the stop.  A pool's slot holds at most
+ * its prefetch of deliveries (rap_jobpools, or RAP_WORKER_PREFETCH for all)
+ * and runs one job, or one batch of quick ones, at a time.
  */
-static int worker_run_slots(struct worker *w, const struct rap_s3_cfg *s3c)
+static int worker_run_slots(struct worker *w)
 {
 	struct consumer *cs;
 	struct rap_task *ts;
 	size_t i, started = 0;
 	int status = RAP_OK;
 
-	w->slots = rap_calloc(w->n_pools, sizeof(*w->slots));
-	cs = rap_calloc(w->n_pools, sizeof(*cs));
-	ts = rap_calloc(w->n_pools, sizeof(*ts));
-	for (i = 0; i < w->n_pools; i++) {
-		slot_init(w, i, s3c);
+	cs = rap_calloc(w->n_slots, sizeof(*cs));
+	ts = rap_calloc(w->n_slots, sizeof(*ts));
+	for (i = 0; i < w->n_slots; i++) {
 		cs[i].w = &w->slots[i];
 		cs[i].max = (int)(w->cfg.worker_batch < w->slots[i].prefetch
 					  ? w->cfg.worker_batch
@@ -215,7 +223,6 @@ static int worker_run_slots(struct worker *w, const struct rap_s3_cfg *s3c)
 					   .ops = &consumer_ops,
 					   .ctx = &cs[i] };
 	}
-	w->n_slots = w->n_pools;
 	for (i = 0; i < w->n_slots; i++, started++) {
 		if (rap_task_start(&ts[i]) != RAP_OK) {
 			rap_log(RAP_LOG_ERROR, NULL, "cannot start the slot of pool %s",
@@ -227,10 +234,8 @@ static int worker_run_slots(struct worker *w, const struct rap_s3_cfg *s3c)
 	}
 	for (i = 0; i < started; i++)
 		rap_task_join(&ts[i]);
-	for (i = 0; i < w->n_slots; i++) {
+	for (i = 0; i < w->n_slots; i++)
 		free(cs[i].msgs);
-		slot_free(&w->slots[i]);
-	}
 	free(cs);
 	free(ts);
 	return status;
@@ -367,6 +372,7 @@ int main(int argc, char **argv)
 	rap_service_s3_cfg(&w.svc, &s3c);
 	if (processor_path(&w) != RAP_OK)
 		goto out;
+	worker_slots_new(&w, &s3c);
 	if (w.cfg.worker_port) {
 		hc.bind = w.svc.cfg.bind;
 		hc.port = (unsigned)w.cfg.worker_port;
@@ -380,12 +386,14 @@ int main(int argc, char **argv)
 		}
 	}
 	rap_log(RAP_LOG_INFO, NULL, "worker %s starting", w.id);
-	if (worker_run_slots(&w, &s3c) == RAP_OK)
+	if (worker_run_slots(&w) == RAP_OK)
 		status = EXIT_SUCCESS;
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	rap_http_stop(http);
-	free(w.slots);
 out:
+	for (size_t i = 0; i < w.n_slots; i++)
+		slot_free(&w.slots[i]);
+	free(w.slots);
 	rap_service_cleanup(&w.svc);
 	return status;
 }

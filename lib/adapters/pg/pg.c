@@ -73,6 +73,22 @@ int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params, P
 	return settle(db, PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0), out, err);
 }
 
+/* rap_pg_one_text's end: the first cell of the first row, RAP_ENOENT when
+ * there is no row; result is the query's (run before the call: the order
+ * in which arguments are evaluated is unspecified). */
+static int first_text(int result, PGresult *res, char **out)
+{
+	if (result != RAP_OK)
+		return result;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return RAP_ENOENT;
+	}
+	*out = rap_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return RAP_OK;
+}
+
 int rap_pg_exec_prepared(PGconn *db, const char *name, const char *sql, int n,
 			 const char *const *params, PGresult **out, char *err)
 {
@@ -98,18 +114,10 @@ int rap_pg_exec_prepared(PGconn *db, const char *name, const char *sql, int n,
 int rap_pg_one_text_prepared(PGconn *db, const char *name, const char *sql, int n,
 			     const char *const *params, char **out, char *err)
 {
-	PGresult *res;
+	PGresult *res = NULL;
 	int result = rap_pg_exec_prepared(db, name, sql, n, params, &res, err);
 
-	if (result != RAP_OK)
-		return result;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return RAP_ENOENT;
-	}
-	*out = rap_strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return RAP_OK;
+	return first_text(result, res, out);
 }
 
 int rap_pg_one(PGconn *db, const char *sql, int n, const char *const *params, PGresult **out,
@@ -352,12 +360,8 @@ void rap_pg_pool_put(struct rap_pg_pool *pool, PGconn *db)
 
 int rap_pg_one_text(PGconn *db, const char *sql, int n, const char *const *p, char **out, char *err)
 {
-	PGresult *res;
-	int result = rap_pg_one(db, sql, n, p, &res, err);
+	PGresult *res = NULL;
+	int result = rap_pg_exec(db, sql, n, p, &res, err);
 
-	if (result != RAP_OK)
-		return result;
-	*out = rap_strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return RAP_OK;
+	return first_text(result, res, out);
 }
