@@ -447,6 +447,14 @@ int table_row(struct table *t, const struct csv_row *row)
 		return result == RAP_AGAIN ? RAP_OK : result;
 	}
 	t->rows++;
+	/* Where it stands, from within a chunk too (one of CSV_CHUNK may hold
+	 * tens of thousands of rows, minutes of them with a costly pattern);
+	 * proc_progress sends at most about once a second. */
+	if ((t->rows & 255) == 0) {
+		result = proc_progress(t->c, "validate", -1, t->rows);
+		if (result != RAP_OK)
+			return result;
+	}
 	result = check_structure(t, row);
 	if (result != RAP_OK) {
 		t->failed++;
