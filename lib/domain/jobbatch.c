@@ -71,8 +71,8 @@ int rap_jobbatch_claim(PGconn *db, const char *const *ids, int n, const char *wo
 	 * once it holds it.  The ids drive the plan (materialised), never
 	 * an index of all waiting jobs, whose size is the backlog's.
 	 */
-	result = rap_pg_exec(
-		db,
+	result = rap_pg_exec_prepared(
+		db, "rap_batch_claim",
 		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2 || ' (batch)', true)),"
 		" ids AS MATERIALIZED (SELECT DISTINCT x::uuid AS id"
 		"          FROM json_array_elements_text($1::json) x),"
@@ -137,8 +137,8 @@ int rap_jobbatch_complete(PGconn *db, const char *const *ids, const char *const 
 	rows = json_text(arr);
 	p[0] = rows;
 	p[1] = worker;
-	result = rap_pg_exec(
-		db,
+	result = rap_pg_exec_prepared(
+		db, "rap_batch_complete",
 		"UPDATE jobs j SET status = 'COMPLETED', result = r.result::jsonb, progress = 1,"
 		" error = NULL, finished_at = now(), lease_owner = NULL, lease_until = NULL"
 		" FROM json_to_recordset($1::json) AS r(id uuid, result text)"
@@ -278,8 +278,8 @@ int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_crea
 	result = check_objects(db, owner, rows, bad_index, err);
 	if (result != RAP_OK)
 		goto out_rollback;
-	result = rap_pg_exec(
-		db,
+	result = rap_pg_exec_prepared(
+		db, "rap_batch_create",
 		"WITH j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
 		"             idempotency_key, request_hash, webhook_url)"
 		"           SELECT r.id, $1, r.type, r.object_key, r.params::jsonb, r.max_attempts,"

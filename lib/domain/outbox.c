@@ -123,16 +123,17 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	result = rap_pg_begin(db, err);
 	if (result != RAP_OK)
 		goto out_free;
-	result = rap_pg_exec(db,
-			     "WITH work AS (SELECT * FROM outbox WHERE kind = 'job'"
-			     "   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
-			     " events AS (SELECT * FROM outbox WHERE kind = 'event'"
-			     "   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-			     " SELECT id, kind, job_id, exchange, routing_key, body,"
-			     " coalesce(headers->>'x-request-id', '') FROM work"
-			     " UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
-			     " coalesce(headers->>'x-request-id', '') FROM events",
-			     1, p, &rows, err);
+	result = rap_pg_exec_prepared(
+		db, "rap_outbox_take",
+		"WITH work AS (SELECT * FROM outbox WHERE kind = 'job'"
+		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
+		" events AS (SELECT * FROM outbox WHERE kind = 'event'"
+		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+		" SELECT id, kind, job_id, exchange, routing_key, body,"
+		" coalesce(headers->>'x-request-id', '') FROM work"
+		" UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
+		" coalesce(headers->>'x-request-id', '') FROM events",
+		1, p, &rows, err);
 	if (result != RAP_OK || PQntuples(rows) == 0)
 		goto out_rollback;
 	result = publish_rows(rows, a, &ids, err);
@@ -152,8 +153,8 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	 * CREATED jobs would cost as much as the backlog, every batch.
 	 */
 	p[0] = ids.data;
-	result = rap_pg_exec(
-		db,
+	result = rap_pg_exec_prepared(
+		db, "rap_outbox_queued",
 		"WITH ids AS MATERIALIZED (SELECT job_id FROM outbox WHERE kind = 'job'"
 		"   AND id = ANY(string_to_array($1, ',')::bigint[])),"
 		" claimable AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.job_id"
@@ -179,9 +180,10 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 		PQclear(res);
 	}
 	p[0] = ids.data;
-	result = rap_pg_exec(
-		db, "DELETE FROM outbox WHERE id = ANY(string_to_array($1, ',')::bigint[])", 1, p,
-		NULL, err);
+	result = rap_pg_exec_prepared(
+		db, "rap_outbox_forget",
+		"DELETE FROM outbox WHERE id = ANY(string_to_array($1, ',')::bigint[])", 1, p, NULL,
+		err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	result = rap_pg_commit(db, err);
