@@ -150,7 +150,10 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	 * message (CREATED -> PROCESSING): it is past QUEUED, so it is skipped
 	 * rather than waited for, and the relay never holds up a claim.  The
 	 * batch's own ids drive the statement: a plan that started from all
-	 * CREATED jobs would cost as much as the backlog, every batch.
+	 * CREATED jobs would cost as much as the backlog, every batch, so the
+	 * state test is one no index can take ("IS TRUE"; the planner thinks
+	 * few jobs are CREATED and would pick jobs_status, whose dead entries
+	 * make it far larger than that).
 	 */
 	p[0] = ids.data;
 	result = rap_pg_exec_prepared(
@@ -158,7 +161,7 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 		"WITH ids AS MATERIALIZED (SELECT job_id FROM outbox WHERE kind = 'job'"
 		"   AND id = ANY(string_to_array($1, ',')::bigint[])),"
 		" claimable AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.job_id"
-		"   WHERE j.status = 'CREATED' FOR UPDATE OF j SKIP LOCKED)"
+		"   WHERE (j.status = 'CREATED') IS TRUE FOR UPDATE OF j SKIP LOCKED)"
 		" UPDATE jobs SET status = 'QUEUED' FROM claimable WHERE jobs.id = claimable.id",
 		1, p, &res, err);
 	if (result != RAP_OK)
