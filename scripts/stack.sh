@@ -643,6 +643,30 @@ nginx_user_directive() {
 	fi
 }
 
+# The open-file limit the gateway and the services run with: 65536 (10,000
+# WebSockets take one descriptor each in the notifier and two in nginx), or
+# the hard limit when the machine's is lower (then said once).
+nofile_limit() {
+	local hard
+	hard=$(ulimit -Hn)
+	if [[ $hard == unlimited ]] || ((hard >= 65536)); then
+		echo 65536
+	else
+		echo "$hard"
+	fi
+}
+
+raise_nofile() {
+	local want
+	want=$(nofile_limit)
+	ulimit -Sn "$want" 2>/dev/null || true
+	if ((want < 65536)) && [[ -z ${NOFILE_SAID:-} ]]; then
+		say "  note: open files limited to $want by this machine's hard limit" \
+			"(65536 wanted: 10,000 WebSockets need about 20,000 in nginx)"
+		NOFILE_SAID=1
+	fi
+}
+
 start_nginx() {
 	if pid_nginx >/dev/null; then
 		say "  nginx: already running (127.0.0.1:$GATEWAY_PORT)"
@@ -656,7 +680,8 @@ start_nginx() {
 		NGINX_DIR="$NGINX_DIR" LOG_DIR="$LOGS" WEB_ROOT="$REPO/web" \
 		GATEWAY_PORT="$GATEWAY_PORT" UPLOAD_PORT="$UPLOAD_PORT" \
 		JOB_PORT="$JOB_PORT" NOTIFIER_PORT="$NOTIFIER_PORT" \
-		UPLOAD_BODY_MAX="$(( ${RAP_UPLOAD_MAX_BYTES:-10737418240} + 65536 ))"
+		UPLOAD_BODY_MAX="$(( ${RAP_UPLOAD_MAX_BYTES:-10737418240} + 65536 ))" \
+		NOFILE="$(nofile_limit)"
 	# -e: the error log before the config is read (the compiled-in one is
 	# stderr here, /var/log/nginx elsewhere); -p: relative paths.
 	local args=(-p "$NGINX_DIR/" -c "$conf" -e "$LOGS/nginx-error.log")
@@ -665,6 +690,7 @@ start_nginx() {
 		die "nginx -t rejected $conf"
 	fi
 	say "  nginx: starting (127.0.0.1:$GATEWAY_PORT)"
+	raise_nofile
 	rm -f "$NGINX_PID_FILE"
 	# nginx daemonizes itself (setsid): its master leads its own session.
 	if ! nginx "${args[@]}" </dev/null >>"$LOGS/nginx-error.log" 2>&1; then
@@ -816,6 +842,7 @@ start_services() {
 	export RAP_NOTIFIER_PORT="$NOTIFIER_PORT" RAP_LOG_LEVEL="$LOG_LEVEL"
 	STARTED_SERVICES=()
 	local name port bin
+	raise_nofile
 	while read -r name port bin; do
 		start_service "$name" "$port" "$bin"
 	done < <(service_table)

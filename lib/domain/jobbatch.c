@@ -69,16 +69,20 @@ int rap_jobbatch_claim(PGconn *db, const char *const *ids, int n, const char *wo
 	 * the same jobs cannot deadlock (the relay and the sweeper skip locked
 	 * rows and never wait); the locking clause re-checks each row's state
 	 * once it holds it.  The ids drive the plan (materialised), never
-	 * an index of all waiting jobs, whose size is the backlog's.
+	 * an index of all waiting jobs, whose size is the backlog's: the
+	 * state test is written so that no index can take it ("IS TRUE"),
+	 * since the planner, which believes few jobs wait, would otherwise
+	 * scan jobs_status, full of the dead entries of the jobs' churn.
+	 * The statement is prepared: its one plan must hold for any batch.
 	 */
-	result = rap_pg_exec(
-		db,
+	result = rap_pg_exec_prepared(
+		db, "rap_batch_claim",
 		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2 || ' (batch)', true)),"
 		" ids AS MATERIALIZED (SELECT DISTINCT x::uuid AS id"
 		"          FROM json_array_elements_text($1::json) x),"
 		" want AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.id"
 		"          WHERE j.attempt < j.max_attempts"
-		"          AND j.status IN ('CREATED', 'QUEUED', 'RETRYING')"
+		"          AND (j.status IN ('CREATED', 'QUEUED', 'RETRYING')) IS TRUE"
 		"          ORDER BY j.id FOR UPDATE)"
 		" UPDATE jobs j SET status = 'PROCESSING', attempt = j.attempt + 1,"
 		" lease_owner = $2, lease_until = now() + make_interval(secs => $3::int),"
@@ -137,11 +141,13 @@ int rap_jobbatch_complete(PGconn *db, const char *const *ids, const char *const 
 	rows = json_text(arr);
 	p[0] = rows;
 	p[1] = worker;
-	result = rap_pg_exec(
-		db,
-		"UPDATE jobs j SET status = 'COMPLETED', result = r.result::jsonb, progress = 1,"
-		" error = NULL, finished_at = now(), lease_owner = NULL, lease_until = NULL"
-		" FROM json_to_recordset($1::json) AS r(id uuid, result text)"
+	result = rap_pg_exec_prepared(
+		db, "rap_batch_complete",
+		"WITH why AS (SELECT set_config('rap.event_detail', '', true))"
+		" UPDATE jobs j SET status = 'COMPLETED', result = r.result::jsonb, progress = 1,"
+		" error = NULL, finished_at = clock_timestamp(), lease_owner = NULL,"
+		" lease_until = NULL"
+		" FROM json_to_recordset($1::json) AS r(id uuid, result text), why"
 		" WHERE j.id = r.id AND j.status = 'PROCESSING' AND j.lease_owner = $2"
 		" RETURNING j.id",
 		2, p, &res, err);
@@ -278,8 +284,8 @@ int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_crea
 	result = check_objects(db, owner, rows, bad_index, err);
 	if (result != RAP_OK)
 		goto out_rollback;
-	result = rap_pg_exec(
-		db,
+	result = rap_pg_exec_prepared(
+		db, "rap_batch_create",
 		"WITH j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
 		"             idempotency_key, request_hash, webhook_url)"
 		"           SELECT r.id, $1, r.type, r.object_key, r.params::jsonb, r.max_attempts,"

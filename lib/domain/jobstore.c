@@ -20,6 +20,7 @@
  * time: a job whose attempts are used up becomes DEAD, never claimed again.
  */
 #include "rap/jobstore.h"
+#include "rap/assert.h"
 #include "rap/err.h"
 #include "rap/mem.h"
 #include "rap/pg.h"
@@ -66,66 +67,200 @@ static int find_idempotent(PGconn *db, const char *owner, const char *idem_key,
 	return result;
 }
 
+/*
+ * One statement, so one transaction: the job only if the object is a
+ * finished upload of the owner's, and its work message with it.
+ */
+#define CREATE_SQL                                                                                 \
+	"WITH up AS (SELECT 1 FROM uploads WHERE object_key = $4 AND owner = $2"                   \
+	"            AND state = 'COMPLETE'),"                                                     \
+	" j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"              \
+	"         idempotency_key, request_hash, webhook_url)"                                     \
+	"       SELECT $1, $2, $3, $4, $5::jsonb, $6::int, $7, $8, $10 FROM up"                    \
+	"       ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL"            \
+	"       DO NOTHING"                                                                        \
+	"       RETURNING id, type, object_key, owner)"                                            \
+	" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"                 \
+	" SELECT 'job', j.id, 'jobs', j.type,"                                                     \
+	"   rap_work_message(j.id, j.type, j.object_key, j.owner),"                                \
+	"   json_build_object('x-request-id', $9::text)"                                           \
+	" FROM j RETURNING job_id"
+#define CREATE_PARAMS 10
+
+/* The parameters of CREATE_SQL for it (id and max are its buffers). */
+static void create_params(const struct rap_job_create_item *it, char *id, char *max, const char **p)
+{
+	rap_uuid(id);
+	snprintf(max, 12, "%d", it->req->max_attempts ? it->req->max_attempts : it->max_attempts);
+	p[0] = id;
+	p[1] = it->owner;
+	p[2] = it->req->type;
+	p[3] = it->req->object_key;
+	p[4] = it->req->params;
+	p[5] = max;
+	p[6] = it->idem_key;
+	p[7] = it->request_hash;
+	p[8] = it->request_id;
+	p[9] = it->req->webhook_url; /* NULL: none */
+}
+
+/* Settles an item from its statement's rows: the new job, else the job its
+ * idempotency key names, else RAP_ENOENT. */
+static void created(PGconn *db, struct rap_job_create_item *it, PGresult *res)
+{
+	memset(&it->out, 0, sizeof(it->out));
+	if (PQntuples(res) == 1) {
+		snprintf(it->out.job_id, sizeof(it->out.job_id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(it->out.status, sizeof(it->out.status), "CREATED");
+		it->result = RAP_OK;
+		return;
+	}
+	/* Nothing inserted: no such upload, or the key names an earlier job. */
+	if (it->idem_key) {
+		it->result = find_idempotent(db, it->owner, it->idem_key, it->request_hash,
+					     &it->out, it->err);
+		if (it->result != RAP_EDB)
+			return;
+	}
+	snprintf(it->err, RAP_ERRLEN, "object_key does not name a finished upload of yours");
+	it->result = RAP_ENOENT;
+}
+
+static void create_one(PGconn *db, struct rap_job_create_item *it)
+{
+	char id[RAP_UUID_STRLEN], max[12];
+	const char *p[CREATE_PARAMS];
+	PGresult *res;
+
+	create_params(it, id, max, p);
+	it->result = rap_pg_exec_prepared(db, "rap_job_create", CREATE_SQL, CREATE_PARAMS, p, &res,
+					  it->err);
+	if (it->result != RAP_OK)
+		return;
+	created(db, it, res);
+	PQclear(res);
+}
+
 int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *req,
 		   int default_max_attempts, const char *idem_key, const char *request_hash,
 		   const char *request_id, struct rap_job_created *out, char *err)
 {
-	char id[RAP_UUID_STRLEN], max[12];
-	const char *p[10];
-	PGresult *res;
-	int result;
+	struct rap_job_create_item it = { .owner = owner,
+					  .req = req,
+					  .max_attempts = default_max_attempts,
+					  .idem_key = idem_key,
+					  .request_hash = request_hash,
+					  .request_id = request_id };
 
-	memset(out, 0, sizeof(*out));
-	rap_uuid(id);
-	snprintf(max, sizeof(max), "%d",
-		 req->max_attempts ? req->max_attempts : default_max_attempts);
-	p[0] = id;
-	p[1] = owner;
-	p[2] = req->type;
-	p[3] = req->object_key;
-	p[4] = req->params;
-	p[5] = max;
-	p[6] = idem_key;
-	p[7] = request_hash;
-	p[8] = request_id;
-	p[9] = req->webhook_url; /* NULL: none */
-	/*
-	 * One statement, so one transaction: the job only if the object is a
-	 * finished upload of the owner's, and its work message with it.
-	 */
-	result = rap_pg_exec(
-		db,
-		"WITH up AS (SELECT 1 FROM uploads WHERE object_key = $4 AND owner = $2"
-		"            AND state = 'COMPLETE'),"
-		" j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
-		"         idempotency_key, request_hash, webhook_url)"
-		"       SELECT $1, $2, $3, $4, $5::jsonb, $6::int, $7, $8, $10 FROM up"
-		"       ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL"
-		"       DO NOTHING"
-		"       RETURNING id, type, object_key, owner)"
-		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
-		" SELECT 'job', j.id, 'jobs', j.type,"
-		"   rap_work_message(j.id, j.type, j.object_key, j.owner),"
-		"   json_build_object('x-request-id', $9::text)"
-		" FROM j RETURNING job_id",
-		10, p, &res, err);
-	if (result != RAP_OK)
-		return result;
-	if (PQntuples(res) == 1) {
-		snprintf(out->job_id, sizeof(out->job_id), "%s", PQgetvalue(res, 0, 0));
-		snprintf(out->status, sizeof(out->status), "CREATED");
-		PQclear(res);
+	create_one(db, &it);
+	*out = it.out;
+	if (it.result != RAP_OK)
+		snprintf(err, RAP_ERRLEN, "%s", it.err);
+	return it.result;
+}
+
+/* Reads the next statement's result in pipeline mode (the NULL that ends
+ * it included); NULL when there is none. */
+static PGresult *pipeline_result(PGconn *db)
+{
+	PGresult *res = PQgetResult(db), *end;
+
+	if (res && PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		end = PQgetResult(db);
+		if (end) /* not expected: keep the first, drop the rest */
+			PQclear(end);
+	}
+	return res;
+}
+
+/*
+ * Sends BEGIN, the n creations and COMMIT in one pipeline (one round trip,
+ * one WAL flush), and reads their results into res[] (the creations') ;
+ * true when the transaction committed.
+ */
+static bool create_pipelined(PGconn *db, struct rap_job_create_item *items, int n, PGresult **res)
+{
+	char ids[RAP_JOB_GROUP_MAX][RAP_UUID_STRLEN], max[RAP_JOB_GROUP_MAX][12];
+	const char *p[CREATE_PARAMS];
+	PGresult *r;
+	bool ok = true;
+	int i;
+
+	if (!PQenterPipelineMode(db))
+		return false;
+	ok = PQsendQueryParams(db, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+	for (i = 0; i < n && ok; i++) {
+		create_params(&items[i], ids[i], max[i], p);
+		ok = PQsendQueryPrepared(db, "rap_job_create", CREATE_PARAMS, p, NULL, NULL, 0);
+	}
+	ok = ok && PQsendQueryParams(db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+	ok = PQpipelineSync(db) && ok;
+	/* BEGIN, the creations, COMMIT, then the sync; read them all. */
+	for (i = -1; i <= n; i++) {
+		r = pipeline_result(db);
+		if (!r) {
+			ok = false;
+			break;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) { /* sent fewer */
+			PQclear(r);
+			ok = false;
+			goto out_exit;
+		}
+		if (i >= 0 && i < n) {
+			res[i] = r;
+			ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
+		} else {
+			ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+			PQclear(r);
+		}
+	}
+	while ((r = PQgetResult(db)) != NULL) { /* up to the sync */
+		bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+
+		PQclear(r);
+		if (sync)
+			break;
+	}
+out_exit:
+	PQexitPipelineMode(db);
+	if (PQtransactionStatus(db) == PQTRANS_INERROR ||
+	    PQtransactionStatus(db) == PQTRANS_INTRANS)
+		rap_pg_rollback(db);
+	return ok && PQtransactionStatus(db) == PQTRANS_IDLE;
+}
+
+int rap_job_create_group(PGconn *db, struct rap_job_create_item *items, int n, char *err)
+{
+	PGresult *res[RAP_JOB_GROUP_MAX] = { NULL };
+	bool committed;
+	int i, result;
+
+	RAP_ASSERT(n > 0 && n <= RAP_JOB_GROUP_MAX);
+	if (n == 1) {
+		create_one(db, &items[0]);
 		return RAP_OK;
 	}
-	PQclear(res);
-	/* Nothing inserted: no such upload, or the key names an earlier job. */
-	if (idem_key) {
-		result = find_idempotent(db, owner, idem_key, request_hash, out, err);
-		if (result != RAP_EDB)
-			return result;
+	result = rap_pg_prepare(db, "rap_job_create", CREATE_SQL, CREATE_PARAMS, err);
+	if (result != RAP_OK)
+		return result;
+	committed = create_pipelined(db, items, n, res);
+	for (i = 0; i < n; i++) {
+		if (committed)
+			created(db, &items[i], res[i]);
+		PQclear(res[i]);
 	}
-	snprintf(err, RAP_ERRLEN, "object_key does not name a finished upload of yours");
-	return RAP_ENOENT;
+	if (committed)
+		return RAP_OK;
+	/* One of them failed (bytes PostgreSQL refuses, say), and so did the
+	 * transaction: each on its own, so each gets its own answer. */
+	if (!rap_pg_alive(db)) {
+		snprintf(err, RAP_ERRLEN, "%s", PQerrorMessage(db));
+		return RAP_EDB;
+	}
+	for (i = 0; i < n; i++)
+		create_one(db, &items[i]);
+	return RAP_OK;
 }
 
 int rap_job_get_json(PGconn *db, const char *owner, const char *job_id, char **json, char *err)
@@ -169,8 +304,8 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_
 
 	memset(out, 0, sizeof(*out));
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	result = rap_pg_exec(
-		db,
+	result = rap_pg_exec_prepared(
+		db, "rap_job_claim",
 		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2"
 		"   || CASE WHEN $4::bool THEN ' (redelivered)' ELSE '' END, true))"
 		" UPDATE jobs SET status = 'PROCESSING', attempt = attempt + 1,"
@@ -243,10 +378,11 @@ void rap_job_claim_cleanup(struct rap_job_claim *c)
 }
 
 /* Runs an UPDATE guarded by the lease; RAP_ECONFLICT when it matched no row. */
-static int leased_update(PGconn *db, const char *sql, int n, const char *const *p, char *err)
+static int leased_update(PGconn *db, const char *name, const char *sql, int n, const char *const *p,
+			 char *err)
 {
 	PGresult *res;
-	int result = rap_pg_exec(db, sql, n, p, &res, err);
+	int result = rap_pg_exec_prepared(db, name, sql, n, p, &res, err);
 
 	if (result != RAP_OK)
 		return result;
@@ -266,7 +402,7 @@ int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker, int le
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
 	if (!pr)
 		return leased_update(
-			db,
+			db, "rap_job_beat",
 			"UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int)"
 			" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
 			3, p, err);
@@ -282,7 +418,7 @@ int rap_job_heartbeat(PGconn *db, const char *job_id, const char *worker, int le
 	/* The stage and rows stay as they were when this beat does not know
 	 * them; the estimate is replaced (NULL: none can be made yet). */
 	return leased_update(
-		db,
+		db, "rap_job_beat_progress",
 		"UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int),"
 		" progress = $4::real, stage = coalesce($5, stage),"
 		" rows_done = coalesce($6::bigint, rows_done),"
@@ -297,7 +433,7 @@ int rap_job_complete(PGconn *db, const char *job_id, const char *worker, const c
 	const char *p[3] = { job_id, worker, result_json };
 
 	return leased_update(
-		db,
+		db, "rap_job_complete",
 		"UPDATE jobs SET status = 'COMPLETED', result = $3::jsonb, progress = 1,"
 		" error = NULL, finished_at = now(), lease_owner = NULL, lease_until = NULL"
 		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
@@ -309,7 +445,7 @@ int rap_job_fail(PGconn *db, const char *job_id, const char *worker, const char 
 {
 	const char *p[4] = { job_id, worker, state, error };
 
-	return leased_update(db,
+	return leased_update(db, "rap_job_fail",
 			     "UPDATE jobs SET status = $3, error = $4, finished_at = now(),"
 			     " lease_owner = NULL, lease_until = NULL"
 			     " WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
@@ -320,7 +456,7 @@ int rap_job_retry(PGconn *db, const char *job_id, const char *worker, const char
 {
 	const char *p[3] = { job_id, worker, error };
 
-	return leased_update(db,
+	return leased_update(db, "rap_job_retry",
 			     "UPDATE jobs SET status = 'RETRYING', error = $3,"
 			     " lease_owner = NULL, lease_until = NULL"
 			     " WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",
@@ -530,7 +666,7 @@ int rap_job_handback(PGconn *db, const char *job_id, const char *worker, char *e
 	const char *p[2] = { job_id, worker };
 
 	return leased_update(
-		db,
+		db, "rap_job_handback",
 		"UPDATE jobs SET status = 'QUEUED', error = 'handed back: the worker shut down',"
 		" lease_owner = NULL, lease_until = NULL"
 		" WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2",

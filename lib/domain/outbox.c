@@ -123,16 +123,17 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	result = rap_pg_begin(db, err);
 	if (result != RAP_OK)
 		goto out_free;
-	result = rap_pg_exec(db,
-			     "WITH work AS (SELECT * FROM outbox WHERE kind = 'job'"
-			     "   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
-			     " events AS (SELECT * FROM outbox WHERE kind = 'event'"
-			     "   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-			     " SELECT id, kind, job_id, exchange, routing_key, body,"
-			     " coalesce(headers->>'x-request-id', '') FROM work"
-			     " UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
-			     " coalesce(headers->>'x-request-id', '') FROM events",
-			     1, p, &rows, err);
+	result = rap_pg_exec_prepared(
+		db, "rap_outbox_take",
+		"WITH work AS (SELECT * FROM outbox WHERE kind = 'job'"
+		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
+		" events AS (SELECT * FROM outbox WHERE kind = 'event'"
+		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+		" SELECT id, kind, job_id, exchange, routing_key, body,"
+		" coalesce(headers->>'x-request-id', '') FROM work"
+		" UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
+		" coalesce(headers->>'x-request-id', '') FROM events",
+		1, p, &rows, err);
 	if (result != RAP_OK || PQntuples(rows) == 0)
 		goto out_rollback;
 	result = publish_rows(rows, a, &ids, err);
@@ -149,15 +150,18 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	 * message (CREATED -> PROCESSING): it is past QUEUED, so it is skipped
 	 * rather than waited for, and the relay never holds up a claim.  The
 	 * batch's own ids drive the statement: a plan that started from all
-	 * CREATED jobs would cost as much as the backlog, every batch.
+	 * CREATED jobs would cost as much as the backlog, every batch, so the
+	 * state test is one no index can take ("IS TRUE"; the planner thinks
+	 * few jobs are CREATED and would pick jobs_status, whose dead entries
+	 * make it far larger than that).
 	 */
 	p[0] = ids.data;
-	result = rap_pg_exec(
-		db,
+	result = rap_pg_exec_prepared(
+		db, "rap_outbox_queued",
 		"WITH ids AS MATERIALIZED (SELECT job_id FROM outbox WHERE kind = 'job'"
 		"   AND id = ANY(string_to_array($1, ',')::bigint[])),"
 		" claimable AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.job_id"
-		"   WHERE j.status = 'CREATED' FOR UPDATE OF j SKIP LOCKED)"
+		"   WHERE (j.status = 'CREATED') IS TRUE FOR UPDATE OF j SKIP LOCKED)"
 		" UPDATE jobs SET status = 'QUEUED' FROM claimable WHERE jobs.id = claimable.id",
 		1, p, &res, err);
 	if (result != RAP_OK)
@@ -179,9 +183,10 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 		PQclear(res);
 	}
 	p[0] = ids.data;
-	result = rap_pg_exec(
-		db, "DELETE FROM outbox WHERE id = ANY(string_to_array($1, ',')::bigint[])", 1, p,
-		NULL, err);
+	result = rap_pg_exec_prepared(
+		db, "rap_outbox_forget",
+		"DELETE FROM outbox WHERE id = ANY(string_to_array($1, ',')::bigint[])", 1, p, NULL,
+		err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	result = rap_pg_commit(db, err);

@@ -175,6 +175,8 @@ void job_api_create_batch(void *svc, struct rap_http_req *req)
 		result = create_verifying(api, db, req, reqs, max, n, idem, hash, out, &existing,
 					  &bad, err);
 	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_OK)
+		job_api_relay_kick(api);
 	if (result == RAP_ENOENT)
 		rap_http_error(req, 422, "unknown_object", "%s", err);
 	else if (result == RAP_ECONFLICT)

@@ -43,17 +43,23 @@ struct job_api {
 	struct job_api_settings cfg; /* its own; the shared ones: svc.cfg */
 	struct rap_auth *auth;
 	struct rap_pg_pool *pool;
-	struct rap_s3 *presigner; /* signs output URLs (shared, read-only) */
+	struct job_api_group *group; /* group.c */
+	struct rap_s3 *presigner;    /* signs output URLs (shared, read-only) */
 	/* types.c: the job types with the settings applied (read-only once
 	 * started): one per registry entry, the effective content allow-lists
 	 * (rap_list_allows reads them) and the GET /job-types answer. */
 	struct job_api_type *types;
 	char *content_list;
 	char *types_json;
+	/* An eventfd that wakes the relay: job-api's own connections write the
+	 * outbox without NOTIFY (migration 0013), and each handler that wrote
+	 * it kicks the relay after its commit (job_api_relay_kick). */
+	int relay_wake;
 	atomic_bool relay_ok; /* the relay is connected to both sides */
 	atomic_bool db_ok;
 	struct rap_metric *jobs_created;
 	struct rap_metric *jobs_idempotent;
+	struct rap_metric *create_groups;
 	struct rap_metric *relay_published;
 	struct rap_metric *relay_failures;
 	struct rap_metric *outbox_unroutable;
@@ -78,6 +84,18 @@ struct job_api {
 /* relay.c: publishes the outbox, sweeps expired leases, the retention. */
 struct rap_task *job_api_relay_new(struct job_api *api);
 void job_api_relay_free(struct rap_task *t);
+/* Wakes the relay: call after a commit that wrote the outbox. */
+void job_api_relay_kick(struct job_api *api);
+
+/* group.c: single creations from concurrent requests committed together
+ * (one WAL flush for a group).  _start makes the committer thread (NULL
+ * when it cannot); _stop drains it, after the HTTP server stopped. */
+struct rap_job_create_item;
+struct job_api_group *job_api_group_start(struct job_api *api);
+void job_api_group_stop(struct job_api_group *g);
+/* Creates item's job as rap_job_create would, with whatever else is
+ * waiting; returns (and leaves in item) its result. */
+int job_api_group_create(struct job_api_group *g, struct rap_job_create_item *item);
 /* deadletters.c: marks DEAD the jobs of messages the broker dead-lettered. */
 struct rap_task *job_api_deadletters_new(struct job_api *api);
 void job_api_deadletters_free(struct rap_task *t);

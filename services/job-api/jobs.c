@@ -1,11 +1,14 @@
 /* jobs.c: the handlers of job-api's /jobs routes (the table: routes.c). */
 #include "job_api.h"
 
+#include "rap/list.h"
+
 #include "rap/err.h"
 #include "rap/hash.h"
 #include "rap/http.h"
 #include "rap/jobstate.h"
 #include "rap/jobstore.h"
+#include "rap/list.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/mem.h"
@@ -58,18 +61,37 @@ void job_api_create(void *svc, struct rap_http_req *req)
 		goto out_cleanup;
 	}
 	rap_job_create_hash(&in, hash);
-	db = job_api_db_get(api, req);
-	if (!db)
-		goto out_cleanup;
-	result = job_api_content_check(api, db, req->owner, in.type, in.object_key, err);
-	if (result == RAP_OK)
-		result = rap_job_create(db, req->owner, &in, job_api_max_attempts(api, in.type),
-					idem, hash, req->request_id, &out, err);
+	result = RAP_OK;
+	if (rap_list_has(api->content_list, in.type)) {
+		db = job_api_db_get(api, req);
+		if (!db)
+			goto out_cleanup;
+		result = job_api_content_check(api, db, req->owner, in.type, in.object_key, err);
+		rap_pg_pool_put(api->pool, db);
+	}
+	if (result == RAP_OK) {
+		/* With the creations of the other requests of the moment. */
+		struct rap_job_create_item it = { .owner = req->owner,
+						  .req = &in,
+						  .max_attempts =
+							  job_api_max_attempts(api, in.type),
+						  .idem_key = idem,
+						  .request_hash = hash,
+						  .request_id = req->request_id };
+
+		result = job_api_group_create(api->group, &it);
+		out = it.out;
+		snprintf(err, RAP_ERRLEN, "%s", it.err);
+	}
 	if (result == RAP_ENOENT) {
 		/* Not a finished upload: perhaps a presigned one, now in S3. */
 		char why[RAP_ERRLEN];
-		int verified = job_api_presigned_verify(api, db, req->owner, in.object_key, why);
+		int verified;
 
+		db = job_api_db_get(api, req);
+		if (!db)
+			goto out_cleanup;
+		verified = job_api_presigned_verify(api, db, req->owner, in.object_key, why);
 		if (verified == RAP_OK)
 			result = rap_job_create(db, req->owner, &in,
 						job_api_max_attempts(api, in.type), idem, hash,
@@ -78,8 +100,10 @@ void job_api_create(void *svc, struct rap_http_req *req)
 			snprintf(err, RAP_ERRLEN, "%s", why);
 		if (verified == RAP_ES3 || verified == RAP_EDB)
 			result = verified;
+		rap_pg_pool_put(api->pool, db);
+		if (result == RAP_OK)
+			job_api_relay_kick(api);
 	}
-	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT) {
 		rap_http_error(req, 422, "unknown_object", "%s", err);
 		goto out_cleanup;
@@ -195,6 +219,8 @@ void job_api_cancel(void *svc, struct rap_http_req *req)
 		return;
 	result = rap_job_cancel(db, req->owner, id, status, err);
 	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_OK)
+		job_api_relay_kick(api);
 	if (result == RAP_ENOENT) {
 		rap_http_error(req, 404, "not_found", "no job %s", id);
 	} else if (result == RAP_ECONFLICT) {
@@ -262,6 +288,8 @@ void job_api_replay(void *svc, struct rap_http_req *req)
 		return;
 	result = rap_job_replay(db, req->owner, id, &count, status, err);
 	rap_pg_pool_put(api->pool, db);
+	if (result == RAP_OK)
+		job_api_relay_kick(api);
 	if (result == RAP_ENOENT) {
 		rap_http_error(req, 404, "not_found", "no job %s", id);
 		return;

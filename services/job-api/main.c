@@ -13,8 +13,12 @@
 #include "rap/stop.h"
 #include "rap/webhook.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 static bool job_api_ready(void *arg, char *reason, size_t len)
 {
@@ -81,6 +85,9 @@ static void register_metrics(struct job_api *api)
 	api->jobs_idempotent = rap_metrics_add(
 		m, RAP_COUNTER, "rap_jobs_idempotent_replays_total", NULL,
 		"POST /jobs answered with an earlier job of the same Idempotency-Key");
+	api->create_groups = rap_metrics_add(
+		m, RAP_COUNTER, "rap_job_create_groups_total", NULL,
+		"groups of concurrent POST /jobs creations, each sent as one transaction");
 	api->relay_published = rap_metrics_add(m, RAP_COUNTER, "rap_outbox_published_total", NULL,
 					       "outbox messages confirmed by RabbitMQ");
 	api->relay_failures = rap_metrics_add(m, RAP_COUNTER, "rap_outbox_failures_total", NULL,
@@ -130,7 +137,7 @@ static void register_metrics(struct job_api *api)
 
 int main(int argc, char **argv)
 {
-	struct job_api api = { 0 };
+	struct job_api api = { .relay_wake = -1 };
 	struct rap_http_server *http = NULL;
 	struct rap_http_cfg hc = { 0 };
 	const struct rap_service_desc desc = {
@@ -161,7 +168,24 @@ int main(int argc, char **argv)
 	register_metrics(&api);
 	rap_s3_global_init();
 	api.presigner = rap_service_presigner(&api.svc);
-	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, (unsigned)api.cfg.http_threads + 1);
+	/* Creations share one connection (group.c); the other requests take
+	 * one each, and more than eight at once only queue in the server. */
+	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url,
+				   (unsigned)(api.cfg.http_threads < 8 ? api.cfg.http_threads : 8) +
+					   2);
+	/* Commits that NOTIFY are serialised by PostgreSQL; the handlers wake
+	 * the relay in-process instead (migration 0013). */
+	rap_pg_pool_setup(api.pool, "SET rap.outbox_notify = off");
+	api.relay_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (api.relay_wake < 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "eventfd: %s", strerror(errno));
+		goto out_pool;
+	}
+	api.group = job_api_group_start(&api);
+	if (!api.group) {
+		rap_log(RAP_LOG_ERROR, NULL, "cannot start the job creation thread");
+		goto out_pool;
+	}
 	hc.bind = api.svc.cfg.bind;
 	hc.port = (unsigned)api.cfg.job_port;
 	hc.threads = (unsigned)api.cfg.http_threads;
@@ -202,6 +226,9 @@ out_http:
 	job_api_deadletters_free(tasks[1]);
 	job_api_webhooks_free(tasks[2]);
 out_pool:
+	job_api_group_stop(api.group);
+	if (api.relay_wake >= 0)
+		close(api.relay_wake);
 	rap_pg_pool_free(api.pool);
 	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);

@@ -17,7 +17,9 @@
 #include "rap/task.h"
 
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct relay {
 	struct rap_task task;
@@ -54,7 +56,20 @@ static int relay_connect(void *ctx)
 
 	relay_drop_broken(r);
 	if (!r->db) {
+		/*
+		 * Its own writes (QUEUED events, sweeps) need no NOTIFY: the relay
+		 * goes round again after any batch it published.  Nor do its
+		 * commits wait for the WAL flush: one lost in a crash only brings
+		 * its outbox rows back, published again (the workers' claims
+		 * take a message for a job once), and the next commit that does
+		 * wait (a claim, a creation) flushes it anyway.  A claim blocked
+		 * on the job rows the relay just marked QUEUED waits the less.
+		 */
 		if (rap_pg_connect(cfg->pg_url, &r->db, err) != RAP_OK ||
+		    rap_pg_exec(r->db, "SET rap.outbox_notify = off", 0, NULL, NULL, err) !=
+			    RAP_OK ||
+		    rap_pg_exec(r->db, "SET synchronous_commit = off", 0, NULL, NULL, err) !=
+			    RAP_OK ||
 		    rap_pg_exec(r->db, "LISTEN rap_outbox", 0, NULL, NULL, err) != RAP_OK) {
 			rap_log(RAP_LOG_WARN, &relay_ctx, "PostgreSQL: %s", err);
 			PQfinish(r->db);
@@ -83,19 +98,38 @@ static int relay_connect(void *ctx)
 	return RAP_OK;
 }
 
+void job_api_relay_kick(struct job_api *api)
+{
+	uint64_t one = 1;
+
+	/* A full counter already means "wake up": nothing to do on EAGAIN. */
+	if (write(api->relay_wake, &one, sizeof(one)) < 0)
+		return;
+}
+
+/* Reads (and clears) the kicks; true when there was one. */
+static bool kicked(struct relay *r)
+{
+	uint64_t n;
+
+	return read(r->api->relay_wake, &n, sizeof(n)) == (ssize_t)sizeof(n) && n > 0;
+}
+
 /*
- * Waits for a NOTIFY on rap_outbox or the poll interval, watching the idle
- * RabbitMQ connection too, so that readiness turns false as soon as either
- * server goes away, not at the next publish.
+ * Waits for a kick from job-api's handlers, a NOTIFY on rap_outbox (the
+ * other writers) or the poll interval, watching the idle RabbitMQ
+ * connection too, so that readiness turns false as soon as either server
+ * goes away, not at the next publish.
  */
 static void relay_wait(struct relay *r, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = PQsocket(r->db), .events = POLLIN },
 		{ .fd = rap_amqp_fd(r->amqp), .events = POLLIN },
+		{ .fd = r->api->relay_wake, .events = POLLIN },
 	};
 	PGnotify *n;
-	bool pending = false;
+	bool pending = kicked(r);
 
 	/* libpq may have read a NOTIFY already, while the batch ran: then
 	 * the socket is quiet but there is work. */
@@ -103,8 +137,10 @@ static void relay_wait(struct relay *r, int timeout_ms)
 		PQfreemem(n);
 		pending = true;
 	}
-	if (pending || poll(pfd, 2, timeout_ms) <= 0)
+	if (pending || poll(pfd, 3, timeout_ms) <= 0)
 		return;
+	if (pfd[2].revents & POLLIN)
+		kicked(r);
 	if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && rap_amqp_drain(r->amqp) != RAP_OK) {
 		rap_log(RAP_LOG_WARN, &relay_ctx, "RabbitMQ: %s", rap_amqp_errmsg(r->amqp));
 		atomic_store(&r->api->relay_ok, false);
@@ -236,7 +272,9 @@ static int relay_step(void *ctx)
 			rap_now_ms());
 	if (wait_ms > cfg->relay_poll_ms)
 		wait_ms = (int)cfg->relay_poll_ms;
-	if (stats.published < (unsigned)cfg->relay_batch && wait_ms > 0 && r->db)
+	/* After a batch, straight round again: it wrote QUEUED events of its
+	 * own (without a NOTIFY), and more work may have come meanwhile. */
+	if (stats.published == 0 && wait_ms > 0 && r->db)
 		relay_wait(r, wait_ms);
 	return RAP_OK;
 }

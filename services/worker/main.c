@@ -48,8 +48,12 @@ static int worker_connect(void *ctx)
 	if (!w->db || !rap_pg_alive(w->db)) {
 		PQfinish(w->db);
 		w->db = NULL;
+		/* The outbox rows its changes write (status events) are announced
+		 * after the commit, not in it (wake_relay): see migration 0013. */
 		if (rap_pg_connect(cfg->pg_url, &w->db, err) != RAP_OK ||
-		    rap_schema_migrate(w->db, err) != RAP_OK) {
+		    rap_schema_migrate(w->db, err) != RAP_OK ||
+		    rap_pg_exec(w->db, "SET rap.outbox_notify = off", 0, NULL, NULL, err) !=
+			    RAP_OK) {
 			rap_log(RAP_LOG_WARN, NULL, "PostgreSQL: %s", err);
 			return RAP_EDB;
 		}
@@ -121,6 +125,21 @@ static void worker_down(void *ctx)
 	atomic_store(&c->w->ready, false);
 }
 
+/*
+ * Tells the relay (job-api) that the jobs just settled wrote status events
+ * to the outbox.  A NOTIFY of its own, after the commits that wrote them:
+ * PostgreSQL serialises the commits of transactions that NOTIFY, WAL flush
+ * included, while this one has nothing to flush.  Should it fail, the
+ * relay's poll (RAP_RELAY_POLL_MS) finds the rows all the same.
+ */
+static void wake_relay(struct worker *w)
+{
+	char err[RAP_ERRLEN];
+
+	if (rap_pg_exec(w->db, "NOTIFY rap_outbox", 0, NULL, NULL, err) != RAP_OK)
+		rap_log(RAP_LOG_DEBUG, NULL, "NOTIFY rap_outbox: %s", err);
+}
+
 /* Waits up to half a second for a delivery, and handles it (with the quick
  * ones right behind it, as a batch). */
 static int worker_step(void *ctx)
@@ -147,6 +166,7 @@ static int worker_step(void *ctx)
 		worker_handle(w, &c->msgs[0]);
 	else
 		worker_handle_batch(w, c->msgs, n);
+	wake_relay(w);
 	for (i = 0; i < n; i++)
 		rap_amqp_msg_release(&c->msgs[i]);
 	return RAP_OK;

@@ -1,5 +1,18 @@
-/* pg.c: PostgreSQL connections, statements, migrations and a pool. */
+/*
+ * pg.c: PostgreSQL connections, statements, migrations and a pool.
+ *
+ * Every statement goes through settle(), which turns a failed result into
+ * the platform's errors (a refused job transition, a unique violation, the
+ * rest) with the server's first line in err; the caller owns any result.
+ * Hot statements are prepared once per connection, and which connection
+ * prepared what is remembered here (libpq does not say), so that prepared
+ * statements can be used inside a transaction without a failed attempt
+ * aborting it.  Migrations run under an advisory lock, each in its own
+ * transaction.  The pool hands a connection to one thread at a time and
+ * checks a long-idle one with a round trip before handing it out.
+ */
 #include "rap/pg.h"
+#include "rap/assert.h"
 #include "rap/err.h"
 #include "rap/mem.h"
 #include "rap/clock.h"
@@ -89,24 +102,145 @@ static int first_text(int result, PGresult *res, char **out)
 	return RAP_OK;
 }
 
+/*
+ * Which statements each connection has prepared, kept here because libpq
+ * keeps nothing of the kind: a connection is known by its address and its
+ * backend's pid (a reconnect gets a new pid even at the same address).
+ * Knowing in advance is what lets a transaction use prepared statements: a
+ * failed PQprepare or PQexecPrepared would abort it.  When the table is
+ * full, an entry is reused; a connection that lost its entry prepares
+ * again, and outside a transaction "already prepared" (42P05) is taken as
+ * done.
+ */
+#define PREP_CONNS 256
+#define PREP_NAMES 32
+#define PREP_NAME_LEN 40
+
+struct prep_conn {
+	const PGconn *db;
+	int pid;
+	unsigned n;
+	char names[PREP_NAMES][PREP_NAME_LEN];
+};
+
+static struct prep_conn prep_table[PREP_CONNS];
+static unsigned prep_next; /* the entry reused next when the table is full */
+static pthread_mutex_t prep_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The entry of db, made if need be; prep_lock held. */
+static struct prep_conn *prep_entry(const PGconn *db)
+{
+	int pid = PQbackendPID(db);
+	struct prep_conn *free_slot = NULL, *e;
+	unsigned i;
+
+	for (i = 0; i < PREP_CONNS; i++) {
+		e = &prep_table[i];
+		if (e->db == db) {
+			if (e->pid != pid) {
+				e->pid = pid;
+				e->n = 0;
+			}
+			return e;
+		}
+		if (!e->db && !free_slot)
+			free_slot = e;
+	}
+	e = free_slot ? free_slot : &prep_table[prep_next++ % PREP_CONNS];
+	e->db = db;
+	e->pid = pid;
+	e->n = 0;
+	return e;
+}
+
+static bool prep_known(const PGconn *db, const char *name)
+{
+	struct prep_conn *e;
+	bool known = false;
+	unsigned i;
+
+	pthread_mutex_lock(&prep_lock);
+	e = prep_entry(db);
+	for (i = 0; i < e->n && !known; i++)
+		known = strcmp(e->names[i], name) == 0;
+	pthread_mutex_unlock(&prep_lock);
+	return known;
+}
+
+/* Records (known) or forgets (!known) name as prepared on db. */
+static void prep_mark(const PGconn *db, const char *name, bool known)
+{
+	struct prep_conn *e;
+	unsigned i;
+
+	pthread_mutex_lock(&prep_lock);
+	e = prep_entry(db);
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->names[i], name) == 0)
+			break;
+	if (!known && i < e->n)
+		memcpy(e->names[i], e->names[--e->n], PREP_NAME_LEN);
+	else if (known && i == e->n && e->n < PREP_NAMES)
+		snprintf(e->names[e->n++], PREP_NAME_LEN, "%s", name);
+	pthread_mutex_unlock(&prep_lock);
+}
+
+static bool has_state(const PGresult *res, const char *code)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return PQresultStatus(res) == PGRES_FATAL_ERROR && state && strcmp(state, code) == 0;
+}
+
+/* Prepares name on db; NULL when done, else the failed result. */
+static PGresult *prepare(PGconn *db, const char *name, const char *sql, int n)
+{
+	PGresult *res = PQprepare(db, name, sql, n, NULL);
+
+	if (PQresultStatus(res) == PGRES_COMMAND_OK || has_state(res, "42P05")) {
+		/* 42P05 (already there) aborts a transaction all the same. */
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+			  PQtransactionStatus(db) == PQTRANS_IDLE;
+
+		prep_mark(db, name, true);
+		if (ok) {
+			PQclear(res);
+			return NULL;
+		}
+	}
+	return res;
+}
+
+int rap_pg_prepare(PGconn *db, const char *name, const char *sql, int n, char *err)
+{
+	PGresult *res;
+
+	RAP_ASSERT(strlen(name) < PREP_NAME_LEN);
+	if (prep_known(db, name) || (res = prepare(db, name, sql, n)) == NULL)
+		return RAP_OK;
+	return settle(db, res, NULL, err);
+}
+
 int rap_pg_exec_prepared(PGconn *db, const char *name, const char *sql, int n,
 			 const char *const *params, PGresult **out, char *err)
 {
 	PGresult *res;
-	const char *state;
 
-	if (PQtransactionStatus(db) != PQTRANS_IDLE)
-		return rap_pg_exec(db, sql, n, params, out, err);
+	RAP_ASSERT(strlen(name) < PREP_NAME_LEN);
+	if (!prep_known(db, name) && (res = prepare(db, name, sql, n)) != NULL)
+		return settle(db, res, out, err);
 	res = PQexecPrepared(db, name, n, params, NULL, NULL, 0);
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	if (PQresultStatus(res) == PGRES_FATAL_ERROR && state && strcmp(state, "26000") == 0) {
-		/* Not prepared on this connection yet (a new one). */
-		PQclear(res);
-		res = PQprepare(db, name, sql, n, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			return settle(db, res, out, err);
-		PQclear(res);
-		res = PQexecPrepared(db, name, n, params, NULL, NULL, 0);
+	if (has_state(res, "26000")) {
+		/* Gone after all (a DISCARD, a pooler): again, once, where a
+		 * failure has not aborted a transaction. */
+		prep_mark(db, name, false);
+		if (PQtransactionStatus(db) == PQTRANS_IDLE) {
+			PQclear(res);
+			res = prepare(db, name, sql, n);
+			if (res)
+				return settle(db, res, out, err);
+			res = PQexecPrepared(db, name, n, params, NULL, NULL, 0);
+		}
 	}
 	return settle(db, res, out, err);
 }
@@ -251,6 +385,7 @@ struct rap_pg_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	char *url;
+	char *setup; /* run on each new connection, or NULL */
 	struct pooled *idle;
 	unsigned n_idle;
 	unsigned n_free; /* slots not yet connected */
@@ -279,8 +414,30 @@ void rap_pg_pool_free(struct rap_pg_pool *pool)
 	pthread_cond_destroy(&pool->cond);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool->idle);
+	free(pool->setup);
 	free(pool->url);
 	free(pool);
+}
+
+void rap_pg_pool_setup(struct rap_pg_pool *pool, const char *sql)
+{
+	free(pool->setup);
+	pool->setup = sql ? rap_strdup(sql) : NULL;
+}
+
+/* A new connection of the pool, with its setup statement run. */
+static int pool_connect(struct rap_pg_pool *pool, PGconn **out, char *err)
+{
+	int result = rap_pg_connect(pool->url, out, err);
+
+	if (result != RAP_OK || !pool->setup)
+		return result;
+	result = rap_pg_exec(*out, pool->setup, 0, NULL, NULL, err);
+	if (result != RAP_OK) {
+		PQfinish(*out);
+		*out = NULL;
+	}
+	return result;
 }
 
 static bool ping(PGconn *db)
@@ -334,7 +491,7 @@ int rap_pg_pool_get(struct rap_pg_pool *pool, int timeout_ms, PGconn **out, char
 	}
 	if (db)
 		PQfinish(db);
-	result = rap_pg_connect(pool->url, out, err);
+	result = pool_connect(pool, out, err);
 	if (result != RAP_OK) {
 		pthread_mutex_lock(&pool->lock);
 		pool->n_free++;

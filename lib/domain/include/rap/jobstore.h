@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rap/err.h"
 #include "rap/job.h"
 #include "rap/job_create.h"
 #include "rap/uuid.h"
@@ -31,6 +32,33 @@ struct rap_job_created {
 int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *req,
 		   int default_max_attempts, const char *idem_key, const char *request_hash,
 		   const char *request_id, struct rap_job_created *out, char *err);
+
+/* One creation of a group (rap_job_create_group): the arguments of
+ * rap_job_create, then its outcome. */
+struct rap_job_create_item {
+	const char *owner;
+	const struct rap_job_create *req;
+	int max_attempts; /* the type's default, when req has none */
+	const char *idem_key;
+	const char *request_hash;
+	const char *request_id;
+	struct rap_job_created out;
+	int result; /* rap_job_create's */
+	char err[RAP_ERRLEN];
+};
+
+#define RAP_JOB_GROUP_MAX 64
+
+/**
+ * Creates up to RAP_JOB_GROUP_MAX jobs, as rap_job_create would each, in
+ * one transaction sent in one round trip (pipeline mode): one WAL flush
+ * for all, which is what concurrent single creations are bound by.  When
+ * one of them fails the transaction does too, and each is then created on
+ * its own, so each item gets the answer it would have had alone.  Returns
+ * RAP_OK when every item has its result; RAP_EDB (err) when the
+ * connection broke and the items' fate is unknown.
+ */
+int rap_job_create_group(PGconn *db, struct rap_job_create_item *items, int n, char *err);
 
 /** Fills json (caller frees) with the job and its events; RAP_ENOENT when
  *  the owner has no such job. */

@@ -31,13 +31,17 @@ int rap_pg_exec(PGconn *db, const char *sql, int n, const char *const *params, P
 
 /**
  * rap_pg_exec through a prepared statement of that name, prepared on the
- * connection at its first use (planned once, not on every call: the hot
- * reads of the status path).  Outside a transaction only: inside one it
- * runs sql unprepared, since a failed attempt would abort the transaction.
- * Each name must always be given the same sql.
+ * connection at its first use (parsed and planned once, not on every call:
+ * the hot statements of job creation, the relay, the worker and the status
+ * path).  Works inside a transaction too: which connection prepared what is
+ * remembered, so nothing is tried that could fail and abort it.  Each name
+ * (under 40 characters) must always be given the same sql.
  */
 int rap_pg_exec_prepared(PGconn *db, const char *name, const char *sql, int n,
 			 const char *const *params, PGresult **out, char *err);
+/** Prepares name (as rap_pg_exec_prepared would) unless the connection
+ *  has it already: for statements sent in pipeline mode. */
+int rap_pg_prepare(PGconn *db, const char *name, const char *sql, int n, char *err);
 /** rap_pg_one_text through rap_pg_exec_prepared. */
 int rap_pg_one_text_prepared(PGconn *db, const char *name, const char *sql, int n,
 			     const char *const *params, char **out, char *err);
@@ -73,6 +77,9 @@ struct rap_pg_pool;
 /** Opens a pool of n connections lazily (the first get connects). */
 struct rap_pg_pool *rap_pg_pool_new(const char *url, unsigned n);
 void rap_pg_pool_free(struct rap_pg_pool *pool);
+/** Runs sql (a SET, say) on each connection the pool opens from now on;
+ *  a connection on which it fails is closed and the get fails. */
+void rap_pg_pool_setup(struct rap_pg_pool *pool, const char *sql);
 /** Takes a live connection, waiting up to timeout_ms; RAP_ETIMEDOUT or
  *  RAP_EDB (message in err) when none can be had. */
 int rap_pg_pool_get(struct rap_pg_pool *pool, int timeout_ms, PGconn **out, char *err);

@@ -1,0 +1,58 @@
+// The gateway carries thousands of WebSockets (issue 12, fan-out): nginx's
+// worker_connections and the open-file limits of nginx and the services are
+// set for 10,000 clients.  This opens 2,500 through the gateway, more than
+// the 2 x 1,024 worker connections of the old configuration could hold at
+// two per WebSocket (about 950 got through), and checks that every one of
+// them is told the same job's COMPLETED.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { API_KEY, GATEWAY, createJob, upload } from './helpers.mjs';
+
+const WS_URL = `${GATEWAY.replace(/^http/, 'ws')}/ws`;
+const N = 2500;
+const WAVE = 250;
+
+// Opens one owner-wide follower (kept in sockets, for the cleanup, from the
+// start); resolves once the notifier said subscribed.
+function follower(sockets, onEvent) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(WS_URL);
+    sockets.push(ws);
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error('no subscription within 30 s')); }, 30000);
+    ws.once('error', (e) => { clearTimeout(timer); reject(e); });
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', api_key: API_KEY, since: 1e15 })));
+    ws.on('message', (data) => {
+      const m = JSON.parse(data);
+      if (m.type === 'subscribed') { clearTimeout(timer); resolve(ws); } else onEvent(m);
+    });
+  });
+}
+
+test(`${N} WebSockets through the gateway all connect, and each gets one job's COMPLETED`, async () => {
+  let target = null;
+  const told = new Set();
+  const sockets = [];
+  let subscribed = 0;
+  try {
+    for (let i = 0; i < N; i += WAVE) {
+      const wave = await Promise.allSettled(Array.from({ length: WAVE }, (_, j) => follower(sockets, (m) => {
+        if (m.type === 'job.status' && m.to === 'COMPLETED' && m.job_id === target) told.add(i + j);
+      })));
+      const failed = wave.filter((r) => r.status === 'rejected');
+      subscribed += wave.length - failed.length;
+      assert.equal(failed.length, 0, `${subscribed} WebSockets subscribed, then ${failed.length} of `
+        + `the next ${WAVE} failed: ${failed[0]?.reason?.message}`);
+    }
+    assert.equal(subscribed, N, 'every WebSocket was accepted and subscribed');
+    const k = (await upload(Buffer.from('fan-out'))).body.object_key;
+    const created = await createJob({ object_key: k, type: 'noop' });
+    assert.equal(created.status, 202);
+    target = created.body.job_id;
+    const deadline = Date.now() + 60000;
+    while (told.size < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(told.size, N, `${told.size} of ${N} followers were told the job COMPLETED in 60 s`);
+  } finally {
+    for (const ws of sockets) ws.terminate();
+  }
+});
