@@ -44,6 +44,7 @@ struct notifier {
 	struct rap_metric *events_in;
 	struct rap_metric *batches_in;
 	struct rap_metric *frames_out;
+	struct rap_metric *writes_out;
 	struct rap_metric *clients_now;
 	struct rap_metric *replayed;
 	struct rap_metric *dropped_clients;
