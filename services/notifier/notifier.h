@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdbool.h>
 
 #include "rap/config.h"
@@ -36,6 +37,7 @@ struct notifier {
 	struct lws_context *lws;
 	PGconn *db;             /* service thread only: replays */
 	struct client *clients; /* service thread only */
+	int64_t trimmed_ms;     /* last malloc_trim (service thread only) */
 	struct rap_task *consumer;
 	atomic_bool amqp_ok;
 	pthread_mutex_t lock; /* guards the pending list */

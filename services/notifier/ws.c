@@ -34,6 +34,7 @@
 #include "rap/mem.h"
 #include "rap/pg.h"
 #include "rap/buf.h"
+#include "rap/clock.h"
 #include "rap/random.h"
 #include "rap/str.h"
 #include "rap/uuid.h"
@@ -42,6 +43,7 @@
 #include <ctype.h>
 #include <json-c/json.h>
 #include <libwebsockets.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +304,14 @@ static void client_unlink(struct notifier *n, struct client *c)
 	}
 	c->out_head = c->out_tail = NULL;
 	rap_metric_inc(n->clients_now, -1);
+	/* What the clients held (their queues, their buffers) goes back to the
+	 * system, not only to malloc: after a crowd leaves, the notifier
+	 * returns to its idle size.  At most once a second, and whenever the
+	 * last client has gone. */
+	if (!n->clients || rap_now_ms() - n->trimmed_ms >= 1000) {
+		malloc_trim(0);
+		n->trimmed_ms = rap_now_ms();
+	}
 }
 
 /* Frees the first k frames of c's queue. */
