@@ -22,6 +22,9 @@ static void register_metrics(struct notifier *n)
 				"job.status.batch messages received (their events count above)");
 	n->frames_out = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_frames_sent_total", NULL,
 					"WebSocket frames sent to clients");
+	n->writes_out = rap_metrics_add(
+		m, RAP_COUNTER, "rap_notifier_writes_total", NULL,
+		"socket writes of WebSocket frames (several frames of a client go in one)");
 	n->clients_now = rap_metrics_add(m, RAP_GAUGE, "rap_notifier_clients", NULL,
 					 "connected WebSocket clients");
 	n->replayed = rap_metrics_add(m, RAP_COUNTER, "rap_notifier_replayed_events_total", NULL,

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdbool.h>
 
 #include "rap/config.h"
@@ -36,6 +37,7 @@ struct notifier {
 	struct lws_context *lws;
 	PGconn *db;             /* service thread only: replays */
 	struct client *clients; /* service thread only */
+	int64_t trimmed_ms;     /* last malloc_trim (service thread only) */
 	struct rap_task *consumer;
 	atomic_bool amqp_ok;
 	pthread_mutex_t lock; /* guards the pending list */
@@ -44,6 +46,7 @@ struct notifier {
 	struct rap_metric *events_in;
 	struct rap_metric *batches_in;
 	struct rap_metric *frames_out;
+	struct rap_metric *writes_out;
 	struct rap_metric *clients_now;
 	struct rap_metric *replayed;
 	struct rap_metric *dropped_clients;

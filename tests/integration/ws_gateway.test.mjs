@@ -10,6 +10,9 @@ import WebSocket from 'ws';
 import { API_KEY, GATEWAY, createJob, upload } from './helpers.mjs';
 
 const WS_URL = `${GATEWAY.replace(/^http/, 'ws')}/ws`;
+const NOTIFIER = `http://127.0.0.1:${process.env.RAP_NOTIFIER_PORT || 8103}`;
+const counter = async (name) => Number((await (await fetch(`${NOTIFIER}/metrics`)).text())
+  .match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? NaN);
 const N = 2500;
 const WAVE = 250;
 
@@ -45,6 +48,8 @@ test(`${N} WebSockets through the gateway all connect, and each gets one job's C
         + `the next ${WAVE} failed: ${failed[0]?.reason?.message}`);
     }
     assert.equal(subscribed, N, 'every WebSocket was accepted and subscribed');
+    const frames0 = await counter('rap_notifier_frames_sent_total');
+    const writes0 = await counter('rap_notifier_writes_total');
     const k = (await upload(Buffer.from('fan-out'))).body.object_key;
     const created = await createJob({ object_key: k, type: 'noop' });
     assert.equal(created.status, 202);
@@ -52,6 +57,12 @@ test(`${N} WebSockets through the gateway all connect, and each gets one job's C
     const deadline = Date.now() + 60000;
     while (told.size < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(told.size, N, `${told.size} of ${N} followers were told the job COMPLETED in 60 s`);
+    // The job's events reach each follower close together: the frames
+    // waiting for a client go out in one write, not one write a frame.
+    const frames = await counter('rap_notifier_frames_sent_total') - frames0;
+    const writes = await counter('rap_notifier_writes_total') - writes0;
+    assert.ok(frames >= 2 * N, `at least two frames a follower (${frames})`);
+    assert.ok(writes < frames, `${frames} frames went out in ${writes} writes`);
   } finally {
     for (const ws of sockets) ws.terminate();
   }

@@ -1,0 +1,153 @@
+// Benchmark: WebSocket fan-out (issue 12, point 3). CLIENTS followers of
+// all of one owner's jobs, while RATE no-op jobs a second are created for
+// SECONDS; every status event's delivery latency (its `at`, when PostgreSQL
+// recorded the transition, to its arrival here), how many COMPLETED events
+// reached every follower, the notifier's /healthz latency under the load,
+// and the notifier's memory (VmRSS) before, with the idle clients, at its
+// peak and after they left (run it on a fresh stack: memory a run freed may
+// stay with the process). Prints one JSON line; nothing else may create
+// jobs meanwhile (every status event received counts). On a stack started by
+// scripts/up:
+//   node bench/fanout.mjs [clients=1000] [rate=20] [seconds=20] [via=direct|gateway]
+// Environment: RAP_NOTIFIER_PORT (8103), RAP_GATEWAY_URL, RAP_JOB_URL,
+// RAP_UPLOAD_URL as bench/jobs.mjs.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import WebSocket from 'ws';
+
+const [clients = 1000, rate = 20, seconds = 20] = process.argv.slice(2, 5).map(Number);
+const via = process.argv[5] || 'direct';
+const NOTIFIER = `127.0.0.1:${process.env.RAP_NOTIFIER_PORT || 8103}`;
+const GATEWAY = process.env.RAP_GATEWAY_URL || 'http://127.0.0.1:8080';
+const JOB = process.env.RAP_JOB_URL || 'http://127.0.0.1:8102';
+const UPLOAD = process.env.RAP_UPLOAD_URL || 'http://127.0.0.1:8101';
+const WS_URL = via === 'gateway' ? `${GATEWAY.replace(/^http/, 'ws')}/ws` : `ws://${NOTIFIER}/ws`;
+const H = { Authorization: 'Bearer dev-key' };
+
+const notifierPid = execFileSync('pgrep', ['-x', 'rap-notifier'], { encoding: 'utf8' }).trim().split('\n')[0];
+const rssKb = () => Number(readFileSync(`/proc/${notifierPid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))] : null);
+const until = async (what, cond, ms) => {
+  for (const end = Date.now() + ms; !cond();) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+const post = (url, payload) => new Promise((resolve, reject) => {
+  const req = http.request(url, {
+    method: 'POST', agent,
+    headers: { ...H, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+  }, (res) => {
+    const chunks = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+  });
+  req.on('error', reject);
+  req.end(payload);
+});
+
+const form = new FormData();
+form.append('file', new Blob(['fanout']), 'fanout.txt');
+const up = await (await fetch(`${UPLOAD}/uploads`, { method: 'POST', headers: H, body: form })).json();
+const body = JSON.stringify({ object_key: up.object_key, type: 'noop' });
+
+// Followers, opened in waves, each subscribed to all of the owner's jobs
+// from now on (since far ahead: no replay).
+const mine = new Set(); // the jobs of this run (an event may come before its POST's answer)
+const latencies = [];
+const completedOf = new Map(); // job id -> followers told it COMPLETED
+let received = 0;
+let closedEarly = 0;
+const sockets = [];
+const rssBefore = rssKb();
+const open = () => new Promise((resolve, reject) => {
+  const ws = new WebSocket(WS_URL);
+  sockets.push(ws);
+  const timer = setTimeout(() => reject(new Error('no subscription in 60 s')), 60000);
+  ws.once('error', (e) => { clearTimeout(timer); reject(e); });
+  ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', api_key: 'dev-key', since: 1e15 })));
+  ws.on('close', () => { closedEarly++; });
+  ws.on('message', (data) => {
+    const m = JSON.parse(data);
+    if (m.type === 'subscribed') { clearTimeout(timer); resolve(); return; }
+    if (m.type !== 'job.status') return;
+    received++;
+    latencies.push(Date.now() - Date.parse(m.at));
+    if (m.to === 'COMPLETED') completedOf.set(m.job_id, (completedOf.get(m.job_id) || 0) + 1);
+  });
+});
+const tOpen = performance.now();
+for (let i = 0; i < clients; i += 500) {
+  await Promise.all(Array.from({ length: Math.min(500, clients - i) }, open));
+}
+const openS = (performance.now() - tOpen) / 1000;
+const rssIdle = rssKb();
+
+// The notifier's /healthz, every 100 ms, on a connection of its own.
+const health = [];
+let probing = true;
+const probe = (async () => {
+  while (probing) {
+    const t = performance.now();
+    try {
+      await new Promise((resolve, reject) => {
+        http.get(`http://${NOTIFIER}/healthz`, (res) => { res.resume(); res.on('end', resolve); })
+          .on('error', reject).setTimeout(10000, function () { this.destroy(new Error('timeout')); });
+      });
+      health.push(performance.now() - t);
+    } catch { health.push(10000); }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+})();
+
+// RATE jobs a second for SECONDS, in ticks of 100 ms.
+let rssPeak = rssIdle;
+const t0 = performance.now();
+let sent = 0;
+while (performance.now() - t0 < seconds * 1000) {
+  const due = Math.floor(((performance.now() - t0) / 1000) * rate) - sent;
+  for (let i = 0; i < due; i++) {
+    sent++;
+    post(`${JOB}/jobs`, body).then((r) => {
+      if (r.status !== 202) throw new Error(`create: ${r.status} ${r.text}`);
+      mine.add(JSON.parse(r.text).job_id);
+    });
+  }
+  rssPeak = Math.max(rssPeak, rssKb());
+  await new Promise((r) => setTimeout(r, 100));
+}
+// Every follower should get every job's COMPLETED; wait up to 60 s more.
+const want = sent * clients;
+const completedNow = () => [...mine].reduce((n, id) => n + (completedOf.get(id) || 0), 0);
+const tEnd = Date.now() + 60000;
+let completed = 0;
+while ((completed = completedNow()) < want && Date.now() < tEnd) {
+  rssPeak = Math.max(rssPeak, rssKb());
+  await new Promise((r) => setTimeout(r, 100));
+}
+probing = false;
+await probe;
+for (const ws of sockets) ws.close();
+await until('the followers to close', () => closedEarly >= sockets.length, 30000).catch(() => {});
+await new Promise((r) => setTimeout(r, 2000)); // the notifier frees what they held
+const rssAfter = rssKb();
+agent.destroy();
+
+latencies.sort((a, b) => a - b);
+health.sort((a, b) => a - b);
+console.log(JSON.stringify({
+  what: 'fanout', via, clients, rate, seconds, jobs: sent,
+  open_s: Number(openS.toFixed(1)),
+  events_received: received,
+  completed_delivered: completed, completed_wanted: want,
+  completed_delivered_pct: Number(((100 * completed) / want).toFixed(2)),
+  latency_ms: { p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies.at(-1) ?? null },
+  healthz_ms: { p50: Number(pct(health, 50)?.toFixed(1)), p99: Number(pct(health, 99)?.toFixed(1)),
+    max: Number(health.at(-1)?.toFixed(1)) },
+  notifier_rss_kb: { before: rssBefore, idle_clients: rssIdle, peak: rssPeak, after: rssAfter,
+    per_idle_client: Number(((rssIdle - rssBefore) / clients).toFixed(1)) },
+}));
+process.exit(0);
