@@ -10,7 +10,9 @@
  * and the replay connection to PostgreSQL; the consumer task (consumer.c)
  * only appends events to the pending list under n->lock and wakes the
  * service thread, which moves them to the subscribed clients
- * (notifier_dispatch).  Each client has its own queue of frames, written
+ * (notifier_dispatch).  An event is made into a frame once, shared (counted
+ * references) by the queues of the clients it goes to; each client has its
+ * own queue, written
  * when libwebsockets says the socket is writable: all that wait (up to
  * WRITE_COALESCE_BYTES) in one write (write_next).
  *
@@ -55,10 +57,18 @@
 #define PROGRESS_BACKLOG 64              /* a client this far behind skips progress */
 #define WRITE_COALESCE_BYTES (64 * 1024) /* at most this much a write */
 
-struct out_frame {
-	struct out_frame *next;
+/* A text to send, made once and shared by every client it goes to (an
+ * event for a thousand followers is one copy, not a thousand). */
+struct frame {
+	unsigned refs;
 	size_t len;
 	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
+};
+
+/* A client's place in line for a frame. */
+struct out_frame {
+	struct out_frame *next;
+	struct frame *f;
 };
 
 struct client {
@@ -77,26 +87,59 @@ struct client {
 	size_t http_len;
 };
 
-static void enqueue(struct notifier *n, struct client *c, const char *text, size_t len)
+static struct frame *frame_new(const char *text, size_t len)
 {
-	struct out_frame *f;
+	struct frame *f = rap_malloc(sizeof(*f) + LWS_PRE + len);
+
+	f->refs = 0;
+	f->len = len;
+	memcpy(f->buf + LWS_PRE, text, len);
+	return f;
+}
+
+/* Frees f when no client holds it (also one nobody took). */
+static void frame_unused(struct frame *f)
+{
+	if (f && f->refs == 0)
+		free(f);
+}
+
+static void frame_put(struct frame *f)
+{
+	f->refs--;
+	frame_unused(f);
+}
+
+/* Puts fr in c's queue (a reference, not a copy). */
+static void enqueue_frame(struct notifier *n, struct client *c, struct frame *fr)
+{
+	struct out_frame *o;
 
 	if (c->out_n >= MAX_QUEUED_FRAMES) {
 		rap_metric_inc(n->dropped_clients, 1);
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return;
 	}
-	f = rap_malloc(sizeof(*f) + LWS_PRE + len);
-	f->next = NULL;
-	f->len = len;
-	memcpy(f->buf + LWS_PRE, text, len);
+	o = rap_malloc(sizeof(*o));
+	o->next = NULL;
+	o->f = fr;
+	fr->refs++;
 	if (c->out_tail)
-		c->out_tail->next = f;
+		c->out_tail->next = o;
 	else
-		c->out_head = f;
-	c->out_tail = f;
+		c->out_head = o;
+	c->out_tail = o;
 	c->out_n++;
 	lws_callback_on_writable(c->wsi);
+}
+
+/* A text for this client alone. */
+static void enqueue(struct notifier *n, struct client *c, const char *text, size_t len)
+{
+	struct frame *fr = frame_new(text, len);
+
+	enqueue_frame(n, c, fr);
+	frame_unused(fr);
 }
 
 static void send_text(struct notifier *n, struct client *c, const char *fmt, ...)
@@ -268,6 +311,7 @@ void notifier_dispatch(struct notifier *n)
 		const char *job = o ? jstring(o, "job_id") : NULL;
 		const char *type = o ? jstring(o, "type") : NULL;
 		bool progress = type && strcmp(type, "job.progress") == 0;
+		struct frame *fr = NULL;
 
 		next = e->next;
 		for (c = n->clients; owner && job && c; c = c->next) {
@@ -279,8 +323,11 @@ void notifier_dispatch(struct notifier *n)
 				rap_metric_inc(n->progress_skipped, 1);
 				continue;
 			}
-			enqueue(n, c, e->json, strlen(e->json));
+			if (!fr)
+				fr = frame_new(e->json, strlen(e->json));
+			enqueue_frame(n, c, fr);
 		}
+		frame_unused(fr);
 		json_object_put(o);
 		free(e->json);
 		free(e);
@@ -300,6 +347,7 @@ static void client_unlink(struct notifier *n, struct client *c)
 	}
 	for (f = c->out_head; f; f = next) {
 		next = f->next;
+		frame_put(f->f);
 		free(f);
 	}
 	c->out_head = c->out_tail = NULL;
@@ -322,6 +370,7 @@ static void drop_written(struct client *c, unsigned k)
 	while (k-- > 0 && (f = c->out_head) != NULL) {
 		c->out_head = f->next;
 		c->out_n--;
+		frame_put(f->f);
 		free(f);
 	}
 	if (!c->out_head)
@@ -345,32 +394,37 @@ static int write_next(struct notifier *n, struct client *c)
 	if (!f)
 		return 0;
 	if (!f->next) {
-		if (lws_write(c->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+		/* libwebsockets writes the frame's header into the headroom: the
+		 * same bytes for every client of a shared frame. */
+		if (lws_write(c->wsi, f->f->buf + LWS_PRE, f->f->len, LWS_WRITE_TEXT) <
+		    (int)f->f->len)
 			return -1;
 		rap_metric_inc(n->frames_out, 1);
 		rap_metric_inc(n->writes_out, 1);
 		drop_written(c, 1);
 		return 0;
 	}
-	for (; f && (k == 0 || total + f->len + 10 <= WRITE_COALESCE_BYTES); f = f->next, k++)
-		total += f->len + 10; /* the longest header: 2 + 8 bytes */
+	for (; f && (k == 0 || total + f->f->len + 10 <= WRITE_COALESCE_BYTES); f = f->next, k++)
+		total += f->f->len + 10; /* the longest header: 2 + 8 bytes */
 	buf = rap_malloc(LWS_PRE + total);
 	p = buf + LWS_PRE;
 	for (f = c->out_head, len = 0; len < k; f = f->next, len++) {
+		size_t flen = f->f->len;
+
 		*p++ = 0x81; /* FIN, text */
-		if (f->len < 126) {
-			*p++ = (unsigned char)f->len;
-		} else if (f->len < 65536) {
+		if (flen < 126) {
+			*p++ = (unsigned char)flen;
+		} else if (flen < 65536) {
 			*p++ = 126;
-			*p++ = (unsigned char)(f->len >> 8);
-			*p++ = (unsigned char)f->len;
+			*p++ = (unsigned char)(flen >> 8);
+			*p++ = (unsigned char)flen;
 		} else {
 			*p++ = 127;
 			for (int shift = 56; shift >= 0; shift -= 8)
-				*p++ = (unsigned char)((uint64_t)f->len >> shift);
+				*p++ = (unsigned char)((uint64_t)flen >> shift);
 		}
-		memcpy(p, f->buf + LWS_PRE, f->len);
-		p += f->len;
+		memcpy(p, f->f->buf + LWS_PRE, flen);
+		p += flen;
 	}
 	total = (size_t)(p - (buf + LWS_PRE));
 	if (lws_write(c->wsi, buf + LWS_PRE, total, LWS_WRITE_RAW) < (int)total) {
