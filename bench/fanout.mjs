@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import WebSocket from 'ws';
+import { jsonPoster } from './post.mjs';
 
 const [clients = 1000, rate = 20, seconds = 20] = process.argv.slice(2, 5).map(Number);
 const via = process.argv[5] || 'direct';
@@ -35,19 +36,7 @@ const until = async (what, cond, ms) => {
   }
 };
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-const post = (url, payload) => new Promise((resolve, reject) => {
-  const req = http.request(url, {
-    method: 'POST', agent,
-    headers: { ...H, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
-  }, (res) => {
-    const chunks = [];
-    res.on('data', (c) => chunks.push(c));
-    res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
-  });
-  req.on('error', reject);
-  req.end(payload);
-});
+const { post, close } = jsonPoster(H, 16);
 
 const form = new FormData();
 form.append('file', new Blob(['fanout']), 'fanout.txt');
@@ -134,7 +123,7 @@ for (const ws of sockets) ws.close();
 await until('the followers to close', () => closedEarly >= sockets.length, 30000).catch(() => {});
 await new Promise((r) => setTimeout(r, 2000)); // the notifier frees what they held
 const rssAfter = rssKb();
-agent.destroy();
+close();
 
 latencies.sort((a, b) => a - b);
 health.sort((a, b) => a - b);

@@ -8,8 +8,8 @@
 // Environment: RAP_JOB_URL (default http://127.0.0.1:8102, job-api direct),
 // RAP_UPLOAD_URL (default http://127.0.0.1:8101), RAP_PG_PORT (5439).
 import { execFileSync } from 'node:child_process';
-import http from 'node:http';
 import WebSocket from 'ws';
+import { jsonPoster } from './post.mjs';
 
 const [jobs = 5000, clients = 32, samples = 200, batch = 1] = process.argv.slice(2).map(Number);
 const JOB = process.env.RAP_JOB_URL || 'http://127.0.0.1:8102';
@@ -24,22 +24,9 @@ const form = new FormData();
 form.append('file', new Blob(['bench']), 'bench.txt');
 const up = await (await fetch(`${UPLOAD}/uploads`, { method: 'POST', headers: H, body: form })).json();
 const body = JSON.stringify({ object_key: up.object_key, type: 'noop' });
-// The submitters use node:http on kept-alive connections, not fetch():
-// fetch costs about 2 ms of CPU a request here, and on two cores the
-// client's CPU is taken from the system measured.
-const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-const post = (path, payload) => new Promise((resolve, reject) => {
-  const req = http.request(`${JOB}${path}`, {
-    method: 'POST', agent,
-    headers: { ...H, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
-  }, (res) => {
-    const chunks = [];
-    res.on('data', (c) => chunks.push(c));
-    res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
-  });
-  req.on('error', reject);
-  req.end(payload);
-});
+// The submitters post through bench/post.mjs (node:http, not fetch()).
+const { post: postUrl, close } = jsonPoster(H, clients);
+const post = (path, payload) => postUrl(`${JOB}${path}`, payload);
 const create = async () => {
   const r = await post('/jobs', body);
   if (r.status !== 202) throw new Error(`create: ${r.status} ${r.text}`);
@@ -112,7 +99,7 @@ if (samples > 0) {
   }
   ws.close();
 }
-agent.destroy();
+close();
 lat.sort((a, b) => a - b);
 const pct = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))].toFixed(2);
 console.log(JSON.stringify({
