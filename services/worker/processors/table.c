@@ -88,6 +88,7 @@ int table_init(struct table *t, struct proc_ctx *c, const struct table_opts *o, 
 	t->output = o->output;
 	t->max_errors = o->max_errors;
 	t->expected = -1;
+	t->pos = -1;
 	result = csv_schema_compile(o->columns, o->max_unique, &t->schema, err);
 	if (result != RAP_OK)
 		return result;
@@ -451,7 +452,7 @@ int table_row(struct table *t, const struct csv_row *row)
 	 * tens of thousands of rows, minutes of them with a costly pattern);
 	 * proc_progress sends at most about once a second. */
 	if ((t->rows & 255) == 0) {
-		result = proc_progress(t->c, "validate", -1, t->rows);
+		result = proc_progress(t->c, "validate", t->pos, t->rows);
 		if (result != RAP_OK)
 			return result;
 	}

@@ -58,6 +58,9 @@ struct table {
 	long long rows, valid, failed, errors, errors_sent, max_errors;
 	char *out;
 	size_t out_len;
+	/* Input bytes up to the end of the current row, for progress; -1 when
+	 * the source cannot say (then the bytes read so far are reported). */
+	long long pos;
 };
 
 /** Compiles the schema of o; RAP_EINVAL with a message in err (RAP_ERRLEN)

@@ -34,6 +34,7 @@ struct proc_ctx {
 	struct rap_buf output;
 	int outputs_ended;
 	long long progress_calls;
+	long long progress_bytes[16], progress_rows[16]; /* the first 16 calls */
 	long long fail_reads_at; /* -1, or the offset where proc_read fails */
 	struct json_object *result;
 	char *fail_code, *fail_message;

@@ -309,3 +309,29 @@ Test(csv_validate, unique_over_many_rows_and_its_limit_in_the_result)
 	fake_proc_free(c);
 	free(in);
 }
+
+Test(csv_validate, progress_within_a_chunk_counts_the_bytes_parsed_not_read)
+{
+	/* 1,000 rows of 6 bytes read in one go: the report after row 256 says
+	 * how far the parser is, not that the whole file was read. */
+	size_t rows = 1000, i, len = strlen("v\n");
+	char *input = malloc(len + rows * 6 + 1);
+	struct proc_ctx *c;
+	long long k;
+	bool seen = false;
+	int result;
+
+	strcpy(input, "v\n");
+	for (i = 0; i < rows; i++)
+		strcpy(input + len + i * 6, "aaaaa\n");
+	c = fake_proc_run(&proc_csv_validate, input, strlen(input), 0, NULL, &result);
+	cr_assert_eq(result, RAP_OK);
+	for (k = 0; k < c->progress_calls && k < 16; k++)
+		if (c->progress_rows[k] == 256) {
+			cr_assert_eq(c->progress_bytes[k], (long long)(len + 256 * 6));
+			seen = true;
+		}
+	cr_assert(seen, "no progress report at row 256");
+	fake_proc_free(c);
+	free(input);
+}
