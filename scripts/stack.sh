@@ -23,6 +23,9 @@
 #   RAP_STATE_DIR=<repo>/.state  RAP_BUILD_DIR=<repo>/build
 #   RAP_GATEWAY_PORT=8080  RAP_UPLOAD_PORT=8101  RAP_JOB_PORT=8102
 #   RAP_NOTIFIER_PORT=8103  RAP_WORKER_PORT=8104 (worker i: +i-1)  RAP_WORKERS=2
+#   RAP_NOTIFIERS=2 (notifier instances behind the gateway, 1..8)
+#   RAP_NOTIFIER_ADMIN_PORT=8190 (notifier i: health and metrics on +2(i-1);
+#   notifier i>1 takes WebSockets on +2(i-1)+1, the first on RAP_NOTIFIER_PORT)
 #   RAP_PG_PORT=5439  RAP_AMQP_PORT=5679  RAP_AMQP_MGMT_PORT=15679
 #   RAP_AMQP_DIST_PORT=25679  RAP_AMQP_EPMD_PORT=RAP_AMQP_DIST_PORT+1
 #   RAP_AMQP_METRICS_PORT=RAP_AMQP_MGMT_PORT+20 (RabbitMQ's Prometheus exporter)
@@ -104,6 +107,8 @@ config_from_env() {
 	NOTIFIER_PORT=${RAP_NOTIFIER_PORT:-8103}
 	WORKER_PORT=${RAP_WORKER_PORT:-8104}
 	WORKERS=${RAP_WORKERS:-2}
+	NOTIFIERS=${RAP_NOTIFIERS:-2}
+	NOTIFIER_ADMIN_PORT=${RAP_NOTIFIER_ADMIN_PORT:-8190}
 	PG_PORT=${RAP_PG_PORT:-5439}
 	AMQP_PORT=${RAP_AMQP_PORT:-5679}
 	AMQP_MGMT_PORT=${RAP_AMQP_MGMT_PORT:-15679}
@@ -124,6 +129,9 @@ config_from_env() {
 	if ! [[ $WORKERS =~ ^[0-9]+$ ]] || ((WORKERS > 64)); then
 		die "RAP_WORKERS=$WORKERS must be 0..64"
 	fi
+	if ! [[ $NOTIFIERS =~ ^[1-8]$ ]]; then
+		die "RAP_NOTIFIERS=$NOTIFIERS must be 1..8"
+	fi
 	[[ $SERVICES == 0 || $SERVICES == 1 ]] || die "RAP_STACK_SERVICES must be 0 or 1"
 	[[ $PROM_SCRAPE =~ ^[1-9][0-9]*(ms|s|m)$ ]] || die "RAP_PROMETHEUS_SCRAPE=$PROM_SCRAPE is not a duration such as 15s"
 	[[ $S3_BUCKET =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || die "RAP_S3_BUCKET=$S3_BUCKET is not a valid bucket name"
@@ -141,6 +149,11 @@ config_from_env() {
 	if ((SERVICES)); then
 		ports+=("$UPLOAD_PORT" "$JOB_PORT" "$NOTIFIER_PORT")
 		local i
+		for ((i = 1; i <= NOTIFIERS; i++)); do
+			check_port RAP_NOTIFIER_ADMIN_PORT "$(notifier_admin_port "$i")"
+			ports+=("$(notifier_admin_port "$i")")
+			((i > 1)) && ports+=("$(notifier_ws_port "$i")")
+		done
 		for ((i = 0; i < WORKERS; i++)); do
 			check_port RAP_WORKER_PORT $((WORKER_PORT + i))
 			ports+=($((WORKER_PORT + i)))
@@ -153,7 +166,7 @@ config_from_env() {
 }
 
 CONFIG_VARS=(BUILD_DIR GATEWAY_PORT UPLOAD_PORT JOB_PORT NOTIFIER_PORT WORKER_PORT
-	WORKERS PG_PORT AMQP_PORT AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT AMQP_METRICS_PORT
+	WORKERS NOTIFIERS NOTIFIER_ADMIN_PORT PG_PORT AMQP_PORT AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT AMQP_METRICS_PORT
 	S3_PORT S3_BUCKET LOG_LEVEL SERVICES PROM_PORT PROM_SCRAPE AMQP_CONSUMER_TIMEOUT_MS
 	AMQP_CHANNEL_TICK_MS)
 
@@ -193,6 +206,34 @@ load_saved_config() {
 	AMQP_METRICS_PORT=${AMQP_METRICS_PORT:-$((AMQP_MGMT_PORT + 20))}
 	AMQP_CONSUMER_TIMEOUT_MS=${AMQP_CONSUMER_TIMEOUT_MS:-1800000}
 	AMQP_CHANNEL_TICK_MS=${AMQP_CHANNEL_TICK_MS:-60000}
+	# A stack recorded before notifiers had an admin port runs one, without.
+	NOTIFIERS=${NOTIFIERS:-1}
+	NOTIFIER_ADMIN_PORT=${NOTIFIER_ADMIN_PORT:-0}
+}
+
+# The ports of notifier $1 (from 1): WebSockets, and health and metrics.
+notifier_ws_port() {
+	if (($1 == 1)); then
+		echo "$NOTIFIER_PORT"
+	else
+		echo $((NOTIFIER_ADMIN_PORT + 2 * ($1 - 1) + 1))
+	fi
+}
+notifier_admin_port() {
+	if ((NOTIFIER_ADMIN_PORT == 0)); then
+		echo 0
+	else
+		echo $((NOTIFIER_ADMIN_PORT + 2 * ($1 - 1)))
+	fi
+}
+
+# nginx's upstream servers: every notifier's WebSocket port.
+notifier_servers() {
+	local i out=""
+	for ((i = 1; i <= NOTIFIERS; i++)); do
+		out+="server 127.0.0.1:$(notifier_ws_port "$i"); "
+	done
+	printf '%s' "${out% }"
 }
 
 # Names and paths that follow from the configuration.
@@ -211,6 +252,9 @@ derive() {
 	if ((SERVICES)); then
 		SERVICE_NAMES=(upload-api job-api notifier)
 		local i
+		for ((i = 2; i <= NOTIFIERS; i++)); do
+			SERVICE_NAMES+=("notifier-$i")
+		done
 		for ((i = 1; i <= WORKERS; i++)); do
 			SERVICE_NAMES+=("worker-$i")
 		done
@@ -679,7 +723,7 @@ start_nginx() {
 		USER_DIRECTIVE="$(nginx_user_directive)" \
 		NGINX_DIR="$NGINX_DIR" LOG_DIR="$LOGS" WEB_ROOT="$REPO/web" \
 		GATEWAY_PORT="$GATEWAY_PORT" UPLOAD_PORT="$UPLOAD_PORT" \
-		JOB_PORT="$JOB_PORT" NOTIFIER_PORT="$NOTIFIER_PORT" \
+		JOB_PORT="$JOB_PORT" NOTIFIER_SERVERS="$(notifier_servers)" \
 		UPLOAD_BODY_MAX="$(( ${RAP_UPLOAD_MAX_BYTES:-10737418240} + 65536 ))" \
 		NOFILE="$(nofile_limit)"
 	# -e: the error log before the config is read (the compiled-in one is
@@ -719,7 +763,14 @@ render_prometheus() {
 		if ((SERVICES)); then
 			printf '  - job_name: rap-upload-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$UPLOAD_PORT"
 			printf '  - job_name: rap-job-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$JOB_PORT"
-			printf '  - job_name: rap-notifier\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$NOTIFIER_PORT"
+			printf '  - job_name: rap-notifier\n    static_configs:\n      - targets:\n'
+			for ((i = 1; i <= NOTIFIERS; i++)); do
+				if ((NOTIFIER_ADMIN_PORT)); then
+					printf '          - "127.0.0.1:%s"\n' "$(notifier_admin_port "$i")"
+				else
+					printf '          - "127.0.0.1:%s"\n' "$(notifier_ws_port "$i")"
+				fi
+			done
 			if ((WORKERS)); then
 				printf '  - job_name: rap-worker\n    static_configs:\n      - targets:\n'
 				for ((i = 0; i < WORKERS; i++)); do
@@ -783,6 +834,7 @@ service_table() {
 		upload-api) echo "$name $UPLOAD_PORT rap-upload-api" ;;
 		job-api) echo "$name $JOB_PORT rap-job-api" ;;
 		notifier) echo "$name $NOTIFIER_PORT rap-notifier" ;;
+		notifier-*) echo "$name $(notifier_ws_port "${name#notifier-}") rap-notifier" ;;
 		worker-*) echo "$name $((WORKER_PORT + ${name#worker-} - 1)) rap-worker" ;;
 		esac
 	done
@@ -818,6 +870,10 @@ start_service() {
 	if [[ $name == worker-* ]]; then
 		id=${name#worker-}
 		env=(RAP_WORKER_PORT="$port" RAP_WORKER_ID="worker-$id")
+	elif [[ $name == notifier* ]]; then
+		id=${name#notifier}
+		id=${id#-}
+		env+=(RAP_NOTIFIER_PORT="$port" RAP_NOTIFIER_ADMIN_PORT="$(notifier_admin_port "${id:-1}")")
 	fi
 	rm -f "$RUN/$name.pid" "$RUN/$name.child.pid"
 	(

@@ -377,7 +377,15 @@ const socket = {
         state.className = 'ws live';
       }
     };
-    this.ws.onclose = () => {
+    this.ws.onclose = (ev) => {
+      // 4008: this page fell too far behind; the notifier says where to
+      // resume (it may be before the newest event seen: the ones dropped).
+      if (ev.code === 4008) {
+        try {
+          const since = JSON.parse(ev.reason).since;
+          if (Number.isInteger(since) && (!this.lastEvent || since < this.lastEvent)) this.lastEvent = since;
+        } catch { /* a reason that is not JSON: resume from the newest seen */ }
+      }
       state.textContent = 'reconnecting…';
       state.className = 'ws down';
       setTimeout(() => this.connect(), this.delay);

@@ -3,12 +3,14 @@
 
 #include "rap/auth.h"
 #include "rap/err.h"
+#include "rap/http.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
 #include "rap/stop.h"
 
 #include <libwebsockets.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static void register_metrics(struct notifier *n)
@@ -37,9 +39,43 @@ static void register_metrics(struct notifier *n)
 					     "clients disconnected for falling too far behind");
 }
 
+static bool notifier_ready(void *arg, char *reason, size_t len)
+{
+	struct notifier *n = arg;
+
+	if (atomic_load(&n->amqp_ok))
+		return true;
+	snprintf(reason, len, "not consuming status events from RabbitMQ");
+	return false;
+}
+
+/* The admin port: /healthz, /readyz and /metrics from a thread of its own
+ * (libmicrohttpd), answered however busy the WebSocket loop is. */
+static int admin_start(struct notifier *n, struct rap_http_server **http)
+{
+	struct rap_http_cfg hc = { 0 };
+	char err[RAP_ERRLEN];
+
+	*http = NULL;
+	if (!n->cfg.admin_port)
+		return RAP_OK;
+	hc.bind = n->svc.cfg.bind;
+	hc.port = (unsigned)n->cfg.admin_port;
+	hc.threads = 1;
+	hc.svc = n;
+	hc.ready = notifier_ready;
+	hc.metrics = n->svc.metrics;
+	if (rap_http_start(&hc, http, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "admin port: %s", err);
+		return RAP_EIO;
+	}
+	return RAP_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct notifier n = { 0 };
+	struct rap_http_server *http = NULL;
 	const struct rap_service_desc desc = {
 		.name = "notifier",
 		.about = "Pushes job status events to browsers over WebSocket at /ws.",
@@ -62,23 +98,29 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&n.lock, NULL);
 	if (notifier_ws_run(&n) != RAP_OK)
 		goto out_auth;
+	if (admin_start(&n, &http) != RAP_OK)
+		goto out_lws;
 	n.consumer = notifier_consumer_new(&n);
 	if (rap_task_start(n.consumer) != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "cannot start the consumer thread");
 		goto out_lws;
 	}
-	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", n.svc.cfg.bind, n.cfg.notifier_port);
+	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld (admin port %lld)", n.svc.cfg.bind,
+		n.cfg.notifier_port, n.cfg.admin_port);
 	while (!rap_stopping())
 		if (lws_service(n.lws, 0) < 0)
 			break;
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	rap_stop_request(); /* the loop may have ended on an error */
 	rap_task_join(n.consumer);
-	notifier_dispatch(&n); /* frees what is still pending */
+	while (notifier_dispatch(&n)) /* frees what is still pending */
+		;
 	status = EXIT_SUCCESS;
 out_lws:
+	rap_http_stop(http);
 	notifier_consumer_free(n.consumer);
 	lws_context_destroy(n.lws);
+	free(n.topics);
 out_auth:
 	PQfinish(n.db);
 	rap_auth_free(n.auth);

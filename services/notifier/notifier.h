@@ -15,6 +15,7 @@ struct lws_context;
 struct rap_auth;
 struct rap_metric;
 struct client;
+struct topic;
 
 /* An event body waiting for the service thread. */
 struct pending_event {
@@ -25,6 +26,8 @@ struct pending_event {
 /* settings.c: the settings that are notifier's own. */
 struct notifier_settings {
 	long long notifier_port;
+	long long admin_port; /* 0: none (the WebSocket port answers too) */
+	long long max_queued; /* frames a client may have waiting */
 };
 
 extern const struct rap_cfg_opt notifier_settings_table[];
@@ -37,6 +40,7 @@ struct notifier {
 	struct lws_context *lws;
 	PGconn *db;             /* service thread only: replays */
 	struct client *clients; /* service thread only */
+	struct topic **topics;  /* service thread only: subscribers by owner, by job */
 	int64_t trimmed_ms;     /* last malloc_trim (service thread only) */
 	struct rap_task *consumer;
 	atomic_bool amqp_ok;
@@ -60,7 +64,8 @@ void notifier_consumer_free(struct rap_task *t);
 
 /* ws.c: the libwebsockets side. */
 int notifier_ws_run(struct notifier *n);
-/* Moves pending events to subscribed clients (service thread). */
-void notifier_dispatch(struct notifier *n);
+/* Moves pending events to subscribed clients, a slice a loop turn (service
+ * thread); true while more are pending. */
+bool notifier_dispatch(struct notifier *n);
 
 #endif

@@ -22,10 +22,18 @@
  * already holds PROGRESS_BACKLOG frames skips them (the next one says the
  * same, newer).
  *
- * Invariants: clients, their queues and n->db are touched on the service
- * thread only; a client's queue holds at most MAX_QUEUED_FRAMES frames (a
- * client that falls further behind is dropped, and may reconnect with
- * `since`); an incoming message is at most MAX_IN_MESSAGE bytes.
+ * Subscribers are indexed (struct topic, a hash table): an owner's
+ * owner-wide followers in one topic, a job's followers in another, so an
+ * event costs the clients it goes to, not a walk over every client.
+ *
+ * Invariants: clients, topics, their queues and n->db are touched on the
+ * service thread only; a client is in at most one topic; a client's queue
+ * holds at most RAP_NOTIFIER_MAX_QUEUED frames: one that falls further
+ * behind has its queue dropped and is closed with CLOSE_TOO_SLOW and the
+ * `since` to resume from (every event before it was written to it); an
+ * incoming message is at most MAX_IN_MESSAGE bytes.  The health endpoints
+ * are also served by a thread of their own (main.c, the admin port), so
+ * probes do not wait for a busy loop.
  */
 #include "notifier.h"
 
@@ -51,16 +59,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_QUEUED_FRAMES 10000 /* a client this far behind is dropped */
 #define MAX_IN_MESSAGE 4096
-#define MAX_REPLAY 5000
+#define MAX_REPLAY 5000                  /* past events a page (at most half of a client's queue) */
 #define PROGRESS_BACKLOG 64              /* a client this far behind skips progress */
 #define WRITE_COALESCE_BYTES (64 * 1024) /* at most this much a write */
+#define TOPIC_BUCKETS 16384
+#define DISPATCH_SLICE 256    /* events moved to queues a loop turn */
+#define CLOSE_TOO_SLOW 4008   /* the close code: reconnect with `since` */
+#define SLOW_CLOSE_SECONDS 10 /* a closing slow client's time to take the close */
 
 /* A text to send, made once and shared by every client it goes to (an
  * event for a thousand followers is one copy, not a thousand). */
 struct frame {
 	unsigned refs;
+	long long event_id; /* 0: not a stored event (progress, replies) */
 	size_t len;
 	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
 };
@@ -71,11 +83,24 @@ struct out_frame {
 	struct frame *f;
 };
 
+/* The clients that follow one owner (owner-wide) or one job. */
+struct topic {
+	struct topic *next; /* in its hash bucket */
+	struct client *members;
+	char key[RAP_MAX_OWNER + 3]; /* "o:" owner, or "j:" job id */
+};
+
 struct client {
 	struct lws *wsi;
-	struct client *next;
+	struct client *next, *prev;   /* every client */
+	struct client *tnext, *tprev; /* the topic's members */
+	struct topic *topic;
 	bool is_ws;
 	bool subscribed;
+	bool too_slow;           /* queue dropped; closing with CLOSE_TOO_SLOW */
+	long long sent_event_id; /* the last stored event written to it */
+	long long resume_since;  /* told in the close: resume after this */
+	long long replay_next;   /* > 0: more past events after this id to send */
 	char owner[RAP_MAX_OWNER + 1];
 	char job_id[RAP_UUID_STRLEN]; /* "" = every job of the owner */
 	struct out_frame *out_head, *out_tail;
@@ -87,11 +112,12 @@ struct client {
 	size_t http_len;
 };
 
-static struct frame *frame_new(const char *text, size_t len)
+static struct frame *frame_new(const char *text, size_t len, long long event_id)
 {
 	struct frame *f = rap_malloc(sizeof(*f) + LWS_PRE + len);
 
 	f->refs = 0;
+	f->event_id = event_id;
 	f->len = len;
 	memcpy(f->buf + LWS_PRE, text, len);
 	return f;
@@ -110,14 +136,57 @@ static void frame_put(struct frame *f)
 	frame_unused(f);
 }
 
+/* Frees the first k frames of c's queue. */
+static void drop_written(struct client *c, unsigned k)
+{
+	struct out_frame *f;
+
+	while (k-- > 0 && (f = c->out_head) != NULL) {
+		c->out_head = f->next;
+		c->out_n--;
+		frame_put(f->f);
+		free(f);
+	}
+	if (!c->out_head)
+		c->out_tail = NULL;
+}
+
+/*
+ * A client whose queue is full: its frames are dropped (the memory is
+ * back at once) and it is closed with CLOSE_TOO_SLOW when its socket takes
+ * the close, or cut off after SLOW_CLOSE_SECONDS.  It resumes after the
+ * last stored event written to it, or before the first one dropped,
+ * whichever is earlier (the replay sends past events from the store; the
+ * client drops the ones it has by event_id).
+ */
+static void too_slow(struct notifier *n, struct client *c)
+{
+	struct out_frame *f;
+	long long since = c->sent_event_id;
+
+	for (f = c->out_head; f; f = f->next)
+		if (f->f->event_id > 0 && f->f->event_id - 1 < since)
+			since = f->f->event_id - 1;
+	c->resume_since = since;
+	c->too_slow = true;
+	drop_written(c, c->out_n);
+	rap_metric_inc(n->dropped_clients, 1);
+	rap_log(RAP_LOG_INFO, NULL,
+		"a client of %s fell %lld frames behind: closing it (%d, resume with since %lld)",
+		c->owner, n->cfg.max_queued, CLOSE_TOO_SLOW, since);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, SLOW_CLOSE_SECONDS);
+	lws_callback_on_writable(c->wsi);
+}
+
 /* Puts fr in c's queue (a reference, not a copy). */
 static void enqueue_frame(struct notifier *n, struct client *c, struct frame *fr)
 {
 	struct out_frame *o;
 
-	if (c->out_n >= MAX_QUEUED_FRAMES) {
-		rap_metric_inc(n->dropped_clients, 1);
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	if (c->too_slow)
+		return;
+	if (c->out_n >= (unsigned long long)n->cfg.max_queued) {
+		too_slow(n, c);
 		return;
 	}
 	o = rap_malloc(sizeof(*o));
@@ -134,9 +203,10 @@ static void enqueue_frame(struct notifier *n, struct client *c, struct frame *fr
 }
 
 /* A text for this client alone. */
-static void enqueue(struct notifier *n, struct client *c, const char *text, size_t len)
+static void enqueue(struct notifier *n, struct client *c, const char *text, size_t len,
+		    long long event_id)
 {
-	struct frame *fr = frame_new(text, len);
+	struct frame *fr = frame_new(text, len, event_id);
 
 	enqueue_frame(n, c, fr);
 	frame_unused(fr);
@@ -154,7 +224,7 @@ static void send_text(struct notifier *n, struct client *c, const char *fmt, ...
 	va_start(ap, fmt);
 	rap_buf_vappendf(&b, fmt, ap);
 	va_end(ap);
-	enqueue(n, c, b.data ? b.data : "", b.len);
+	enqueue(n, c, b.data ? b.data : "", b.len, 0);
 	rap_buf_cleanup(&b);
 }
 
@@ -174,21 +244,36 @@ static bool db_ready(struct notifier *n)
 	return true;
 }
 
-/* Sends the events after `since` of the subscription from job_events. */
+/* Past events a page of replay: at most MAX_REPLAY, and at most half of a
+ * client's queue, so a replay alone never makes a client too slow. */
+static int replay_page(const struct notifier *n)
+{
+	long long half = n->cfg.max_queued / 2;
+
+	return half < MAX_REPLAY ? (int)half : MAX_REPLAY;
+}
+
+/*
+ * Sends a page of the events after `since` of the subscription from
+ * job_events; when the page was full, c->replay_next says where the next
+ * one starts, sent once the client has taken most of this one
+ * (replay_more), so a long history goes out in bounded steps.
+ */
 static int replay(struct notifier *n, struct client *c, long long since)
 {
 	char sincebuf[24], limit[12], err[RAP_ERRLEN];
 	const char *p[4] = { c->owner, c->job_id[0] ? c->job_id : NULL, sincebuf, limit };
 	PGresult *res;
-	int i, result;
+	int i, result, page = replay_page(n);
 
+	c->replay_next = 0;
 	if (!db_ready(n))
 		return RAP_EDB;
 	snprintf(sincebuf, sizeof(sincebuf), "%lld", since);
-	snprintf(limit, sizeof(limit), "%d", MAX_REPLAY);
+	snprintf(limit, sizeof(limit), "%d", page);
 	result = rap_pg_exec(
 		n->db,
-		"SELECT json_build_object('v', 1, 'type', 'job.status', 'event_id', e.id,"
+		"SELECT e.id, json_build_object('v', 1, 'type', 'job.status', 'event_id', e.id,"
 		" 'job_id', e.job_id, 'owner', j.owner, 'job_type', j.type,"
 		" 'from', e.from_state, 'to', e.to_state, 'attempt', e.attempt,"
 		" 'at', rap_ts(e.at), 'detail', e.detail, 'replay', true)::text"
@@ -201,10 +286,24 @@ static int replay(struct notifier *n, struct client *c, long long since)
 		return result;
 	}
 	for (i = 0; i < PQntuples(res); i++)
-		enqueue(n, c, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+		enqueue(n, c, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1),
+			atoll(PQgetvalue(res, i, 0)));
+	if (PQntuples(res) == page)
+		c->replay_next = atoll(PQgetvalue(res, page - 1, 0));
 	rap_metric_inc(n->replayed, PQntuples(res));
 	PQclear(res);
 	return RAP_OK;
+}
+
+/* The next page of a long replay, once the client's queue is mostly out. */
+static void replay_more(struct notifier *n, struct client *c)
+{
+	if (c->replay_next <= 0 || c->too_slow || c->out_n > (unsigned)replay_page(n) / 4)
+		return;
+	if (replay(n, c, c->replay_next) != RAP_OK)
+		send_text(
+			n, c,
+			"{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"history unavailable; events from now on only\"}");
 }
 
 /* True when the owner has the job (answers the client otherwise). */
@@ -229,6 +328,78 @@ static bool owns_job(struct notifier *n, struct client *c)
 			  "{\"type\":\"error\",\"code\":\"not_found\",\"message\":\"no job %s\"}",
 			  c->job_id);
 	return found;
+}
+
+static size_t topic_bucket(const char *key)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h % TOPIC_BUCKETS;
+}
+
+/* The topic of kind 'o' (owner-wide) or 'j' (a job) for name, or NULL. */
+static struct topic *topic_find(struct notifier *n, char kind, const char *name)
+{
+	char key[sizeof(((struct topic *)0)->key)];
+	struct topic *t;
+
+	snprintf(key, sizeof(key), "%c:%s", kind, name);
+	for (t = n->topics[topic_bucket(key)]; t; t = t->next)
+		if (strcmp(t->key, key) == 0)
+			return t;
+	return NULL;
+}
+
+static void topic_leave(struct notifier *n, struct client *c)
+{
+	struct topic *t = c->topic, **pp;
+
+	if (!t)
+		return;
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		t->members = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	c->topic = NULL;
+	c->tnext = c->tprev = NULL;
+	if (t->members)
+		return;
+	for (pp = &n->topics[topic_bucket(t->key)]; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	free(t);
+}
+
+/* Makes c a member of the topic its subscription names (and of no other). */
+static void topic_join(struct notifier *n, struct client *c)
+{
+	char kind = c->job_id[0] ? 'j' : 'o';
+	const char *name = c->job_id[0] ? c->job_id : c->owner;
+	struct topic *t;
+
+	topic_leave(n, c);
+	t = topic_find(n, kind, name);
+	if (!t) {
+		size_t b;
+
+		t = rap_calloc(1, sizeof(*t));
+		snprintf(t->key, sizeof(t->key), "%c:%s", kind, name);
+		b = topic_bucket(t->key);
+		t->next = n->topics[b];
+		n->topics[b] = t;
+	}
+	c->topic = t;
+	c->tprev = NULL;
+	c->tnext = t->members;
+	if (t->members)
+		t->members->tprev = c;
+	t->members = c;
 }
 
 static const char *jstring(struct json_object *o, const char *key)
@@ -285,6 +456,8 @@ static void on_message(struct notifier *n, struct client *c)
 		goto out_put;
 	/* Live events flow from now on; the replay fills what came before. */
 	c->subscribed = true;
+	c->replay_next = 0;
+	topic_join(n, c);
 	send_text(n, c, "{\"type\":\"subscribed\",\"job_id\":%s%s%s}", job ? "\"" : "",
 		  job ? c->job_id : "null", job ? "\"" : "");
 	if ((job || since > 0) && replay(n, c, since) != RAP_OK)
@@ -295,56 +468,96 @@ out_put:
 	json_object_put(o);
 }
 
-void notifier_dispatch(struct notifier *n)
+/* Queues the event (its frame made on first use, in *fr) for t's members. */
+static void deliver(struct notifier *n, struct topic *t, const struct pending_event *e,
+		    long long event_id, bool progress, struct frame **fr)
 {
-	struct pending_event *e, *next;
 	struct client *c;
 
+	for (c = t ? t->members : NULL; c; c = c->tnext) {
+		if (progress && c->out_n >= PROGRESS_BACKLOG) {
+			rap_metric_inc(n->progress_skipped, 1);
+			continue;
+		}
+		if (!*fr)
+			*fr = frame_new(e->json, strlen(e->json), event_id);
+		enqueue_frame(n, c, *fr);
+	}
+}
+
+/*
+ * Moves up to DISPATCH_SLICE pending events to their followers' queues and
+ * comes back (lws_cancel_service) for the rest after the loop has written:
+ * a burst (a batch of a thousand jobs is thousands of events) reaches a
+ * client that keeps up as a stream, not as one heap that would count
+ * against its queue's bound, and a loop turn stays short.  True when
+ * events are still pending.
+ */
+bool notifier_dispatch(struct notifier *n)
+{
+	struct pending_event *e, *next, *last;
+	unsigned k;
+	bool more;
+
 	pthread_mutex_lock(&n->lock);
-	e = n->head;
-	n->head = n->tail = NULL;
-	n->pending = 0;
+	e = last = n->head;
+	for (k = 1; last && last->next && k < DISPATCH_SLICE; k++)
+		last = last->next;
+	if (last) {
+		n->head = last->next;
+		last->next = NULL;
+		if (!n->head)
+			n->tail = NULL;
+		n->pending -= k;
+	}
+	more = n->head != NULL;
 	pthread_mutex_unlock(&n->lock);
+	if (more)
+		lws_cancel_service(n->lws);
 	for (; e; e = next) {
 		struct json_object *o = json_tokener_parse(e->json);
 		const char *owner = o ? jstring(o, "owner") : NULL;
 		const char *job = o ? jstring(o, "job_id") : NULL;
 		const char *type = o ? jstring(o, "type") : NULL;
 		bool progress = type && strcmp(type, "job.progress") == 0;
+		struct json_object *v;
+		long long event_id = 0;
 		struct frame *fr = NULL;
 
 		next = e->next;
-		for (c = n->clients; owner && job && c; c = c->next) {
-			if (!c->subscribed || strcmp(c->owner, owner) != 0)
-				continue;
-			if (c->job_id[0] && strcmp(c->job_id, job) != 0)
-				continue;
-			if (progress && c->out_n >= PROGRESS_BACKLOG) {
-				rap_metric_inc(n->progress_skipped, 1);
-				continue;
-			}
-			if (!fr)
-				fr = frame_new(e->json, strlen(e->json));
-			enqueue_frame(n, c, fr);
+		if (!progress && json_object_object_get_ex(o, "event_id", &v))
+			event_id = json_object_get_int64(v);
+		if (owner && job && rap_uuid_valid(job)) {
+			char lower[RAP_UUID_STRLEN];
+			size_t i;
+
+			for (i = 0; i + 1 < sizeof(lower) && job[i]; i++)
+				lower[i] = (char)tolower((unsigned char)job[i]);
+			lower[i] = '\0';
+			deliver(n, topic_find(n, 'o', owner), e, event_id, progress, &fr);
+			/* A job's followers are its owner's (checked on subscribe). */
+			deliver(n, topic_find(n, 'j', lower), e, event_id, progress, &fr);
 		}
 		frame_unused(fr);
 		json_object_put(o);
 		free(e->json);
 		free(e);
 	}
+	return more;
 }
 
 static void client_unlink(struct notifier *n, struct client *c)
 {
-	struct client **pp;
 	struct out_frame *f, *next;
 
-	for (pp = &n->clients; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
+	topic_leave(n, c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		n->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
 	for (f = c->out_head; f; f = next) {
 		next = f->next;
 		frame_put(f->f);
@@ -362,21 +575,6 @@ static void client_unlink(struct notifier *n, struct client *c)
 	}
 }
 
-/* Frees the first k frames of c's queue. */
-static void drop_written(struct client *c, unsigned k)
-{
-	struct out_frame *f;
-
-	while (k-- > 0 && (f = c->out_head) != NULL) {
-		c->out_head = f->next;
-		c->out_n--;
-		frame_put(f->f);
-		free(f);
-	}
-	if (!c->out_head)
-		c->out_tail = NULL;
-}
-
 /*
  * Writes what the client has waiting: one frame as libwebsockets frames it,
  * or several (up to WRITE_COALESCE_BYTES) framed here, unmasked text frames
@@ -391,6 +589,15 @@ static int write_next(struct notifier *n, struct client *c)
 	size_t total = 0, len;
 	unsigned k = 0;
 
+	if (c->too_slow) {
+		char why[96];
+		int wn = snprintf(why, sizeof(why), "{\"code\":\"too_slow\",\"since\":%lld}",
+				  c->resume_since);
+
+		lws_close_reason(c->wsi, (enum lws_close_status)CLOSE_TOO_SLOW,
+				 (unsigned char *)why, (size_t)wn);
+		return -1;
+	}
 	if (!f)
 		return 0;
 	if (!f->next) {
@@ -401,6 +608,8 @@ static int write_next(struct notifier *n, struct client *c)
 			return -1;
 		rap_metric_inc(n->frames_out, 1);
 		rap_metric_inc(n->writes_out, 1);
+		if (f->f->event_id > c->sent_event_id)
+			c->sent_event_id = f->f->event_id;
 		drop_written(c, 1);
 		return 0;
 	}
@@ -425,6 +634,8 @@ static int write_next(struct notifier *n, struct client *c)
 		}
 		memcpy(p, f->f->buf + LWS_PRE, flen);
 		p += flen;
+		if (f->f->event_id > c->sent_event_id)
+			c->sent_event_id = f->f->event_id;
 	}
 	total = (size_t)(p - (buf + LWS_PRE));
 	if (lws_write(c->wsi, buf + LWS_PRE, total, LWS_WRITE_RAW) < (int)total) {
@@ -524,6 +735,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		c->wsi = wsi;
 		c->is_ws = true;
 		c->next = n->clients;
+		if (c->next)
+			c->next->prev = c;
 		n->clients = c;
 		rap_metric_inc(n->clients_now, 1);
 		break;
@@ -550,7 +763,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		c->in_overflow = false;
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return write_next(n, c);
+		if (write_next(n, c) != 0)
+			return -1;
+		replay_more(n, c);
+		return 0;
 	case LWS_CALLBACK_CLOSED:
 		client_unlink(n, c);
 		break;
@@ -587,6 +803,7 @@ int notifier_ws_run(struct notifier *n)
 	info.protocols = protocols;
 	info.user = n;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	n->topics = rap_calloc(TOPIC_BUCKETS, sizeof(*n->topics));
 	n->lws = lws_create_context(&info);
 	if (!n->lws) {
 		rap_log(RAP_LOG_ERROR, NULL, "cannot listen on %s:%lld", info.iface,

@@ -15,6 +15,22 @@ export const OTHER_KEY = process.env.RAP_TEST_OTHER_KEY || 'other-key';
 export const SERVICE_URLS = (process.env.RAP_SERVICE_URLS || '')
   .split(',').filter(Boolean);
 
+// The notifiers' admin ports (health and metrics, RAP_NOTIFIER_ADMIN_PORT):
+// one a notifier instance behind the gateway.
+export const NOTIFIER_URLS = (process.env.RAP_NOTIFIER_URLS || 'http://127.0.0.1:8190,http://127.0.0.1:8192')
+  .split(',');
+
+// A notifier metric (a line without labels): one value a notifier.
+export async function notifierMetrics(name) {
+  return Promise.all(NOTIFIER_URLS.map(async (u) => Number((await (await fetch(`${u}/metrics`)).text())
+    .match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? NaN)));
+}
+
+// The same summed over the notifiers.
+export async function notifierMetric(name) {
+  return (await notifierMetrics(name)).reduce((a, b) => a + b, 0);
+}
+
 export function auth(key = API_KEY) {
   return { Authorization: `Bearer ${key}` };
 }

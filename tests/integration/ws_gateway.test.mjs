@@ -7,12 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { API_KEY, GATEWAY, createJob, upload } from './helpers.mjs';
+import { API_KEY, GATEWAY, createJob, notifierMetric as counter, upload } from './helpers.mjs';
 
 const WS_URL = `${GATEWAY.replace(/^http/, 'ws')}/ws`;
-const NOTIFIER = `http://127.0.0.1:${process.env.RAP_NOTIFIER_PORT || 8103}`;
-const counter = async (name) => Number((await (await fetch(`${NOTIFIER}/metrics`)).text())
-  .match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? NaN);
 const N = 2500;
 const WAVE = 250;
 
