@@ -1,16 +1,22 @@
-// Benchmark: WebSocket fan-out (issue 12, point 3). CLIENTS followers of
-// all of one owner's jobs, while RATE no-op jobs a second are created for
-// SECONDS; every status event's delivery latency (its `at`, when PostgreSQL
-// recorded the transition, to its arrival here), how many COMPLETED events
-// reached every follower, the notifier's /healthz latency under the load,
-// and the notifier's memory (VmRSS) before, with the idle clients, at its
+// Benchmark: WebSocket fan-out (issue 12, point 3). CLIENTS WebSockets,
+// while RATE no-op jobs a second are created for SECONDS. follow=owner:
+// every client follows all of one owner's jobs (each event goes to all);
+// follow=job: the jobs are handed to the clients in turn and each client,
+// told its job's id, subscribes to that job alone (each event goes to one).
+// Measured: every live status event's delivery latency (its `at`, when
+// PostgreSQL recorded the transition, to its arrival here), how many
+// COMPLETED events reached the clients that follow the job, the notifier's
+// /healthz latency under the load on its admin port (served off the
+// WebSocket loop) and on its WebSocket port (on the loop), and the
+// notifiers' memory (VmRSS, summed) before, with the idle clients, at its
 // peak and after they left (run it on a fresh stack: memory a run freed may
 // stay with the process). Prints one JSON line; nothing else may create
-// jobs meanwhile (every status event received counts). On a stack started by
-// scripts/up:
-//   node bench/fanout.mjs [clients=1000] [rate=20] [seconds=20] [via=direct|gateway]
-// Environment: RAP_NOTIFIER_PORT (8103), RAP_GATEWAY_URL, RAP_JOB_URL,
-// RAP_UPLOAD_URL as bench/jobs.mjs.
+// jobs meanwhile (every status event received counts). direct: every
+// client on the first notifier; gateway: through nginx, over all of them.
+// On a stack started by scripts/up:
+//   node bench/fanout.mjs [clients=1000] [rate=20] [seconds=20] [via=direct|gateway] [follow=owner|job]
+// Environment: RAP_NOTIFIER_PORT (8103), RAP_NOTIFIER_ADMIN_PORT (8190),
+// RAP_GATEWAY_URL, RAP_JOB_URL, RAP_UPLOAD_URL as bench/jobs.mjs.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -19,15 +25,20 @@ import { jsonPoster } from './post.mjs';
 
 const [clients = 1000, rate = 20, seconds = 20] = process.argv.slice(2, 5).map(Number);
 const via = process.argv[5] || 'direct';
+const follow = process.argv[6] || 'owner';
 const NOTIFIER = `127.0.0.1:${process.env.RAP_NOTIFIER_PORT || 8103}`;
+const ADMIN = `127.0.0.1:${process.env.RAP_NOTIFIER_ADMIN_PORT || 8190}`;
 const GATEWAY = process.env.RAP_GATEWAY_URL || 'http://127.0.0.1:8080';
 const JOB = process.env.RAP_JOB_URL || 'http://127.0.0.1:8102';
 const UPLOAD = process.env.RAP_UPLOAD_URL || 'http://127.0.0.1:8101';
 const WS_URL = via === 'gateway' ? `${GATEWAY.replace(/^http/, 'ws')}/ws` : `ws://${NOTIFIER}/ws`;
 const H = { Authorization: 'Bearer dev-key' };
 
-const notifierPid = execFileSync('pgrep', ['-x', 'rap-notifier'], { encoding: 'utf8' }).trim().split('\n')[0];
-const rssKb = () => Number(readFileSync(`/proc/${notifierPid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+// Every notifier process (direct: its clients are all on the first, but the
+// others hold their idle size too, so the sum moves the same).
+const notifierPids = execFileSync('pgrep', ['-x', 'rap-notifier'], { encoding: 'utf8' }).trim().split('\n');
+const rssKb = () => notifierPids.reduce((n, pid) => n
+  + Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]), 0);
 const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))] : null);
 const until = async (what, cond, ms) => {
   for (const end = Date.now() + ms; !cond();) {
@@ -55,16 +66,22 @@ const rssBefore = rssKb();
 const open = () => new Promise((resolve, reject) => {
   const ws = new WebSocket(WS_URL);
   sockets.push(ws);
+  let subscribed = false;
   const timer = setTimeout(() => reject(new Error('no subscription in 60 s')), 60000);
   ws.once('error', (e) => { clearTimeout(timer); reject(e); });
   ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', api_key: 'dev-key', since: 1e15 })));
   ws.on('close', () => { closedEarly++; });
   ws.on('message', (data) => {
     const m = JSON.parse(data);
-    if (m.type === 'subscribed') { clearTimeout(timer); resolve(); return; }
+    if (m.type === 'subscribed') {
+      if (!subscribed) { subscribed = true; clearTimeout(timer); resolve(); }
+      return;
+    }
     if (m.type !== 'job.status') return;
     received++;
-    latencies.push(Date.now() - Date.parse(m.at));
+    // A job follower's first events may come as the replay of its
+    // subscribe (they happened before it knew the job): not live.
+    if (!m.replay) latencies.push(Date.now() - Date.parse(m.at));
     if (m.to === 'COMPLETED') completedOf.set(m.job_id, (completedOf.get(m.job_id) || 0) + 1);
   });
 });
@@ -75,15 +92,15 @@ for (let i = 0; i < clients; i += 500) {
 const openS = (performance.now() - tOpen) / 1000;
 const rssIdle = rssKb();
 
-// The notifier's /healthz, every 100 ms, on a connection of its own.
-const health = [];
+// The first notifier's /healthz, every 100 ms, on a connection of its own:
+// on its admin port (what probes use) and on its WebSocket port.
 let probing = true;
-const probe = (async () => {
+const prober = (hostport, health) => (async () => {
   while (probing) {
     const t = performance.now();
     try {
       await new Promise((resolve, reject) => {
-        http.get(`http://${NOTIFIER}/healthz`, (res) => { res.resume(); res.on('end', resolve); })
+        http.get(`http://${hostport}/healthz`, (res) => { res.resume(); res.on('end', resolve); })
           .on('error', reject).setTimeout(10000, function () { this.destroy(new Error('timeout')); });
       });
       health.push(performance.now() - t);
@@ -91,6 +108,9 @@ const probe = (async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
 })();
+const health = [];
+const healthWs = [];
+const probes = [prober(ADMIN, health), prober(NOTIFIER, healthWs)];
 
 // RATE jobs a second for SECONDS, in ticks of 100 ms.
 let rssPeak = rssIdle;
@@ -99,17 +119,20 @@ let sent = 0;
 while (performance.now() - t0 < seconds * 1000) {
   const due = Math.floor(((performance.now() - t0) / 1000) * rate) - sent;
   for (let i = 0; i < due; i++) {
+    const ws = sockets[sent % sockets.length];
     sent++;
     post(`${JOB}/jobs`, body).then((r) => {
       if (r.status !== 202) throw new Error(`create: ${r.status} ${r.text}`);
-      mine.add(JSON.parse(r.text).job_id);
+      const id = JSON.parse(r.text).job_id;
+      mine.add(id);
+      if (follow === 'job') ws.send(JSON.stringify({ type: 'subscribe', api_key: 'dev-key', job_id: id }));
     });
   }
   rssPeak = Math.max(rssPeak, rssKb());
   await new Promise((r) => setTimeout(r, 100));
 }
 // Every follower should get every job's COMPLETED; wait up to 60 s more.
-const want = sent * clients;
+const want = follow === 'job' ? sent : sent * clients;
 const completedNow = () => [...mine].reduce((n, id) => n + (completedOf.get(id) || 0), 0);
 const tEnd = Date.now() + 60000;
 let completed = 0;
@@ -118,7 +141,7 @@ while ((completed = completedNow()) < want && Date.now() < tEnd) {
   await new Promise((r) => setTimeout(r, 100));
 }
 probing = false;
-await probe;
+await Promise.all(probes);
 for (const ws of sockets) ws.close();
 await until('the followers to close', () => closedEarly >= sockets.length, 30000).catch(() => {});
 await new Promise((r) => setTimeout(r, 2000)); // the notifier frees what they held
@@ -127,15 +150,18 @@ close();
 
 latencies.sort((a, b) => a - b);
 health.sort((a, b) => a - b);
+healthWs.sort((a, b) => a - b);
+const ms = (a) => ({ p50: Number(pct(a, 50)?.toFixed(1)), p99: Number(pct(a, 99)?.toFixed(1)),
+  max: Number(a.at(-1)?.toFixed(1)) });
 console.log(JSON.stringify({
-  what: 'fanout', via, clients, rate, seconds, jobs: sent,
+  what: 'fanout', via, follow, clients, rate, seconds, jobs: sent,
   open_s: Number(openS.toFixed(1)),
   events_received: received,
   completed_delivered: completed, completed_wanted: want,
   completed_delivered_pct: Number(((100 * completed) / want).toFixed(2)),
   latency_ms: { p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies.at(-1) ?? null },
-  healthz_ms: { p50: Number(pct(health, 50)?.toFixed(1)), p99: Number(pct(health, 99)?.toFixed(1)),
-    max: Number(health.at(-1)?.toFixed(1)) },
+  healthz_ms: ms(health),
+  healthz_ws_port_ms: ms(healthWs),
   notifier_rss_kb: { before: rssBefore, idle_clients: rssIdle, peak: rssPeak, after: rssAfter,
     per_idle_client: Number(((rssIdle - rssBefore) / clients).toFixed(1)) },
 }));

@@ -12,7 +12,7 @@ const struct rap_cfg_opt notifier_settings_table[] = {
 	  "port of /healthz, /readyz and /metrics served off the WebSocket loop (0: none; the WebSocket port answers them too)",
 	  S(admin_port) },
 	{ "RAP_NOTIFIER_MAX_QUEUED", RAP_CFG_INT, 16, 1000000, "10000",
-	  "frames a client may have waiting; one further behind is closed with code 4008 and the since to resume from",
+	  "frames a client may have waiting (once none was written to it for 5 s; four times that in any case); one further behind is closed with code 4008 and the since to resume from",
 	  S(max_queued) },
 };
 

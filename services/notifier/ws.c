@@ -28,8 +28,10 @@
  *
  * Invariants: clients, topics, their queues and n->db are touched on the
  * service thread only; a client is in at most one topic; a client's queue
- * holds at most RAP_NOTIFIER_MAX_QUEUED frames: one that falls further
- * behind has its queue dropped and is closed with CLOSE_TOO_SLOW and the
+ * holds at most RAP_NOTIFIER_MAX_QUEUED frames once nothing has been
+ * written to it for STALL_MS (four times that while it takes data): one
+ * that falls further behind has
+ * its queue dropped and is closed with CLOSE_TOO_SLOW and the
  * `since` to resume from (every event before it was written to it); an
  * incoming message is at most MAX_IN_MESSAGE bytes.  The health endpoints
  * are also served by a thread of their own (main.c, the admin port), so
@@ -60,9 +62,12 @@
 #include <string.h>
 
 #define MAX_IN_MESSAGE 4096
-#define MAX_REPLAY 5000                  /* past events a page (at most half of a client's queue) */
-#define PROGRESS_BACKLOG 64              /* a client this far behind skips progress */
-#define WRITE_COALESCE_BYTES (64 * 1024) /* at most this much a write */
+#define MAX_REPLAY 5000     /* past events a page (at most half of a client's queue) */
+#define PROGRESS_BACKLOG 64 /* a client this far behind skips progress */
+/* At most this much a write: more than a dispatch slice of frames, so a
+ * client that reads gains on a burst. */
+#define WRITE_COALESCE_BYTES (256 * 1024)
+#define STALL_MS 5000 /* a client over its bound this long without a write is too slow */
 #define TOPIC_BUCKETS 16384
 #define DISPATCH_SLICE 256    /* events moved to queues a loop turn */
 #define CLOSE_TOO_SLOW 4008   /* the close code: reconnect with `since` */
@@ -101,6 +106,7 @@ struct client {
 	long long sent_event_id; /* the last stored event written to it */
 	long long resume_since;  /* told in the close: resume after this */
 	long long replay_next;   /* > 0: more past events after this id to send */
+	int64_t written_ms;      /* its last write, or when its queue filled from empty */
 	char owner[RAP_MAX_OWNER + 1];
 	char job_id[RAP_UUID_STRLEN]; /* "" = every job of the owner */
 	struct out_frame *out_head, *out_tail;
@@ -163,6 +169,8 @@ static void too_slow(struct notifier *n, struct client *c)
 {
 	struct out_frame *f;
 	long long since = c->sent_event_id;
+	unsigned waiting = c->out_n;
+	long long stalled = (long long)(rap_now_ms() - c->written_ms);
 
 	for (f = c->out_head; f; f = f->next)
 		if (f->f->event_id > 0 && f->f->event_id - 1 < since)
@@ -172,8 +180,9 @@ static void too_slow(struct notifier *n, struct client *c)
 	drop_written(c, c->out_n);
 	rap_metric_inc(n->dropped_clients, 1);
 	rap_log(RAP_LOG_INFO, NULL,
-		"a client of %s fell %lld frames behind: closing it (%d, resume with since %lld)",
-		c->owner, n->cfg.max_queued, CLOSE_TOO_SLOW, since);
+		"a client of %s is too slow (%u frames waiting, none written for %lld ms): "
+		"closing it (%d, resume with since %lld)",
+		c->owner, waiting, stalled, CLOSE_TOO_SLOW, since);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, SLOW_CLOSE_SECONDS);
 	lws_callback_on_writable(c->wsi);
 }
@@ -185,10 +194,17 @@ static void enqueue_frame(struct notifier *n, struct client *c, struct frame *fr
 
 	if (c->too_slow)
 		return;
-	if (c->out_n >= (unsigned long long)n->cfg.max_queued) {
+	/* Too slow: over the bound and nothing written to it for STALL_MS (a
+	 * client that reads may be over it for a moment, when a burst comes
+	 * faster than the loop writes; it has up to four times the bound). */
+	if (c->out_n >= (unsigned long long)n->cfg.max_queued &&
+	    (c->out_n >= 4ULL * (unsigned long long)n->cfg.max_queued ||
+	     rap_now_ms() - c->written_ms >= STALL_MS)) {
 		too_slow(n, c);
 		return;
 	}
+	if (c->out_n == 0)
+		c->written_ms = rap_now_ms(); /* the clock runs while frames wait */
 	o = rap_malloc(sizeof(*o));
 	o->next = NULL;
 	o->f = fr;
@@ -608,6 +624,7 @@ static int write_next(struct notifier *n, struct client *c)
 			return -1;
 		rap_metric_inc(n->frames_out, 1);
 		rap_metric_inc(n->writes_out, 1);
+		c->written_ms = rap_now_ms();
 		if (f->f->event_id > c->sent_event_id)
 			c->sent_event_id = f->f->event_id;
 		drop_written(c, 1);
@@ -645,6 +662,7 @@ static int write_next(struct notifier *n, struct client *c)
 	free(buf);
 	rap_metric_inc(n->frames_out, k);
 	rap_metric_inc(n->writes_out, 1);
+	c->written_ms = rap_now_ms();
 	drop_written(c, k);
 	if (c->out_head)
 		lws_callback_on_writable(c->wsi);
@@ -734,6 +752,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		memset(c, 0, sizeof(*c));
 		c->wsi = wsi;
 		c->is_ws = true;
+		c->written_ms = rap_now_ms();
 		c->next = n->clients;
 		if (c->next)
 			c->next->prev = c;

@@ -12,8 +12,7 @@ const groups = async () => Number((await (await fetch(`${JOB_API}/metrics`)).tex
 
 test('concurrent single creations share commits, and one that fails fails alone', async () => {
   const k = (await upload(Buffer.from('group input'))).body.object_key;
-  const before = await groups();
-  assert.ok(Number.isFinite(before), 'job-api exports rap_job_create_groups_total');
+  assert.ok(Number.isFinite(await groups()), 'job-api exports rap_job_create_groups_total');
   const n = 40;
   const bad = 17;
   // Bytes that are not UTF-8 in object_key pass job-api's checks today but
@@ -22,23 +21,33 @@ test('concurrent single creations share commits, and one that fails fails alone'
   // created, each on its own.
   const badBody = Buffer.concat([Buffer.from('{"object_key":"uploads/'), Buffer.from([0xff, 0xfe]),
     Buffer.from('","type":"noop"}')]);
-  const answers = await Promise.all(Array.from({ length: n }, async (_, i) => {
-    if (i !== bad) return createJob({ object_key: k, type: 'noop' });
+  const round = (withBad) => Promise.all(Array.from({ length: n }, async (_, i) => {
+    if (!withBad || i !== bad) return createJob({ object_key: k, type: 'noop' });
     const r = await fetch(`${GATEWAY}/api/jobs`, {
       method: 'POST', headers: { ...auth(), 'Content-Type': 'application/json' }, body: badBody,
     });
     return { status: r.status, body: await r.text() };
   }));
-  const made = await groups() - before;
+  // How many share a commit depends on how the requests arrive (through
+  // nginx, over new connections): 40 made 3 to 22 groups on a quiet
+  // machine.  One group per request would be 40; a round on a busy machine
+  // may come close, so up to three rounds, one of which must share.
+  const made = [];
+  for (let r = 0; r < 3 && !made.some((m) => m <= n - 4); r++) {
+    const before = await groups();
+    const answers = await round(false);
+    made.push(await groups() - before);
+    answers.forEach((a, i) => assert.equal(a.status, 202, `creation ${i}: ${JSON.stringify(a.body)}`));
+  }
+  assert.ok(made.some((m) => m >= 1 && m <= n - 4),
+    `${n} concurrent creations were committed in ${made.join(', ')} groups (at most ${n - 4} expected)`);
+  // The one PostgreSQL refuses fails; the group it was in is created anew,
+  // each on its own.
+  const answers = await round(true);
   answers.forEach((a, i) => {
     if (i === bad) assert.notEqual(a.status, 202, 'the creation PostgreSQL refuses is not accepted');
     else assert.equal(a.status, 202, `creation ${i}: ${JSON.stringify(a.body)}`);
   });
-  // How many share a commit depends on how the requests arrive (through
-  // nginx, over new connections): here 40 made 3 to 22 groups.  One group
-  // per request would be 40.
-  assert.ok(made >= 1 && made <= n - 4,
-    `${n} concurrent creations were committed in ${made} groups (at most ${n - 4} expected)`);
   const ids = answers.filter((_, i) => i !== bad).map((a) => a.body.job_id);
   assert.equal(new Set(ids).size, n - 1, 'each creation made a job of its own');
   for (const id of ids) {

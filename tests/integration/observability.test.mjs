@@ -10,6 +10,7 @@ import { promExprs, metricNames } from '../contract/observability-files.mjs';
 
 const PROM = process.env.RAP_PROMETHEUS_URL || 'http://127.0.0.1:9090';
 const WORKERS = Number(process.env.RAP_WORKERS || 2);
+const NOTIFIERS = Number(process.env.RAP_NOTIFIERS || 2);
 
 async function api(p) {
   const r = await fetch(`${PROM}/api/v1/${p}`);
@@ -20,7 +21,7 @@ async function api(p) {
 const query = (q) => api(`query?query=${encodeURIComponent(q)}`);
 
 test('every service and RabbitMQ\'s exporter are scraped and up', async () => {
-  const n = 4 + WORKERS;
+  const n = 3 + WORKERS + NOTIFIERS;
   const targets = await waitFor(`${n} targets up`, async () => {
     const t = (await api('targets')).activeTargets;
     return t.length === n && t.every((x) => x.health === 'up') && t;
@@ -31,6 +32,7 @@ test('every service and RabbitMQ\'s exporter are scraped and up', async () => {
   assert.deepEqual([...new Set(targets.map((t) => t.labels.job))].sort(),
     ['rabbitmq', 'rap-job-api', 'rap-notifier', 'rap-upload-api', 'rap-worker']);
   assert.equal(targets.filter((t) => t.labels.job === 'rap-worker').length, WORKERS);
+  assert.equal(targets.filter((t) => t.labels.job === 'rap-notifier').length, NOTIFIERS);
 });
 
 test('every rule evaluates without error and every metric the rules and the dashboard name is scraped', async () => {
