@@ -61,6 +61,8 @@ const latencies = [];
 const completedOf = new Map(); // job id -> followers told it COMPLETED
 let received = 0;
 let closedEarly = 0;
+let closing = false; // set when the run is over and the bench closes them
+const closedBy = {}; // close code -> clients the notifier closed during the run
 const sockets = [];
 const rssBefore = rssKb();
 const open = () => new Promise((resolve, reject) => {
@@ -70,7 +72,10 @@ const open = () => new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error('no subscription in 60 s')), 60000);
   ws.once('error', (e) => { clearTimeout(timer); reject(e); });
   ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', api_key: 'dev-key', since: 1e15 })));
-  ws.on('close', () => { closedEarly++; });
+  ws.on('close', (code) => {
+    closedEarly++;
+    if (!closing) closedBy[code] = (closedBy[code] || 0) + 1;
+  });
   ws.on('message', (data) => {
     const m = JSON.parse(data);
     if (m.type === 'subscribed') {
@@ -142,6 +147,7 @@ while ((completed = completedNow()) < want && Date.now() < tEnd) {
 }
 probing = false;
 await Promise.all(probes);
+closing = true;
 for (const ws of sockets) ws.close();
 await until('the followers to close', () => closedEarly >= sockets.length, 30000).catch(() => {});
 await new Promise((r) => setTimeout(r, 2000)); // the notifier frees what they held
@@ -159,6 +165,8 @@ console.log(JSON.stringify({
   events_received: received,
   completed_delivered: completed, completed_wanted: want,
   completed_delivered_pct: Number(((100 * completed) / want).toFixed(2)),
+  // 4008: too slow, told to resume with since (the queue bound).
+  closed_during_run: closedBy,
   latency_ms: { p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies.at(-1) ?? null },
   healthz_ms: ms(health),
   healthz_ws_port_ms: ms(healthWs),

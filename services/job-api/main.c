@@ -190,6 +190,9 @@ int main(int argc, char **argv)
 	hc.port = (unsigned)api.cfg.job_port;
 	hc.threads = (unsigned)api.cfg.http_threads;
 	hc.max_body = 1024 * 1024;
+	/* Small JSON requests: 256 KiB cleared for each was 9% of job-api's CPU
+	 * on the status path. */
+	hc.conn_memory = 32 * 1024;
 	hc.routes = job_api_routes;
 	hc.n_routes = job_api_n_routes;
 	hc.auth = api.auth;

@@ -40,7 +40,7 @@ before(async () => {
         FROM generate_series(5, ${N}, 5) g`);
 });
 
-test('the listing pages through every error once, in row order, with the total', async () => {
+test('the listing pages through every error once, in row order, with the total on the first page', async () => {
   const seen = [];
   let after = null, pages = 0;
   do {
@@ -48,7 +48,8 @@ test('the listing pages through every error once, in row order, with the total',
     assert.equal(res.status, 200);
     const page = await res.json();
     assert.ok(pageSchema(page), JSON.stringify(pageSchema.errors));
-    assert.equal(page.total, N + N / 5);
+    // Counted once, on the first page: later pages cost their own rows.
+    assert.equal(page.total, after ? null : N + N / 5);
     seen.push(...page.errors);
     after = page.next;
     pages++;

@@ -529,7 +529,8 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		/* Larger reads mean fewer, bigger upload chunks (a fixed cost
 		 * per connection, not per body). */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		cfg->conn_memory ? cfg->conn_memory : (size_t)(256 * 1024),
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		cfg->threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned)cfg->threads,
 		MHD_OPTION_END);

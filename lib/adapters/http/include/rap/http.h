@@ -60,6 +60,10 @@ struct rap_http_cfg {
 	unsigned port;
 	unsigned threads; /* thread pool size; 0 = thread per connection */
 	size_t max_body;  /* limit of buffered bodies (413 beyond) */
+	/* Memory of a connection (libmicrohttpd's pool: headers and the read
+	 * buffer, cleared for every request); 0: 256 KiB, for large reads of
+	 * streamed bodies.  A service of small requests takes less. */
+	size_t conn_memory;
 	/* The service's routes (rap/http_route.h); none: only the common
 	 * endpoints.  Paths no route takes are answered 404, methods a path
 	 * does not take 405. */
