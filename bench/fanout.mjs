@@ -17,9 +17,8 @@
 //   node bench/fanout.mjs [clients=1000] [rate=20] [seconds=20] [via=direct|gateway] [follow=owner|job]
 // Environment: RAP_NOTIFIER_PORT (8103), RAP_NOTIFIER_ADMIN_PORT (8190),
 // RAP_GATEWAY_URL, RAP_JOB_URL, RAP_UPLOAD_URL as bench/jobs.mjs.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import WebSocket from 'ws';
 import { jsonPoster } from './post.mjs';
 
@@ -69,9 +68,15 @@ const open = () => new Promise((resolve, reject) => {
   const ws = new WebSocket(WS_URL);
   sockets.push(ws);
   let subscribed = false;
+  const told = new Set();
   const timer = setTimeout(() => reject(new Error('no subscription in 60 s')), 60000);
   ws.once('error', (e) => { clearTimeout(timer); reject(e); });
-  ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', api_key: 'dev-key', since: 1e15 })));
+  // A job follower subscribes once it is given its job; until then it
+  // follows nothing.
+  ws.once('open', () => {
+    if (follow === 'job') { subscribed = true; clearTimeout(timer); resolve(); return; }
+    ws.send(JSON.stringify({ type: 'subscribe', api_key: 'dev-key', since: 1e15 }));
+  });
   ws.on('close', (code) => {
     closedEarly++;
     if (!closing) closedBy[code] = (closedBy[code] || 0) + 1;
@@ -87,7 +92,11 @@ const open = () => new Promise((resolve, reject) => {
     // A job follower's first events may come as the replay of its
     // subscribe (they happened before it knew the job): not live.
     if (!m.replay) latencies.push(Date.now() - Date.parse(m.at));
-    if (m.to === 'COMPLETED') completedOf.set(m.job_id, (completedOf.get(m.job_id) || 0) + 1);
+    // Once a job a client (replay and live delivery may both bring it).
+    if (m.to === 'COMPLETED' && !told.has(m.job_id)) {
+      told.add(m.job_id);
+      completedOf.set(m.job_id, (completedOf.get(m.job_id) || 0) + 1);
+    }
   });
 });
 const tOpen = performance.now();
@@ -98,24 +107,34 @@ const openS = (performance.now() - tOpen) / 1000;
 const rssIdle = rssKb();
 
 // The first notifier's /healthz, every 100 ms, on a connection of its own:
-// on its admin port (what probes use) and on its WebSocket port.
-let probing = true;
-const prober = (hostport, health) => (async () => {
-  while (probing) {
-    const t = performance.now();
-    try {
-      await new Promise((resolve, reject) => {
-        http.get(`http://${hostport}/healthz`, (res) => { res.resume(); res.on('end', resolve); })
-          .on('error', reject).setTimeout(10000, function () { this.destroy(new Error('timeout')); });
-      });
-      health.push(performance.now() - t);
-    } catch { health.push(10000); }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-})();
-const health = [];
-const healthWs = [];
-const probes = [prober(ADMIN, health), prober(NOTIFIER, healthWs)];
+// on its admin port (what probes use) and on its WebSocket port.  The probe
+// runs in a process of its own: this one's event loop is busy receiving,
+// and would make any answer look late.
+const PROBE = `
+  const http = require('node:http');
+  let stop = false;
+  process.on('message', () => { stop = true; });
+  const out = [];
+  (async () => {
+    while (!stop) {
+      const t = performance.now();
+      try {
+        await new Promise((resolve, reject) => {
+          http.get('http://' + process.argv[1] + '/healthz', (res) => { res.resume(); res.on('end', resolve); })
+            .on('error', reject).setTimeout(10000, function () { this.destroy(new Error('timeout')); });
+        });
+        out.push(performance.now() - t);
+      } catch { out.push(10000); }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.send(out, () => process.exit(0));
+  })();`;
+const prober = (hostport) => {
+  const child = spawn(process.execPath, ['-e', PROBE, hostport], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const done = new Promise((resolve) => child.once('message', resolve));
+  return { stop: () => { child.send('stop'); return done; } };
+};
+const probes = [prober(ADMIN), prober(NOTIFIER)];
 
 // RATE jobs a second for SECONDS, in ticks of 100 ms.
 let rssPeak = rssIdle;
@@ -145,8 +164,7 @@ while ((completed = completedNow()) < want && Date.now() < tEnd) {
   rssPeak = Math.max(rssPeak, rssKb());
   await new Promise((r) => setTimeout(r, 100));
 }
-probing = false;
-await Promise.all(probes);
+const [health, healthWs] = await Promise.all(probes.map((p) => p.stop()));
 closing = true;
 for (const ws of sockets) ws.close();
 await until('the followers to close', () => closedEarly >= sockets.length, 30000).catch(() => {});

@@ -64,9 +64,10 @@
 #define MAX_IN_MESSAGE 4096
 #define MAX_REPLAY 5000     /* past events a page (at most half of a client's queue) */
 #define PROGRESS_BACKLOG 64 /* a client this far behind skips progress */
-/* At most this much a write: more than a dispatch slice of frames, so a
- * client that reads gains on a burst. */
-#define WRITE_COALESCE_BYTES (256 * 1024)
+/* At most this much a write: what libwebsockets keeps of a write the
+ * socket did not take is bounded by it, per client (10,000 slow clients
+ * with 256 KiB each held most of a gigabyte). */
+#define WRITE_COALESCE_BYTES (64 * 1024)
 #define STALL_MS 5000 /* a client over its bound this long without a write is too slow */
 #define TOPIC_BUCKETS 16384
 #define DISPATCH_SLICE 256    /* events moved to queues a loop turn */
