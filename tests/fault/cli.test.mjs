@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GATEWAY, auth, createJob, randomBytes, sha256, upload, waitFor } from '../integration/helpers.mjs';
+import {
+  GATEWAY, auth, createJob, notifierMetrics, randomBytes, sha256, upload, waitFor,
+} from '../integration/helpers.mjs';
 import { MiB, linkProxy, rap, stateFiles, tempDir, tusOffset } from '../integration/cli-helpers.mjs';
 
 const STATE = process.env.RAP_STATE_DIR;
@@ -61,9 +63,16 @@ test('rap watch survives a notifier restart and still reports the terminal state
   const id = created.body.job_id;
   const run = rap(['watch', id, '--url', GATEWAY]);
   await waitFor('the watch saw PROCESSING', () => /-> PROCESSING/.test(run.stdout), 30000, 50);
-  const pid = pidOf('notifier');
+  // The notifier that holds the watch's WebSocket (two are behind the
+  // gateway; nothing else follows jobs during the fault tests).
+  const held = await waitFor('the watch held by a notifier', async () => {
+    const c = await notifierMetrics('rap_notifier_clients');
+    return c.some((n) => n > 0) && c;
+  }, 10000, 50);
+  const name = held[0] > 0 ? 'notifier' : 'notifier-2';
+  const pid = pidOf(name);
   process.kill(pid, 'SIGKILL');
-  await restarted('notifier', pid);
+  await restarted(name, pid);
   const r = await run.done;
   t.diagnostic(r.stderr.trim().split('\n').join(' | '));
   assert.equal(r.code, 0, r.stderr);
