@@ -8,6 +8,7 @@
 #include "rap/metrics.h"
 #include "rap/pg.h"
 #include "rap/stop.h"
+#include "rap/clock.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -39,10 +40,19 @@ static void register_metrics(struct notifier *n)
 					     "clients disconnected for falling too far behind");
 }
 
+#define LOOP_STALL_MS 10000 /* a loop silent this long is not ready */
+
 static bool notifier_ready(void *arg, char *reason, size_t len)
 {
 	struct notifier *n = arg;
 
+	int64_t stalled = rap_now_ms() - atomic_load(&n->loop_ms);
+
+	if (stalled > LOOP_STALL_MS) {
+		snprintf(reason, len, "the WebSocket loop has not turned for %lld ms",
+			 (long long)stalled);
+		return false;
+	}
 	if (atomic_load(&n->amqp_ok))
 		return true;
 	snprintf(reason, len, "not consuming status events from RabbitMQ");

@@ -44,7 +44,8 @@ struct notifier {
 	int64_t trimmed_ms;     /* last malloc_trim (service thread only) */
 	struct rap_task *consumer;
 	atomic_bool amqp_ok;
-	pthread_mutex_t lock; /* guards the pending list */
+	_Atomic int64_t loop_ms; /* the service loop's last turn (a 1 s heartbeat) */
+	pthread_mutex_t lock;    /* guards the pending list */
 	struct pending_event *head, *tail;
 	unsigned pending;
 	struct rap_metric *events_in;

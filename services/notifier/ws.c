@@ -799,6 +799,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	return 0;
 }
 
+/* The loop's heartbeat: a timer on the service thread stamps n->loop_ms
+ * every second, so the admin port (another thread) can tell a loop that
+ * turns from one that is stuck. */
+static struct {
+	lws_sorted_usec_list_t sul;
+	struct notifier *n;
+} heartbeat;
+
+static void heartbeat_cb(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	atomic_store(&heartbeat.n->loop_ms, rap_now_ms());
+	lws_sul_schedule(heartbeat.n->lws, 0, &heartbeat.sul, heartbeat_cb, LWS_US_PER_SEC);
+}
+
 static const struct lws_protocols protocols[] = { { "rap-events", callback, sizeof(struct client),
 						    MAX_IN_MESSAGE, 0, NULL, 0 },
 						  { NULL, NULL, 0, 0, 0, NULL, 0 } };
@@ -830,5 +845,7 @@ int notifier_ws_run(struct notifier *n)
 			n->cfg.notifier_port);
 		return RAP_EIO;
 	}
+	heartbeat.n = n;
+	heartbeat_cb(&heartbeat.sul);
 	return RAP_OK;
 }
