@@ -28,6 +28,9 @@ packages=(
 	libxlsxwriter-dev python3-xlwt
 	# The worker's sandboxed processor (rap-processor): its seccomp filter.
 	libseccomp-dev
+	# The notifier's event loop: libev, and libwebsockets' plugin for it
+	# (both pulled in by libwebsockets-dev; named for the runtime images).
+	libev-dev libwebsockets-evlib-ev
 )
 # Checkers of the deploy files (promtool, yamllint, docker-compose config)
 # and of the sources (scripts/check: clang-format 14, cppcheck, shellcheck),

@@ -10,6 +10,7 @@
 #include "rap/stop.h"
 #include "rap/clock.h"
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,9 +118,9 @@ int main(int argc, char **argv)
 	}
 	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld (admin port %lld)", n.svc.cfg.bind,
 		n.cfg.notifier_port, n.cfg.admin_port);
+	/* A turn at a time; the loop's 1 s heartbeat brings it back here. */
 	while (!rap_stopping())
-		if (lws_service(n.lws, 0) < 0)
-			break;
+		ev_run(n.ev_loop, EVRUN_ONCE);
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	rap_stop_request(); /* the loop may have ended on an error */
 	rap_task_join(n.consumer);
@@ -130,6 +131,8 @@ out_lws:
 	rap_http_stop(http);
 	notifier_consumer_free(n.consumer);
 	lws_context_destroy(n.lws);
+	if (n.ev_loop)
+		ev_loop_destroy(n.ev_loop);
 	free(n.topics);
 out_auth:
 	PQfinish(n.db);

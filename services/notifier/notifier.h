@@ -12,6 +12,7 @@
 #include "rap/task.h"
 
 struct lws_context;
+struct ev_loop;
 struct rap_auth;
 struct rap_metric;
 struct client;
@@ -38,10 +39,11 @@ struct notifier {
 	struct notifier_settings cfg; /* its own; the shared ones: svc.cfg */
 	struct rap_auth *auth;
 	struct lws_context *lws;
-	PGconn *db;             /* service thread only: replays */
-	struct client *clients; /* service thread only */
-	struct topic **topics;  /* service thread only: subscribers by owner, by job */
-	int64_t trimmed_ms;     /* last malloc_trim (service thread only) */
+	struct ev_loop *ev_loop; /* the service thread's event loop (libev) */
+	PGconn *db;              /* service thread only: replays */
+	struct client *clients;  /* service thread only */
+	struct topic **topics;   /* service thread only: subscribers by owner, by job */
+	int64_t trimmed_ms;      /* last malloc_trim (service thread only) */
 	struct rap_task *consumer;
 	atomic_bool amqp_ok;
 	_Atomic int64_t loop_ms; /* the service loop's last turn (a 1 s heartbeat) */
