@@ -532,8 +532,10 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		cfg->conn_memory ? cfg->conn_memory : (size_t)(256 * 1024),
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-		cfg->threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned)cfg->threads,
-		MHD_OPTION_END);
+		/* One thread is the internal polling thread itself: a "pool" of
+		 * one is ignored with a warning on stderr. */
+		cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		(unsigned)cfg->threads, MHD_OPTION_END);
 	if (!srv->daemon) {
 		snprintf(err, RAP_ERRLEN, "cannot listen on %s:%u", cfg->bind, cfg->port);
 		free(srv);
