@@ -128,6 +128,29 @@ export function assertError(res, status, code) {
   assert.equal(typeof res.body.error.request_id, 'string');
 }
 
+// Opens a follower of all of the key's owner's jobs on the notifier at url
+// (the gateway's /ws by default), from now on or after `since`; it is kept
+// in `sockets` (for the caller's cleanup) from the start, every message
+// goes to onMessage, and it resolves once the notifier said subscribed.
+export function follower({ url = `${GATEWAY.replace(/^http/, 'ws')}/ws`, key = API_KEY, since = 1e15,
+  onMessage = () => {}, sockets = [], timeoutMs = 30000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocketClient(url);
+    sockets.push(ws);
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`no subscription within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.once('error', (e) => { clearTimeout(timer); reject(e); });
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', api_key: key, since })));
+    ws.on('message', (data) => {
+      const m = JSON.parse(data);
+      if (m.type === 'subscribed') { clearTimeout(timer); resolve(ws); }
+      onMessage(m);
+    });
+  });
+}
+
 // A WebSocket client of the notifier that records every message it gets.
 export class EventClient {
   constructor() {

@@ -5,30 +5,11 @@
 // to resume from, while the clients that keep up lose nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import {
-  API_KEY, GATEWAY, NOTIFIER_URLS, OTHER_KEY, auth, createJob, notifierMetrics, upload, waitFor,
+  API_KEY, GATEWAY, NOTIFIER_URLS, OTHER_KEY, auth, createJob, follower, notifierMetrics, upload, waitFor,
 } from './helpers.mjs';
 
-const GATEWAY_WS = `${GATEWAY.replace(/^http/, 'ws')}/ws`;
 const NOTIFIER_WS = `ws://127.0.0.1:${process.env.RAP_NOTIFIER_PORT || 8103}/ws`;
-
-// Opens a follower of every job of the key's owner (from now on, or after
-// `since`); resolves once subscribed.  Every message goes to onMessage.
-function follower(url, { key = API_KEY, since = 1e15, onMessage = () => {}, sockets = [] } = {}) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    sockets.push(ws);
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error('no subscription within 15 s')); }, 15000);
-    ws.once('error', (e) => { clearTimeout(timer); reject(e); });
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', api_key: key, since })));
-    ws.on('message', (data) => {
-      const m = JSON.parse(data);
-      if (m.type === 'subscribed') { clearTimeout(timer); resolve(ws); }
-      onMessage(m);
-    });
-  });
-}
 
 async function noopJob(key = API_KEY) {
   const k = (await upload(Buffer.from('notifiers'), { key })).body.object_key;
@@ -47,7 +28,7 @@ test('two notifiers behind the gateway: each client is held by one, and each get
     const clients0 = await notifierMetrics('rap_notifier_clients');
     const frames0 = await notifierMetrics('rap_notifier_frames_sent_total');
     for (let i = 0; i < N; i++) {
-      await follower(GATEWAY_WS, {
+      await follower({
         sockets,
         onMessage: (m) => { if (m.job_id === target && m.to === 'COMPLETED') told.add(i); },
       });
@@ -102,12 +83,12 @@ test('a client that stops reading is closed with 4008 and its since; one that re
   let fastClosed = null;
   try {
     // Both followers on the first notifier (its own port), for the other owner.
-    const slow = await follower(NOTIFIER_WS, {
-      key: OTHER_KEY, sockets, onMessage: (m) => { if (m.event_id) seen.push(m.event_id); },
+    const slow = await follower({
+      url: NOTIFIER_WS, key: OTHER_KEY, sockets, onMessage: (m) => { if (m.event_id) seen.push(m.event_id); },
     });
     const closed = new Promise((resolve) => slow.once('close', (code, reason) => resolve({ code, reason: `${reason}` })));
-    const fast = await follower(NOTIFIER_WS, {
-      key: OTHER_KEY, sockets, onMessage: (m) => { if (m.to === 'COMPLETED') completed.add(m.job_id); },
+    const fast = await follower({
+      url: NOTIFIER_WS, key: OTHER_KEY, sockets, onMessage: (m) => { if (m.to === 'COMPLETED') completed.add(m.job_id); },
     });
     fast.once('close', (code) => { fastClosed = code; });
     slow._socket.pause(); // the kernel's buffers fill, then its queue
@@ -132,8 +113,8 @@ test('a client that stops reading is closed with 4008 and its since; one that re
     assert.ok(seen.length > 0 && seen.length < jobs.length * 4, `${seen.length} events reached it`);
     assert.ok(why.since <= Math.max(...seen), `since ${why.since} is past what it got`);
     const replayed = [];
-    const again = await follower(NOTIFIER_WS, {
-      key: OTHER_KEY, since: why.since, sockets, onMessage: (m) => { if (m.event_id) replayed.push(m.event_id); },
+    const again = await follower({
+      url: NOTIFIER_WS, key: OTHER_KEY, since: why.since, sockets, onMessage: (m) => { if (m.event_id) replayed.push(m.event_id); },
     });
     await waitFor('a replay after since', () => replayed.length > 0, 15000, 20);
     assert.ok(replayed.every((id) => id > why.since), 'the replay starts after since');

@@ -6,28 +6,10 @@
 // them is told the same job's COMPLETED.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { API_KEY, GATEWAY, createJob, notifierMetric as counter, upload } from './helpers.mjs';
+import { createJob, follower, notifierMetric as counter, upload } from './helpers.mjs';
 
-const WS_URL = `${GATEWAY.replace(/^http/, 'ws')}/ws`;
 const N = 2500;
 const WAVE = 250;
-
-// Opens one owner-wide follower (kept in sockets, for the cleanup, from the
-// start); resolves once the notifier said subscribed.
-function follower(sockets, onEvent) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(WS_URL);
-    sockets.push(ws);
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error('no subscription within 30 s')); }, 30000);
-    ws.once('error', (e) => { clearTimeout(timer); reject(e); });
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', api_key: API_KEY, since: 1e15 })));
-    ws.on('message', (data) => {
-      const m = JSON.parse(data);
-      if (m.type === 'subscribed') { clearTimeout(timer); resolve(ws); } else onEvent(m);
-    });
-  });
-}
 
 test(`${N} WebSockets through the gateway all connect, and each gets one job's COMPLETED`, async () => {
   let target = null;
@@ -36,8 +18,11 @@ test(`${N} WebSockets through the gateway all connect, and each gets one job's C
   let subscribed = 0;
   try {
     for (let i = 0; i < N; i += WAVE) {
-      const wave = await Promise.allSettled(Array.from({ length: WAVE }, (_, j) => follower(sockets, (m) => {
-        if (m.type === 'job.status' && m.to === 'COMPLETED' && m.job_id === target) told.add(i + j);
+      const wave = await Promise.allSettled(Array.from({ length: WAVE }, (_, j) => follower({
+        sockets,
+        onMessage: (m) => {
+          if (m.type === 'job.status' && m.to === 'COMPLETED' && m.job_id === target) told.add(i + j);
+        },
       })));
       const failed = wave.filter((r) => r.status === 'rejected');
       subscribed += wave.length - failed.length;
