@@ -263,36 +263,6 @@ int rap_job_create_group(PGconn *db, struct rap_job_create_item *items, int n, c
 	return RAP_OK;
 }
 
-int rap_job_get_json(PGconn *db, const char *owner, const char *job_id, char **json, char *err)
-{
-	const char *p[2] = { job_id, owner };
-
-	return rap_pg_one_text_prepared(
-		db, "rap_job_get",
-		"SELECT json_build_object('job_id', j.id, 'type', j.type,"
-		" 'object_key', j.object_key, 'params', j.params, 'status', j.status,"
-		" 'attempt', j.attempt, 'max_attempts', j.max_attempts,"
-		" 'progress', j.progress, 'stage', j.stage, 'rows_done', j.rows_done,"
-		" 'estimated_completion', CASE WHEN j.status = 'PROCESSING'"
-		"   THEN rap_ts(j.estimated_completion) END,"
-		" 'result', j.result, 'error', j.error,"
-		" 'created_at', rap_ts(j.created_at), 'updated_at', rap_ts(j.updated_at),"
-		" 'started_at', rap_ts(j.started_at), 'finished_at', rap_ts(j.finished_at),"
-		" 'webhook_url', j.webhook_url,"
-		" 'webhooks', (SELECT coalesce(json_agg(json_build_object('delivery_id', w.id,"
-		"     'status', CASE WHEN w.delivered_at IS NOT NULL THEN 'delivered'"
-		"                    WHEN w.failed_at IS NOT NULL THEN 'failed' ELSE 'pending' END,"
-		"     'attempts', w.attempts, 'last_error', w.last_error,"
-		"     'delivered_at', rap_ts(w.delivered_at)) ORDER BY w.id), '[]')"
-		"   FROM webhook_deliveries w WHERE w.job_id = j.id),"
-		" 'events', (SELECT coalesce(json_agg(json_build_object('event_id', e.id,"
-		"     'from', e.from_state, 'to', e.to_state, 'at', rap_ts(e.at),"
-		"     'attempt', e.attempt, 'detail', e.detail) ORDER BY e.id), '[]')"
-		"   FROM job_events e WHERE e.job_id = j.id))::text"
-		" FROM jobs j WHERE j.id = $1 AND j.owner = $2",
-		2, p, json, err);
-}
-
 int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
 		  bool takeover, struct rap_job_claim *out, char *err)
 {

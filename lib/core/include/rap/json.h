@@ -8,4 +8,10 @@ struct rap_buf;
  *  b is full. */
 int rap_json_quote(struct rap_buf *b, const char *s);
 
+/** Appends PostgreSQL's text of a timestamp in UTC ("2026-12-06
+ *  06:14:14.473685", from `t AT TIME ZONE 'UTC'` with DateStyle ISO) as the
+ *  platform's JSON timestamp, "2026-12-06T06:14:14.473Z" (milliseconds,
+ *  truncated); text of any other shape is quoted as it is. */
+int rap_json_timestamp(struct rap_buf *b, const char *t);
+
 #endif

@@ -60,8 +60,8 @@ struct rap_job_create_item {
  */
 int rap_job_create_group(PGconn *db, struct rap_job_create_item *items, int n, char *err);
 
-/** Fills json (caller frees) with the job and its events; RAP_ENOENT when
- *  the owner has no such job. */
+/** Fills json (caller frees) with the job, its webhook deliveries and its
+ *  events (jobstatus.c); RAP_ENOENT when the owner has no such job. */
 int rap_job_get_json(PGconn *db, const char *owner, const char *job_id, char **json, char *err);
 
 struct rap_job_claim {
