@@ -491,11 +491,13 @@ static bool wait_turn(struct rap_pg_pool *pool, const struct timespec *deadline,
 	struct pool_waiter **pp;
 
 	pthread_cond_init(&w.cond, NULL);
+	/* w is on the queue only while this function runs: a releaser takes
+	 * it off, or it leaves below before returning. */
 	if (pool->tail)
 		pool->tail->next = &w;
 	else
-		pool->head = &w;
-	pool->tail = &w;
+		pool->head = &w; /* cppcheck-suppress autoVariables */
+	pool->tail = &w;         /* cppcheck-suppress autoVariables */
 	while (!w.ready && pthread_cond_timedwait(&w.cond, &pool->lock, deadline) != ETIMEDOUT)
 		;
 	if (!w.ready) { /* still queued: leave the queue */
