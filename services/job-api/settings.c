@@ -7,7 +7,7 @@
 
 const struct rap_cfg_opt job_api_settings_table[] = {
 	{ "RAP_JOB_PORT", RAP_CFG_INT, 1, 65535, "8102", "job-api HTTP port", S(job_port) },
-	{ "RAP_HTTP_THREADS", RAP_CFG_INT, 1, 256, "10",
+	{ "RAP_HTTP_THREADS", RAP_CFG_INT, 1, 256, "16",
 	  "HTTP worker threads of job-api (requests in flight; POST /jobs commit together)",
 	  S(http_threads) },
 	{ "RAP_JOB_MAX_ATTEMPTS", RAP_CFG_STR, 0, 0, "",
