@@ -113,6 +113,8 @@ struct client {
 	char job_id[RAP_UUID_STRLEN]; /* "" = every job of the owner */
 	struct out_frame *out_head, *out_tail;
 	unsigned out_n;
+	struct client *dirty_next; /* given frames by the dispatch under way */
+	bool dirty;
 	char in[MAX_IN_MESSAGE];
 	size_t in_len;
 	bool in_overflow;
@@ -189,13 +191,14 @@ static void too_slow(struct notifier *n, struct client *c)
 	lws_callback_on_writable(c->wsi);
 }
 
-/* Puts fr in c's queue (a reference, not a copy). */
-static void enqueue_frame(struct notifier *n, struct client *c, struct frame *fr)
+/* Puts fr in c's queue (a reference, not a copy); false when c is too
+ * slow to take it.  Whoever calls it sees that c gets written. */
+static bool queue_frame(struct notifier *n, struct client *c, struct frame *fr)
 {
 	struct out_frame *o;
 
 	if (c->too_slow)
-		return;
+		return false;
 	/* Too slow: over the bound and nothing written to it for STALL_MS (a
 	 * client that reads may be over it for a moment, when a burst comes
 	 * faster than the loop writes; it has up to four times the bound). */
@@ -203,7 +206,7 @@ static void enqueue_frame(struct notifier *n, struct client *c, struct frame *fr
 	    (c->out_n >= 4ULL * (unsigned long long)n->cfg.max_queued ||
 	     rap_now_ms() - c->written_ms >= STALL_MS)) {
 		too_slow(n, c);
-		return;
+		return false;
 	}
 	if (c->out_n == 0)
 		c->written_ms = rap_now_ms(); /* the clock runs while frames wait */
@@ -217,7 +220,14 @@ static void enqueue_frame(struct notifier *n, struct client *c, struct frame *fr
 		c->out_head = o;
 	c->out_tail = o;
 	c->out_n++;
-	lws_callback_on_writable(c->wsi);
+	return true;
+}
+
+/* Puts fr in c's queue, to be written when its socket is writable. */
+static void enqueue_frame(struct notifier *n, struct client *c, struct frame *fr)
+{
+	if (queue_frame(n, c, fr))
+		lws_callback_on_writable(c->wsi);
 }
 
 /* A text for this client alone. */
@@ -486,9 +496,10 @@ out_put:
 	json_object_put(o);
 }
 
-/* Queues the event (its frame made on first use, in *fr) for t's members. */
+/* Queues the event (its frame made on first use, in *fr) for t's members,
+ * each put once on the *dirty list. */
 static void deliver(struct notifier *n, struct topic *t, const struct pending_event *e,
-		    long long event_id, bool progress, struct frame **fr)
+		    long long event_id, bool progress, struct frame **fr, struct client **dirty)
 {
 	struct client *c;
 
@@ -499,7 +510,39 @@ static void deliver(struct notifier *n, struct topic *t, const struct pending_ev
 		}
 		if (!*fr)
 			*fr = frame_new(e->json, strlen(e->json), event_id);
-		enqueue_frame(n, c, *fr);
+		if (queue_frame(n, c, *fr) && !c->dirty) {
+			c->dirty = true;
+			c->dirty_next = *dirty;
+			*dirty = c;
+		}
+	}
+}
+
+static int write_next(struct notifier *n, struct client *c);
+
+/*
+ * Writes to the clients a dispatch gave frames to at once, rather than
+ * asking libwebsockets to wait until each socket is writable: that cost
+ * two epoll_ctl() and a loop turn per client and event (a fifth of the
+ * notifier's CPU with 1,000 followers of one owner), and a socket with room
+ * in its buffer is writable now.  A client libwebsockets still holds bytes
+ * for (lws_partial_buffered: its socket was full), or one too slow, waits
+ * for writable as before; what one write leaves is written when writable
+ * (write_next asks).  A failed write closes the client, later.
+ */
+static void write_dirty(struct notifier *n, struct client *c)
+{
+	struct client *next;
+
+	for (; c; c = next) {
+		next = c->dirty_next;
+		c->dirty_next = NULL;
+		c->dirty = false;
+		if (c->too_slow || lws_partial_buffered(c->wsi))
+			lws_callback_on_writable(c->wsi);
+		else if (write_next(n, c) != 0)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+					LWS_TO_KILL_ASYNC);
 	}
 }
 
@@ -514,6 +557,7 @@ static void deliver(struct notifier *n, struct topic *t, const struct pending_ev
 bool notifier_dispatch(struct notifier *n)
 {
 	struct pending_event *e, *next, *last;
+	struct client *dirty = NULL;
 	unsigned k;
 	bool more;
 
@@ -552,15 +596,16 @@ bool notifier_dispatch(struct notifier *n)
 			for (i = 0; i + 1 < sizeof(lower) && job[i]; i++)
 				lower[i] = (char)tolower((unsigned char)job[i]);
 			lower[i] = '\0';
-			deliver(n, topic_find(n, 'o', owner), e, event_id, progress, &fr);
+			deliver(n, topic_find(n, 'o', owner), e, event_id, progress, &fr, &dirty);
 			/* A job's followers are its owner's (checked on subscribe). */
-			deliver(n, topic_find(n, 'j', lower), e, event_id, progress, &fr);
+			deliver(n, topic_find(n, 'j', lower), e, event_id, progress, &fr, &dirty);
 		}
 		frame_unused(fr);
 		json_object_put(o);
 		free(e->json);
 		free(e);
 	}
+	write_dirty(n, dirty);
 	return more;
 }
 
