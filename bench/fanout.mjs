@@ -95,9 +95,9 @@ const receivers = Array.from({ length: nRecv }, (_, r) => {
         if (m.op === 'tick' || m.op === 'done') {
           received += m.received;
           for (const [id, n] of m.completed) completedOf.set(id, (completedOf.get(id) || 0) + n);
+          for (const [v, n] of m.hist) hist.set(v, (hist.get(v) || 0) + n);
         }
         if (m.op === 'done') {
-          for (const [v, n] of m.hist) hist.set(v, (hist.get(v) || 0) + n);
           closedEarly += m.closedEarly;
           for (const [code, n] of Object.entries(m.closedBy)) closedBy[code] = (closedBy[code] || 0) + n;
           resolveDone();
@@ -164,10 +164,12 @@ while (performance.now() - t0 < seconds * 1000) {
   rssPeak = Math.max(rssPeak, rssKb());
   await new Promise((r) => setTimeout(r, 100));
 }
-// Every follower should get every job's COMPLETED; wait up to 60 s more.
+// Every follower should get every job's COMPLETED; wait up to 60 s more,
+// and 10 ms more a client (10,000 owner followers are more than two node
+// processes can read at the rate the notifier writes).
 const want = follow === 'job' ? sent : sent * clients;
 const completedNow = () => [...mine].reduce((n, id) => n + (completedOf.get(id) || 0), 0);
-const tEnd = Date.now() + 60000;
+const tEnd = Date.now() + 60000 + 10 * clients;
 let completed = 0;
 while ((completed = completedNow()) < want && Date.now() < tEnd) {
   rssPeak = Math.max(rssPeak, rssKb());
@@ -201,8 +203,9 @@ console.log(JSON.stringify({
 }));
 process.exit(0);
 
-// A receiver process: COUNT followers on URL, their events' latencies as a
-// histogram, what they were told COMPLETED sent up every 250 ms.
+// A receiver process: COUNT followers on URL; what they received (counts,
+// latencies as a histogram, the jobs they were told COMPLETED) is sent up
+// every 250 ms.
 async function receiver(url, followWhat, countArg) {
   const count = Number(countArg);
   const sockets = [];
@@ -251,9 +254,10 @@ async function receiver(url, followWhat, countArg) {
     });
   });
   const flush = (op, extra = {}) => {
-    process.send({ op, received: got, completed: [...completed], ...extra });
+    process.send({ op, received: got, completed: [...completed], hist: [...lat], ...extra });
     got = 0;
     completed = new Map();
+    lat.clear();
   };
   try {
     for (let i = 0; i < count; i += 500) {
@@ -275,7 +279,7 @@ async function receiver(url, followWhat, countArg) {
     for (const end = Date.now() + 30000; closed < sockets.length && Date.now() < end;) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    flush('done', { hist: [...lat], closedEarly: closed, closedBy: closedCodes });
+    flush('done', { closedEarly: closed, closedBy: closedCodes });
     process.disconnect();
   });
   process.send({ op: 'ready' });
