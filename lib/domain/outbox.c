@@ -104,6 +104,28 @@ static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids,
 	return RAP_OK;
 }
 
+/* The job ids of the work rows whose messages came back unroutable
+ * (message ids, comma-separated: a work message's is its row's id). */
+static void returned_jobs(PGresult *rows, const char *returned, struct rap_buf *out)
+{
+	int i, n = PQntuples(rows);
+
+	for (i = 0; i < n; i++) {
+		const char *id = PQgetvalue(rows, i, COL_ID), *p = returned;
+		size_t len = strlen(id);
+
+		if (strcmp(PQgetvalue(rows, i, COL_KIND), "job") != 0)
+			continue;
+		for (; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+			if (strncmp(p, id, len) == 0 && (p[len] == ',' || p[len] == '\0')) {
+				rap_buf_appendf(out, "%s%s", out->len ? "," : "",
+						PQgetvalue(rows, i, COL_JOB));
+				break;
+			}
+		}
+	}
+}
+
 int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbox_stats *stats,
 		     char *err)
 {
@@ -145,50 +167,52 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 		goto out_rollback;
 	}
 	/*
-	 * Everything is confirmed: mark the jobs and forget the rows.  A job
-	 * row that is locked is being claimed by a worker that already got the
-	 * message (CREATED -> PROCESSING): it is past QUEUED, so it is skipped
-	 * rather than waited for, and the relay never holds up a claim.  The
-	 * batch's own ids drive the statement: a plan that started from all
-	 * CREATED jobs would cost as much as the backlog, every batch, so the
-	 * state test is one no index can take ("IS TRUE"; the planner thinks
-	 * few jobs are CREATED and would pick jobs_status, whose dead entries
-	 * make it far larger than that).
+	 * Everything is confirmed: forget the rows and mark their jobs QUEUED
+	 * in one statement, one round trip before the commit.  A worker that
+	 * got the message at the moment of the confirm and claims a job whose
+	 * row is locked here waits for this transaction, so the lock is taken
+	 * last (it was taken before the rows' deletion: one more round trip,
+	 * up to 9 ms under load).  A job row that is locked is being claimed by a
+	 * worker that already got the message (CREATED -> PROCESSING): it is
+	 * past QUEUED, so it is skipped rather than waited for, and the relay
+	 * never holds up a claim.  The batch's own ids drive the statement: a
+	 * plan that started from all CREATED jobs would cost as much as the
+	 * backlog, every batch, so the state test is one no index can take
+	 * ("IS TRUE"; the planner thinks few jobs are CREATED and would pick
+	 * jobs_status, whose dead entries make it far larger than that).
 	 */
 	p[0] = ids.data;
 	result = rap_pg_exec_prepared(
-		db, "rap_outbox_queued",
-		"WITH ids AS MATERIALIZED (SELECT job_id FROM outbox WHERE kind = 'job'"
-		"   AND id = ANY(string_to_array($1, ',')::bigint[])),"
-		" claimable AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.job_id"
-		"   WHERE (j.status = 'CREATED') IS TRUE FOR UPDATE OF j SKIP LOCKED)"
+		db, "rap_outbox_done",
+		"WITH gone AS (DELETE FROM outbox"
+		"   WHERE id = ANY(string_to_array($1, ',')::bigint[]) RETURNING kind, job_id),"
+		" claimable AS (SELECT j.id FROM gone JOIN jobs j ON j.id = gone.job_id"
+		"   WHERE gone.kind = 'job' AND (j.status = 'CREATED') IS TRUE"
+		"   FOR UPDATE OF j SKIP LOCKED)"
 		" UPDATE jobs SET status = 'QUEUED' FROM claimable WHERE jobs.id = claimable.id",
 		1, p, &res, err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	stats->queued = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
-	if (ret.ids.len) {
-		p[0] = ret.ids.data;
+	if (ret.ids.len) { /* rare: a type no queue is bound for */
+		struct rap_buf jobs;
+
+		rap_buf_init(&jobs, 16 * 1024 * 1024);
+		returned_jobs(rows, ret.ids.data, &jobs);
+		p[0] = jobs.data ? jobs.data : "";
 		result = rap_pg_exec(
 			db,
 			"UPDATE jobs SET status = 'DEAD', finished_at = now(),"
 			" error = 'no queue is bound for job type ' || type"
-			" WHERE status = 'QUEUED' AND id IN (SELECT job_id FROM outbox"
-			"  WHERE kind = 'job' AND id = ANY(string_to_array($1, ',')::bigint[]))",
+			" WHERE status = 'QUEUED' AND id = ANY(string_to_array($1, ',')::uuid[])",
 			1, p, &res, err);
+		rap_buf_cleanup(&jobs);
 		if (result != RAP_OK)
 			goto out_rollback;
 		stats->unroutable = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);
 		PQclear(res);
 	}
-	p[0] = ids.data;
-	result = rap_pg_exec_prepared(
-		db, "rap_outbox_forget",
-		"DELETE FROM outbox WHERE id = ANY(string_to_array($1, ',')::bigint[])", 1, p, NULL,
-		err);
-	if (result != RAP_OK)
-		goto out_rollback;
 	result = rap_pg_commit(db, err);
 	if (result == RAP_OK)
 		stats->published = (unsigned)PQntuples(rows);

@@ -205,3 +205,29 @@ test('operators list DEAD jobs with their reason and replay one or all', async (
   assert.equal(all.body.replayed, 1);
   assert.equal((await until(b, (j) => j.status === 'COMPLETED', 'COMPLETED after replay-all', 40000, K)).status, 'COMPLETED');
 });
+
+test('a job whose type no queue is bound for is DEAD with the reason; jobs flow again once it is bound', async () => {
+  // The relay publishes work as mandatory: RabbitMQ returns a message no
+  // queue takes, and the relay marks its job DEAD (lib/domain/outbox.c).
+  const binding = `${MGMT}/api/bindings/%2F/e/jobs/q/jobs.work.light`;
+  const unbind = await fetch(`${binding}/test.fault`, { method: 'DELETE', headers: MGMT_AUTH });
+  assert.equal(unbind.status, 204);
+  let id;
+  try {
+    id = await faultJob({ mode: 'permanent' });
+    const job = await until(id, terminal, 'terminal');
+    assert.equal(job.status, 'DEAD', JSON.stringify(job));
+    assert.equal(job.error, 'no queue is bound for job type test.fault');
+    assert.equal(job.attempt, 0, 'it never ran');
+    assert.deepEqual(job.events.map((e) => e.to), ['CREATED', 'QUEUED', 'DEAD']);
+  } finally {
+    const bind = await fetch(binding, {
+      method: 'POST',
+      headers: { ...MGMT_AUTH, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ routing_key: 'test.fault' }),
+    });
+    assert.equal(bind.status, 201);
+  }
+  const next = await until(await faultJob({ mode: 'permanent' }), terminal, 'terminal');
+  assert.equal(next.status, 'FAILED', JSON.stringify(next));
+});
