@@ -563,12 +563,15 @@ int rap_job_expire(PGconn *db, long long days, int limit,
 		const char *q[1] = { ids.data };
 
 		/* Finished jobs never change state again; the status test only
-		 * guards against a row an operator edited in between. */
+		 * guards against a row an operator edited in between.  Their
+		 * errors and webhook deliveries go by cascade, their events
+		 * here (no foreign key: migration 0014). */
 		result = rap_pg_exec(
 			db,
 			"WITH gone AS (DELETE FROM jobs WHERE id = ANY($1::uuid[])"
 			"                AND status IN ('COMPLETED', 'FAILED', 'CANCELLED')"
-			"              RETURNING 1)"
+			"              RETURNING id),"
+			" events AS (DELETE FROM job_events WHERE job_id IN (SELECT id FROM gone))"
 			" SELECT count(*) FROM gone",
 			1, q, &res, err);
 		if (result == RAP_OK) {

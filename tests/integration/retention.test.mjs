@@ -50,3 +50,22 @@ test('a finished job past the retention goes with its events and output; recent 
   assert.equal((await getJob(dead)).body.status, 'DEAD', 'a DEAD job stays');
   assert.equal(await expiredTotal(), before + 2);
 });
+
+test('the database refuses a state outside the machine, on insert and on update', async () => {
+  // Migration 0014 replaced the foreign key to job_states with a CHECK:
+  // an unknown state is still refused, and the guard still refuses a move
+  // that no transition allows.
+  const key = (await upload(Buffer.from('states'))).body.object_key;
+  const quiet = { stdio: ['ignore', 'pipe', 'pipe'] };
+  assert.throws(() => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env.RAP_PG_PORT || '5439',
+    '-U', 'postgres', '-d', 'rap', '-v', 'ON_ERROR_STOP=1', '-c',
+    `INSERT INTO jobs (id, owner, type, object_key, status)
+     VALUES (gen_random_uuid(), 'dev', 'noop', '${key}', 'BOGUS')`], quiet), /jobs_status_known/);
+  const r = await createJob({ object_key: key, type: 'test.fault', params: { mode: 'succeed' } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  assert.equal((await jobEnded(r.body.job_id)).status, 'COMPLETED');
+  assert.throws(() => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env.RAP_PG_PORT || '5439',
+    '-U', 'postgres', '-d', 'rap', '-v', 'ON_ERROR_STOP=1', '-c',
+    `UPDATE jobs SET status = 'BOGUS' WHERE id = '${r.body.job_id}'`], quiet), /cannot go from COMPLETED to BOGUS/);
+  assert.equal(psql(`SELECT status FROM jobs WHERE id = '${r.body.job_id}'`), 'COMPLETED');
+});
