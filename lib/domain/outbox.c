@@ -142,11 +142,9 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	rap_buf_init(&ret.ids, 16 * 1024 * 1024);
 	snprintf(lim, sizeof(lim), "%d", limit);
 	p[0] = lim;
-	result = rap_pg_begin(db, err);
-	if (result != RAP_OK)
-		goto out_free;
-	result = rap_pg_exec_prepared(
-		db, "rap_outbox_take",
+	/* BEGIN and the batch's rows in one round trip. */
+	result = rap_pg_exec_prepared_with(
+		db, "BEGIN", "rap_outbox_take",
 		"WITH work AS (SELECT * FROM outbox WHERE kind = 'job'"
 		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
 		" events AS (SELECT * FROM outbox WHERE kind = 'event'"
@@ -155,7 +153,7 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 		" coalesce(headers->>'x-request-id', '') FROM work"
 		" UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
 		" coalesce(headers->>'x-request-id', '') FROM events",
-		1, p, &rows, err);
+		1, p, NULL, &rows, err);
 	if (result != RAP_OK || PQntuples(rows) == 0)
 		goto out_rollback;
 	result = publish_rows(rows, a, &ids, err);
@@ -168,7 +166,7 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	}
 	/*
 	 * Everything is confirmed: forget the rows and mark their jobs QUEUED
-	 * in one statement, one round trip before the commit.  A worker that
+	 * in one statement, sent with the commit.  A worker that
 	 * got the message at the moment of the confirm and claims a job whose
 	 * row is locked here waits for this transaction, so the lock is taken
 	 * last (it was taken before the rows' deletion: one more round trip,
@@ -182,15 +180,17 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	 * jobs_status, whose dead entries make it far larger than that).
 	 */
 	p[0] = ids.data;
-	result = rap_pg_exec_prepared(
-		db, "rap_outbox_done",
+	/* With the COMMIT in the same round trip, unless some work came back
+	 * unroutable (rare): its jobs are buried first, in this transaction. */
+	result = rap_pg_exec_prepared_with(
+		db, NULL, "rap_outbox_done",
 		"WITH gone AS (DELETE FROM outbox"
 		"   WHERE id = ANY(string_to_array($1, ',')::bigint[]) RETURNING kind, job_id),"
 		" claimable AS (SELECT j.id FROM gone JOIN jobs j ON j.id = gone.job_id"
 		"   WHERE gone.kind = 'job' AND (j.status = 'CREATED') IS TRUE"
 		"   FOR UPDATE OF j SKIP LOCKED)"
 		" UPDATE jobs SET status = 'QUEUED' FROM claimable WHERE jobs.id = claimable.id",
-		1, p, &res, err);
+		1, p, ret.ids.len ? NULL : "COMMIT", &res, err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	stats->queued = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);
@@ -212,8 +212,8 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 			goto out_rollback;
 		stats->unroutable = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);
 		PQclear(res);
+		result = rap_pg_commit(db, err);
 	}
-	result = rap_pg_commit(db, err);
 	if (result == RAP_OK)
 		stats->published = (unsigned)PQntuples(rows);
 	goto out_clear;
@@ -222,7 +222,6 @@ out_rollback:
 	rap_pg_rollback(db);
 out_clear:
 	PQclear(rows);
-out_free:
 	rap_buf_cleanup(&ret.ids);
 	rap_buf_cleanup(&ids);
 	return result;

@@ -254,6 +254,80 @@ int rap_pg_exec_prepared(PGconn *db, const char *name, const char *sql, int n,
 	return settle(db, res, out, err);
 }
 
+/* The next query's result in pipeline mode, with the NULL that ends it
+ * read too; NULL when there is none (a broken connection). */
+static PGresult *next_in_pipeline(PGconn *db)
+{
+	PGresult *res = PQgetResult(db), *more;
+
+	if (res && PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		while ((more = PQgetResult(db)) != NULL)
+			PQclear(more);
+	return res;
+}
+
+int rap_pg_exec_prepared_with(PGconn *db, const char *before, const char *name, const char *sql,
+			      int n, const char *const *params, const char *after, PGresult **out,
+			      char *err)
+{
+	PGresult *res[3] = { NULL, NULL, NULL }, *r;
+	int result, i, stmt = before ? 1 : 0, count = stmt + 1 + (after ? 1 : 0);
+	bool sent;
+
+	if (out)
+		*out = NULL;
+	result = rap_pg_prepare(db, name, sql, n, err);
+	if (result != RAP_OK)
+		return result;
+	if (!PQenterPipelineMode(db)) {
+		copy_msg(err, PQerrorMessage(db));
+		return RAP_EDB;
+	}
+	sent = (!before || PQsendQueryParams(db, before, 0, NULL, NULL, NULL, NULL, 0)) &&
+	       PQsendQueryPrepared(db, name, n, params, NULL, NULL, 0) &&
+	       (!after || PQsendQueryParams(db, after, 0, NULL, NULL, NULL, NULL, 0));
+	sent = PQpipelineSync(db) && sent;
+	for (i = 0; sent && i < count; i++) {
+		res[i] = next_in_pipeline(db);
+		if (!res[i] || PQresultStatus(res[i]) == PGRES_PIPELINE_SYNC) {
+			PQclear(res[i]);
+			res[i] = NULL;
+			sent = false;
+		}
+	}
+	/* Up to the sync's own result, whatever came before it. */
+	while (sent && (r = PQgetResult(db)) != NULL) {
+		bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+
+		PQclear(r);
+		if (sync)
+			break;
+	}
+	PQexitPipelineMode(db);
+	result = RAP_OK;
+	for (i = 0; i < count; i++) {
+		if (!res[i]) {
+			if (result == RAP_OK) {
+				copy_msg(err, PQerrorMessage(db));
+				result = RAP_EDB;
+			}
+			continue;
+		}
+		if (i == stmt && has_state(res[i], "26000"))
+			prep_mark(db, name, false); /* gone: prepared again next time */
+		if (result != RAP_OK)
+			PQclear(res[i]);
+		else
+			result = settle(db, res[i], i == stmt ? out : NULL, err);
+		if (result != RAP_OK && i > stmt && out && *out) {
+			/* The statement ran but what came after failed. */
+			PQclear(*out);
+			*out = NULL;
+		}
+	}
+	return result;
+}
+
 int rap_pg_one_text_prepared(PGconn *db, const char *name, const char *sql, int n,
 			     const char *const *params, char **out, char *err)
 {

@@ -42,6 +42,17 @@ int rap_pg_exec_prepared(PGconn *db, const char *name, const char *sql, int n,
 /** Prepares name (as rap_pg_exec_prepared would) unless the connection
  *  has it already: for statements sent in pipeline mode. */
 int rap_pg_prepare(PGconn *db, const char *name, const char *sql, int n, char *err);
+/**
+ * rap_pg_exec_prepared with a simple command sent before it, after it, or
+ * both (BEGIN, COMMIT: NULL for none), all in one pipeline: one round
+ * trip instead of two or three.  The statement's result goes to out; the
+ * first of the three that failed is the error (a command after a failed
+ * statement is not run, and the transaction is left aborted, for the
+ * caller's rollback).
+ */
+int rap_pg_exec_prepared_with(PGconn *db, const char *before, const char *name, const char *sql,
+			      int n, const char *const *params, const char *after, PGresult **out,
+			      char *err);
 /** rap_pg_one_text through rap_pg_exec_prepared. */
 int rap_pg_one_text_prepared(PGconn *db, const char *name, const char *sql, int n,
 			     const char *const *params, char **out, char *err);
