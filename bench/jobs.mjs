@@ -7,7 +7,8 @@
 // With batch > 1 the submitters use POST /jobs/batch, batch jobs a request.
 // Environment: RAP_JOB_URL (default http://127.0.0.1:8102, job-api direct),
 // RAP_UPLOAD_URL (default http://127.0.0.1:8101), RAP_PG_PORT (5439).
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { jsonPoster } from './post.mjs';
 
@@ -17,8 +18,27 @@ const UPLOAD = process.env.RAP_UPLOAD_URL || 'http://127.0.0.1:8101';
 const PG_PORT = process.env.RAP_PG_PORT || '5439';
 const NOTIFIER = process.env.RAP_NOTIFIER_WS || 'ws://127.0.0.1:8103/ws';
 const H = { Authorization: 'Bearer dev-key' };
-const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', PG_PORT, '-U', 'postgres',
-  '-d', 'rap', '-At', '-c', sql], { encoding: 'utf8' }).trim();
+// One psql session for every query of the run: a psql process (and a new
+// PostgreSQL backend) per 50 ms poll would cost the CPU being measured.
+const session = spawn('psql', ['-h', '127.0.0.1', '-p', PG_PORT, '-U', 'postgres', '-d', 'rap',
+  '-At', '-q', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const lines = createInterface({ input: session.stdout });
+let waiting = null;
+let collected = [];
+lines.on('line', (line) => {
+  if (line !== '__end__') { collected.push(line); return; }
+  const done = waiting;
+  waiting = null;
+  done(collected.join('\n').trim());
+  collected = [];
+});
+session.on('exit', (code) => {
+  if (waiting) throw new Error(`psql exited (${code}) during a query`);
+});
+const psql = (sql) => new Promise((resolve) => {
+  waiting = resolve;
+  session.stdin.write(`${sql};\n\\echo __end__\n`);
+});
 
 const form = new FormData();
 form.append('file', new Blob(['bench']), 'bench.txt');
@@ -42,7 +62,7 @@ const createMany = async () => {
 
 // Throughput: `clients` concurrent submitters; the clock stops when the
 // last job is COMPLETED in PostgreSQL.
-const mark = psql('SELECT now()');
+const mark = await psql('SELECT now()');
 const t0 = performance.now();
 let next = 0;
 const ids = [];
@@ -56,7 +76,7 @@ for (;;) {
   // Counted through the index of unfinished jobs: a count over the whole
   // jobs table, every 50 ms, would cost more as the table grows and steal
   // the CPU being measured.
-  const left = Number(psql(`SELECT count(*) FROM jobs WHERE type = 'noop'
+  const left = Number(await psql(`SELECT count(*) FROM jobs WHERE type = 'noop'
     AND status IN ('CREATED', 'QUEUED', 'PROCESSING', 'RETRYING') AND created_at >= '${mark}'`));
   if (left === 0 && next >= jobs) break;
   if (performance.now() - t0 > 600000) throw new Error(`${left} of ${jobs} not completed in 10 min`);
@@ -66,7 +86,7 @@ const tDone = performance.now();
 
 // The relay is still publishing the status events of the burst (four per
 // job): wait until the outbox is empty, so the system is idle.
-for (const t = performance.now(); Number(psql('SELECT count(*) FROM outbox')) > 0;) {
+for (const t = performance.now(); Number(await psql('SELECT count(*) FROM outbox')) > 0;) {
   if (performance.now() - t > 600000) throw new Error('the outbox did not drain in 10 min');
   await new Promise((r) => setTimeout(r, 200));
 }
@@ -95,11 +115,12 @@ if (samples > 0) {
       await new Promise((resolve) => { wake = resolve; setTimeout(resolve, 1000).unref(); });
     }
     completed.delete(id);
-    lat.push(Number(psql(`SELECT extract(epoch FROM started_at - created_at) * 1000 FROM jobs WHERE id = '${id}'`)));
+    lat.push(Number(await psql(`SELECT extract(epoch FROM started_at - created_at) * 1000 FROM jobs WHERE id = '${id}'`)));
   }
   ws.close();
 }
 close();
+session.stdin.end();
 lat.sort((a, b) => a - b);
 const pct = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))].toFixed(2);
 console.log(JSON.stringify({
