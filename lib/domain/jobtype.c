@@ -56,7 +56,7 @@ const struct rap_jobtype rap_jobtypes[] = {
 			    .output_mb = 1,
 			    .input_mb = 0 },
 		.max_attempts = 5,
-		.pool = "light",
+		.pool = "quick",
 		.input = RAP_INPUT_NONE,
 		.runner = RAP_RUN_IN_WORKER,
 		.quick = true,
@@ -214,11 +214,15 @@ size_t rap_jobtype_pools(const char **out, size_t max)
 }
 
 const struct rap_jobpool rap_jobpools[] = {
+	{ "quick", 64,
+	  "quick jobs that run in the worker itself (noop): a worker holds up to 64 and claims, "
+	  "runs and records them in batches (RAP_WORKER_BATCH), so its window empties in "
+	  "milliseconds and a killed worker's window is redelivered once, not again and again" },
 	{ "light", 8,
-	  "short jobs: a worker holds up to 8, so the quick ones among them are claimed and "
-	  "completed in batches (RAP_WORKER_BATCH) and a new one starts without a round trip "
-	  "to the broker; not more, since a killed worker's window is redelivered and "
-	  "each redelivery counts against the queue's delivery limit" },
+	  "short jobs (file.inspect): a worker holds up to 8, so a new one starts without a "
+	  "round trip to the broker; not more, since they wait in the window while one runs, "
+	  "and a killed worker's window is redelivered, each redelivery counting against the "
+	  "queue's delivery limit" },
 	{ "data", 1,
 	  "long jobs, each in a sandboxed child: a worker takes one at a time, so none waits "
 	  "behind a long one on a busy worker while another worker is idle" },

@@ -37,8 +37,8 @@ test('GET /api/job-types lists the enabled types with the settings applied', asy
   const types = await jobTypes();
   assert.deepEqual(types.map((t) => t.name).sort(), [...ENABLED].sort());
   const byName = Object.fromEntries(types.map((t) => [t.name, t]));
-  assert.equal(byName.noop.pool, 'light');
-  assert.equal(byName.noop.queue, 'jobs.work.light');
+  assert.equal(byName.noop.pool, 'quick');
+  assert.equal(byName.noop.queue, 'jobs.work.quick');
   assert.equal(byName.noop.params, null);
   assert.equal(byName.noop.content, null, 'noop takes any content');
   if (byName['test.fault']) {
@@ -101,7 +101,7 @@ test('each pool has a work queue of its own, bound by its types and consumed by 
   const queues = await mgmt('queues/%2F?columns=name,arguments,consumers');
   assert.ok(!queues.some((q) => q.name === 'jobs.work'), 'the one jobs.work is gone');
   const bindings = await mgmt('exchanges/%2F/jobs/bindings/source');
-  for (const pool of ['light', 'data']) {
+  for (const pool of ['quick', 'light', 'data']) {
     const q = queues.find((x) => x.name === `jobs.work.${pool}`);
     assert.ok(q, `no queue jobs.work.${pool}`);
     assert.equal(q.arguments['x-queue-type'], 'quorum');
@@ -114,7 +114,7 @@ test('each pool has a work queue of its own, bound by its types and consumed by 
   }
   await waitFor('every worker consumes every pool\'s queue', async () => {
     const now = await mgmt('queues/%2F?columns=name,consumers');
-    return ['light', 'data'].every((p) => now.find((x) => x.name === `jobs.work.${p}`)?.consumers >= WORKERS);
+    return ['quick', 'light', 'data'].every((p) => now.find((x) => x.name === `jobs.work.${p}`)?.consumers >= WORKERS);
   }, 20000, 250);
 });
 
@@ -158,7 +158,7 @@ test('a setting that names what the registry has not stops the service at start,
     ['rap-upload-api', { RAP_UPLOAD_PORT: port, RAP_JOB_CONTENT_TYPES: 'pdf.render=application/pdf' },
       /RAP_JOB_CONTENT_TYPES: "pdf\.render=application\/pdf": 'pdf\.render' is not a job type/],
     ['rap-worker', { RAP_WORKER_PORT: port, RAP_WORKER_POOLS: 'light,heavy' },
-      /RAP_WORKER_POOLS: "heavy" is not a pool of the registry \(pools: light, data\)/],
+      /RAP_WORKER_POOLS: "heavy" is not a pool of the registry \(pools: quick, light, data\)/],
   ];
   for (const [bin, env, message] of cases) {
     const r = await runService(bin, env);
@@ -202,22 +202,28 @@ test('a worker serves only the pools of RAP_WORKER_POOLS', async () => {
 });
 
 // Issue 12: with their defaults, workers serve each pool on a slot of its
-// own (a connection each), light with a prefetch of 8, data with 1.
+// own (a connection each): quick with a prefetch of 64, light with 8, data
+// with 1.
 test('by default each worker serves each pool on a slot of its own, with the pool\'s prefetch', async () => {
   const consumers = await waitFor('every slot consumes', async () => {
     // The stack's workers (worker-N), by their connections' given names.
     const slotOf = new Map((await mgmt('connections?columns=name,user_provided_name'))
-      .filter((c) => /^worker-\d+ (light|data)$/.test(c.user_provided_name ?? ''))
+      .filter((c) => /^worker-\d+ (quick|light|data)$/.test(c.user_provided_name ?? ''))
       .map((c) => [c.name, c.user_provided_name]));
     const list = (await mgmt('consumers/%2F'))
       .filter((c) => slotOf.has(c.channel_details?.connection_name))
       .map((c) => ({ ...c, slot: slotOf.get(c.channel_details.connection_name) }));
-    return list.length === WORKERS * 2 && list;
+    return list.length === WORKERS * 3 && list;
   }, 30000, 250);
   const byQueue = {};
   for (const c of consumers) (byQueue[c.queue.name] ??= []).push(c);
+  assert.equal(byQueue['jobs.work.quick'].length, WORKERS);
   assert.equal(byQueue['jobs.work.light'].length, WORKERS);
   assert.equal(byQueue['jobs.work.data'].length, WORKERS);
+  for (const c of byQueue['jobs.work.quick']) {
+    assert.equal(c.prefetch_count, 64);
+    assert.match(c.slot, / quick$/);
+  }
   for (const c of byQueue['jobs.work.light']) {
     assert.equal(c.prefetch_count, 8);
     assert.match(c.slot, / light$/);
@@ -227,7 +233,7 @@ test('by default each worker serves each pool on a slot of its own, with the poo
     assert.match(c.slot, / data$/);
   }
   // Each slot on a connection of its own.
-  assert.equal(new Set(consumers.map((c) => c.channel_details.connection_name)).size, WORKERS * 2);
+  assert.equal(new Set(consumers.map((c) => c.channel_details.connection_name)).size, WORKERS * 3);
 });
 
 test('a long data job on every worker does not hold up quick jobs', async () => {

@@ -92,18 +92,44 @@ Test(jobtype, a_pool_is_a_queue_of_its_own)
 	char q[RAP_JOBTYPE_QUEUE_LEN];
 	size_t n = rap_jobtype_pools(pools, RAP_JOBTYPE_POOLS_MAX);
 
-	cr_assert_eq(n, 2);
-	cr_assert_str_eq(pools[0], "light");
-	cr_assert_str_eq(pools[1], "data");
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(pools[0], "quick");
+	cr_assert_str_eq(pools[1], "light");
+	cr_assert_str_eq(pools[2], "data");
 	cr_assert_eq(rap_jobtype_pools(pools, 1), 1);
 	rap_jobtype_queue("data", q, sizeof(q));
 	cr_assert_str_eq(q, "jobs.work.data");
 	cr_assert(rap_jobtype_pool_exists("light"));
 	cr_assert_not(rap_jobtype_pool_exists("heavy"));
-	cr_assert_str_eq(rap_jobtype_find("noop")->pool, "light");
+	cr_assert_str_eq(rap_jobtype_find("noop")->pool, "quick");
 	cr_assert_str_eq(rap_jobtype_find("csv.validate")->pool, "data");
 	cr_assert_str_eq(rap_jobtype_input_name(RAP_INPUT_FILE), "file");
 	cr_assert_str_eq(rap_jobtype_input_name(rap_jobtype_find("csv.validate")->input), "stream");
+}
+
+/* The quick pool's window of 64 is safe only because its jobs end in
+ * milliseconds: in-worker, batched, reading nothing.  A type that is not
+ * must not land there. */
+Test(jobtype, the_quick_pool_holds_only_quick_in_worker_types)
+{
+	size_t i, quick = 0;
+
+	cr_assert_eq(rap_jobtype_pool_prefetch("quick"), 64);
+	cr_assert_eq(rap_jobtype_pool_prefetch("light"), 8);
+	cr_assert_eq(rap_jobtype_pool_prefetch("data"), 1);
+	for (i = 0; i < rap_jobtypes_count; i++) {
+		const struct rap_jobtype *t = &rap_jobtypes[i];
+
+		if (strcmp(t->pool, "quick") != 0) {
+			cr_assert_not(t->quick, "%s is quick but not in the quick pool", t->name);
+			continue;
+		}
+		quick++;
+		cr_assert(t->quick, "%s", t->name);
+		cr_assert_eq(t->runner, RAP_RUN_IN_WORKER, "%s", t->name);
+		cr_assert_eq(t->input, RAP_INPUT_NONE, "%s", t->name);
+	}
+	cr_assert_gt(quick, 0);
 }
 
 /* ---- params schemas ---- */
@@ -458,9 +484,9 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	size_t n;
 
 	cr_assert_eq(rap_jobtype_pools_select(NULL, pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 2);
+	cr_assert_eq(n, 3);
 	cr_assert_eq(rap_jobtype_pools_select("", pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 2);
+	cr_assert_eq(n, 3);
 	cr_assert_eq(rap_jobtype_pools_select("data", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_OK);
 	cr_assert_eq(n, 1);
@@ -471,7 +497,7 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	cr_assert_eq(rap_jobtype_pools_select("light,heavy", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"heavy\" is not a pool of the registry (pools: "
-			      "light, data)");
+			      "quick, light, data)");
 	cr_assert_eq(rap_jobtype_pools_select("light,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"light\" is named twice");
