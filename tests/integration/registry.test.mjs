@@ -2,8 +2,9 @@
 // test stack's settings applied, params checked against each type's schema
 // (422 invalid_params naming the field), attempts from the registry, a work
 // queue per pool that every worker consumes, a worker limited to its pools
-// by RAP_WORKER_POOLS, and services that refuse to start on a setting that
-// names what the registry does not have.
+// by RAP_WORKER_POOLS, stale bindings removed when a service declares the
+// topology, and services that refuse to start on a setting that names what
+// the registry does not have.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -198,6 +199,55 @@ test('a worker serves only the pools of RAP_WORKER_POOLS', async () => {
   } finally {
     child.kill('SIGTERM');
     await exited;
+  }
+});
+
+// A type that moved to another pool's queue (noop went from light to quick)
+// stayed bound to the old queue on a broker that had the old definitions:
+// RabbitMQ only adds what it loads and what is declared, so every noop job
+// went to two queues.  A service declaring the topology now unbinds the
+// definitions' keys from the definitions' queues they are not bound to,
+// and leaves queues the definitions do not name alone.
+test('a binding the definitions no longer have is removed when a service starts', async () => {
+  const send = async (method, p, body) => {
+    const res = await fetch(`${MGMT}/api/${p}`, {
+      method, headers: { ...MGMT_AUTH, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    assert.ok(res.status >= 200 && res.status < 300, `${method} ${p}: ${res.status}`);
+  };
+  const own = `registry-test-${process.pid}`;
+  const keys = async (queue) => (await mgmt('exchanges/%2F/jobs/bindings/source'))
+    .filter((b) => b.destination === queue).map((b) => b.routing_key).sort();
+  await send('PUT', `queues/%2F/${own}`, { durable: false, auto_delete: false });
+  await send('POST', `bindings/%2F/e/jobs/q/${own}`, { routing_key: 'test.fault' });
+  await send('POST', 'bindings/%2F/e/jobs/q/jobs.work.data', { routing_key: 'test.fault' });
+  assert.ok((await keys('jobs.work.data')).includes('test.fault'), 'the stray binding was made');
+  const child = spawn(path.join(BUILD, 'rap-worker'), [], {
+    env: {
+      ...process.env,
+      RAP_WORKER_POOLS: 'data',
+      RAP_WORKER_ID: own,
+      RAP_WORKER_PORT: '0',
+      RAP_AMQP_URL: `amqp://rap:rap@127.0.0.1:${process.env.RAP_AMQP_PORT || 5679}/`,
+      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${process.env.RAP_PG_PORT || 5439}/rap`,
+      RAP_S3_ENDPOINT: `http://127.0.0.1:${process.env.RAP_S3_PORT || 9100}`,
+      RAP_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    await waitFor('the stray binding is gone', async () => {
+      if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}`);
+      return !(await keys('jobs.work.data')).includes('test.fault');
+    }, 30000, 200);
+    assert.deepEqual(await keys('jobs.work.data'), ['csv.validate', 'xls.validate', 'xlsx.validate']);
+    assert.deepEqual(await keys(own), ['test.fault'], 'a queue the definitions do not name is left alone');
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    await send('DELETE', `queues/%2F/${own}`);
   }
 });
 

@@ -328,6 +328,95 @@ static int declare_bindings(struct rap_amqp *a, struct json_object *list)
 	return RAP_OK;
 }
 
+/* True when the definitions bind queue to exchange with key (no arguments). */
+static bool has_binding(struct json_object *list, const char *exchange, const char *key,
+			const char *queue)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *b = json_object_array_get_idx(list, i);
+
+		if (strcmp(jstr(b, "source", ""), exchange) == 0 &&
+		    strcmp(jstr(b, "routing_key", ""), key) == 0 &&
+		    strcmp(jstr(b, "destination", ""), queue) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* True when an earlier binding of list than i has the same source and the
+ * same value of field. */
+static bool seen_before(struct json_object *list, size_t i, const char *field)
+{
+	struct json_object *b = json_object_array_get_idx(list, i);
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		struct json_object *e = json_object_array_get_idx(list, j);
+
+		if (strcmp(jstr(e, "source", ""), jstr(b, "source", "")) == 0 &&
+		    strcmp(jstr(e, field, ""), jstr(b, field, "")) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* True when a plain queue binding of the definitions' direct exchanges. */
+static bool plain_direct(struct json_object *exchanges, struct json_object *b)
+{
+	struct json_object *args = jargs(b);
+	size_t i;
+
+	if (strcmp(jstr(b, "destination_type", "queue"), "queue") != 0 ||
+	    (args && json_object_object_length(args) > 0))
+		return false;
+	for (i = 0; exchanges && i < json_object_array_length(exchanges); i++) {
+		struct json_object *x = json_object_array_get_idx(exchanges, i);
+
+		if (strcmp(jstr(x, "name", ""), jstr(b, "source", "")) == 0)
+			return strcmp(jstr(x, "type", "direct"), "direct") == 0;
+	}
+	return false;
+}
+
+/*
+ * Removes the bindings an earlier version of the definitions made and this
+ * one does not: a job type moved to another pool's queue would otherwise be
+ * routed to both (the broker only ever adds what it loads, and so does
+ * declaring).  Within each direct exchange, every routing key the
+ * definitions use is unbound from every queue of that exchange they do not
+ * bind it to.  Unbinding what is not bound is a no-op for RabbitMQ, and
+ * queues the definitions do not name (a service's own) are left alone.
+ */
+static int unbind_strays(struct rap_amqp *a, struct json_object *exchanges,
+			 struct json_object *list)
+{
+	size_t i, j;
+
+	for (i = 0; list && i < json_object_array_length(list); i++) {
+		struct json_object *k = json_object_array_get_idx(list, i);
+
+		if (!plain_direct(exchanges, k) || seen_before(list, i, "routing_key"))
+			continue;
+		for (j = 0; j < json_object_array_length(list); j++) {
+			struct json_object *q = json_object_array_get_idx(list, j);
+			const char *x = jstr(k, "source", ""), *key = jstr(k, "routing_key", "");
+			const char *queue = jstr(q, "destination", "");
+
+			if (!plain_direct(exchanges, q) || strcmp(jstr(q, "source", ""), x) != 0 ||
+			    seen_before(list, j, "destination") || has_binding(list, x, key, queue))
+				continue;
+			amqp_queue_unbind(a->conn, CH, amqp_cstring_bytes(queue),
+					  amqp_cstring_bytes(x), amqp_cstring_bytes(key),
+					  amqp_empty_table);
+			if (rpc_check(a, amqp_get_rpc_reply(a->conn), "unbind") != RAP_OK)
+				return RAP_EAMQP;
+		}
+	}
+	return RAP_OK;
+}
+
 int rap_amqp_declare_file(struct rap_amqp *a, const char *path)
 {
 	struct json_object *defs = json_object_from_file(path);
@@ -346,6 +435,12 @@ int rap_amqp_declare_file(struct rap_amqp *a, const char *path)
 	if (result == RAP_OK)
 		result = declare_bindings(
 			a, json_object_object_get_ex(defs, "bindings", &v) ? v : NULL);
+	if (result == RAP_OK && json_object_object_get_ex(defs, "bindings", &v)) {
+		struct json_object *x = NULL;
+
+		json_object_object_get_ex(defs, "exchanges", &x);
+		result = unbind_strays(a, x, v);
+	}
 	json_object_put(defs);
 	return result;
 }

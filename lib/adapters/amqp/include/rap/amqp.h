@@ -54,7 +54,9 @@ const char *rap_amqp_errmsg(const struct rap_amqp *a);
 /**
  * Declares the exchanges, queues and bindings of a RabbitMQ definitions file
  * (the one the broker loads at boot), so services can start against a
- * broker that did not load it.  Declaring is idempotent.
+ * broker that did not load it.  Declaring is idempotent.  A routing key of
+ * a direct exchange bound in the file to one of its queues is unbound from
+ * that exchange's other queues in the file (a job type that moved pools).
  */
 int rap_amqp_declare_file(struct rap_amqp *a, const char *path);
 
