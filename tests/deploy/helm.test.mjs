@@ -374,7 +374,7 @@ if (missing) {
         for (const { owner, obj, pod } of podSpecs(objs)) {
           const psc = pod.securityContext || {};
           assert.equal(psc.runAsNonRoot, true, `${owner}: pod runAsNonRoot`);
-          assert.ok(psc.runAsUser > 0, `${owner}: pod runAsUser is not root`);
+          assert.equal(psc.runAsUser, 10001, `${owner}: pod runs as the images' user, 10001`);
           assert.equal(psc.seccompProfile?.type, 'RuntimeDefault', `${owner}: pod seccompProfile`);
           assert.equal(pod.automountServiceAccountToken, false, `${owner}: no service account token`);
           assert.equal(pod.hostNetwork ?? false, false, `${owner}: hostNetwork`);
@@ -477,6 +477,9 @@ if (missing) {
             assert.ok(!SECRET_SETTINGS.includes(k), `ConfigMap ${fullname(comp)}: ${k} is secret`);
           }
           assert.equal(cm.data.RAP_BIND, '0.0.0.0', `${comp} listens on the pod's address`);
+          for (const [k, v] of Object.entries(cm.data)) {
+            assert.doesNotMatch(v, /^[\d.]+e[+-]?\d+$/, `ConfigMap ${fullname(comp)}: ${k} printed as a float`);
+          }
           for (const d of byKind(objs, 'Deployment').filter((x) => componentOf(x) === comp)) {
             const c = d.spec.template.spec.containers[0];
             assert.deepEqual(c.envFrom, [{ configMapRef: { name: fullname(comp) } }]);
@@ -664,9 +667,18 @@ if (missing) {
           assert.ok(svc, `ServiceMonitor/${sm.metadata.name} selects no Service`);
           assert.equal(svc.metadata.labels[sm.spec.jobLabel], `rap-${componentOf(sm)}`,
             `ServiceMonitor/${sm.metadata.name}: the Prometheus job the rules expect`);
+          // The metrics port of each service: the notifier's admin port (off
+          // its WebSocket loop), the one port Istio lets Prometheus reach.
+          const metricsPort = { 'upload-api': 8101, 'job-api': 8102, notifier: 8190, worker: 8104 }[componentOf(sm)];
           for (const ep of sm.spec.endpoints) {
-            assert.ok(svc.spec.ports.some((p) => p.name === ep.port), `ServiceMonitor/${sm.metadata.name}: port ${ep.port}`);
+            const port = svc.spec.ports.find((p) => p.name === ep.port);
+            assert.ok(port, `ServiceMonitor/${sm.metadata.name}: port ${ep.port}`);
+            assert.equal(port.port, metricsPort, `ServiceMonitor/${sm.metadata.name}: scrapes the metrics port`);
             assert.equal(ep.path, '/metrics');
+            if (sc.istio) {
+              assert.equal(ep.scheme, 'https', `ServiceMonitor/${sm.metadata.name}: through Istio's mTLS`);
+              assert.ok(ep.tlsConfig?.certFile && ep.tlsConfig.keyFile, `ServiceMonitor/${sm.metadata.name}: Istio's certificates`);
+            }
           }
         }
         // One source, no copy: what the chart rendered is the repository's file.
@@ -777,6 +789,27 @@ if (missing) {
       assert.notEqual(r.status, 0, `helm template ${args.join(' ')} was accepted`);
       assert.match(r.stderr, why, `helm template ${args.join(' ')}: ${r.stderr}`);
     }
+  });
+
+  test('whole numbers of a values file reach the services as integers', () => {
+    // Helm reads values files through JSON: 21474836480 arrives as a float,
+    // which a plain toString prints as 2.147483648e+10.
+    const file = path.join(work, 'numbers.yaml');
+    writeFileSync(file, YAML.stringify({
+      uploadApi: { settings: { RAP_UPLOAD_MAX_BYTES: 21474836480, RAP_UPLOAD_PART_SIZE: 16777216 } },
+      worker: { settings: { RAP_LEASE_SECONDS: 20 }, pools: { data: { settings: { RAP_WORKER_ACK_AFTER_MS: 1200000 } } } },
+    }));
+    const r = helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, '-f', file]);
+    assert.equal(r.status, 0, r.stderr);
+    const objs = parseAll(r.stdout);
+    const upload = named(objs, 'ConfigMap', fullname('upload-api')).data;
+    assert.equal(upload.RAP_UPLOAD_MAX_BYTES, '21474836480');
+    assert.equal(upload.RAP_UPLOAD_PART_SIZE, '16777216');
+    assert.equal(named(objs, 'ConfigMap', fullname('worker')).data.RAP_LEASE_SECONDS, '20');
+    const data = named(objs, 'Deployment', `${fullname('worker')}-data`).spec.template.spec.containers[0].env;
+    assert.equal(data.find((e) => e.name === 'RAP_WORKER_ACK_AFTER_MS').value, '1200000');
+    const conf = named(objs, 'ConfigMap', fullname('gateway')).data['nginx.conf'];
+    assert.match(conf, /client_max_body_size 21474902016;/, 'the gateway takes the upload limit plus 64 KiB');
   });
 
   test('the checkers catch what they are for', () => {

@@ -71,17 +71,17 @@ helm.sh/chart: {{ printf "%s-%s" $.Chart.Name $.Chart.Version | replace "+" "_" 
 
 {{- define "rap.podSecurityContext" -}}
 runAsNonRoot: true
-runAsUser: {{ .Values.podSecurity.runAsUser }}
-runAsGroup: {{ .Values.podSecurity.runAsGroup }}
-fsGroup: {{ .Values.podSecurity.fsGroup }}
+runAsUser: {{ .Values.podSecurity.runAsUser | int64 }}
+runAsGroup: {{ .Values.podSecurity.runAsGroup | int64 }}
+fsGroup: {{ .Values.podSecurity.fsGroup | int64 }}
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
 {{- define "rap.containerSecurityContext" -}}
 runAsNonRoot: true
-runAsUser: {{ .Values.podSecurity.runAsUser }}
-runAsGroup: {{ .Values.podSecurity.runAsGroup }}
+runAsUser: {{ .Values.podSecurity.runAsUser | int64 }}
+runAsGroup: {{ .Values.podSecurity.runAsGroup | int64 }}
 readOnlyRootFilesystem: true
 allowPrivilegeEscalation: false
 privileged: false
@@ -113,6 +113,20 @@ RAP_PRESIGN_SECONDS: [upload-api, job-api]
 {{- end -}}
 
 {{/*
+A setting's value as its service reads it. Values files reach the templates
+through JSON, so 21474836480 arrives as a float and toString would print
+2.147483648e+10: whole numbers are printed as integers (the schema allows
+only integers and strings).
+*/}}
+{{- define "rap.settingValue" -}}
+{{- if or (kindIs "float64" .) (kindIs "float32" .) -}}
+{{- int64 . -}}
+{{- else -}}
+{{- toString . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The non-secret settings of a component, as ConfigMap data: the shared
 settings it reads, what the chart sets (listen address, ports, S3 endpoint,
 the definitions file) and its own settings from values. Takes
@@ -126,7 +140,7 @@ the definitions file) and its own settings from values. Takes
 {{- $readers := include "rap.sharedReaders" $ | fromYaml -}}
 {{- range $name, $value := $.Values.settings -}}
 {{- if has $comp (get $readers $name) -}}
-{{- $_ := set $data $name (toString $value) -}}
+{{- $_ := set $data $name (include "rap.settingValue" $value) -}}
 {{- end -}}
 {{- end -}}
 {{- if has $comp (list "upload-api" "job-api" "worker") -}}
@@ -146,13 +160,13 @@ the definitions file) and its own settings from values. Takes
 {{- $_ := set $data "RAP_JOB_PORT" (include "rap.port" $comp) -}}
 {{- else if eq $comp "notifier" -}}
 {{- $_ := set $data "RAP_NOTIFIER_PORT" (include "rap.port" $comp) -}}
-{{- $_ := set $data "RAP_NOTIFIER_ADMIN_PORT" (toString $c.adminPort) -}}
+{{- $_ := set $data "RAP_NOTIFIER_ADMIN_PORT" (include "rap.settingValue" $c.adminPort) -}}
 {{- else if eq $comp "worker" -}}
 {{- $_ := set $data "RAP_WORKER_PORT" (include "rap.port" $comp) -}}
 {{- $_ := set $data "RAP_WORKER_SCRATCH_DIR" "/var/tmp" -}}
 {{- end -}}
 {{- range $name, $value := $c.settings -}}
-{{- $_ := set $data $name (toString $value) -}}
+{{- $_ := set $data $name (include "rap.settingValue" $value) -}}
 {{- end -}}
 {{- toYaml $data -}}
 {{- end -}}
