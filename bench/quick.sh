@@ -9,7 +9,12 @@
 #                 stack's PostgreSQL, fsync on as for the platform);
 #   platform      bench/jobs.mjs: durable no-op jobs, one POST /jobs per job
 #                 (32 clients), then POST /jobs/batch of 100 (4 clients), then
-#                 the enqueue-to-start latency of one job at a time.
+#                 the enqueue-to-start latency of one job at a time;
+#   broker        bench/amqp_latency.py: RabbitMQ alone, a persistent
+#                 message published to a quorum queue (what the platform's
+#                 work queues are) and to a classic one (Celery's), until a
+#                 consumer in another process has it: the floor under the
+#                 enqueue-to-start latency of each.
 # Prints one JSON line per run, then a table of ratios.  RUNS rounds
 # (default 1); JOBS jobs per throughput run (default 5000).
 # Usage: bench/quick.sh           RUNS=3 JOBS=10000 bench/quick.sh
@@ -50,6 +55,8 @@ for ((r = 1; r <= runs; r++)); do
 	node "$repo/bench/jobs.mjs" "$jobs" 32 0 1 | tee -a "$out"
 	node "$repo/bench/jobs.mjs" $((jobs * 4)) 4 0 100 | tee -a "$out"
 	node "$repo/bench/jobs.mjs" 100 1 "$samples" 1 | tee -a "$out"
+	/usr/bin/python3 "$repo/bench/amqp_latency.py" --url "amqp://rap:rap@127.0.0.1:$amqp_port/" \
+		--samples "$samples" | tee -a "$out"
 done
 
 # Medians of each kind of run, and the platform's against Celery's.
@@ -61,6 +68,7 @@ jq -rs '
   | (rows(.what == "platform" and .batch == 1 and .enqueue_to_start_ms == null)) as $p1
   | (rows(.what == "platform" and .batch > 1)) as $pb
   | (rows(.what == "platform" and .enqueue_to_start_ms != null)) as $pl
+  | (rows(.what == "amqp_publish_to_consume_ms")) as $br
   | ($cn | map(.end_to_end_per_s) | med) as $cn_s
   | ($cp | map(.end_to_end_per_s) | med) as $cp_s
   | ($p1 | map(.end_to_end_per_s) | med) as $p1_s
@@ -71,5 +79,7 @@ jq -rs '
     "| Celery, PostgreSQL result backend | \($cp_s) | | 1.00x | \($cp | map(.enqueue_to_start_ms.p50) | med) | \($cp | map(.enqueue_to_start_ms.p99) | med) |",
     "| platform, one POST /jobs per job | \($p1_s) | \($p1_s / $cn_s * 100 | round / 100)x | \($p1_s / $cp_s * 100 | round / 100)x | | |",
     "| platform, POST /jobs/batch of 100 | \($pb_s) | \($pb_s / $cn_s * 100 | round / 100)x | \($pb_s / $cp_s * 100 | round / 100)x | | |",
-    "| platform, one job at a time | | | | \($pl | map(.enqueue_to_start_ms.p50 | tonumber) | med) | \($pl | map(.enqueue_to_start_ms.p99 | tonumber) | med) |"
+    "| platform, one job at a time | | | | \($pl | map(.enqueue_to_start_ms.p50 | tonumber) | med) | \($pl | map(.enqueue_to_start_ms.p99 | tonumber) | med) |",
+    "| RabbitMQ alone, publish to consume, quorum queue | | | | \($br | map(.quorum.p50) | med) | \($br | map(.quorum.p99) | med) |",
+    "| RabbitMQ alone, publish to consume, classic queue | | | | \($br | map(.classic.p50) | med) | \($br | map(.classic.p99) | med) |"
 ' "$out"
