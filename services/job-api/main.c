@@ -2,6 +2,7 @@
 #include "job_api.h"
 
 #include "rap/auth.h"
+#include "rap/clock.h"
 #include "rap/err.h"
 #include "rap/http.h"
 #include "rap/jobstore.h"
@@ -74,6 +75,32 @@ static int migrate(struct job_api *api)
 	return rap_task_run(&t);
 }
 
+/* `rap-job-api --migrate`: applies the migrations and exits, for a deploy
+ * step that runs once per release (the Helm chart's pre-install and
+ * pre-upgrade Job).  A database that is not reachable yet is tried again
+ * for up to a minute (or until SIGTERM), then the last error is the exit. */
+#define MIGRATE_ONLY_MS 60000
+
+static int migrate_only(struct job_api *api)
+{
+	int64_t deadline = rap_now_ms() + MIGRATE_ONLY_MS;
+	int wait_ms = 250;
+
+	for (;;) {
+		if (migrate_step(api) == RAP_DONE) {
+			rap_log(RAP_LOG_INFO, NULL, "the database schema is current");
+			return EXIT_SUCCESS;
+		}
+		if (rap_now_ms() + wait_ms > deadline || !rap_sleep_ms(wait_ms))
+			break;
+		wait_ms = wait_ms * 2 > 5000 ? 5000 : wait_ms * 2;
+	}
+	rap_log(RAP_LOG_ERROR, NULL,
+		"migrations not applied; the schema is unchanged or partly "
+		"migrated (each migration is its own transaction)");
+	return EXIT_FAILURE;
+}
+
 #define JOB_API_TASKS 3 /* relay, dead letters, webhooks */
 
 static void register_metrics(struct job_api *api)
@@ -142,7 +169,9 @@ int main(int argc, char **argv)
 	struct rap_http_cfg hc = { 0 };
 	const struct rap_service_desc desc = {
 		.name = "job-api",
-		.about = "Creates jobs, publishes them through the outbox, serves their status.",
+		.about = "Creates jobs, publishes them through the outbox, serves their status.\n"
+			 "rap-job-api --migrate applies the database migrations and exits "
+			 "(0: the schema is current), for a deploy step run once per release.",
 		.groups = RAP_SETTINGS_PG | RAP_SETTINGS_AMQP | RAP_SETTINGS_S3 |
 			  RAP_SETTINGS_PRESIGN | RAP_SETTINGS_AUTH | RAP_SETTINGS_JOB_TYPES |
 			  RAP_SETTINGS_JOB_CONTENT | RAP_SETTINGS_JOB_LIMITS,
@@ -154,9 +183,16 @@ int main(int argc, char **argv)
 	char err[RAP_ERRLEN];
 	int r, i, status = EXIT_FAILURE;
 
-	r = rap_service_init(&api.svc, &desc, argc, argv);
+	bool only_migrate = argc == 2 && strcmp(argv[1], "--migrate") == 0;
+
+	r = rap_service_init(&api.svc, &desc, only_migrate ? 1 : argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (only_migrate) {
+		status = migrate_only(&api);
+		rap_service_cleanup(&api.svc);
+		return status;
+	}
 	if (job_api_types_init(&api, err) != RAP_OK) {
 		fprintf(stderr, "job-api: configuration error: %s\n", err);
 		goto out_types;
