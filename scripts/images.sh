@@ -23,14 +23,16 @@
 #        scripts/images.sh podman ARGS...   podman on this storage
 #        scripts/images.sh clean    removes the images and the storage
 #
-# Environment: RAP_IMAGES_DIR=/var/cache/rap-images  RAP_BUILD_DIR=<repo>/build
+# Environment: RAP_IMAGES_DIR=/var/cache/rap-images
+#   RAP_IMAGES_BUILD_DIR=<repo>/build (the normal build; not RAP_BUILD_DIR,
+#   which scripts/test points at the sanitizer build for its stack)
 #   RAP_IMAGE_TAG=dev (tag of the platform's images)
 # Needs root (apt-get, mmdebstrap, rootful podman).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 images_dir=${RAP_IMAGES_DIR:-/var/cache/rap-images}
-build_dir=${RAP_BUILD_DIR:-$repo/build}
+build_dir=${RAP_IMAGES_BUILD_DIR:-$repo/build}
 tag=${RAP_IMAGE_TAG:-dev}
 # The platform's images, then the infrastructure compose runs.
 SERVICE_IMAGES=(upload-api job-api worker notifier gateway)
@@ -84,6 +86,10 @@ EOF
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 init_path = "/usr/bin/catatonit"
+# aardvark-dns drops a query now and then while it reloads (a container
+# joins the network): retry after 1 s rather than glibc's 5 s, or the first
+# S3 request after a compose up can wait out its 20 s timeout resolving.
+dns_options = ["timeout:1", "attempts:5"]
 
 [network]
 network_backend = "netavark"
@@ -122,13 +128,20 @@ write_if_changed() {
 
 # ---------------------------------------------------------------- base
 
-# The base image: Debian 12 minbase. Its tag is a hash of what makes it
-# (this recipe), so a change builds a new one and an old one is removed.
-BASE_RECIPE="mmdebstrap --variant=minbase --include=ca-certificates bookworm"
+# The base image: Debian 12 minbase with CA certificates, without man
+# pages, documentation (copyright files kept) or translations, in the base
+# and in whatever the images install over it (the dpkg settings stay in
+# it). Its tag is a hash of this recipe, so a change builds a new one and
+# the old one is removed.
+BASE_ARGS=(--variant=minbase --include=ca-certificates
+	--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*'
+	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
+	--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias'
+	bookworm)
 
 base_image() {
 	local hash
-	hash=$(printf '%s\n' "$BASE_RECIPE" | sha256sum | cut -c1-12)
+	hash=$(printf '%s\n' "${BASE_ARGS[@]}" | sha256sum | cut -c1-12)
 	echo "localhost/rap-base:$hash"
 }
 
@@ -141,8 +154,7 @@ build_base() {
 	fi
 	say "base $base: mmdebstrap (about a minute)"
 	tmp=$(mktemp -d "$images_dir/base.XXXXXX")
-	# shellcheck disable=SC2086 # the recipe is words
-	${BASE_RECIPE/bookworm/--quiet bookworm} "$tmp/rootfs.tar"
+	mmdebstrap --quiet "${BASE_ARGS[@]}" "$tmp/rootfs.tar"
 	podman import --quiet --change 'CMD ["/bin/bash"]' "$tmp/rootfs.tar" "$base" >/dev/null
 	rm -rf "$tmp"
 	# Older bases (another recipe) are of no use any more.

@@ -8,8 +8,9 @@
 // down, and nothing of the project left (containers, pods, volumes, and the
 // network, which podman-compose's down leaves).
 //
-// Only the gateway is published, on 127.0.0.1:RAP_COMPOSE_TEST_PORT (18390,
-// a port neither the development stack nor the test stack uses); every other
+// Only the gateway is published, on 127.0.0.1:RAP_COMPOSE_TEST_PORT (18390
+// plus RAP_TEST_PORT_OFFSET, a port neither the development stack nor the
+// test stack uses); every other
 // check goes through `podman exec`. Every wait is bounded.
 //
 // Run: scripts/images.sh && node --no-warnings --test tests/deploy/compose.test.mjs
@@ -22,7 +23,9 @@ import path from 'node:path';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FILE = path.join(ROOT, 'infra/compose/compose.yaml');
 const DIR = process.env.RAP_IMAGES_DIR || '/var/cache/rap-images';
-const PORT = Number(process.env.RAP_COMPOSE_TEST_PORT || 18390);
+// 18390, moved by RAP_TEST_PORT_OFFSET as scripts/test moves its stack's ports.
+const PORT = Number(process.env.RAP_COMPOSE_TEST_PORT || 18390 + Number(process.env.RAP_TEST_PORT_OFFSET || 0));
+const TAG = process.env.RAP_IMAGE_TAG || 'dev';
 const PROJECT = `raptest${process.pid}`;
 const API_KEY = 'compose-key';
 const SERVICES = { 'upload-api': 8101, 'job-api': 8102, notifier: 8190, worker: 8104 };
@@ -69,7 +72,18 @@ function ready(name, port) {
     `http://127.0.0.1:${port}/readyz`).status === 0;
 }
 
-// Waits until every container of every service answers /readyz.
+// True when container `name` resolves every dependency's name at once.
+// aardvark-dns 1.4 (Debian 12) stops answering one container's queries for
+// up to a minute after containers join the network (the host's queries to
+// it are answered meanwhile); a service's /readyz, cached, can still say
+// ready then, and its first S3 request wait out its timeout resolving.
+function resolves(name) {
+  return ['postgres', 'rabbitmq', 's3'].every((host) => podman('exec', '--env', 'RES_OPTIONS=timeout:1 attempts:1',
+    name, 'getent', 'hosts', host).status === 0);
+}
+
+// Waits until every container of every service answers /readyz and
+// resolves the names of PostgreSQL, RabbitMQ and S3.
 async function allReady(limit) {
   let pending;
   await waitFor('every service ready', () => {
@@ -77,7 +91,7 @@ async function allReady(limit) {
     for (const [service, port] of Object.entries(SERVICES)) {
       const names = containersOf(service);
       if (!names.length) pending.push(service);
-      for (const name of names) if (!ready(name, port)) pending.push(name);
+      for (const name of names) if (!ready(name, port) || !resolves(name)) pending.push(name);
     }
     return pending.length === 0;
   }, limit, 500).catch((e) => {
@@ -98,8 +112,8 @@ function down() {
 
 before(() => {
   for (const name of ['upload-api', 'job-api', 'worker', 'notifier', 'gateway', 'postgres', 'rabbitmq', 's3rver']) {
-    assert.equal(podman('image', 'exists', `localhost/rap-${name}:dev`).status, 0,
-      `localhost/rap-${name}:dev is missing: run scripts/images.sh`);
+    assert.equal(podman('image', 'exists', `localhost/rap-${name}:${TAG}`).status, 0,
+      `localhost/rap-${name}:${TAG} is missing: run scripts/images.sh`);
   }
 });
 
