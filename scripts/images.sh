@@ -34,6 +34,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 images_dir=${RAP_IMAGES_DIR:-/var/cache/rap-images}
 build_dir=${RAP_IMAGES_BUILD_DIR:-$repo/build}
 tag=${RAP_IMAGE_TAG:-dev}
+# Podman's run-time state (locks, mounts) for this storage: another
+# RAP_IMAGES_DIR gets its own.
+run_dir=/run/rap-images.$(printf '%s' "$images_dir" | sha256sum | cut -c1-8)
 # The platform's images, then the infrastructure compose runs.
 SERVICE_IMAGES=(upload-api job-api worker notifier gateway)
 INFRA_IMAGES=(rabbitmq postgres s3rver)
@@ -46,8 +49,8 @@ die() {
 
 # ---------------------------------------------------------------- tools
 
-# What podman needs here (../shared/DEPENDENCIES.md, "Containers and
-# Kubernetes here"): runc (crun 1.8 rejects this host's hybrid cgroups),
+# What podman needs on Debian 12 as measured on the build machines: runc
+# (crun 1.8 rejects their hybrid cgroups),
 # netavark and aardvark-dns (container names resolve), catatonit (--init),
 # uidmap, iptables (netavark sets its rules with it), mmdebstrap for the
 # base, podman-compose for infra/compose.
@@ -72,17 +75,18 @@ install_tools() {
 # Writes the private storage and containers configuration (only when their
 # content changes) and exports the variables that select them.
 configure_podman() {
-	mkdir -p "$images_dir/storage" "$images_dir/networks" /run/rap-images
+	local run=$run_dir
+	mkdir -p "$images_dir/storage" "$images_dir/networks" "$run"
 	write_if_changed "$images_dir/storage.conf" <<EOF
 # Written by scripts/images.sh: podman storage private to the platform's images.
 [storage]
 driver = "overlay"
 graphroot = "$images_dir/storage"
-runroot = "/run/rap-images/storage"
+runroot = "$run/storage"
 EOF
 	write_if_changed "$images_dir/containers.conf" <<EOF
-# Written by scripts/images.sh (../shared/DEPENDENCIES.md, "Containers and
-# Kubernetes here"): runc, netavark with aardvark-dns, the ulimits root may set.
+# Written by scripts/images.sh: runc, netavark with aardvark-dns, and the
+# ulimits root may set here (no CAP_SYS_RESOURCE; the open-file hard limit is 20000).
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 init_path = "/usr/bin/catatonit"
@@ -100,8 +104,8 @@ runtime = "runc"
 helper_binaries_dir = ["/usr/lib/podman", "/usr/libexec/podman"]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
-events_logfile_path = "/run/rap-images/events.log"
-tmp_dir = "/run/rap-images/tmp"
+events_logfile_path = "$run/events.log"
+tmp_dir = "$run/tmp"
 EOF
 	export CONTAINERS_STORAGE_CONF=$images_dir/storage.conf
 	export CONTAINERS_CONF=$images_dir/containers.conf
@@ -154,13 +158,20 @@ build_base() {
 	fi
 	say "base $base: mmdebstrap (about a minute)"
 	tmp=$(mktemp -d "$images_dir/base.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
 	mmdebstrap --quiet "${BASE_ARGS[@]}" "$tmp/rootfs.tar"
 	podman import --quiet --change 'CMD ["/bin/bash"]' "$tmp/rootfs.tar" "$base" >/dev/null
 	rm -rf "$tmp"
-	# Older bases (another recipe) are of no use any more.
-	podman images --format '{{.Repository}}:{{.Tag}}' localhost/rap-base |
-		grep -vxF "$base" | xargs -r podman rmi --force >/dev/null 2>&1 || true
+	trap - EXIT
 	say "base $base: built in $((SECONDS - t0)) s"
+}
+
+# Removes bases of other recipes, once no image is built on them any more.
+remove_old_bases() {
+	local base
+	base=$(base_image)
+	podman images --format '{{.Repository}}:{{.Tag}}' localhost/rap-base |
+		grep -vxF "$base" | xargs -r podman rmi >/dev/null 2>&1 || true
 }
 
 # ---------------------------------------------------------------- stage
@@ -218,8 +229,9 @@ cmd_build() {
 	for name in "${SERVICE_IMAGES[@]}" "${INFRA_IMAGES[@]}"; do
 		build_image "$name"
 	done
-	# Layers no tag uses any more (an earlier build's) go.
+	# Layers no tag uses any more (an earlier build's) go, and old bases.
 	podman image prune --force >/dev/null
+	remove_old_bases
 	print_sizes
 	say "done in $((SECONDS - t0)) s"
 }
@@ -245,7 +257,7 @@ main() {
 	clean)
 		configure_podman
 		podman system reset --force
-		rm -rf "$images_dir"
+		rm -rf "$images_dir" "$run_dir"
 		;;
 	-h | --help | help) sed -n '2,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
 	*) die "unknown command $cmd (build, env, sizes, podman, clean)" ;;
