@@ -28,6 +28,9 @@ packages=(
 	libxlsxwriter-dev python3-xlwt
 	# The worker's sandboxed processor (rap-processor): its seccomp filter.
 	libseccomp-dev
+	# image.thumbnail (issue 14): libvips; its tests make images with the
+	# vips command (libvips-tools)
+	libvips-dev libvips-tools
 	# The notifier's event loop: libev, and libwebsockets' plugin for it
 	# (both pulled in by libwebsockets-dev; named for the runtime images).
 	libev-dev libwebsockets-evlib-ev
@@ -77,8 +80,10 @@ apt_install() {
 		trap 'as_root rm -f '"$policy" EXIT
 	fi
 	echo "install-deps: apt-get install $*"
-	as_root apt-get update -q
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+	# Another apt (an unattended upgrade, a second checkout's install) may
+	# hold dpkg's lock: wait for it up to 10 minutes instead of failing.
+	as_root apt-get -o DPkg::Lock::Timeout=600 update -q
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$@"
 	if ((created)); then
 		as_root rm -f "$policy"
 		trap - EXIT

@@ -144,6 +144,34 @@ const struct rap_jobtype rap_jobtypes[] = {
 		.runner = RAP_RUN_SANDBOX,
 	},
 	{
+		.name = "image.thumbnail",
+		.summary = "Thumbnails of a JPEG, PNG or WebP image at the sizes and in the format "
+			   "of the params (JPEG, WebP, PNG): shrunk on load, turned upright by "
+			   "its EXIF orientation, metadata stripped.",
+		.content = "image/jpeg|image/png|image/webp",
+		.params_schema = "image.thumbnail.json",
+		/* libvips shrinks on load and streams, so memory follows the
+		 * thumbnails (8 boxes of at most 4096 x 4096), not the image: a
+		 * grey 10000 x 10000 PNG (the pixel limit, image.c) into 8 boxes
+		 * up to 4096 took 4.8 s of CPU and 86 MiB of peak RSS here;
+		 * 512 MiB leaves room for colour, libvips's two threads and a
+		 * WebP input, which is decoded from memory.  Each box decodes
+		 * the image again, so the CPU grows with the boxes: 10 minutes
+		 * stops only a pathological file.  The largest real photographs
+		 * are tens of MiB: 256 MiB of scratch copy.  Thumbnails are small;
+		 * 256 MiB of outputs holds 8 PNGs of 4096 x 4096 of any content
+		 * but noise. */
+		.limits = { .wall_s = 600,
+			    .cpu_s = 600,
+			    .memory_mb = 512,
+			    .output_mb = 256,
+			    .input_mb = 256 },
+		.max_attempts = 3,
+		.pool = "image",
+		.input = RAP_INPUT_FILE,
+		.runner = RAP_RUN_SANDBOX,
+	},
+	{
 		.name = "test.fault",
 		.summary = "Drives the platform's failure paths on purpose (transient, "
 			   "permanent, crash, hang, ...): for tests only.",
@@ -226,6 +254,12 @@ const struct rap_jobpool rap_jobpools[] = {
 	{ "data", 1,
 	  "long jobs, each in a sandboxed child: a worker takes one at a time, so none waits "
 	  "behind a long one on a busy worker while another worker is idle" },
+	{ "image", 4,
+	  "image jobs (image.thumbnail), each in a sandboxed child, a tenth of a second to a "
+	  "few seconds: a worker holds up to 4, so the next starts without a round trip to the "
+	  "broker, and a burst of large images is spread over the workers instead of waiting "
+	  "in one window; its own queue, so no data or other heavy job ever delays a "
+	  "thumbnail" },
 };
 const size_t rap_jobpools_count = sizeof(rap_jobpools) / sizeof(rap_jobpools[0]);
 

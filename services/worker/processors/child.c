@@ -40,7 +40,7 @@ const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
 	return "detect_leaks=0:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0:"
-	       "handle_sigill=0:symbolize=0:abort_on_error=1:quarantine_size_mb=16";
+	       "handle_sigill=0:use_sigaltstack=0:symbolize=0:abort_on_error=1:quarantine_size_mb=16";
 }
 
 struct args {
@@ -137,9 +137,11 @@ static const char *jstr(struct json_object *o, const char *key)
 /* Everything after the arguments: START, prepare, the sandbox, the run. */
 static int run_child(const struct args *a)
 {
-	struct confine_limits lim = { .memory_mb = a->memory_mb, .cpu_s = a->cpu_s };
-	struct json_object *start = read_start(), *params = NULL, *v;
 	const struct processor *p = find(a->type);
+	struct confine_limits lim = { .memory_mb = a->memory_mb,
+				      .cpu_s = a->cpu_s,
+				      .threads = p && p->threads };
+	struct json_object *start = read_start(), *params = NULL, *v;
 	const char *type = start ? jstr(start, "type") : NULL,
 		   *job = start ? jstr(start, "job_id") : NULL;
 	struct proc_ctx c;
@@ -169,7 +171,7 @@ static int run_child(const struct args *a)
 		goto out_cleanup;
 	}
 	confine_oom_report(STDOUT_FILENO, a->memory_mb);
-	if (confine_rlimits(&lim, err) != RAP_OK || confine_seccomp(err) != RAP_OK) {
+	if (confine_rlimits(&lim, err) != RAP_OK || confine_seccomp(lim.threads, err) != RAP_OK) {
 		fprintf(stderr, "rap-processor: sandbox: %s\n", err);
 		status = RAP_CHILD_EXIT_PREPARE;
 		goto out_cleanup;

@@ -18,6 +18,17 @@
  * executable (no PROT_EXEC in mmap or mprotect: PCRE2's JIT stays off and
  * injected code cannot be run).
  *
+ * A processor whose library starts threads (libvips: .threads in
+ * processor.h) gets them and only them: clone with CLONE_THREAD (which the
+ * kernel allows only with CLONE_SIGHAND and CLONE_VM: a thread of this
+ * process, under this filter), clone3 answered ENOSYS so that glibc falls
+ * back to clone, whose flags the filter can read (clone3 keeps them in
+ * memory), and the calls of a new thread's start (set_robust_list, rseq,
+ * prctl PR_SET_NAME, sched_yield; sched_getaffinity, which
+ * pthread_getattr_np makes when AddressSanitizer starts a thread).  RLIMIT_NPROC counts threads too, so
+ * it is not lowered for such a processor: the filter alone refuses a new
+ * process (fork, vfork, clone without CLONE_THREAD).
+ *
  * Under AddressSanitizer (the test build), RLIMIT_AS is left alone (ASan
  * reserves terabytes of address space, so any limit would refuse every
  * allocation; the worker watches the child's RSS instead) and the few calls
@@ -34,6 +45,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,8 +77,9 @@ int confine_rlimits(const struct confine_limits *l, char *err)
 		{ RLIMIT_FSIZE, "RLIMIT_FSIZE", 0, 0, false },
 		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", NOFILE_LIMIT, NOFILE_LIMIT, false },
 		/* Refuses fork for an unprivileged user (root is exempt; the
-		 * filter refuses it for everyone). */
-		{ RLIMIT_NPROC, "RLIMIT_NPROC", 0, 0, false },
+		 * filter refuses it for everyone).  It counts threads too: a
+		 * processor that starts threads keeps the worker's limit. */
+		{ RLIMIT_NPROC, "RLIMIT_NPROC", 0, 0, l->threads },
 		{ RLIMIT_CORE, "RLIMIT_CORE", 0, 0, false },
 	};
 
@@ -152,6 +165,31 @@ static const int plain_calls[] = {
 	SCMP_SYS(gettid),
 };
 
+/* Threads, for a processor whose library starts them: never a process. */
+static int add_thread_rules(scmp_filter_ctx f, char *err)
+{
+	const struct scmp_arg_cmp thread = ARG_MASK(0, CLONE_THREAD, CLONE_THREAD),
+				  set_name = ARG(0, SCMP_CMP_EQ, PR_SET_NAME);
+	static const int calls[] = { SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+				     SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity) };
+	int rc;
+
+	if (allow(f, SCMP_SYS(clone), 1, &thread, err) != RAP_OK ||
+	    allow(f, SCMP_SYS(prctl), 1, &set_name, err) != RAP_OK)
+		return RAP_EIO;
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (allow(f, calls[i], 0, NULL, err) != RAP_OK)
+			return RAP_EIO;
+	/* ENOSYS: glibc then creates the thread with clone, whose flags
+	 * the rule above reads. */
+	rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (rc < 0) {
+		snprintf(err, RAP_ERRLEN, "seccomp rule for clone3: %s", strerror(-rc));
+		return RAP_EIO;
+	}
+	return RAP_OK;
+}
+
 static int add_rules(scmp_filter_ctx f, char *err)
 {
 	const struct {
@@ -172,6 +210,10 @@ static int add_rules(scmp_filter_ctx f, char *err)
 		{ SCMP_SYS(mprotect), 1, { ARG_MASK(2, PROT_EXEC, 0) } },
 		/* Signal handlers, except the one that reports violations. */
 		{ SCMP_SYS(rt_sigaction), 1, { ARG(0, SCMP_CMP_NE, SIGSYS) } },
+		/* sigaltstack only asked, never set: AddressSanitizer asks
+		 * whether it runs on a signal stack when a longjmp leaves a
+		 * frame (libjpeg's and libpng's error paths). */
+		{ SCMP_SYS(sigaltstack), 1, { ARG(0, SCMP_CMP_EQ, 0) } },
 		/* abort(): a signal to itself only. */
 		{ SCMP_SYS(tgkill), 1, { ARG(0, SCMP_CMP_EQ, (scmp_datum_t)getpid()) } },
 	};
@@ -186,7 +228,7 @@ static int add_rules(scmp_filter_ctx f, char *err)
 	return RAP_OK;
 }
 
-int confine_seccomp(char *err)
+int confine_seccomp(bool threads, char *err)
 {
 	struct sigaction sa;
 	scmp_filter_ctx f;
@@ -206,7 +248,7 @@ int confine_seccomp(char *err)
 		snprintf(err, RAP_ERRLEN, "seccomp_init failed");
 		return RAP_EIO;
 	}
-	if (add_rules(f, err) != RAP_OK)
+	if (add_rules(f, err) != RAP_OK || (threads && add_thread_rules(f, err) != RAP_OK))
 		goto out_release;
 	rc = seccomp_load(f);
 	if (rc < 0) {

@@ -12,14 +12,17 @@
 struct confine_limits {
 	long long memory_mb; /* RLIMIT_AS (not under ASan: see rap/sanitize.h) */
 	long long cpu_s;     /* RLIMIT_CPU: SIGXCPU, then SIGKILL a second later */
+	bool threads;        /* the processor starts threads: RLIMIT_NPROC is left as it is */
 };
 
 /** Sets the rlimits; err (RAP_ERRLEN) says which failed. */
 int confine_rlimits(const struct confine_limits *l, char *err);
 
 /** PR_SET_NO_NEW_PRIVS, then the seccomp filter (libseccomp); from here on
- *  only the allowed calls work.  err says what failed. */
-int confine_seccomp(char *err);
+ *  only the allowed calls work.  threads: new threads may be started too
+ *  (clone with CLONE_THREAD, and what a new thread's start-up calls);
+ *  a new process never.  err says what failed. */
+int confine_seccomp(bool threads, char *err);
 
 /** Installs the out-of-memory handler: a FAIL memory_limit frame on fd,
  *  then exit RAP_CHILD_EXIT_OOM. */

@@ -61,11 +61,14 @@ int proc_fail(struct proc_ctx *c, const char *code, const char *fmt, ...)
 /** A processor: its type name, an optional prepare (runs before the
  *  sandbox closes: load what needs the file system, such as libmagic's
  *  database), and its run, which sees the input only once the sandbox is
- *  closed (a library that opens only a path: see input_fopen.c). */
+ *  closed (a library that opens only a path: see input_fopen.c).
+ *  threads: its library starts threads of its own (libvips), which the
+ *  filter then allows it (threads only: a new process is still refused). */
 struct processor {
 	const char *type;
 	int (*prepare)(void);
 	int (*run)(struct proc_ctx *c);
+	bool threads;
 };
 
 /** The processors the child knows (processors/registry.c). */

@@ -4,7 +4,8 @@
 #include "processor.h"
 
 /* The processors of this folder, one file each; registry.c lists them. */
-extern const struct processor proc_file_inspect; /* inspect.c */
-extern const struct processor proc_test_sandbox; /* test_sandbox.c */
+extern const struct processor proc_file_inspect;    /* inspect.c */
+extern const struct processor proc_test_sandbox;    /* test_sandbox.c */
+extern const struct processor proc_image_thumbnail; /* image.c */
 
 #endif

@@ -92,10 +92,11 @@ Test(jobtype, a_pool_is_a_queue_of_its_own)
 	char q[RAP_JOBTYPE_QUEUE_LEN];
 	size_t n = rap_jobtype_pools(pools, RAP_JOBTYPE_POOLS_MAX);
 
-	cr_assert_eq(n, 3);
+	cr_assert_eq(n, 4);
 	cr_assert_str_eq(pools[0], "quick");
 	cr_assert_str_eq(pools[1], "light");
 	cr_assert_str_eq(pools[2], "data");
+	cr_assert_str_eq(pools[3], "image");
 	cr_assert_eq(rap_jobtype_pools(pools, 1), 1);
 	rap_jobtype_queue("data", q, sizeof(q));
 	cr_assert_str_eq(q, "jobs.work.data");
@@ -117,6 +118,7 @@ Test(jobtype, the_quick_pool_holds_only_quick_in_worker_types)
 	cr_assert_eq(rap_jobtype_pool_prefetch("quick"), 64);
 	cr_assert_eq(rap_jobtype_pool_prefetch("light"), 8);
 	cr_assert_eq(rap_jobtype_pool_prefetch("data"), 1);
+	cr_assert_eq(rap_jobtype_pool_prefetch("image"), 4);
 	for (i = 0; i < rap_jobtypes_count; i++) {
 		const struct rap_jobtype *t = &rap_jobtypes[i];
 
@@ -187,6 +189,54 @@ static int params(const char *type, const char *json, char *err)
 
 	rap_jsonschema_free(s);
 	return result;
+}
+
+/* Issue 14: images run in a pool of their own, so that no data or other
+ * heavy job ever delays a thumbnail; only image types run there. */
+Test(jobtype, images_run_in_a_pool_of_their_own)
+{
+	const struct rap_jobtype *t = rap_jobtype_find("image.thumbnail");
+
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->pool, "image");
+	cr_assert_eq(t->runner, RAP_RUN_SANDBOX);
+	cr_assert_eq(t->input, RAP_INPUT_FILE);
+	cr_assert_str_eq(t->content, "image/jpeg|image/png|image/webp");
+	for (size_t i = 0; i < rap_jobtypes_count; i++)
+		if (strcmp(rap_jobtypes[i].pool, "image") == 0)
+			cr_assert_eq(strncmp(rap_jobtypes[i].name, "image.", 6), 0, "%s",
+				     rap_jobtypes[i].name);
+}
+
+Test(jobtype, the_thumbnail_schema_bounds_sizes_format_and_quality)
+{
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(params("image.thumbnail", "{}", err), RAP_OK, "%s", err);
+	cr_assert_eq(params("image.thumbnail",
+			    "{\"sizes\":[{\"width\":64,\"height\":64},{\"width\":4096,"
+			    "\"height\":1}],\"format\":\"webp\",\"quality\":100,\"strip\":false}",
+			    err),
+		     RAP_OK, "%s", err);
+	cr_assert_eq(params("image.thumbnail", "{\"sizes\":[{\"width\":0,\"height\":10}]}", err),
+		     RAP_EINVAL);
+	cr_assert(strstr(err, "params.sizes[0].width"), "%s", err);
+	cr_assert_eq(params("image.thumbnail", "{\"sizes\":[{\"width\":4097,\"height\":10}]}", err),
+		     RAP_EINVAL);
+	cr_assert_eq(params("image.thumbnail", "{\"sizes\":[{\"width\":10}]}", err), RAP_EINVAL);
+	cr_assert_eq(params("image.thumbnail", "{\"sizes\":[]}", err), RAP_EINVAL);
+	cr_assert_eq(params("image.thumbnail", "{\"format\":\"gif\"}", err), RAP_EINVAL);
+	cr_assert(strstr(err, "params.format"), "%s", err);
+	cr_assert_eq(params("image.thumbnail", "{\"quality\":0}", err), RAP_EINVAL);
+	cr_assert_eq(params("image.thumbnail", "{\"quality\":101}", err), RAP_EINVAL);
+	cr_assert_eq(params("image.thumbnail", "{\"resize\":true}", err), RAP_EINVAL);
+	cr_assert_eq(params("image.thumbnail",
+			    "{\"sizes\":[{\"width\":1,\"height\":1},{\"width\":2,\"height\":2},"
+			    "{\"width\":3,\"height\":3},{\"width\":4,\"height\":4},{\"width\":5,"
+			    "\"height\":5},{\"width\":6,\"height\":6},{\"width\":7,\"height\":7},"
+			    "{\"width\":8,\"height\":8},{\"width\":9,\"height\":9}]}",
+			    err),
+		     RAP_EINVAL, "at most 8 sizes");
 }
 
 Test(jobtype, the_csv_schema_checks_what_the_csv_processor_reads)
@@ -326,12 +376,14 @@ Test(jobtype, unset_settings_pass)
 Test(jobtype, job_types_must_be_types_of_the_registry)
 {
 	settings_ok("file.inspect,noop,test.fault", NULL, NULL, NULL);
-	settings_bad("file.inspect,image.resize", NULL, NULL, NULL,
-		     "RAP_JOB_TYPES: \"image.resize\": not a job type (known: noop, file.inspect, "
-		     "csv.validate, xlsx.validate, xls.validate, test.fault, test.sandbox)");
-	settings_bad("noop,,file.inspect", NULL, NULL, NULL,
-		     "RAP_JOB_TYPES: \"\": not a job type (known: noop, file.inspect, "
-		     "csv.validate, xlsx.validate, xls.validate, test.fault, test.sandbox)");
+	settings_bad(
+		"file.inspect,image.resize", NULL, NULL, NULL,
+		"RAP_JOB_TYPES: \"image.resize\": not a job type (known: noop, file.inspect, "
+		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, test.fault, test.sandbox)");
+	settings_bad(
+		"noop,,file.inspect", NULL, NULL, NULL,
+		"RAP_JOB_TYPES: \"\": not a job type (known: noop, file.inspect, "
+		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, test.fault, test.sandbox)");
 	settings_bad("noop,noop", NULL, NULL, NULL, "RAP_JOB_TYPES: \"noop\": named twice");
 }
 
@@ -342,7 +394,7 @@ Test(jobtype, content_types_are_mime_lists_of_known_types)
 	settings_bad(NULL, "video.cut=video/*", NULL, NULL,
 		     "RAP_JOB_CONTENT_TYPES: \"video.cut=video/*\": 'video.cut' is not a job type "
 		     "(known: noop, file.inspect, csv.validate, xlsx.validate, xls.validate, "
-		     "test.fault, test.sandbox)");
+		     "image.thumbnail, test.fault, test.sandbox)");
 	settings_bad(NULL, "noop", NULL, NULL,
 		     "RAP_JOB_CONTENT_TYPES: \"noop\": expected type=...");
 	settings_bad(NULL, "noop=", NULL, NULL,
@@ -411,8 +463,8 @@ Test(jobtype, max_attempts_are_one_to_a_hundred_per_known_type)
 		     "to 100");
 	settings_bad(NULL, NULL, NULL, "fault=4",
 		     "RAP_JOB_MAX_ATTEMPTS: \"fault=4\": 'fault' is not a job type (known: noop, "
-		     "file.inspect, csv.validate, xlsx.validate, xls.validate, test.fault, "
-		     "test.sandbox)");
+		     "file.inspect, csv.validate, xlsx.validate, xls.validate, image.thumbnail, "
+		     "test.fault, test.sandbox)");
 }
 
 Test(jobtype, effective_limits_replace_only_what_the_setting_names)
@@ -484,9 +536,9 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	size_t n;
 
 	cr_assert_eq(rap_jobtype_pools_select(NULL, pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 3);
+	cr_assert_eq(n, 4);
 	cr_assert_eq(rap_jobtype_pools_select("", pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 3);
+	cr_assert_eq(n, 4);
 	cr_assert_eq(rap_jobtype_pools_select("data", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_OK);
 	cr_assert_eq(n, 1);
@@ -497,7 +549,7 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	cr_assert_eq(rap_jobtype_pools_select("light,heavy", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"heavy\" is not a pool of the registry (pools: "
-			      "quick, light, data)");
+			      "quick, light, data, image)");
 	cr_assert_eq(rap_jobtype_pools_select("light,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"light\" is named twice");

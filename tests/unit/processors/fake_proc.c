@@ -129,7 +129,7 @@ int proc_input_fd(struct proc_ctx *c)
 int proc_progress(struct proc_ctx *c, const char *stage, long long bytes, long long rows)
 {
 	cr_assert(strcmp(stage, "parse") == 0 || strcmp(stage, "validate") == 0 ||
-		  strcmp(stage, "write") == 0);
+		  strcmp(stage, "write") == 0 || strcmp(stage, "thumbnail") == 0);
 	if (c->progress_calls < 16) {
 		c->progress_bytes[c->progress_calls] = bytes < 0 ? (long long)c->pos : bytes;
 		c->progress_rows[c->progress_calls] = rows;
@@ -160,20 +160,23 @@ int proc_row_error(struct proc_ctx *c, long long row, const char *column, const 
 
 int proc_output_begin(struct proc_ctx *c, const char *name, const char *content_type)
 {
-	cr_assert_null(c->output_name, "one output at a time");
+	cr_assert_not(c->in_output, "one output at a time");
+	free(c->output_name);
 	c->output_name = rap_strdup(name);
+	c->in_output = true;
 	return RAP_OK;
 }
 
 int proc_output_write(struct proc_ctx *c, const void *data, size_t n)
 {
-	cr_assert_not_null(c->output_name, "output_write after output_begin");
+	cr_assert(c->in_output, "output_write after output_begin");
 	return rap_buf_append(&c->output, data, n);
 }
 
 int proc_output_end(struct proc_ctx *c)
 {
-	cr_assert_not_null(c->output_name);
+	cr_assert(c->in_output, "output_end after output_begin");
+	c->in_output = false;
 	c->outputs_ended++;
 	return RAP_OK;
 }

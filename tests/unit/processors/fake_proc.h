@@ -30,8 +30,9 @@ struct proc_ctx {
 	struct json_object *params;
 	struct fake_error *errors;
 	size_t n_errors, cap_errors;
-	char *output_name;
-	struct rap_buf output;
+	char *output_name; /* the last output begun */
+	bool in_output;
+	struct rap_buf output; /* every output's bytes, one after the other */
 	int outputs_ended;
 	long long progress_calls;
 	long long progress_bytes[16], progress_rows[16]; /* the first 16 calls */

@@ -3,6 +3,7 @@
  * refuses. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,11 +25,32 @@ enum attempt {
 	TRY_EXEC,
 	TRY_EXEC_MAPPING,
 	TRY_ALLOWED,
+	TRY_THREAD,
+	TRY_FORK,
 };
 
-/* Forks a child that closes the sandbox and tries `what`; returns its wait
- * status and what it wrote on fd 2 (into log). */
-static int run_confined(enum attempt what, char *log, size_t len)
+/* A thread's work: proves it ran. */
+static void *thread_main(void *arg)
+{
+	*(int *)arg = 42;
+	return NULL;
+}
+
+/* Starts a thread and joins it: 0 when it ran. */
+static int start_thread(void)
+{
+	pthread_t t;
+	int ran = 0;
+
+	if (pthread_create(&t, NULL, thread_main, &ran) != 0 || pthread_join(t, NULL) != 0)
+		return 1;
+	return ran == 42 ? 0 : 2;
+}
+
+/* Forks a child that closes the sandbox (with threads allowed or not) and
+ * tries `what`; returns its wait status and what it wrote on fd 2 (into
+ * log). */
+static int run_confined_threads(enum attempt what, bool threads, char *log, size_t len)
 {
 	int errpipe[2], status;
 	ssize_t n, got = 0;
@@ -43,7 +65,7 @@ static int run_confined(enum attempt what, char *log, size_t len)
 
 		dup2(errpipe[1], STDERR_FILENO);
 		close(errpipe[0]);
-		if (confine_seccomp(err) != RAP_OK)
+		if (confine_seccomp(threads, err) != RAP_OK)
 			_exit(100);
 		switch (what) {
 		case TRY_SOCKET:
@@ -72,7 +94,14 @@ static int run_confined(enum attempt what, char *log, size_t len)
 			/* Not _exit: under ASan it is intercepted, and the
 			 * leak check of the unit tests' build would run. */
 			syscall(SYS_exit_group, 0);
+			break;
 		}
+		case TRY_THREAD:
+			syscall(SYS_exit_group, start_thread());
+			break;
+		case TRY_FORK:
+			fork();
+			break;
 		}
 		_exit(99); /* the forbidden call came back */
 	}
@@ -85,15 +114,25 @@ static int run_confined(enum attempt what, char *log, size_t len)
 	return status;
 }
 
-static void assert_violation(enum attempt what, long nr)
+static int run_confined(enum attempt what, char *log, size_t len)
+{
+	return run_confined_threads(what, false, log, len);
+}
+
+static void assert_violation_threads(enum attempt what, bool threads, long nr)
 {
 	char log[256], want[128];
-	int status = run_confined(what, log, sizeof(log));
+	int status = run_confined_threads(what, threads, log, sizeof(log));
 
 	cr_assert(WIFSIGNALED(status), "exited %d instead (log: %s)", WEXITSTATUS(status), log);
 	cr_assert_eq(WTERMSIG(status), SIGSYS);
 	snprintf(want, sizeof(want), RAP_SANDBOX_VIOLATION_LINE "%ld\n", nr);
 	cr_assert_str_eq(log, want);
+}
+
+static void assert_violation(enum attempt what, long nr)
+{
+	assert_violation_threads(what, false, nr);
 }
 
 Test(confine, a_socket_kills_the_child_with_sigsys_and_names_the_call)
@@ -154,4 +193,38 @@ Test(confine, rlimits_are_set)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status));
 	cr_assert_eq(WEXITSTATUS(status), 0);
+}
+
+/* Without .threads, a thread is refused like a process: glibc's first try,
+ * clone3, traps.  glibc blocks every signal around it, so the trap is
+ * forced to SIGSYS's default at once, without the handler's line. */
+Test(confine, a_thread_is_refused_to_a_processor_without_threads)
+{
+	char log[256];
+	int status = run_confined(TRY_THREAD, log, sizeof(log));
+
+	cr_assert(WIFSIGNALED(status), "exited %d instead (log: %s)", WEXITSTATUS(status), log);
+	cr_assert_eq(WTERMSIG(status), SIGSYS);
+}
+
+/* With .threads (libvips), a thread starts and runs... */
+Test(confine, a_processor_with_threads_may_start_a_thread)
+{
+	char log[256];
+	int status = run_confined_threads(TRY_THREAD, true, log, sizeof(log));
+
+	cr_assert(WIFEXITED(status), "killed by signal %d (log: %s)", WTERMSIG(status), log);
+	cr_assert_eq(WEXITSTATUS(status), 0, "log: %s", log);
+}
+
+/* ...but a new process is still refused: clone without CLONE_THREAD. */
+Test(confine, a_processor_with_threads_still_cannot_fork)
+{
+	assert_violation_threads(TRY_FORK, true, SYS_clone);
+}
+
+/* A socket is as forbidden with threads as without. */
+Test(confine, a_processor_with_threads_still_has_no_network)
+{
+	assert_violation_threads(TRY_SOCKET, true, SYS_socket);
 }

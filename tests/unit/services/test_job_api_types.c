@@ -158,6 +158,7 @@ Test(job_api_types, the_effective_allow_lists_are_on_by_default, .init = setup, 
 			 "xlsx.validate=application/vnd.openxmlformats-officedocument."
 			 "spreadsheetml.sheet|application/zip,"
 			 "xls.validate=application/vnd.ms-excel|application/x-ole-storage,"
+			 "image.thumbnail=image/jpeg|image/png|image/webp,"
 			 "test.fault=text/plain");
 }
 
