@@ -9,6 +9,7 @@
 #   rap-upload-api rap-job-api rap-worker rap-notifier   the four services
 #   rap-gateway                                           nginx + the web UI
 #   rap-rabbitmq rap-postgres rap-s3rver                  what compose needs
+#   rap-prometheus                                        Prometheus, on request
 #
 # Podman's storage and configuration are private to this script and its
 # users (tests, compose): CONTAINERS_STORAGE_CONF and CONTAINERS_CONF point at
@@ -17,7 +18,8 @@
 # made from, so it is built once per machine (about a minute) and again only
 # when that changes; podman's layer cache makes an unchanged image a no-op.
 #
-# Usage: scripts/images.sh [build]  installs what is missing, builds, prints sizes
+# Usage: scripts/images.sh [build [prometheus]]  installs what is missing,
+#                                   builds (Prometheus too if named), prints sizes
 #        scripts/images.sh env      prints the exports that select this storage
 #        scripts/images.sh sizes    prints the images' sizes
 #        scripts/images.sh podman ARGS...   podman on this storage
@@ -40,6 +42,9 @@ run_dir=/run/rap-images.$(printf '%s' "$images_dir" | sha256sum | cut -c1-8)
 # The platform's images, then the infrastructure compose runs.
 SERVICE_IMAGES=(upload-api job-api worker notifier gateway)
 INFRA_IMAGES=(rabbitmq postgres s3rver)
+# Built only when asked for (`build prometheus`): Debian's Prometheus pulls
+# in 220 MB of JavaScript for its console.
+OPTIONAL_IMAGES=(prometheus)
 
 say() { printf 'images: %s\n' "$*"; }
 die() {
@@ -187,9 +192,15 @@ stage() {
 	# s3rver and the npm packages it needs, from the repository's node_modules
 	# (package-lock.json pins them).
 	node "$repo/infra/images/s3rver-closure.cjs" "$repo/node_modules" "$images_dir/stage/s3rver" >/dev/null
+	local f dst
+	# Prometheus's configuration and rules, as observability/ holds them.
+	mkdir -p "$images_dir/stage/prometheus/rules"
+	for f in "$repo"/observability/prometheus/prometheus.yml "$repo"/observability/prometheus/rules/*.yml; do
+		dst=$images_dir/stage/prometheus/${f#"$repo"/observability/prometheus/}
+		cmp -s "$f" "$dst" || install -m 0644 "$f" "$dst"
+	done
 	# The images' own scripts (the gateway's and PostgreSQL's commands).
 	mkdir -p "$images_dir/stage/images"
-	local f
 	for f in "$repo"/infra/images/*.sh; do
 		cmp -s "$f" "$images_dir/stage/images/${f##*/}" || install -m 0755 "$f" "$images_dir/stage/images/"
 	done
@@ -210,7 +221,8 @@ build_image() {
 print_sizes() {
 	local name
 	printf '%-28s %s\n' IMAGE SIZE
-	for name in "${SERVICE_IMAGES[@]}" "${INFRA_IMAGES[@]}"; do
+	for name in "${SERVICE_IMAGES[@]}" "${INFRA_IMAGES[@]}" "${OPTIONAL_IMAGES[@]}"; do
+		[[ " ${OPTIONAL_IMAGES[*]} " == *" $name "* ]] && ! podman image exists "localhost/rap-$name:$tag" && continue
 		podman image inspect --format '{{.Size}}' "localhost/rap-$name:$tag" 2>/dev/null |
 			awk -v n="rap-$name:$tag" '{printf "%-28s %.0f MB\n", n, $1 / 1e6}' ||
 			printf '%-28s %s\n' "rap-$name:$tag" missing
@@ -220,13 +232,17 @@ print_sizes() {
 }
 
 cmd_build() {
-	local t0=$SECONDS name
+	local t0=$SECONDS name extra=()
+	for name in "$@"; do
+		[[ " ${OPTIONAL_IMAGES[*]} " == *" $name "* ]] || die "build: unknown image $name (optional: ${OPTIONAL_IMAGES[*]})"
+		extra+=("$name")
+	done
 	[[ $EUID -eq 0 ]] || die "must run as root"
 	install_tools
 	configure_podman
 	build_base
 	stage
-	for name in "${SERVICE_IMAGES[@]}" "${INFRA_IMAGES[@]}"; do
+	for name in "${SERVICE_IMAGES[@]}" "${INFRA_IMAGES[@]}" "${extra[@]}"; do
 		build_image "$name"
 	done
 	# Layers no tag uses any more (an earlier build's) go, and old bases.
@@ -240,7 +256,7 @@ main() {
 	local cmd=${1:-build}
 	shift || true
 	case $cmd in
-	build) cmd_build ;;
+	build) cmd_build "$@" ;;
 	env)
 		printf 'export CONTAINERS_STORAGE_CONF=%q\n' "$images_dir/storage.conf"
 		printf 'export CONTAINERS_CONF=%q\n' "$images_dir/containers.conf"
