@@ -31,6 +31,9 @@ packages=(
 	# image.thumbnail (issue 14): libvips; its tests make images with the
 	# vips command (libvips-tools)
 	libvips-dev libvips-tools
+	# pdf.text (issue 14): poppler-glib; its tests make PDFs with cairo
+	# (python3-cairo)
+	libpoppler-glib-dev python3-cairo
 	# The notifier's event loop: libev, and libwebsockets' plugin for it
 	# (both pulled in by libwebsockets-dev; named for the runtime images).
 	libev-dev libwebsockets-evlib-ev

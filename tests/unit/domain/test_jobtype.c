@@ -92,11 +92,12 @@ Test(jobtype, a_pool_is_a_queue_of_its_own)
 	char q[RAP_JOBTYPE_QUEUE_LEN];
 	size_t n = rap_jobtype_pools(pools, RAP_JOBTYPE_POOLS_MAX);
 
-	cr_assert_eq(n, 4);
+	cr_assert_eq(n, 5);
 	cr_assert_str_eq(pools[0], "quick");
 	cr_assert_str_eq(pools[1], "light");
 	cr_assert_str_eq(pools[2], "data");
 	cr_assert_str_eq(pools[3], "image");
+	cr_assert_str_eq(pools[4], "pdf");
 	cr_assert_eq(rap_jobtype_pools(pools, 1), 1);
 	rap_jobtype_queue("data", q, sizeof(q));
 	cr_assert_str_eq(q, "jobs.work.data");
@@ -119,6 +120,7 @@ Test(jobtype, the_quick_pool_holds_only_quick_in_worker_types)
 	cr_assert_eq(rap_jobtype_pool_prefetch("light"), 8);
 	cr_assert_eq(rap_jobtype_pool_prefetch("data"), 1);
 	cr_assert_eq(rap_jobtype_pool_prefetch("image"), 4);
+	cr_assert_eq(rap_jobtype_pool_prefetch("pdf"), 2);
 	for (i = 0; i < rap_jobtypes_count; i++) {
 		const struct rap_jobtype *t = &rap_jobtypes[i];
 
@@ -379,11 +381,11 @@ Test(jobtype, job_types_must_be_types_of_the_registry)
 	settings_bad(
 		"file.inspect,image.resize", NULL, NULL, NULL,
 		"RAP_JOB_TYPES: \"image.resize\": not a job type (known: noop, file.inspect, "
-		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, test.fault, test.sandbox)");
+		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, test.fault, test.sandbox)");
 	settings_bad(
 		"noop,,file.inspect", NULL, NULL, NULL,
 		"RAP_JOB_TYPES: \"\": not a job type (known: noop, file.inspect, "
-		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, test.fault, test.sandbox)");
+		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, test.fault, test.sandbox)");
 	settings_bad("noop,noop", NULL, NULL, NULL, "RAP_JOB_TYPES: \"noop\": named twice");
 }
 
@@ -391,10 +393,10 @@ Test(jobtype, content_types_are_mime_lists_of_known_types)
 {
 	settings_ok(NULL, "test.fault=text/plain,csv.validate=text/*|application/csv", NULL, NULL);
 	settings_ok(NULL, "xls.validate=*", NULL, NULL);
-	settings_bad(NULL, "video.cut=video/*", NULL, NULL,
-		     "RAP_JOB_CONTENT_TYPES: \"video.cut=video/*\": 'video.cut' is not a job type "
+	settings_bad(NULL, "vid.x=video/*", NULL, NULL,
+		     "RAP_JOB_CONTENT_TYPES: \"vid.x=video/*\": 'vid.x' is not a job type "
 		     "(known: noop, file.inspect, csv.validate, xlsx.validate, xls.validate, "
-		     "image.thumbnail, test.fault, test.sandbox)");
+		     "image.thumbnail, pdf.text, test.fault, test.sandbox)");
 	settings_bad(NULL, "noop", NULL, NULL,
 		     "RAP_JOB_CONTENT_TYPES: \"noop\": expected type=...");
 	settings_bad(NULL, "noop=", NULL, NULL,
@@ -464,7 +466,7 @@ Test(jobtype, max_attempts_are_one_to_a_hundred_per_known_type)
 	settings_bad(NULL, NULL, NULL, "fault=4",
 		     "RAP_JOB_MAX_ATTEMPTS: \"fault=4\": 'fault' is not a job type (known: noop, "
 		     "file.inspect, csv.validate, xlsx.validate, xls.validate, image.thumbnail, "
-		     "test.fault, test.sandbox)");
+		     "pdf.text, test.fault, test.sandbox)");
 }
 
 Test(jobtype, effective_limits_replace_only_what_the_setting_names)
@@ -536,9 +538,9 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	size_t n;
 
 	cr_assert_eq(rap_jobtype_pools_select(NULL, pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 4);
+	cr_assert_eq(n, 5);
 	cr_assert_eq(rap_jobtype_pools_select("", pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 4);
+	cr_assert_eq(n, 5);
 	cr_assert_eq(rap_jobtype_pools_select("data", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_OK);
 	cr_assert_eq(n, 1);
@@ -549,7 +551,7 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	cr_assert_eq(rap_jobtype_pools_select("light,heavy", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"heavy\" is not a pool of the registry (pools: "
-			      "quick, light, data, image)");
+			      "quick, light, data, image, pdf)");
 	cr_assert_eq(rap_jobtype_pools_select("light,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"light\" is named twice");
@@ -577,4 +579,36 @@ Test(jobtype, every_pool_has_its_prefetch)
 	cr_assert_eq(rap_jobtype_pool_prefetch("light"), 8);
 	cr_assert_eq(rap_jobtype_pool_prefetch("data"), 1);
 	cr_assert_eq(rap_jobtype_pool_prefetch("nope"), 1);
+}
+
+/* Issue 14: PDFs run in a pool of their own too; only PDF types there. */
+Test(jobtype, pdfs_run_in_a_pool_of_their_own)
+{
+	const struct rap_jobtype *t = rap_jobtype_find("pdf.text");
+
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->pool, "pdf");
+	cr_assert_eq(t->runner, RAP_RUN_SANDBOX);
+	cr_assert_eq(t->input, RAP_INPUT_FILE);
+	cr_assert_str_eq(t->content, "application/pdf");
+	for (size_t i = 0; i < rap_jobtypes_count; i++)
+		if (strcmp(rap_jobtypes[i].pool, "pdf") == 0)
+			cr_assert_eq(strncmp(rap_jobtypes[i].name, "pdf.", 4), 0, "%s",
+				     rap_jobtypes[i].name);
+}
+
+Test(jobtype, the_pdf_text_schema_bounds_the_pages)
+{
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(params("pdf.text", "{}", err), RAP_OK, "%s", err);
+	cr_assert_eq(
+		params("pdf.text", "{\"per_page\":true,\"first_page\":2,\"max_pages\":10000}", err),
+		RAP_OK, "%s", err);
+	cr_assert_eq(params("pdf.text", "{\"first_page\":0}", err), RAP_EINVAL);
+	cr_assert(strstr(err, "params.first_page"), "%s", err);
+	cr_assert_eq(params("pdf.text", "{\"max_pages\":0}", err), RAP_EINVAL);
+	cr_assert_eq(params("pdf.text", "{\"max_pages\":10001}", err), RAP_EINVAL);
+	cr_assert_eq(params("pdf.text", "{\"per_page\":1}", err), RAP_EINVAL);
+	cr_assert_eq(params("pdf.text", "{\"password\":\"x\"}", err), RAP_EINVAL);
 }

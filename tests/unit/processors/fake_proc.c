@@ -129,7 +129,8 @@ int proc_input_fd(struct proc_ctx *c)
 int proc_progress(struct proc_ctx *c, const char *stage, long long bytes, long long rows)
 {
 	cr_assert(strcmp(stage, "parse") == 0 || strcmp(stage, "validate") == 0 ||
-		  strcmp(stage, "write") == 0 || strcmp(stage, "thumbnail") == 0);
+		  strcmp(stage, "write") == 0 || strcmp(stage, "thumbnail") == 0 ||
+		  strcmp(stage, "extract") == 0);
 	if (c->progress_calls < 16) {
 		c->progress_bytes[c->progress_calls] = bytes < 0 ? (long long)c->pos : bytes;
 		c->progress_rows[c->progress_calls] = rows;

@@ -159,6 +159,7 @@ Test(job_api_types, the_effective_allow_lists_are_on_by_default, .init = setup, 
 			 "spreadsheetml.sheet|application/zip,"
 			 "xls.validate=application/vnd.ms-excel|application/x-ole-storage,"
 			 "image.thumbnail=image/jpeg|image/png|image/webp,"
+			 "pdf.text=application/pdf,"
 			 "test.fault=text/plain");
 }
 
