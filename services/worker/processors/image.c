@@ -26,6 +26,7 @@
  * confine.c).  One malloc arena: a thread's own
  * arena would reserve 64 MiB of the address space RLIMIT_AS counts.
  */
+#include "glib_log.h"
 #include "processor.h"
 #include "procs.h"
 
@@ -78,47 +79,11 @@ struct image_opts {
 	bool strip;
 };
 
-/* GLib's own log writer asks whether fd 2 is the journal (getpeername)
- * and a terminal (ioctl), which the filter refuses: warnings and errors
- * are written as one plain line each, the rest dropped. */
-static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n,
-				   gpointer data)
-{
-	const char *msg = "", *domain = "glib";
-	char line[512];
-	int len;
-	ssize_t w;
-
-	(void)data;
-	if (!(level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)))
-		return G_LOG_WRITER_HANDLED;
-	for (gsize i = 0; i < n; i++) {
-		if (fields[i].length != -1)
-			continue;
-		if (strcmp(fields[i].key, "MESSAGE") == 0)
-			msg = fields[i].value;
-		else if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
-			domain = fields[i].value;
-	}
-	len = snprintf(line, sizeof(line), "%s: %s\n", domain, msg);
-	if (len > (int)sizeof(line) - 1) {
-		len = (int)sizeof(line) - 1;
-		line[len - 1] = '\n';
-	}
-	w = write(STDERR_FILENO, line, (size_t)len);
-	(void)w;
-	return G_LOG_WRITER_HANDLED;
-}
-
 static int image_thumbnail_prepare(void)
 {
-	static bool logs_set;
 	size_t i;
 
-	/* GLib allows one writer per process (a second call aborts). */
-	if (!logs_set)
-		g_log_set_writer_func(log_writer, NULL, NULL);
-	logs_set = true;
+	glib_log_plain();
 	if (VIPS_INIT("rap-processor") != 0)
 		return RAP_EIO;
 	vips_concurrency_set(IMAGE_THREADS);

@@ -29,6 +29,7 @@
  * a writer of our own.  poppler starts no
  * thread for text: the processor has no .threads.
  */
+#include "glib_log.h"
 #include "processor.h"
 #include "procs.h"
 
@@ -59,39 +60,6 @@ struct pdf_opts {
 	bool per_page;
 };
 
-/* GLib's own log writer asks whether fd 2 is the journal (getpeername)
- * and a terminal (ioctl), which the filter refuses: warnings and errors
- * (poppler's "Syntax Error" lines among them) are written as one plain
- * line each, the rest dropped. */
-static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n,
-				   gpointer data)
-{
-	const char *msg = "", *domain = "glib";
-	char line[512];
-	int len;
-	ssize_t w;
-
-	(void)data;
-	if (!(level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)))
-		return G_LOG_WRITER_HANDLED;
-	for (gsize i = 0; i < n; i++) {
-		if (fields[i].length != -1)
-			continue;
-		if (strcmp(fields[i].key, "MESSAGE") == 0)
-			msg = fields[i].value;
-		else if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
-			domain = fields[i].value;
-	}
-	len = snprintf(line, sizeof(line), "%s: %s\n", domain, msg);
-	if (len > (int)sizeof(line) - 1) {
-		len = (int)sizeof(line) - 1;
-		line[len - 1] = '\n';
-	}
-	w = write(STDERR_FILENO, line, (size_t)len);
-	(void)w;
-	return G_LOG_WRITER_HANDLED;
-}
-
 /* One empty page: opened in prepare so that poppler reads what it reads
  * from the file system (its global parameters) before the filter. */
 static const char warm_pdf[] = "%PDF-1.4\n"
@@ -105,16 +73,13 @@ static PopplerDocument *warm_doc;
 
 static int pdf_text_prepare(void)
 {
-	static bool logs_set, warm;
+	static bool warm;
 	PopplerDocument *doc;
 	PopplerPage *page;
 	GBytes *bytes;
 	char *text;
 
-	/* GLib allows one writer per process (a second call aborts). */
-	if (!logs_set)
-		g_log_set_writer_func(log_writer, NULL, NULL);
-	logs_set = true;
+	glib_log_plain();
 	if (warm)
 		return RAP_OK;
 	/* glibc's localtime (poppler calls it) reads /etc/localtime again

@@ -1,0 +1,46 @@
+/* glib_log.c: see glib_log.h. */
+#include "glib_log.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n,
+				   gpointer data)
+{
+	const char *msg = "", *domain = "glib";
+	char line[512];
+	int len;
+	ssize_t w;
+
+	(void)data;
+	if (!(level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)))
+		return G_LOG_WRITER_HANDLED;
+	for (gsize i = 0; i < n; i++) {
+		if (fields[i].length != -1)
+			continue;
+		if (strcmp(fields[i].key, "MESSAGE") == 0)
+			msg = fields[i].value;
+		else if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
+			domain = fields[i].value;
+	}
+	len = snprintf(line, sizeof(line), "%s: %s\n", domain, msg);
+	if (len > (int)sizeof(line) - 1) {
+		len = (int)sizeof(line) - 1;
+		line[len - 1] = '\n';
+	}
+	w = write(STDERR_FILENO, line, (size_t)len);
+	(void)w;
+	return G_LOG_WRITER_HANDLED;
+}
+
+void glib_log_plain(void)
+{
+	static bool set;
+
+	if (!set)
+		g_log_set_writer_func(log_writer, NULL, NULL);
+	set = true;
+}
