@@ -413,7 +413,7 @@ static void known_types(char *out, size_t len)
 /* Fills err: "VAR: \"entry\": why" (the entry cut to fit). */
 static int bad_entry(char *err, const char *var, struct span e, const char *why)
 {
-	snprintf(err, RAP_ERRLEN, "%s: \"%.*s\": %.150s", var, (int)(e.n > 60 ? 60 : e.n), e.p,
+	snprintf(err, RAP_ERRLEN, "%s: \"%.*s\": %.200s", var, (int)(e.n > 60 ? 60 : e.n), e.p,
 		 why);
 	return RAP_EINVAL;
 }
@@ -424,7 +424,7 @@ static int entry_type(const char *var, struct span e, struct span *value, unsign
 		      const struct rap_jobtype **out, char *err)
 {
 	struct span type;
-	char why[RAP_ERRLEN], known[160];
+	char why[RAP_ERRLEN], known[200];
 	size_t idx;
 
 	if (!split_entry(e, &type, value))
@@ -448,7 +448,7 @@ static int check_types(const char *list, char *err)
 {
 	unsigned long long seen = 0;
 	const struct rap_jobtype *t;
-	char known[160], why[RAP_ERRLEN];
+	char known[200], why[RAP_ERRLEN];
 	struct span e;
 	const char *s;
 	size_t n;
