@@ -158,9 +158,13 @@ static int on_frame(void *ctx, enum rap_frame_type t, const unsigned char *paylo
 	case RAP_FRAME_OUTPUT_END:
 		return outputs_end(&s->outs);
 	case RAP_FRAME_RESULT:
-	case RAP_FRAME_FAIL:
 		if (s->outs.open)
 			return RAP_EPROTO;
+		return on_end(s, t, payload, len);
+	case RAP_FRAME_FAIL:
+		/* A processor may find the input bad in the middle of an
+		 * output: the open one is abandoned (outputs_cleanup aborts
+		 * its upload), the job fails with the child's reason. */
 		return on_end(s, t, payload, len);
 	default:
 		return RAP_EPROTO; /* START never comes from a child */

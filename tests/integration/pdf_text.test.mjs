@@ -1,8 +1,8 @@
 // pdf.text end to end (issue 14): PDFs written during the run by cairo
 // (Debian's python3-cairo) and by hand, uploaded, their text extracted in
 // the sandboxed child on the pdf pool's queue, text.txt fetched back. The
-// hostile ones (encrypted, truncated, a page tree that points to itself)
-// each get their documented outcome, and the next PDF job still completes:
+// hostile ones (encrypted, truncated, a page tree that points to itself,
+// arrays nested 200,000 deep, a stream that inflates to 1 GiB) each get their documented outcome, and the next PDF job still completes:
 // the worker survives.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,18 +47,31 @@ s.finish()
   return readFileSync(file(name));
 }
 
-// A PDF of the given objects (object i + 1 is objs[i], 1 the catalog),
-// with a correct cross-reference table: the hostile ones, by hand.
+// A PDF of the given objects (object i + 1 is objs[i], 1 the catalog; a
+// string or a Buffer each), with a correct cross-reference table: the
+// hostile ones, by hand.
 function handPdf(objs, trailerExtra = '') {
-  let out = '%PDF-1.4\n';
+  const parts = [Buffer.from('%PDF-1.4\n', 'latin1')];
+  let len = parts[0].length;
+  const put = (b) => { const buf = Buffer.isBuffer(b) ? b : Buffer.from(b, 'latin1'); parts.push(buf); len += buf.length; };
   const offs = [];
-  objs.forEach((o, i) => { offs.push(out.length); out += `${i + 1} 0 obj\n${o}\nendobj\n`; });
-  const xref = out.length;
-  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
-  for (const o of offs) out += `${String(o).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<</Size ${objs.length + 1} /Root 1 0 R ${trailerExtra}>>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
+  objs.forEach((o, i) => { offs.push(len); put(`${i + 1} 0 obj\n`); put(o); put('\nendobj\n'); });
+  const xref = len;
+  let tail = `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offs) tail += `${String(o).padStart(10, '0')} 00000 n \n`;
+  tail += `trailer\n<</Size ${objs.length + 1} /Root 1 0 R ${trailerExtra}>>\nstartxref\n${xref}\n%%EOF\n`;
+  put(tail);
+  return Buffer.concat(parts);
 }
+
+// One page whose content stream (object 4) is given, with Helvetica as F1.
+const onePage = (content) => handPdf([
+  '<</Type/Catalog/Pages 2 0 R>>',
+  '<</Type/Pages/Kids[3 0 R]/Count 1>>',
+  '<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>',
+  content,
+  '<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>',
+]);
 
 async function start(bytes, params, filename) {
   const up = await upload(bytes, { filename });
@@ -187,5 +200,40 @@ test('a page tree that points to itself fails permanently inside the limits, the
     + '(it is damaged or loops on itself)');
   assert.equal(job.attempt, 1);
   assert.ok(Date.now() - t0 < 30000, 'at once, far inside the limits');
+  await nextPdfJobCompletes();
+});
+
+test('arrays nested 200,000 deep fail permanently as damaged, then the next job completes', async () => {
+  // Poppler stops nesting at its own depth and reads on, one syntax error
+  // per bracket: past 1,000 of them pdf.text fails the job.
+  const body = `BT /F1 12 Tf 72 720 Td (deep) Tj ET ${'['.repeat(200000)}${']'.repeat(200000)}`;
+  const job = await run(onePage(`<</Length ${body.length}>>\nstream\n${body}\nendstream`), {}, 'deep.pdf');
+  assert.equal(job.status, 'FAILED', JSON.stringify(job));
+  assert.match(job.error, /^invalid_input: the PDF is damaged or hostile: poppler reported \d+ syntax errors, over 1000 \(the first: Syntax error at position \d+: Unknown operator ']'\)$/);
+  assert.equal(job.attempt, 1);
+  await nextPdfJobCompletes();
+});
+
+test('a stream that inflates to 1 GiB of one string fails permanently at the memory limit, then the next job completes', async () => {
+  // 1 MB of Flate that poppler inflates into one text string: it grows
+  // until the child's memory limit (256 MiB) stops it, as an allocation
+  // that fails under RLIMIT_AS (C++'s new-handler reports it) or the
+  // worker's RSS watch, never as a crash.
+  const z = execFileSync('/usr/bin/python3', ['-c', `
+import sys, zlib
+c = zlib.compressobj(9)
+out = [c.compress(b'BT /F1 12 Tf 72 720 Td (')]
+block = b'A' * (1 << 20)
+for _ in range(1024): out.append(c.compress(block))
+out += [c.compress(b') Tj ET'), c.flush()]
+sys.stdout.buffer.write(b''.join(out))
+`], { maxBuffer: 8 << 20 });
+  assert.ok(z.length < 2 << 20, `${z.length} bytes`);
+  const stream = Buffer.concat([Buffer.from(`<</Length ${z.length}/Filter/FlateDecode>>\nstream\n`, 'latin1'), z,
+    Buffer.from('\nendstream', 'latin1')]);
+  const job = await run(onePage(stream), {}, 'inflate.pdf');
+  assert.equal(job.status, 'FAILED', JSON.stringify(job));
+  assert.match(job.error, /^memory_limit: /);
+  assert.equal(job.attempt, 1);
   await nextPdfJobCompletes();
 });

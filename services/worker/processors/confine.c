@@ -43,6 +43,7 @@
 #include "rap/mem.h"
 #include "rap/sanitize.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -269,18 +270,42 @@ static void on_oom(size_t n)
 	char payload[160];
 	int len;
 
-	len = snprintf(payload, sizeof(payload),
-		       "{\"code\":\"memory_limit\",\"message\":\"out of memory allocating %zu bytes"
-		       " (limit %lld MiB)\"}",
-		       n, oom_limit_mb);
+	if (n > 0)
+		len = snprintf(payload, sizeof(payload),
+			       "{\"code\":\"memory_limit\",\"message\":\"out of memory allocating"
+			       " %zu bytes (limit %lld MiB)\"}",
+			       n, oom_limit_mb);
+	else
+		len = snprintf(payload, sizeof(payload),
+			       "{\"code\":\"memory_limit\",\"message\":\"out of memory in the"
+			       " decoding library (limit %lld MiB)\"}",
+			       oom_limit_mb);
 	if (len > 0 && (size_t)len < sizeof(payload))
 		rap_frame_write(oom_fd, RAP_FRAME_FAIL, payload, (uint32_t)len);
 	_exit(RAP_CHILD_EXIT_OOM);
 }
 
+/* C++'s operator new failing under RLIMIT_AS, in a library written in C++
+ * (poppler): by default it throws std::bad_alloc, nobody catches it, and
+ * the child aborts (processor_crashed, SIGABRT) although it only hit its
+ * memory limit.  Its new-handler is called first instead. */
+static void on_new_failure(void)
+{
+	on_oom(0);
+}
+
+typedef void (*new_handler_fn)(void);
+
 void confine_oom_report(int fd, long long memory_mb)
 {
+	new_handler_fn (*set_new_handler)(new_handler_fn);
+
 	oom_fd = fd;
 	oom_limit_mb = memory_mb;
 	rap_mem_set_oom(on_oom);
+	/* std::set_new_handler by its mangled name, when libstdc++ is loaded
+	 * at all (a processor's library links it; rap-processor does not). */
+	*(void **)&set_new_handler = dlsym(RTLD_DEFAULT, "_ZSt15set_new_handlerPFvvE");
+	if (set_new_handler)
+		set_new_handler(on_new_failure);
 }

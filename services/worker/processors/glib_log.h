@@ -10,4 +10,11 @@
  * (a second call aborts), so every processor calls this, never GLib. */
 void glib_log_plain(void);
 
+/* The errors a library reports about its input through GLib's info level
+ * (poppler's syntax errors, domain "Poppler") since the last reset; *first
+ * (if first) the first of them, "" when none.  The first three are
+ * relayed to fd 2 as well. */
+unsigned long glib_log_library_errors(const char **first);
+void glib_log_library_errors_reset(void);
+
 #endif

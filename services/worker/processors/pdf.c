@@ -215,6 +215,28 @@ static int write_all(struct proc_ctx *c, const char *s, size_t n)
 	return n ? proc_output_write(c, s, n) : RAP_OK;
 }
 
+/* Poppler reads past what it cannot parse and says so, a syntax error
+ * each time (glib_log counts them): a real document has a few, a hostile
+ * or ruined one thousands (arrays nested 200,000 deep are 200,000 of them,
+ * each costing CPU).  Past this bound the job fails: what poppler would
+ * return then is a guess from a file that is not the PDF it claims. */
+#define PDF_MAX_SYNTAX_ERRORS 1000
+
+/* True, with the job failed, when poppler reported too many errors. */
+static bool too_broken(struct proc_ctx *c)
+{
+	const char *first;
+	unsigned long n = glib_log_library_errors(&first);
+
+	if (n <= PDF_MAX_SYNTAX_ERRORS)
+		return false;
+	proc_fail(c, "invalid_input",
+		  "the PDF is damaged or hostile: poppler reported %lu syntax errors, over %d "
+		  "(the first: %s)",
+		  n, PDF_MAX_SYNTAX_ERRORS, first);
+	return true;
+}
+
 /* The text of pages first..last (0-based, inclusive) as text.txt, pages
  * separated by a form feed, then each as page-NNNNN.txt when per_page:
  * the outputs are written one after the other, so the pages' text is kept
@@ -238,6 +260,10 @@ static int extract(struct proc_ctx *c, PopplerDocument *doc, int first, int last
 			g_object_unref(page);
 		if (!texts[i])
 			texts[i] = g_strdup("");
+		if (too_broken(c)) {
+			result = RAP_ECANCELED;
+			break;
+		}
 		if (i > 0)
 			result = write_all(c, "\f", 1);
 		if (result == RAP_OK)
@@ -301,6 +327,7 @@ static int pdf_text_run(struct proc_ctx *c)
 	bool encrypted;
 
 	opts_parse(proc_params(c), &o);
+	glib_log_library_errors_reset();
 	if (fd < 0)
 		return proc_fail(c, "unsupported", "pdf.text needs its input as a file");
 	if (size < 0)
@@ -346,6 +373,10 @@ static int pdf_text_run(struct proc_ctx *c)
 	 * lead to (a Kids that loops on itself: poppler finds the loop and
 	 * no page): each page of the range is looked up before any output. */
 	unreachable = page_missing(doc, first, last);
+	if (too_broken(c)) {
+		result = RAP_OK;
+		goto out_unref;
+	}
 	if (unreachable > 0) {
 		result = proc_fail(c, "invalid_input",
 				   "the PDF's page tree does not lead to page %d of the %d it "
@@ -360,7 +391,9 @@ static int pdf_text_run(struct proc_ctx *c)
 	json_object_object_add(res, "per_page", json_object_new_boolean(o.per_page));
 	metadata(doc, encrypted, res);
 	result = extract(c, doc, first, last, &o, res);
-	if (result == RAP_OK) {
+	if (result == RAP_ECANCELED) { /* failed as too broken, and said so */
+		result = RAP_OK;
+	} else if (result == RAP_OK) {
 		result = proc_succeed(c, res);
 		res = NULL;
 	}

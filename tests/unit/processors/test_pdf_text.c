@@ -1,7 +1,7 @@
 /* Tests of pdf.text (services/worker/processors/pdf.c) on PDFs written
  * here byte by byte: the text of each page, the metadata, the page range,
  * and the hostile ones (encrypted, truncated, a page tree that points to
- * itself, not a PDF). */
+ * itself, arrays nested 200,000 deep, not a PDF). */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -20,9 +20,12 @@
 static size_t make_pdf(const char *const *objs, size_t n, const char *extra, char **out)
 {
 	size_t cap = 65536, len = 0, offs[32];
-	char *b = malloc(cap);
+	char *b;
 
 	cr_assert(n < 32);
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(objs[i]);
+	b = malloc(cap);
 	len += (size_t)snprintf(b + len, cap - len, "%%PDF-1.4\n");
 	for (size_t i = 0; i < n; i++) {
 		offs[i] = len;
@@ -215,6 +218,77 @@ Test(pdf_text, a_page_tree_that_points_to_itself_fails)
 			 c->fail_code ? c->fail_message : "completed");
 	cr_assert(strstr(c->fail_message, "does not lead to page 1 of the 2"), "%s",
 		  c->fail_message);
+	free(pdf);
+	fake_proc_free(c);
+}
+
+/* n '[' then n ']' after prefix, then suffix (malloc'd). */
+static char *nested(const char *prefix, size_t n, const char *suffix)
+{
+	size_t lp = strlen(prefix), ls = strlen(suffix);
+	char *s = malloc(lp + 2 * n + ls + 1);
+
+	memcpy(s, prefix, lp);
+	memset(s + lp, '[', n);
+	memset(s + lp + n, ']', n);
+	memcpy(s + lp + 2 * n, suffix, ls + 1);
+	return s;
+}
+
+static void assert_damaged(struct proc_ctx *c, const char *first)
+{
+	cr_assert_str_eq(c->fail_code, "invalid_input", "%s",
+			 c->fail_code ? c->fail_message : "completed");
+	cr_assert(strstr(c->fail_message, "damaged or hostile: poppler reported"), "%s",
+		  c->fail_message);
+	cr_assert(strstr(c->fail_message, first), "%s", c->fail_message);
+}
+
+/* Poppler stops at its own depth and goes on, one syntax error for each
+ * bracket it cannot place: in a page's content stream... */
+Test(pdf_text, arrays_nested_200000_deep_in_a_page_fail_as_damaged)
+{
+	char *body = nested("BT /F1 12 Tf 72 720 Td (deep) Tj ET ", 200000, "");
+	char *stream = malloc(strlen(body) + 64);
+	const char *objs[5] = {
+		"<</Type/Catalog/Pages 2 0 R>>",
+		"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+		"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R"
+		"/Resources<</Font<</F1 5 0 R>>>>>>",
+		stream,
+		"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+	};
+	char *pdf;
+	size_t len;
+	struct proc_ctx *c;
+
+	sprintf(stream, "<</Length %zu>>\nstream\n%s\nendstream", strlen(body), body);
+	len = make_pdf(objs, 5, NULL, &pdf);
+	c = run_bytes(pdf, len, NULL);
+	assert_damaged(c, "Unknown operator ']'");
+	free(body);
+	free(stream);
+	free(pdf);
+	fake_proc_free(c);
+}
+
+/* ...and in the page's own dictionary, met when the page is looked up,
+ * before any output. */
+Test(pdf_text, arrays_nested_200000_deep_in_a_page_object_fail_before_any_output)
+{
+	char *page = nested("<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/X ", 200000, ">>");
+	const char *objs[3] = {
+		"<</Type/Catalog/Pages 2 0 R>>",
+		"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+		page,
+	};
+	char *pdf;
+	size_t len = make_pdf(objs, 3, NULL, &pdf);
+	struct proc_ctx *c = run_bytes(pdf, len, NULL);
+
+	assert_damaged(c, "Syntax error at position");
+	cr_assert_null(c->output_name, "no output begun");
+	free(page);
 	free(pdf);
 	fake_proc_free(c);
 }
