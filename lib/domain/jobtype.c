@@ -201,6 +201,36 @@ const struct rap_jobtype rap_jobtypes[] = {
 		.runner = RAP_RUN_SANDBOX,
 	},
 	{
+		.name = "virus.scan",
+		.summary = "Scans a file with ClamAV (libclamav 1.4): clean, or infected with the "
+			   "signature's name; archives are opened (EICAR inside a zip is found).",
+		.content = "",
+		.params_schema = "virus.scan.json",
+		/* The engine (signatures) is loaded once per worker by a fork
+		 * server (docs/sandbox.md) and each scan is a child forked from
+		 * it: the child's address space holds the whole engine, so
+		 * RLIMIT_AS must exceed it.  The test database is ~60 MiB of
+		 * address space (libclamav and its libraries) and loads in
+		 * 20 ms; ClamAV's full main+daily+bytecode databases make an
+		 * engine of ~1.1-1.5 GiB.  2560 MiB leaves ~1 GiB above a real
+		 * engine for the scan itself (ClamAV keeps at most a few of its
+		 * 100 MiB file limit in memory at a time).  ClamAV scans at
+		 * tens of MB/s with a real database: 512 MiB is ~30 s; 5 min of
+		 * CPU stops an archive built to loop, 10 of wall a busy node.
+		 * No outputs (the verdict is the result). */
+		.limits = { .wall_s = 600,
+			    .cpu_s = 300,
+			    .memory_mb = 2560,
+			    .output_mb = 1,
+			    .input_mb = 512 },
+		.max_attempts = 3,
+		.pool = "virus",
+		.input = RAP_INPUT_FILE,
+		.runner = RAP_RUN_SANDBOX,
+		.fork_server = true,
+		.opt_in = true,
+	},
+	{
 		.name = "test.fault",
 		.summary = "Drives the platform's failure paths on purpose (transient, "
 			   "permanent, crash, hang, ...): for tests only.",
@@ -294,6 +324,11 @@ const struct rap_jobpool rap_jobpools[] = {
 	  "a worker holds up to 2, so the next starts without a round trip while a long "
 	  "document is spread over the workers; its own queue, so a burst of PDFs never "
 	  "delays thumbnails or data jobs" },
+	{ "virus", 2,
+	  "virus scans (virus.scan), each a child forked from the worker's ClamAV fork server, "
+	  "which loaded the signatures once: a worker holds up to 2, so the next starts without "
+	  "a round trip; its own queue, because a scan worker carries the engine's memory "
+	  "(over 1 GiB with a real database), which only the nodes sized for it should pay" },
 };
 const size_t rap_jobpools_count = sizeof(rap_jobpools) / sizeof(rap_jobpools[0]);
 

@@ -371,7 +371,16 @@ static int start_child(struct sbx *s, int in_fd, char *err)
 
 	snprintf(mem, sizeof(mem), "%lld", s->lim->memory_mb);
 	snprintf(cpu, sizeof(cpu), "%lld", s->lim->cpu_s);
-	result = sandbox_spawn(s->w->processor, argv, in_fd, &s->ch, err);
+	if (!s->run->type->fork_server)
+		result = sandbox_spawn(s->w->processor, argv, in_fd, &s->ch, err);
+	else if (s->w->forksrv)
+		result = forksrv_spawn(s->w->forksrv, in_fd, s->lim->memory_mb, s->lim->cpu_s,
+				       &s->ch, err);
+	else {
+		snprintf(err, RAP_ERRLEN, "this worker has no fork server for %s",
+			 s->run->type->name);
+		result = RAP_EIO;
+	}
 	close(in_fd);
 	if (result != RAP_OK)
 		return result;

@@ -15,6 +15,7 @@ struct rap_amqp;
 struct rap_s3;
 struct rap_metric;
 struct rap_amqp_msg;
+struct forksrv;
 
 /* settings.c: the settings that are worker's own. */
 struct worker_settings {
@@ -28,6 +29,7 @@ struct worker_settings {
 	long long errors_max;
 	const char *scratch_dir;
 	const char *processor_path;
+	const char *clamav_db;
 };
 
 extern const struct rap_cfg_opt worker_settings_table[];
@@ -79,6 +81,9 @@ struct worker {
 	struct rap_metric *children;   /* gauge: live rap-processor children */
 	struct rap_metric *early_acks; /* deliveries acked before their job ended */
 	struct rap_metric *sandbox[SBX_OUTCOMES];
+	/* The fork server of virus.scan (forksrv.c), shared by the slots;
+	 * NULL when this worker runs no such type. */
+	struct forksrv *forksrv;
 	struct worker *slots; /* the process's: one per pool it serves */
 	size_t n_slots;
 };
