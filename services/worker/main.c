@@ -360,7 +360,7 @@ static const struct rap_jobtype *fork_server_type(const struct worker *w)
 	for (size_t i = 0; i < rap_jobtypes_count; i++) {
 		const struct rap_jobtype *t = &rap_jobtypes[i];
 
-		if (!t->fork_server || !rap_list_has(w->svc.cfg.job_types, t->name))
+		if (!t->fork_server || !rap_list_contains(w->svc.cfg.job_types, t->name))
 			continue;
 		for (size_t k = 0; k < w->n_pools; k++)
 			if (strcmp(w->pools[k], t->pool) == 0)

@@ -90,8 +90,10 @@ struct ending {
 static int on_frame(void *ctx, enum rap_frame_type t, const unsigned char *p, uint32_t len)
 {
 	struct ending *e = ctx;
-	struct json_object *o = json_tokener_parse(len ? (const char *)p : "{}");
-	struct json_object *v;
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = json_tokener_parse_ex(tok, (const char *)p, (int)len), *v;
+
+	json_tokener_free(tok);
 
 	if (t == RAP_FRAME_RESULT) {
 		e->result = o;
