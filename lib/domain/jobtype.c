@@ -478,8 +478,20 @@ static int entry_type(const char *var, struct span e, struct span *value, unsign
 	return RAP_OK;
 }
 
-/* RAP_JOB_TYPES: known names, each once, no empty entry. */
-static int check_types(const char *list, char *err)
+/* RAP_JOB_SCAN_FIRST: a type whose input may be scanned before it runs:
+ * NULL when t may, else why not. */
+static const char *scan_first_refusal(const struct rap_jobtype *t)
+{
+	if (t->runner != RAP_RUN_SANDBOX || t->input == RAP_INPUT_NONE)
+		return "it reads no file: there is nothing to scan first";
+	if (t->fork_server)
+		return "it is the scan itself";
+	return NULL;
+}
+
+/* RAP_JOB_TYPES (and RAP_JOB_SCAN_FIRST, var): known names, each once,
+ * no empty entry. */
+static int check_names(const char *var, const char *list, char *err)
 {
 	unsigned long long seen = 0;
 	const struct rap_jobtype *t;
@@ -494,10 +506,12 @@ static int check_types(const char *list, char *err)
 		if (!t) {
 			known_types(known, sizeof(known));
 			snprintf(why, sizeof(why), "not a job type (known: %s)", known);
-			return bad_entry(err, "RAP_JOB_TYPES", e, why);
+			return bad_entry(err, var, e, why);
 		}
 		if (seen & (1ULL << (t - rap_jobtypes)))
-			return bad_entry(err, "RAP_JOB_TYPES", e, "named twice");
+			return bad_entry(err, var, e, "named twice");
+		if (strcmp(var, "RAP_JOB_SCAN_FIRST") == 0 && scan_first_refusal(t))
+			return bad_entry(err, var, e, scan_first_refusal(t));
 		seen |= 1ULL << (t - rap_jobtypes);
 	}
 	return RAP_OK;
@@ -708,7 +722,7 @@ _Static_assert(sizeof(rap_jobtypes) / sizeof(rap_jobtypes[0]) <= 64,
 
 int rap_jobtype_settings_check(const struct rap_jobtype_settings *s, char *err)
 {
-	int result = check_types(s->types, err);
+	int result = check_names("RAP_JOB_TYPES", s->types, err);
 
 	if (result == RAP_OK)
 		result = check_content(s->content, err);
@@ -716,6 +730,8 @@ int rap_jobtype_settings_check(const struct rap_jobtype_settings *s, char *err)
 		result = walk_limits(s->limits, NULL, NULL, err);
 	if (result == RAP_OK)
 		result = check_attempts(s->attempts, err);
+	if (result == RAP_OK && s->scan_first && s->scan_first[0])
+		result = check_names("RAP_JOB_SCAN_FIRST", s->scan_first, err);
 	return result;
 }
 

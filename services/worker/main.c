@@ -321,6 +321,12 @@ static void register_metrics(struct worker *w)
 		w->sandbox[i] = rap_metrics_add(m, RAP_COUNTER, "rap_worker_sandbox_total",
 						sandbox_labels[i],
 						"sandboxed runs by outcome (docs/sandbox.md)");
+	w->scanned_clean = rap_metrics_add(
+		m, RAP_COUNTER, "rap_worker_scanned_first_total", "verdict=\"clean\"",
+		"inputs of RAP_JOB_SCAN_FIRST types scanned before they ran");
+	w->scanned_infected = rap_metrics_add(
+		m, RAP_COUNTER, "rap_worker_scanned_first_total", "verdict=\"infected\"",
+		"inputs of RAP_JOB_SCAN_FIRST types scanned before they ran");
 }
 
 /* rap-processor: the setting, or the file next to this executable. */
@@ -353,20 +359,35 @@ static int processor_path(struct worker *w)
 	return RAP_OK;
 }
 
-/* The type of the registry whose children come from a fork server, if
- * this worker runs it (enabled, and its pool served): virus.scan. */
+/* Whether this worker runs t: enabled, and its pool served. */
+static bool runs(const struct worker *w, const struct rap_jobtype *t)
+{
+	if (!rap_list_contains(w->svc.cfg.job_types, t->name))
+		return false;
+	for (size_t k = 0; k < w->n_pools; k++)
+		if (strcmp(w->pools[k], t->pool) == 0)
+			return true;
+	return false;
+}
+
+/* The type of the registry whose children come from a fork server
+ * (virus.scan), if this worker needs it: it runs it, or it runs a type
+ * of RAP_JOB_SCAN_FIRST, whose inputs it scans first. */
 static const struct rap_jobtype *fork_server_type(const struct worker *w)
 {
+	const struct rap_jobtype *server = NULL;
+	bool needed = false;
+
 	for (size_t i = 0; i < rap_jobtypes_count; i++) {
 		const struct rap_jobtype *t = &rap_jobtypes[i];
 
-		if (!t->fork_server || !rap_list_contains(w->svc.cfg.job_types, t->name))
-			continue;
-		for (size_t k = 0; k < w->n_pools; k++)
-			if (strcmp(w->pools[k], t->pool) == 0)
-				return t;
+		if (t->fork_server) {
+			server = t;
+			needed = needed || runs(w, t);
+		} else if (rap_list_contains(w->cfg.scan_first, t->name) && runs(w, t))
+			needed = true;
 	}
-	return NULL;
+	return needed ? server : NULL;
 }
 
 /*
@@ -429,6 +450,7 @@ int main(int argc, char **argv)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	types.types = w.svc.cfg.job_types;
 	types.limits = w.svc.cfg.job_limits;
+	types.scan_first = w.cfg.scan_first;
 	if (rap_jobtype_settings_check(&types, err) != RAP_OK ||
 	    rap_jobtype_pools_select(w.cfg.worker_pools, w.pools, RAP_JOBTYPE_POOLS_MAX, &w.n_pools,
 				     err) != RAP_OK) {

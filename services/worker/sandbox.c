@@ -422,7 +422,12 @@ static enum worker_sandbox_outcome conclude(struct sbx *s, char **result_json, c
 			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)s->violation);
 	out = sandbox_classify(&e, err);
 	free(name);
-	if (out == SBX_COMPLETED) {
+	if (out == SBX_COMPLETED && s->verdict_only) {
+		/* A scan before the job's own processor: its result is only
+		 * read, never stored. */
+		*result_json = s->result;
+		s->result = NULL;
+	} else if (out == SBX_COMPLETED) {
 		*result_json = sbx_result(s, &out, err);
 		if (!*result_json && out == SBX_COMPLETED)
 			out = SBX_CRASHED;
@@ -495,10 +500,11 @@ static enum worker_sandbox_outcome run_child(struct sbx *s, char **result_json, 
 	return conclude(s, result_json, err);
 }
 
-int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
+enum worker_sandbox_outcome sbx_run(struct job_run *run, bool verdict_only, char **result_json,
+				    char *err)
 {
 	struct worker *w = run->w;
-	struct sbx s = { .run = run, .w = w, .violation = -1 };
+	struct sbx s = { .run = run, .w = w, .violation = -1, .verdict_only = verdict_only };
 	enum worker_sandbox_outcome out;
 	struct rap_s3_cfg s3cfg;
 	uint64_t size = 0;
@@ -520,7 +526,7 @@ int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
 	s.input_size = rap_s3_head(w->s3, run->msg->object_key, &size) == RAP_OK ? (long long)size
 										 : -1;
 	run->size = size * (run->type->input == RAP_INPUT_FILE ? 2 : 1);
-	if (rap_joberrors_clear(w->db, run->msg->job_id, err) != RAP_OK)
+	if (!verdict_only && rap_joberrors_clear(w->db, run->msg->job_id, err) != RAP_OK)
 		out = SBX_TRANSIENT;
 	else
 		out = run_child(&s, result_json, err);
@@ -531,7 +537,12 @@ int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
 			(double)s.ru.ru_maxrss / 1024.0);
 	sbx_cleanup(&s);
 	rap_metric_inc(w->sandbox[out], 1);
-	switch (out) {
+	return out;
+}
+
+int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
+{
+	switch (sbx_run(run, false, result_json, err)) {
 	case SBX_COMPLETED:
 		/* Progress is recorded at most once a second: the job row keeps
 		 * the stage and rows the processor ended with. */

@@ -226,7 +226,16 @@ struct sbx {
 	int log_lines;
 	long violation;
 	int64_t deadline_ms;
+	bool verdict_only; /* a scan first: the RESULT is handed back, not stored */
 };
+
+/** One sandboxed run of run->type on the job's input: its outcome, with
+ *  *result_json (caller frees) when SBX_COMPLETED and err otherwise.
+ *  verdict_only: a scan before the job's processor (scanfirst.c): the
+ *  result is the child's RESULT as it came, nothing is stored in S3 and
+ *  the job's row errors are left alone. */
+enum worker_sandbox_outcome sbx_run(struct job_run *run, bool verdict_only, char **result_json,
+				    char *err);
 
 /* input.c: the child's fd 0 for the type's input into *in_fd; *feeding
  * says whether the feeder starts once the child runs (a pipe).  A file

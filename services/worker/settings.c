@@ -44,6 +44,11 @@ const struct rap_cfg_opt worker_settings_table[] = {
 	  "loaded once by the worker's fork server when it runs virus.scan; missing or empty "
 	  "stops the worker at start (docs/deploy.md: keeping it fresh)",
 	  S(clamav_db) },
+	{ "RAP_JOB_SCAN_FIRST", RAP_CFG_STR, 0, 0, "",
+	  "job types whose input is scanned with ClamAV (virus.scan's fork server) before they "
+	  "run, comma-separated: an infected file fails the job permanently (infected) and its "
+	  "processor never runs; each a sandboxed type of the registry that reads a file",
+	  S(scan_first) },
 };
 
 const size_t worker_settings_count =

@@ -30,6 +30,7 @@ struct worker_settings {
 	const char *scratch_dir;
 	const char *processor_path;
 	const char *clamav_db;
+	const char *scan_first;
 };
 
 extern const struct rap_cfg_opt worker_settings_table[];
@@ -81,6 +82,7 @@ struct worker {
 	struct rap_metric *children;   /* gauge: live rap-processor children */
 	struct rap_metric *early_acks; /* deliveries acked before their job ended */
 	struct rap_metric *sandbox[SBX_OUTCOMES];
+	struct rap_metric *scanned_clean, *scanned_infected; /* RAP_JOB_SCAN_FIRST */
 	/* The fork server of virus.scan (forksrv.c), shared by the slots;
 	 * NULL when this worker runs no such type. */
 	struct forksrv *forksrv;
@@ -148,6 +150,14 @@ int worker_fault_run(struct job_run *run, char **result_json, char *err);
 
 /* sandbox.c: runs a sandboxed type's job in a rap-processor child. */
 int worker_sandbox_run(struct job_run *run, char **result_json, char *err);
+
+/* scanfirst.c: RAP_JOB_SCAN_FIRST, the input scanned before the type's
+ * processor runs. */
+/** Whether t's jobs are scanned first here. */
+bool worker_scan_first_applies(const struct worker *w, const struct rap_jobtype *t);
+/** RAP_OK clean: run the processor; RAP_EINVAL infected (or unscannable
+ *  for good): the job FAILS with err; RAP_ECANCELED; else transient. */
+int worker_scan_first(struct job_run *run, char *err);
 
 /* run.c: extends the lease every run->beat_ms at most, acks a long job's
  * delivery early, records and publishes progress at most once a second;

@@ -4,7 +4,9 @@
 // RAP_CLAMAV_DB: EICAR and the marker RAP-TEST-CUSTOM-SIGNATURE-1; no
 // update server is reachable). An infected file is a COMPLETED scan whose
 // result names the signature; EICAR inside a zip is found; each worker
-// loaded its engine once, whatever the number of scans.
+// loaded its engine once, whatever the number of scans. pdf.text is scanned
+// first on the test stack (RAP_JOB_SCAN_FIRST): an infected PDF fails
+// before poppler ever sees it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -115,4 +117,55 @@ test('each worker loaded its engine once, however many scans it ran', async () =
     assert.equal(await workerMetric(i, 'rap_clamav_engine_loads_total'), 1, `worker ${i + 1}`);
     assert.equal(await workerMetric(i, 'rap_clamav_signatures'), 2, `worker ${i + 1}`);
   }
+});
+
+// A PDF of one empty page, with extra bytes in a comment: libmagic says
+// application/pdf whatever the comment holds.
+function pdfWith(comment) {
+  const objs = ['<</Type/Catalog/Pages 2 0 R>>', '<</Type/Pages/Kids[3 0 R]/Count 1>>',
+    '<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>'];
+  let out = `%PDF-1.4\n% ${comment}\n`;
+  const offs = [];
+  objs.forEach((o, i) => { offs.push(out.length); out += `${i + 1} 0 obj\n${o}\nendobj\n`; });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offs) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<</Size ${objs.length + 1} /Root 1 0 R>>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+async function pdfJob(bytes) {
+  const up = await upload(bytes, { filename: 'doc.pdf' });
+  assert.equal(up.status, 201, JSON.stringify(up.body));
+  const res = await createJob({ object_key: up.body.object_key, type: 'pdf.text' });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return jobEnded(res.body.job_id, 120000);
+}
+
+async function scannedFirst(verdict) {
+  let n = 0;
+  for (let i = 0; i < WORKERS; i++) {
+    const text = await (await fetch(`http://127.0.0.1:${WORKER_PORT + i}/metrics`)).text();
+    const m = text.match(new RegExp(`^rap_worker_scanned_first_total\\{verdict="${verdict}"\\} (\\d+)$`, 'm'));
+    n += m ? Number(m[1]) : 0;
+  }
+  return n;
+}
+
+test('scan first: an infected PDF fails permanently before pdf.text runs; a clean one completes', async () => {
+  const infected0 = await scannedFirst('infected');
+  const clean0 = await scannedFirst('clean');
+  const job = await pdfJob(pdfWith(EICAR));
+  assert.equal(job.status, 'FAILED', JSON.stringify(job));
+  assert.match(job.error, /^infected: the file is infected with Eicar-Test-Signature\.UNOFFICIAL \(scanned before pdf\.text, which did not run\)$/);
+  assert.equal(job.attempt, 1, 'a permanent failure: never retried');
+  assert.equal(job.result, null, 'the processor never ran: no result, no output');
+  const out = await fetch(`${GATEWAY}/api/jobs/${job.job_id}/output`, { headers: auth() });
+  assert.notEqual(out.status, 200, 'no output to fetch');
+  assert.equal(await scannedFirst('infected'), infected0 + 1);
+  // The next job of the same pool completes, scanned clean first.
+  const next = await pdfJob(pdfWith('nothing here'));
+  assert.equal(next.status, 'COMPLETED', JSON.stringify(next));
+  assert.equal(next.result.page_count, 1);
+  assert.equal(await scannedFirst('clean'), clean0 + 1);
 });

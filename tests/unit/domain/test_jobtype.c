@@ -356,7 +356,7 @@ Test(jobtype, each_allow_list_takes_what_libmagic_detects_in_such_files)
 static void settings_ok(const char *types, const char *content, const char *limits,
 			const char *attempts)
 {
-	struct rap_jobtype_settings s = { types, content, limits, attempts };
+	struct rap_jobtype_settings s = { types, content, limits, attempts, NULL };
 	char err[RAP_ERRLEN];
 
 	cr_assert_eq(rap_jobtype_settings_check(&s, err), RAP_OK, "%s", err);
@@ -365,7 +365,7 @@ static void settings_ok(const char *types, const char *content, const char *limi
 static void settings_bad(const char *types, const char *content, const char *limits,
 			 const char *attempts, const char *message)
 {
-	struct rap_jobtype_settings s = { types, content, limits, attempts };
+	struct rap_jobtype_settings s = { types, content, limits, attempts, NULL };
 	char err[RAP_ERRLEN];
 
 	cr_assert_eq(rap_jobtype_settings_check(&s, err), RAP_EINVAL, "should fail: %s", message);
@@ -641,4 +641,32 @@ Test(jobtype, virus_scans_run_in_a_pool_of_their_own_from_a_fork_server)
 	}
 	cr_assert_eq(params("virus.scan", "{}", err), RAP_OK, "%s", err);
 	cr_assert_eq(params("virus.scan", "{\"archives\":false}", err), RAP_EINVAL);
+}
+
+/* RAP_JOB_SCAN_FIRST: sandboxed types that read a file, each once; the
+ * errors in the style of the other settings. */
+static int scan_first(const char *list, char *err)
+{
+	struct rap_jobtype_settings s = { .scan_first = list };
+
+	return rap_jobtype_settings_check(&s, err);
+}
+
+Test(jobtype, scan_first_names_sandboxed_types_that_read_a_file)
+{
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(scan_first("", err), RAP_OK, "%s", err);
+	cr_assert_eq(scan_first("file.inspect,csv.validate,pdf.text", err), RAP_OK, "%s", err);
+	cr_assert_eq(scan_first("file.inspect,csv.inspect", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"csv.inspect\": not a job type (known: noop, "
+			      "file.inspect, csv.validate, xlsx.validate, xls.validate, "
+			      "image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
+	cr_assert_eq(scan_first("pdf.text,pdf.text", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"pdf.text\": named twice");
+	cr_assert_eq(scan_first("noop", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"noop\": it reads no file: there is nothing "
+			      "to scan first");
+	cr_assert_eq(scan_first("virus.scan", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"virus.scan\": it is the scan itself");
 }

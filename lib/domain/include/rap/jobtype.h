@@ -129,6 +129,7 @@ struct rap_jobtype_settings {
 	const char *content;
 	const char *limits;
 	const char *attempts;
+	const char *scan_first; /* the worker's RAP_JOB_SCAN_FIRST; NULL: not set */
 };
 
 /** Checks every setting that is set, strictly: RAP_EINVAL with err
