@@ -209,9 +209,9 @@ const struct rap_jobtype rap_jobtypes[] = {
 		/* The engine (signatures) is loaded once per worker by a fork
 		 * server (docs/sandbox.md) and each scan is a child forked from
 		 * it: the child's address space holds the whole engine, so
-		 * RLIMIT_AS must exceed it.  The test database is ~60 MiB of
-		 * address space (libclamav and its libraries) and loads in
-		 * 20 ms; ClamAV's full main+daily+bytecode databases make an
+		 * RLIMIT_AS must exceed it.  With the test database the server
+		 * is 128 MiB of address space and 34 MiB resident (libclamav,
+		 * OpenSSL and their libraries) and loads in 25 ms; ClamAV's full main+daily+bytecode databases make an
 		 * engine of ~1.1-1.5 GiB.  2560 MiB leaves ~1 GiB above a real
 		 * engine for the scan itself (ClamAV keeps at most a few of its
 		 * 100 MiB file limit in memory at a time).  ClamAV scans at
