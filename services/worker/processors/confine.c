@@ -298,6 +298,42 @@ out_release:
  * (Linux 6.1) do not name yet. */
 #define LANDLOCK_TRUNCATE (1ULL << 14)
 
+int confine_server(char *err)
+{
+	static const int denied[] = {
+		SCMP_SYS(socket),  SCMP_SYS(socketpair),       SCMP_SYS(connect),
+		SCMP_SYS(bind),    SCMP_SYS(listen),           SCMP_SYS(accept),
+		SCMP_SYS(accept4), SCMP_SYS(execve),           SCMP_SYS(execveat),
+		SCMP_SYS(ptrace),  SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+		SCMP_SYS(mount),   SCMP_SYS(umount2),          SCMP_SYS(pivot_root),
+		SCMP_SYS(chroot),  SCMP_SYS(kexec_load),       SCMP_SYS(init_module),
+	};
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	int rc, result = RAP_EIO;
+
+	if (!f) {
+		snprintf(err, RAP_ERRLEN, "seccomp_init failed");
+		return RAP_EIO;
+	}
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
+		if (rc < 0) {
+			snprintf(err, RAP_ERRLEN, "seccomp rule for system call %d: %s", denied[i],
+				 strerror(-rc));
+			goto out_release;
+		}
+	}
+	rc = seccomp_load(f);
+	if (rc < 0) {
+		snprintf(err, RAP_ERRLEN, "seccomp_load: %s", strerror(-rc));
+		goto out_release;
+	}
+	result = RAP_OK;
+out_release:
+	seccomp_release(f);
+	return result;
+}
+
 /* One Landlock rule: what may be done beneath path. */
 static int landlock_rule(int rs, const char *path, uint64_t access, char *err)
 {

@@ -36,6 +36,12 @@ int confine_seccomp_opts(bool threads, bool scratch, char *err);
  *  (err says so): a scratch processor never runs unconfined. */
 int confine_landlock(const char *dir, const char *base, char *err);
 
+/** The fork server's own filter, a deny-list (it must fork, wait and
+ *  remove its children's folders): no socket of any kind, no exec, no
+ *  ptrace, no mount; each refused with EPERM.  Its children inherit it
+ *  under their own allow-list. */
+int confine_server(char *err);
+
 /** Installs the out-of-memory handler: a FAIL memory_limit frame on fd,
  *  then exit RAP_CHILD_EXIT_OOM. */
 void confine_oom_report(int fd, long long memory_mb);

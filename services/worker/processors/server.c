@@ -22,14 +22,17 @@
  *
  * What the server keeps: the engine, the control socket, its log; it
  * never had the worker's environment (no credential) nor any of its
- * sockets.  It sets PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE 0 and no core
- * before it serves.  It must fork and remove the scratch folders of
- * children killed mid-scan, so it has no seccomp filter of its own: it
- * reads no input (a request is a fixed-size struct from its worker and
- * four descriptors it only passes on).
+ * sockets.  Before it serves it sets PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE
+ * 0, no core, at most 64 descriptors, and a seccomp deny-list
+ * (confine_server: no socket, no exec, no ptrace, no mount): it must
+ * fork, wait and remove the scratch folders of children killed mid-scan,
+ * so an allow-list as tight as a child's is not possible, and it parses
+ * no input (a request is a fixed-size struct from its worker and four
+ * descriptors it only passes on).
  */
 #include "server.h"
 
+#include "confine.h"
 #include "job.h"
 #include "virus.h"
 
@@ -60,6 +63,9 @@
 #include <unistd.h>
 
 #define CTL_FD 0
+/* Its socket and log, a request's four descriptors and a pipe, the
+ * folder it sweeps (a scan child lowers it to 32 for itself). */
+#define SERVER_NOFILE 64
 #define HIGH_FD 16 /* above every descriptor the child ends up with */
 
 /* The server's folder of its children's scratch folders (one each,
@@ -248,17 +254,20 @@ static int serve_one(void)
 	return 1;
 }
 
-/* No new privileges, no core, no ptrace by the same user. */
+/* No new privileges, no core, no ptrace by the same user, at most 64
+ * descriptors, and the deny-list filter (confine_server): no socket, no
+ * exec, no ptrace, no mount. */
 static int harden(char *err)
 {
-	struct rlimit none = { 0, 0 };
+	struct rlimit none = { 0, 0 }, files = { SERVER_NOFILE, SERVER_NOFILE };
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || setrlimit(RLIMIT_CORE, &none) != 0) {
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || setrlimit(RLIMIT_CORE, &none) != 0 ||
+	    setrlimit(RLIMIT_NOFILE, &files) != 0) {
 		snprintf(err, RAP_ERRLEN, "prctl/setrlimit: %s", strerror(errno));
 		return RAP_EIO;
 	}
-	return RAP_OK;
+	return confine_server(err);
 }
 
 int server_main(const char *type, const char *db, const char *tmp)

@@ -273,3 +273,22 @@ Test(worker_forksrv, a_missing_or_empty_database_stops_the_start_with_its_reason
 	cr_assert_eq(forksrv_start(&srv, err), RAP_EIO);
 	cr_assert(strstr(err, "/nonexistent/clamav"), "%s", err);
 }
+
+Test(worker_forksrv, the_server_is_confined_before_it_serves)
+{
+	char err[RAP_ERRLEN], path[64], line[256];
+	bool nnp = false, filter = false;
+	FILE *f;
+
+	cr_assert_eq(forksrv_start(&srv, err), RAP_OK, "%s", err);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)srv.pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		nnp = nnp || strcmp(line, "NoNewPrivs:\t1\n") == 0;
+		filter = filter || strcmp(line, "Seccomp:\t2\n") == 0;
+	}
+	fclose(f);
+	cr_assert(nnp, "no new privileges");
+	cr_assert(filter, "its deny-list filter is loaded");
+}
