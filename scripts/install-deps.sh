@@ -34,6 +34,10 @@ packages=(
 	# pdf.text (issue 14): poppler-glib; its tests make PDFs with cairo
 	# (python3-cairo)
 	libpoppler-glib-dev python3-cairo
+	# virus.scan (issue 14): libclamav; clamav for clamscan and sigtool
+	# (the benchmark's yardstick, and signatures of your own by hand).
+	# Never freshclam here: the tests write their own signatures.
+	libclamav-dev clamav
 	# The notifier's event loop: libev, and libwebsockets' plugin for it
 	# (both pulled in by libwebsockets-dev; named for the runtime images).
 	libev-dev libwebsockets-evlib-ev

@@ -201,6 +201,36 @@ const struct rap_jobtype rap_jobtypes[] = {
 		.runner = RAP_RUN_SANDBOX,
 	},
 	{
+		.name = "virus.scan",
+		.summary = "Scans a file with ClamAV (libclamav 1.4): clean, or infected with the "
+			   "signature's name; archives are opened (EICAR inside a zip is found).",
+		.content = "",
+		.params_schema = "virus.scan.json",
+		/* The engine (signatures) is loaded once per worker by a fork
+		 * server (docs/sandbox.md) and each scan is a child forked from
+		 * it: the child's address space holds the whole engine, so
+		 * RLIMIT_AS must exceed it.  With the test database the server
+		 * is 128 MiB of address space and 34 MiB resident (libclamav,
+		 * OpenSSL and their libraries) and loads in 25 ms; ClamAV's full main+daily+bytecode databases make an
+		 * engine of ~1.1-1.5 GiB.  2560 MiB leaves ~1 GiB above a real
+		 * engine for the scan itself (ClamAV keeps at most a few of its
+		 * 100 MiB file limit in memory at a time).  ClamAV scans at
+		 * tens of MB/s with a real database: 512 MiB is ~30 s; 5 min of
+		 * CPU stops an archive built to loop, 10 of wall a busy node.
+		 * No outputs (the verdict is the result). */
+		.limits = { .wall_s = 600,
+			    .cpu_s = 300,
+			    .memory_mb = 2560,
+			    .output_mb = 1,
+			    .input_mb = 512 },
+		.max_attempts = 3,
+		.pool = "virus",
+		.input = RAP_INPUT_FILE,
+		.runner = RAP_RUN_SANDBOX,
+		.fork_server = true,
+		.opt_in = true,
+	},
+	{
 		.name = "test.fault",
 		.summary = "Drives the platform's failure paths on purpose (transient, "
 			   "permanent, crash, hang, ...): for tests only.",
@@ -294,6 +324,11 @@ const struct rap_jobpool rap_jobpools[] = {
 	  "a worker holds up to 2, so the next starts without a round trip while a long "
 	  "document is spread over the workers; its own queue, so a burst of PDFs never "
 	  "delays thumbnails or data jobs" },
+	{ "virus", 2,
+	  "virus scans (virus.scan), each a child forked from the worker's ClamAV fork server, "
+	  "which loaded the signatures once: a worker holds up to 2, so the next starts without "
+	  "a round trip; its own queue, because a scan worker carries the engine's memory "
+	  "(over 1 GiB with a real database), which only the nodes sized for it should pay" },
 };
 const size_t rap_jobpools_count = sizeof(rap_jobpools) / sizeof(rap_jobpools[0]);
 
@@ -443,8 +478,20 @@ static int entry_type(const char *var, struct span e, struct span *value, unsign
 	return RAP_OK;
 }
 
-/* RAP_JOB_TYPES: known names, each once, no empty entry. */
-static int check_types(const char *list, char *err)
+/* RAP_JOB_SCAN_FIRST: a type whose input may be scanned before it runs:
+ * NULL when t may, else why not. */
+static const char *scan_first_refusal(const struct rap_jobtype *t)
+{
+	if (t->runner != RAP_RUN_SANDBOX || t->input == RAP_INPUT_NONE)
+		return "it reads no file: there is nothing to scan first";
+	if (t->fork_server)
+		return "it is the scan itself";
+	return NULL;
+}
+
+/* RAP_JOB_TYPES (and RAP_JOB_SCAN_FIRST, var): known names, each once,
+ * no empty entry. */
+static int check_names(const char *var, const char *list, char *err)
 {
 	unsigned long long seen = 0;
 	const struct rap_jobtype *t;
@@ -459,10 +506,12 @@ static int check_types(const char *list, char *err)
 		if (!t) {
 			known_types(known, sizeof(known));
 			snprintf(why, sizeof(why), "not a job type (known: %s)", known);
-			return bad_entry(err, "RAP_JOB_TYPES", e, why);
+			return bad_entry(err, var, e, why);
 		}
 		if (seen & (1ULL << (t - rap_jobtypes)))
-			return bad_entry(err, "RAP_JOB_TYPES", e, "named twice");
+			return bad_entry(err, var, e, "named twice");
+		if (strcmp(var, "RAP_JOB_SCAN_FIRST") == 0 && scan_first_refusal(t))
+			return bad_entry(err, var, e, scan_first_refusal(t));
 		seen |= 1ULL << (t - rap_jobtypes);
 	}
 	return RAP_OK;
@@ -673,7 +722,7 @@ _Static_assert(sizeof(rap_jobtypes) / sizeof(rap_jobtypes[0]) <= 64,
 
 int rap_jobtype_settings_check(const struct rap_jobtype_settings *s, char *err)
 {
-	int result = check_types(s->types, err);
+	int result = check_names("RAP_JOB_TYPES", s->types, err);
 
 	if (result == RAP_OK)
 		result = check_content(s->content, err);
@@ -681,6 +730,8 @@ int rap_jobtype_settings_check(const struct rap_jobtype_settings *s, char *err)
 		result = walk_limits(s->limits, NULL, NULL, err);
 	if (result == RAP_OK)
 		result = check_attempts(s->attempts, err);
+	if (result == RAP_OK && s->scan_first && s->scan_first[0])
+		result = check_names("RAP_JOB_SCAN_FIRST", s->scan_first, err);
 	return result;
 }
 

@@ -142,7 +142,9 @@ static void run_claimed(struct worker *w, struct delivery *d, const struct rap_j
 	run.beat_ms = t->runner == RAP_RUN_SANDBOX ? 250 : 1000;
 	rap_log(RAP_LOG_INFO, &ctx, "processing attempt %d of %d", claim->attempt,
 		claim->max_attempts);
-	result = worker_runner(t)(&run, &result_json, err);
+	result = worker_scan_first_applies(w, t) ? worker_scan_first(&run, err) : RAP_OK;
+	if (result == RAP_OK)
+		result = worker_runner(t)(&run, &result_json, err);
 	worker_finish(w, d, jm, claim->attempt, claim->max_attempts, result, result_json, err);
 }
 

@@ -5,6 +5,7 @@
  * each is lifecycle.c's, of quick ones in batches batch.c's.
  */
 #include "worker.h"
+#include "sandbox.h"
 
 #include "rap/amqp.h"
 #include "rap/err.h"
@@ -24,6 +25,7 @@
 #include "rap/task.h"
 
 #include <errno.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +321,12 @@ static void register_metrics(struct worker *w)
 		w->sandbox[i] = rap_metrics_add(m, RAP_COUNTER, "rap_worker_sandbox_total",
 						sandbox_labels[i],
 						"sandboxed runs by outcome (docs/sandbox.md)");
+	w->scanned_clean = rap_metrics_add(
+		m, RAP_COUNTER, "rap_worker_scanned_first_total", "verdict=\"clean\"",
+		"inputs of RAP_JOB_SCAN_FIRST types scanned before they ran");
+	w->scanned_infected = rap_metrics_add(
+		m, RAP_COUNTER, "rap_worker_scanned_first_total", "verdict=\"infected\"",
+		"inputs of RAP_JOB_SCAN_FIRST types scanned before they ran");
 }
 
 /* rap-processor: the setting, or the file next to this executable. */
@@ -351,6 +359,73 @@ static int processor_path(struct worker *w)
 	return RAP_OK;
 }
 
+/* Whether this worker runs t: enabled, and its pool served. */
+static bool runs(const struct worker *w, const struct rap_jobtype *t)
+{
+	if (!rap_list_contains(w->svc.cfg.job_types, t->name))
+		return false;
+	for (size_t k = 0; k < w->n_pools; k++)
+		if (strcmp(w->pools[k], t->pool) == 0)
+			return true;
+	return false;
+}
+
+/* The type of the registry whose children come from a fork server
+ * (virus.scan), if this worker needs it: it runs it, or it runs a type
+ * of RAP_JOB_SCAN_FIRST, whose inputs it scans first. */
+static const struct rap_jobtype *fork_server_type(const struct worker *w)
+{
+	const struct rap_jobtype *server = NULL;
+	bool needed = false;
+
+	for (size_t i = 0; i < rap_jobtypes_count; i++) {
+		const struct rap_jobtype *t = &rap_jobtypes[i];
+
+		if (t->fork_server) {
+			server = t;
+			needed = needed || runs(w, t);
+		} else if (rap_list_contains(w->cfg.scan_first, t->name) && runs(w, t))
+			needed = true;
+	}
+	return needed ? server : NULL;
+}
+
+/*
+ * Starts the fork server (forksrv.c) when this worker runs virus.scan:
+ * the signatures are loaded now, once, and a database that is missing or
+ * empty stops the worker here with the server's reason.  The worker
+ * becomes a child subreaper first, so that each scan child the server
+ * forks (through a process that exits at once) becomes the worker's.
+ */
+static int start_fork_server(struct worker *w)
+{
+	static struct forksrv srv;
+	const struct rap_jobtype *t = fork_server_type(w);
+	struct rap_metrics *m = w->svc.metrics;
+	char err[RAP_ERRLEN];
+
+	if (!t)
+		return RAP_OK;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+		rap_log(RAP_LOG_ERROR, NULL, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+		return RAP_EIO;
+	}
+	forksrv_init(&srv, w->processor, t->name, w->cfg.clamav_db, w->cfg.scratch_dir);
+	srv.loads = rap_metrics_add(m, RAP_COUNTER, "rap_clamav_engine_loads_total", NULL,
+				    "ClamAV engines loaded (one per fork server start; "
+				    "never per job)");
+	srv.signatures_gauge = rap_metrics_add(m, RAP_GAUGE, "rap_clamav_signatures", NULL,
+					       "signatures in the fork server's engine");
+	srv.restarts = rap_metrics_add(m, RAP_COUNTER, "rap_clamav_server_failures_total", NULL,
+				       "fork servers found dead or mute (restarted)");
+	if (forksrv_start(&srv, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
+		return RAP_EIO;
+	}
+	w->forksrv = &srv;
+	return RAP_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct worker w = { 0 };
@@ -375,6 +450,7 @@ int main(int argc, char **argv)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	types.types = w.svc.cfg.job_types;
 	types.limits = w.svc.cfg.job_limits;
+	types.scan_first = w.cfg.scan_first;
 	if (rap_jobtype_settings_check(&types, err) != RAP_OK ||
 	    rap_jobtype_pools_select(w.cfg.worker_pools, w.pools, RAP_JOBTYPE_POOLS_MAX, &w.n_pools,
 				     err) != RAP_OK) {
@@ -390,7 +466,7 @@ int main(int argc, char **argv)
 	register_metrics(&w);
 	rap_s3_global_init();
 	rap_service_s3_cfg(&w.svc, &s3c);
-	if (processor_path(&w) != RAP_OK)
+	if (processor_path(&w) != RAP_OK || start_fork_server(&w) != RAP_OK)
 		goto out;
 	worker_slots_new(&w, &s3c);
 	if (w.cfg.worker_port) {
@@ -414,6 +490,8 @@ out:
 	for (size_t i = 0; i < w.n_slots; i++)
 		slot_free(&w.slots[i]);
 	free(w.slots);
+	if (w.forksrv)
+		forksrv_stop(w.forksrv);
 	rap_service_cleanup(&w.svc);
 	return status;
 }

@@ -375,7 +375,16 @@ static int start_child(struct sbx *s, int in_fd, char *err)
 
 	snprintf(mem, sizeof(mem), "%lld", s->lim->memory_mb);
 	snprintf(cpu, sizeof(cpu), "%lld", s->lim->cpu_s);
-	result = sandbox_spawn(s->w->processor, argv, in_fd, &s->ch, err);
+	if (!s->run->type->fork_server)
+		result = sandbox_spawn(s->w->processor, argv, in_fd, &s->ch, err);
+	else if (s->w->forksrv)
+		result = forksrv_spawn(s->w->forksrv, in_fd, s->lim->memory_mb, s->lim->cpu_s,
+				       &s->ch, err);
+	else {
+		snprintf(err, RAP_ERRLEN, "this worker has no fork server for %s",
+			 s->run->type->name);
+		result = RAP_EIO;
+	}
 	close(in_fd);
 	if (result != RAP_OK)
 		return result;
@@ -417,7 +426,12 @@ static enum worker_sandbox_outcome conclude(struct sbx *s, char **result_json, c
 			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)s->violation);
 	out = sandbox_classify(&e, err);
 	free(name);
-	if (out == SBX_COMPLETED) {
+	if (out == SBX_COMPLETED && s->verdict_only) {
+		/* A scan before the job's own processor: its result is only
+		 * read, never stored. */
+		*result_json = s->result;
+		s->result = NULL;
+	} else if (out == SBX_COMPLETED) {
 		*result_json = sbx_result(s, &out, err);
 		if (!*result_json && out == SBX_COMPLETED)
 			out = SBX_CRASHED;
@@ -490,10 +504,11 @@ static enum worker_sandbox_outcome run_child(struct sbx *s, char **result_json, 
 	return conclude(s, result_json, err);
 }
 
-int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
+enum worker_sandbox_outcome sbx_run(struct job_run *run, bool verdict_only, char **result_json,
+				    char *err)
 {
 	struct worker *w = run->w;
-	struct sbx s = { .run = run, .w = w, .violation = -1 };
+	struct sbx s = { .run = run, .w = w, .violation = -1, .verdict_only = verdict_only };
 	enum worker_sandbox_outcome out;
 	struct rap_s3_cfg s3cfg;
 	uint64_t size = 0;
@@ -515,7 +530,7 @@ int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
 	s.input_size = rap_s3_head(w->s3, run->msg->object_key, &size) == RAP_OK ? (long long)size
 										 : -1;
 	run->size = size * (run->type->input == RAP_INPUT_FILE ? 2 : 1);
-	if (rap_joberrors_clear(w->db, run->msg->job_id, err) != RAP_OK)
+	if (!verdict_only && rap_joberrors_clear(w->db, run->msg->job_id, err) != RAP_OK)
 		out = SBX_TRANSIENT;
 	else
 		out = run_child(&s, result_json, err);
@@ -526,7 +541,12 @@ int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
 			(double)s.ru.ru_maxrss / 1024.0);
 	sbx_cleanup(&s);
 	rap_metric_inc(w->sandbox[out], 1);
-	switch (out) {
+	return out;
+}
+
+int worker_sandbox_run(struct job_run *run, char **result_json, char *err)
+{
+	switch (sbx_run(run, false, result_json, err)) {
 	case SBX_COMPLETED:
 		/* Progress is recorded at most once a second: the job row keeps
 		 * the stage and rows the processor ended with. */

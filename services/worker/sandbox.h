@@ -35,6 +35,46 @@ struct child {
 /** RAP_EIO (err says why) when the child cannot be started: exec failed,
  *  or no pipe or process could be made. */
 int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child *ch, char *err);
+/** The same start with the descriptors 0..n-1 taken from src (at most
+ *  SPAWN_FDS_MAX): the fork server's (forksrv.c). */
+#define SPAWN_FDS_MAX 4
+int sandbox_spawn_fds(const char *path, char *const argv[], const int *src, int n, pid_t *pid,
+		      char *err);
+
+/* forksrv.c: the worker's side of the fork server (rap/forksrv.h,
+ * docs/sandbox.md): a long-lived `rap-processor --server` that loaded a
+ * type's shared state (ClamAV's engine) once, and forks each job's child,
+ * which the worker then supervises as one it started (it is a child
+ * subreaper).  Shared by the worker's slots (a mutex). */
+struct forksrv {
+	pthread_mutex_t lock;
+	const char *processor, *type, *db, *tmp;
+	pid_t pid;
+	int sock;             /* -1: not running */
+	long long signatures; /* of the running server's engine */
+	long long load_ms;    /* how long it took to load */
+	int64_t retry_at_ms;  /* no restart before this, after a failed one */
+	int backoff_ms;       /* the next wait after a failed start */
+	int ready_timeout_ms; /* the longest a start may take (loading) */
+	struct rap_metric *loads, *signatures_gauge, *restarts; /* each may be NULL */
+	char err[RAP_ERRLEN];                                   /* why it last failed */
+};
+/** Fills f; nothing starts yet.  The strings must outlive f. */
+void forksrv_init(struct forksrv *f, const char *processor, const char *type, const char *db,
+		  const char *tmp);
+/** Starts the server and waits (bounded) until its engine is loaded;
+ *  RAP_EIO with err (the server's own reason: a missing or empty
+ *  database) when it cannot. */
+int forksrv_start(struct forksrv *f, char *err);
+/** A child for one job on in_fd with the given limits, into ch (as
+ *  sandbox_spawn does); a server that died is started again first (at
+ *  most once every backoff).  RAP_EIO with err when no child could be had
+ *  (the job is retried). */
+int forksrv_spawn(struct forksrv *f, int in_fd, long long memory_mb, long long cpu_s,
+		  struct child *ch, char *err);
+/** Closes the socket (the server exits), waits for it a bounded time,
+ *  then kills it. */
+void forksrv_stop(struct forksrv *f);
 
 /* feeder.c: the input, from S3, on a thread of its own: into the child's
  * pipe (RAP_INPUT_STREAM), or into a scratch file (RAP_INPUT_FILE) capped
@@ -186,7 +226,16 @@ struct sbx {
 	int log_lines;
 	long violation;
 	int64_t deadline_ms;
+	bool verdict_only; /* a scan first: the RESULT is handed back, not stored */
 };
+
+/** One sandboxed run of run->type on the job's input: its outcome, with
+ *  *result_json (caller frees) when SBX_COMPLETED and err otherwise.
+ *  verdict_only: a scan before the job's processor (scanfirst.c): the
+ *  result is the child's RESULT as it came, nothing is stored in S3 and
+ *  the job's row errors are left alone. */
+enum worker_sandbox_outcome sbx_run(struct job_run *run, bool verdict_only, char **result_json,
+				    char *err);
 
 /* input.c: the child's fd 0 for the type's input into *in_fd; *feeding
  * says whether the feeder starts once the child runs (a pipe).  A file

@@ -7,7 +7,7 @@
 
 const struct rap_cfg_opt worker_settings_table[] = {
 	{ "RAP_WORKER_POOLS", RAP_CFG_STR, 0, 0, "",
-	  "worker pools this worker serves, comma-separated (quick, light, data, image, pdf: "
+	  "worker pools this worker serves, comma-separated (quick, light, data, image, pdf, virus: "
 	  "docs/job-types.md), "
 	  "consuming each pool's queue jobs.work.<pool>; empty: every pool",
 	  S(worker_pools) },
@@ -15,7 +15,7 @@ const struct rap_cfg_opt worker_settings_table[] = {
 	  "worker health/metrics port (0: none, for extra local workers)", S(worker_port) },
 	{ "RAP_WORKER_PREFETCH", RAP_CFG_INT, 0, 1000, "0",
 	  "unacknowledged messages a worker holds at once, per pool it serves; 0: each "
-	  "pool's own (quick 64, light 8, data 1, image 4, pdf 2: docs/job-types.md)",
+	  "pool's own (quick 64, light 8, data 1, image 4, pdf 2, virus 2: docs/job-types.md)",
 	  S(worker_prefetch) },
 	{ "RAP_WORKER_BATCH", RAP_CFG_INT, 1, 1000, "64",
 	  "quick jobs (noop) a worker claims and completes per statement, up to the prefetch",
@@ -39,6 +39,16 @@ const struct rap_cfg_opt worker_settings_table[] = {
 	{ "RAP_PROCESSOR_PATH", RAP_CFG_STR, 0, 0, "",
 	  "the sandboxed processor executable (default: rap-processor next to the worker's)",
 	  S(processor_path) },
+	{ "RAP_CLAMAV_DB", RAP_CFG_STR, 0, 0, "/var/lib/clamav",
+	  "ClamAV's signature folder (.cvd/.cld from freshclam, or .ndb/.hdb of your own), "
+	  "loaded once by the worker's fork server when it runs virus.scan; missing or empty "
+	  "stops the worker at start (docs/deploy.md: keeping it fresh)",
+	  S(clamav_db) },
+	{ "RAP_JOB_SCAN_FIRST", RAP_CFG_STR, 0, 0, "",
+	  "job types whose input is scanned with ClamAV (virus.scan's fork server) before they "
+	  "run, comma-separated: an infected file fails the job permanently (infected) and its "
+	  "processor never runs; each a sandboxed type of the registry that reads a file",
+	  S(scan_first) },
 };
 
 const size_t worker_settings_count =

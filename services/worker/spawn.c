@@ -21,12 +21,12 @@
 
 #define HIGH_FD 16 /* above every descriptor the child ends up with */
 
-/* In the forked child: fds 0..3 from src, the rest closed by exec. */
-static void exec_child(const char *path, char *const argv[], const int src[4], pid_t parent,
+/* In the forked child: fds 0..n-1 from src, the rest closed by exec. */
+static void exec_child(const char *path, char *const argv[], const int *src, int n, pid_t parent,
 		       int report_fd)
 {
 	static char *const envp[] = { NULL };
-	int hi[4], i, e;
+	int hi[SPAWN_FDS_MAX], i, e;
 	sigset_t none;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent)
@@ -35,12 +35,12 @@ static void exec_child(const char *path, char *const argv[], const int src[4], p
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* First out of the way (a source may already be 0..3), then in place:
 	 * dup2 clears close-on-exec on the copies. */
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < n; i++)
 		hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, HIGH_FD);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < n; i++)
 		if (hi[i] < 0 || dup2(hi[i], i) != i)
 			goto out_report;
-	if (close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+	if (close_range((unsigned)n, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
 		goto out_report;
 	execve(path, argv, envp);
 out_report:
@@ -59,28 +59,25 @@ static void close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
-int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child *ch, char *err)
+int sandbox_spawn_fds(const char *path, char *const argv[], const int *src, int n_src, pid_t *pid,
+		      char *err)
 {
-	int out[2] = { -1, -1 }, log[2] = { -1, -1 }, start[2] = { -1, -1 }, rep[2] = { -1, -1 };
-	int result = RAP_EIO, e = 0;
-	pid_t parent = getpid(), pid;
+	int rep[2] = { -1, -1 }, e = 0, result = RAP_EIO;
+	pid_t parent = getpid();
 	ssize_t n;
 
-	memset(ch, 0, sizeof(*ch));
-	ch->pid = -1;
-	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(log, O_CLOEXEC) != 0 ||
-	    pipe2(start, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0) {
+	*pid = -1;
+	if (n_src > SPAWN_FDS_MAX || pipe2(rep, O_CLOEXEC) != 0) {
 		snprintf(err, RAP_ERRLEN, "pipe: %s", strerror(errno));
-		goto out_close;
+		return RAP_EIO;
 	}
-	pid = fork();
-	if (pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		snprintf(err, RAP_ERRLEN, "fork: %s", strerror(errno));
 		goto out_close;
 	}
-	if (pid == 0)
-		exec_child(path, argv, (const int[4]){ in_fd, out[1], log[1], start[0] }, parent,
-			   rep[1]);
+	if (*pid == 0)
+		exec_child(path, argv, src, n_src, parent, rep[1]);
 	close(rep[1]);
 	rep[1] = -1;
 	do
@@ -88,9 +85,32 @@ int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child 
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		snprintf(err, RAP_ERRLEN, "exec %s: %s", path, strerror(e));
-		waitpid(pid, NULL, 0);
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
 		goto out_close;
 	}
+	result = RAP_OK;
+out_close:
+	close_pair(rep);
+	return result;
+}
+
+int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child *ch, char *err)
+{
+	int out[2] = { -1, -1 }, log[2] = { -1, -1 }, start[2] = { -1, -1 };
+	int result = RAP_EIO;
+	pid_t pid;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->pid = -1;
+	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(log, O_CLOEXEC) != 0 ||
+	    pipe2(start, O_CLOEXEC) != 0) {
+		snprintf(err, RAP_ERRLEN, "pipe: %s", strerror(errno));
+		goto out_close;
+	}
+	if (sandbox_spawn_fds(path, argv, (const int[4]){ in_fd, out[1], log[1], start[0] }, 4,
+			      &pid, err) != RAP_OK)
+		goto out_close;
 	ch->pid = pid;
 	ch->out_fd = out[0];
 	ch->err_fd = log[0];
@@ -98,13 +118,11 @@ int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child 
 	close(out[1]);
 	close(log[1]);
 	close(start[0]);
-	close(rep[0]);
 	return RAP_OK;
 
 out_close:
 	close_pair(out);
 	close_pair(log);
 	close_pair(start);
-	close_pair(rep);
 	return result;
 }

@@ -15,6 +15,7 @@ struct rap_amqp;
 struct rap_s3;
 struct rap_metric;
 struct rap_amqp_msg;
+struct forksrv;
 
 /* settings.c: the settings that are worker's own. */
 struct worker_settings {
@@ -28,6 +29,8 @@ struct worker_settings {
 	long long errors_max;
 	const char *scratch_dir;
 	const char *processor_path;
+	const char *clamav_db;
+	const char *scan_first;
 };
 
 extern const struct rap_cfg_opt worker_settings_table[];
@@ -79,6 +82,10 @@ struct worker {
 	struct rap_metric *children;   /* gauge: live rap-processor children */
 	struct rap_metric *early_acks; /* deliveries acked before their job ended */
 	struct rap_metric *sandbox[SBX_OUTCOMES];
+	struct rap_metric *scanned_clean, *scanned_infected; /* RAP_JOB_SCAN_FIRST */
+	/* The fork server of virus.scan (forksrv.c), shared by the slots;
+	 * NULL when this worker runs no such type. */
+	struct forksrv *forksrv;
 	struct worker *slots; /* the process's: one per pool it serves */
 	size_t n_slots;
 };
@@ -143,6 +150,14 @@ int worker_fault_run(struct job_run *run, char **result_json, char *err);
 
 /* sandbox.c: runs a sandboxed type's job in a rap-processor child. */
 int worker_sandbox_run(struct job_run *run, char **result_json, char *err);
+
+/* scanfirst.c: RAP_JOB_SCAN_FIRST, the input scanned before the type's
+ * processor runs. */
+/** Whether t's jobs are scanned first here. */
+bool worker_scan_first_applies(const struct worker *w, const struct rap_jobtype *t);
+/** RAP_OK clean: run the processor; RAP_EINVAL infected (or unscannable
+ *  for good): the job FAILS with err; RAP_ECANCELED; else transient. */
+int worker_scan_first(struct job_run *run, char *err);
 
 /* run.c: extends the lease every run->beat_ms at most, acks a long job's
  * delivery early, records and publishes progress at most once a second;

@@ -50,13 +50,17 @@ const SCENARIOS = [
   {
     name: 'production',
     files: ['cloudnative-pg.yaml', 'rabbitmq-cluster-operator.yaml', 'minio.yaml', 'production.yaml'],
-    istio: true, keda: true, hpas: ['upload-api', 'job-api', 'gateway'], monitoring: true,
+    istio: true, keda: true, hpas: ['upload-api', 'job-api', 'gateway'], monitoring: true, virus: true,
   },
   { name: 'scale-to-zero', files: ['minimal.yaml', 'scale-to-zero.yaml'], keda: true, scaleToZero: true },
   { name: 'rabbitmq-cluster-operator', files: ['rabbitmq-cluster-operator.yaml'] },
   { name: 'cloudnative-pg', files: ['cloudnative-pg.yaml'] },
   { name: 'minio', files: ['minio.yaml'] },
 ];
+
+// The pools a scenario's workers serve: every pool of the registry but the
+// opt-in virus pool, which only a scenario with signatures enables.
+const servedPools = (sc) => Object.keys(registryQueues()).filter((p) => p !== 'virus' || sc.virus);
 
 const SERVICES = ['upload-api', 'job-api', 'notifier', 'gateway', 'worker'];
 const C_SERVICES = ['upload-api', 'job-api', 'notifier', 'worker'];
@@ -523,7 +527,20 @@ if (missing) {
           const scratch = c.volumeMounts.find((m) => m.mountPath === (cm.data.RAP_WORKER_SCRATCH_DIR));
           assert.ok(scratch, `Deployment/${d.metadata.name}: RAP_WORKER_SCRATCH_DIR is a mounted volume`);
         }
-        assert.deepEqual(served.sort(), Object.keys(pools).sort(), 'a worker Deployment per pool of the registry');
+        assert.deepEqual(served.sort(), servedPools(sc).sort(), 'a worker Deployment per pool of the registry');
+        const virus = workers.find((d) => d.metadata.name === `${fullname('worker')}-virus`);
+        assert.equal(Boolean(virus), Boolean(sc.virus), 'the virus pool is opt-in');
+        if (virus) {
+          // ClamAV's signatures: the claim, read-only, where RAP_CLAMAV_DB says.
+          const c = virus.spec.template.spec.containers[0];
+          const db = c.env.find((e) => e.name === 'RAP_CLAMAV_DB').value;
+          const mount = c.volumeMounts.find((m) => m.mountPath === db);
+          assert.ok(mount?.readOnly, 'the signatures are mounted read-only at RAP_CLAMAV_DB');
+          const vol = virus.spec.template.spec.volumes.find((v) => v.name === mount.name);
+          assert.equal(vol.persistentVolumeClaim.claimName, 'rap-clamav-db');
+          assert.equal(vol.persistentVolumeClaim.readOnly, true);
+          assert.match(cm.data.RAP_JOB_TYPES, /(^|,)virus\.scan(,|$)/);
+        }
       });
 
       await t.test(`KEDA is ${sc.keda ? 'on' : 'off'}: ScaledObjects on the work queues only`, () => {
@@ -584,7 +601,7 @@ if (missing) {
           assert.deepEqual(params.filter((p) => !RABBITMQ_AUTH_PARAMS.has(p)), [],
             `TriggerAuthentication/${auth.metadata.name}: parameters the rabbitmq scaler does not know`);
         }
-        assert.deepEqual(watched.sort(), Object.values(pools).sort(), 'a ScaledObject per pool queue');
+        assert.deepEqual(watched.sort(), servedPools(sc).map((p) => pools[p]).sort(), 'a ScaledObject per pool queue');
       });
 
       await t.test(`Istio is ${sc.istio ? 'on' : 'off'}: mTLS STRICT, each service open to its callers only`, () => {
@@ -742,7 +759,8 @@ if (missing) {
     }
     for (const sc of SCENARIOS.filter((s) => s.keda)) {
       const got = byKind(rendered.get(sc.name)?.objs || [], 'ScaledObject').map((s) => s.spec.triggers[0].metadata.queueName);
-      assert.deepEqual(got.sort(), work.sort(), `${sc.name}: ScaledObject queues vs work queues`);
+      const want = work.filter((q) => q !== 'jobs.work.virus' || sc.virus); // the virus pool is opt-in
+      assert.deepEqual(got.sort(), want.sort(), `${sc.name}: ScaledObject queues vs work queues`);
     }
   });
 
@@ -783,6 +801,9 @@ if (missing) {
       [['--set', 'no.such=value'], /Additional property no is not allowed/],
       [['--set', 'worker.settings.RAP_LEASE_SECONDS=120'], /longer than the lease/],
       [['--set', 'keda.enabled=true', '--set', 'keda.rabbitmq.protocol=http'], /managementUrlSecret/],
+      [['--set', 'worker.pools.virus.enabled=true'], /clamav\.database\.existingClaim/],
+      [['--set', 'worker.pools.virus.enabled=true', '--set', 'clamav.database.existingClaim=db'],
+        /does not name virus\.scan/],
     ];
     for (const [args, why] of refused) {
       const r = render(['minimal.yaml'], args);

@@ -274,7 +274,9 @@ static void overview(FILE *out)
 		anchor(t->name, a, sizeof(a));
 		fprintf(out, "| [`%s`](#%s) | %s | %s | %s | %d | %s | ", t->name, a, t->pool,
 			rap_jobtype_input_name(t->input), runner_name(t->runner), t->max_attempts,
-			t->test_only ? "no (a test type)" : "yes");
+			t->test_only ? "no (a test type)"
+			: t->opt_in  ? "no (opt-in)"
+				     : "yes");
 		cell(out, t->summary);
 		fputs(" |\n", out);
 	}
@@ -392,7 +394,13 @@ static void type_section(FILE *out, const struct rap_jobtype *t)
 	mib_text(out, l->input_mb);
 	fprintf(out, "\n%s\n",
 		t->test_only ? "- a test type: never in the default RAP_JOB_TYPES"
+		: t->opt_in  ? "- opt-in: not in the default RAP_JOB_TYPES (it needs what the "
+			       "operator provides: docs/deploy.md)"
 			     : "- in the default RAP_JOB_TYPES");
+	if (t->fork_server)
+		fputs("- runs in a child forked from the worker's fork server, which loaded its "
+		      "shared state once (docs/sandbox.md)\n",
+		      out);
 	fputc('\n', out);
 	params_section(out, t);
 }

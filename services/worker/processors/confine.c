@@ -46,6 +46,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/landlock.h>
+#include <stdint.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -61,6 +63,12 @@
  * filter has no openat); the room above is for dup(2) copies of the input,
  * which libzip (zip_fdopen) and libfreexl (through input_fopen.c) read. */
 #define NOFILE_LIMIT 8
+/* A scratch processor (libclamav) holds a folder and a few unpacked
+ * members open at once, archives in archives. */
+#define NOFILE_LIMIT_SCRATCH 32
+/* Its largest temporary file: libclamav unpacks a member up to its
+ * CL_ENGINE_MAX_FILESIZE (100 MiB, virus.c), with room to spare. */
+#define FSIZE_LIMIT_SCRATCH (128ULL << 20)
 
 int confine_rlimits(const struct confine_limits *l, char *err)
 {
@@ -75,8 +83,10 @@ int confine_rlimits(const struct confine_limits *l, char *err)
 		/* SIGXCPU at the soft limit, SIGKILL at the hard one. */
 		{ RLIMIT_CPU, "RLIMIT_CPU", (rlim_t)l->cpu_s, (rlim_t)l->cpu_s + 1, l->cpu_s <= 0 },
 		/* It writes no file: only pipes, which this limit does not count. */
-		{ RLIMIT_FSIZE, "RLIMIT_FSIZE", 0, 0, false },
-		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", NOFILE_LIMIT, NOFILE_LIMIT, false },
+		{ RLIMIT_FSIZE, "RLIMIT_FSIZE", l->scratch ? FSIZE_LIMIT_SCRATCH : 0,
+		  l->scratch ? FSIZE_LIMIT_SCRATCH : 0, false },
+		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", l->scratch ? NOFILE_LIMIT_SCRATCH : NOFILE_LIMIT,
+		  l->scratch ? NOFILE_LIMIT_SCRATCH : NOFILE_LIMIT, false },
 		/* Refuses fork for an unprivileged user (root is exempt; the
 		 * filter refuses it for everyone).  It counts threads too: a
 		 * processor that starts threads keeps the worker's limit. */
@@ -191,6 +201,23 @@ static int add_thread_rules(scmp_filter_ctx f, char *err)
 	return RAP_OK;
 }
 
+/* Temporary files, for a scratch processor: the paths are not checked
+ * here (a filter cannot read them), Landlock holds them to the child's
+ * folder (confine_landlock), which is applied first. */
+static int add_scratch_rules(scmp_filter_ctx f, char *err)
+{
+	static const int calls[] = {
+		SCMP_SYS(openat), SCMP_SYS(mkdir),      SCMP_SYS(unlink),
+		SCMP_SYS(rmdir),  SCMP_SYS(chmod),      SCMP_SYS(getdents64),
+		SCMP_SYS(write),  SCMP_SYS(newfstatat), SCMP_SYS(ftruncate),
+	};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (allow(f, calls[i], 0, NULL, err) != RAP_OK)
+			return RAP_EIO;
+	return RAP_OK;
+}
+
 static int add_rules(scmp_filter_ctx f, char *err)
 {
 	const struct {
@@ -231,6 +258,11 @@ static int add_rules(scmp_filter_ctx f, char *err)
 
 int confine_seccomp(bool threads, char *err)
 {
+	return confine_seccomp_opts(threads, false, err);
+}
+
+int confine_seccomp_opts(bool threads, bool scratch, char *err)
+{
 	struct sigaction sa;
 	scmp_filter_ctx f;
 	int rc, result = RAP_EIO;
@@ -249,7 +281,8 @@ int confine_seccomp(bool threads, char *err)
 		snprintf(err, RAP_ERRLEN, "seccomp_init failed");
 		return RAP_EIO;
 	}
-	if (add_rules(f, err) != RAP_OK || (threads && add_thread_rules(f, err) != RAP_OK))
+	if (add_rules(f, err) != RAP_OK || (threads && add_thread_rules(f, err) != RAP_OK) ||
+	    (scratch && add_scratch_rules(f, err) != RAP_OK))
 		goto out_release;
 	rc = seccomp_load(f);
 	if (rc < 0) {
@@ -259,6 +292,119 @@ int confine_seccomp(bool threads, char *err)
 	result = RAP_OK;
 out_release:
 	seccomp_release(f);
+	return result;
+}
+
+/* Landlock ABI 3's truncate right (Linux 6.2), which Debian 12's headers
+ * (Linux 6.1) do not name yet. */
+#define LANDLOCK_TRUNCATE (1ULL << 14)
+
+int confine_server(char *err)
+{
+	static const int denied[] = {
+		SCMP_SYS(socket),  SCMP_SYS(socketpair),       SCMP_SYS(connect),
+		SCMP_SYS(bind),    SCMP_SYS(listen),           SCMP_SYS(accept),
+		SCMP_SYS(accept4), SCMP_SYS(execve),           SCMP_SYS(execveat),
+		SCMP_SYS(ptrace),  SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+		SCMP_SYS(mount),   SCMP_SYS(umount2),          SCMP_SYS(pivot_root),
+		SCMP_SYS(chroot),  SCMP_SYS(kexec_load),       SCMP_SYS(init_module),
+	};
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	int rc, result = RAP_EIO;
+
+	if (!f) {
+		snprintf(err, RAP_ERRLEN, "seccomp_init failed");
+		return RAP_EIO;
+	}
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
+		if (rc < 0) {
+			snprintf(err, RAP_ERRLEN, "seccomp rule for system call %d: %s", denied[i],
+				 strerror(-rc));
+			goto out_release;
+		}
+	}
+	rc = seccomp_load(f);
+	if (rc < 0) {
+		snprintf(err, RAP_ERRLEN, "seccomp_load: %s", strerror(-rc));
+		goto out_release;
+	}
+	result = RAP_OK;
+out_release:
+	seccomp_release(f);
+	return result;
+}
+
+/* One Landlock rule: what may be done beneath path. */
+static int landlock_rule(int rs, const char *path, uint64_t access, char *err)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = access };
+	int fd = open(path, O_PATH | O_CLOEXEC | O_DIRECTORY), rc;
+
+	if (fd < 0) {
+		snprintf(err, RAP_ERRLEN, "landlock: %s: %s", path, strerror(errno));
+		return RAP_EIO;
+	}
+	pb.parent_fd = fd;
+	rc = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	close(fd);
+	if (rc != 0) {
+		snprintf(err, RAP_ERRLEN, "landlock_add_rule %s: %s", path, strerror(errno));
+		return RAP_EIO;
+	}
+	return RAP_OK;
+}
+
+int confine_landlock(const char *dir, const char *base, char *err)
+{
+	/* Every right of ABI 1, and REFER (2) and TRUNCATE (3) when the
+	 * kernel has them: what is handled and not granted is refused. */
+	uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+			   LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+			   LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+			   LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+			   LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+			   LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+			   LANDLOCK_ACCESS_FS_MAKE_SYM,
+		 own = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+		       LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+		       LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |
+		       LANDLOCK_ACCESS_FS_MAKE_REG;
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	struct landlock_ruleset_attr attr;
+	int rs, result = RAP_EIO;
+
+	if (abi < 1) {
+		snprintf(err, RAP_ERRLEN,
+			 "Landlock is not available (%s): a child that writes temporary files "
+			 "is never run without it (Linux 5.13 or later, landlock in its LSMs)",
+			 strerror(errno));
+		return RAP_EIO;
+	}
+	if (abi >= 2)
+		handled |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3) {
+		handled |= LANDLOCK_TRUNCATE;
+		own |= LANDLOCK_TRUNCATE;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = handled;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (rs < 0) {
+		snprintf(err, RAP_ERRLEN, "landlock_create_ruleset: %s", strerror(errno));
+		return RAP_EIO;
+	}
+	if (landlock_rule(rs, dir, own, err) != RAP_OK ||
+	    landlock_rule(rs, base, LANDLOCK_ACCESS_FS_REMOVE_DIR, err) != RAP_OK)
+		goto out_close;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_landlock_restrict_self, rs, 0) != 0) {
+		snprintf(err, RAP_ERRLEN, "landlock_restrict_self: %s", strerror(errno));
+		goto out_close;
+	}
+	result = RAP_OK;
+out_close:
+	close(rs);
 	return result;
 }
 

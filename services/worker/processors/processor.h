@@ -63,12 +63,16 @@ int proc_fail(struct proc_ctx *c, const char *code, const char *fmt, ...)
  *  database), and its run, which sees the input only once the sandbox is
  *  closed (a library that opens only a path: see input_fopen.c).
  *  threads: its library starts threads of its own (libvips), which the
- *  filter then allows it (threads only: a new process is still refused). */
+ *  filter then allows it (threads only: a new process is still refused).
+ *  scratch: its library writes temporary files (libclamav unpacks archive
+ *  members): the child gets a folder of its own, and Landlock confines
+ *  every file access to it (docs/sandbox.md). */
 struct processor {
 	const char *type;
 	int (*prepare)(void);
 	int (*run)(struct proc_ctx *c);
 	bool threads;
+	bool scratch;
 };
 
 /** The processors the child knows (processors/registry.c). */

@@ -68,7 +68,7 @@ Test(jobtype, content_lists_pass_the_settings_check)
 	}
 }
 
-Test(jobtype, the_default_types_are_every_type_but_the_test_ones)
+Test(jobtype, the_default_types_are_every_type_but_the_test_and_opt_in_ones)
 {
 	struct rap_settings s;
 	struct rap_cfg_table t[RAP_SETTINGS_GROUPS];
@@ -83,7 +83,8 @@ Test(jobtype, the_default_types_are_every_type_but_the_test_ones)
 	cr_assert_eq(rap_jobtype_settings_check(&js, err), RAP_OK, "%s", err);
 	for (size_t i = 0; i < rap_jobtypes_count; i++)
 		cr_assert_eq(rap_list_contains(def, rap_jobtypes[i].name),
-			     !rap_jobtypes[i].test_only, "%s", rap_jobtypes[i].name);
+			     !rap_jobtypes[i].test_only && !rap_jobtypes[i].opt_in, "%s",
+			     rap_jobtypes[i].name);
 }
 
 Test(jobtype, a_pool_is_a_queue_of_its_own)
@@ -92,12 +93,13 @@ Test(jobtype, a_pool_is_a_queue_of_its_own)
 	char q[RAP_JOBTYPE_QUEUE_LEN];
 	size_t n = rap_jobtype_pools(pools, RAP_JOBTYPE_POOLS_MAX);
 
-	cr_assert_eq(n, 5);
+	cr_assert_eq(n, 6);
 	cr_assert_str_eq(pools[0], "quick");
 	cr_assert_str_eq(pools[1], "light");
 	cr_assert_str_eq(pools[2], "data");
 	cr_assert_str_eq(pools[3], "image");
 	cr_assert_str_eq(pools[4], "pdf");
+	cr_assert_str_eq(pools[5], "virus");
 	cr_assert_eq(rap_jobtype_pools(pools, 1), 1);
 	rap_jobtype_queue("data", q, sizeof(q));
 	cr_assert_str_eq(q, "jobs.work.data");
@@ -121,6 +123,7 @@ Test(jobtype, the_quick_pool_holds_only_quick_in_worker_types)
 	cr_assert_eq(rap_jobtype_pool_prefetch("data"), 1);
 	cr_assert_eq(rap_jobtype_pool_prefetch("image"), 4);
 	cr_assert_eq(rap_jobtype_pool_prefetch("pdf"), 2);
+	cr_assert_eq(rap_jobtype_pool_prefetch("virus"), 2);
 	for (i = 0; i < rap_jobtypes_count; i++) {
 		const struct rap_jobtype *t = &rap_jobtypes[i];
 
@@ -353,7 +356,7 @@ Test(jobtype, each_allow_list_takes_what_libmagic_detects_in_such_files)
 static void settings_ok(const char *types, const char *content, const char *limits,
 			const char *attempts)
 {
-	struct rap_jobtype_settings s = { types, content, limits, attempts };
+	struct rap_jobtype_settings s = { types, content, limits, attempts, NULL };
 	char err[RAP_ERRLEN];
 
 	cr_assert_eq(rap_jobtype_settings_check(&s, err), RAP_OK, "%s", err);
@@ -362,7 +365,7 @@ static void settings_ok(const char *types, const char *content, const char *limi
 static void settings_bad(const char *types, const char *content, const char *limits,
 			 const char *attempts, const char *message)
 {
-	struct rap_jobtype_settings s = { types, content, limits, attempts };
+	struct rap_jobtype_settings s = { types, content, limits, attempts, NULL };
 	char err[RAP_ERRLEN];
 
 	cr_assert_eq(rap_jobtype_settings_check(&s, err), RAP_EINVAL, "should fail: %s", message);
@@ -381,11 +384,11 @@ Test(jobtype, job_types_must_be_types_of_the_registry)
 	settings_bad(
 		"file.inspect,image.resize", NULL, NULL, NULL,
 		"RAP_JOB_TYPES: \"image.resize\": not a job type (known: noop, file.inspect, "
-		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, test.fault, test.sandbox)");
+		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
 	settings_bad(
 		"noop,,file.inspect", NULL, NULL, NULL,
 		"RAP_JOB_TYPES: \"\": not a job type (known: noop, file.inspect, "
-		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, test.fault, test.sandbox)");
+		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
 	settings_bad("noop,noop", NULL, NULL, NULL, "RAP_JOB_TYPES: \"noop\": named twice");
 }
 
@@ -396,7 +399,7 @@ Test(jobtype, content_types_are_mime_lists_of_known_types)
 	settings_bad(NULL, "vid.x=video/*", NULL, NULL,
 		     "RAP_JOB_CONTENT_TYPES: \"vid.x=video/*\": 'vid.x' is not a job type "
 		     "(known: noop, file.inspect, csv.validate, xlsx.validate, xls.validate, "
-		     "image.thumbnail, pdf.text, test.fault, test.sandbox)");
+		     "image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
 	settings_bad(NULL, "noop", NULL, NULL,
 		     "RAP_JOB_CONTENT_TYPES: \"noop\": expected type=...");
 	settings_bad(NULL, "noop=", NULL, NULL,
@@ -466,7 +469,7 @@ Test(jobtype, max_attempts_are_one_to_a_hundred_per_known_type)
 	settings_bad(NULL, NULL, NULL, "fault=4",
 		     "RAP_JOB_MAX_ATTEMPTS: \"fault=4\": 'fault' is not a job type (known: noop, "
 		     "file.inspect, csv.validate, xlsx.validate, xls.validate, image.thumbnail, "
-		     "pdf.text, test.fault, test.sandbox)");
+		     "pdf.text, virus.scan, test.fault, test.sandbox)");
 }
 
 Test(jobtype, effective_limits_replace_only_what_the_setting_names)
@@ -538,9 +541,9 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	size_t n;
 
 	cr_assert_eq(rap_jobtype_pools_select(NULL, pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 5);
+	cr_assert_eq(n, 6);
 	cr_assert_eq(rap_jobtype_pools_select("", pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 5);
+	cr_assert_eq(n, 6);
 	cr_assert_eq(rap_jobtype_pools_select("data", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_OK);
 	cr_assert_eq(n, 1);
@@ -551,7 +554,7 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	cr_assert_eq(rap_jobtype_pools_select("light,heavy", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"heavy\" is not a pool of the registry (pools: "
-			      "quick, light, data, image, pdf)");
+			      "quick, light, data, image, pdf, virus)");
 	cr_assert_eq(rap_jobtype_pools_select("light,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"light\" is named twice");
@@ -611,4 +614,59 @@ Test(jobtype, the_pdf_text_schema_bounds_the_pages)
 	cr_assert_eq(params("pdf.text", "{\"max_pages\":10001}", err), RAP_EINVAL);
 	cr_assert_eq(params("pdf.text", "{\"per_page\":1}", err), RAP_EINVAL);
 	cr_assert_eq(params("pdf.text", "{\"password\":\"x\"}", err), RAP_EINVAL);
+}
+
+/* Issue 14: virus scans on a pool of their own, each child forked from
+ * the fork server that loaded ClamAV's engine once; any content. */
+Test(jobtype, virus_scans_run_in_a_pool_of_their_own_from_a_fork_server)
+{
+	const struct rap_jobtype *t = rap_jobtype_find("virus.scan");
+	char err[RAP_ERRLEN];
+
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->pool, "virus");
+	cr_assert_eq(t->runner, RAP_RUN_SANDBOX);
+	cr_assert(t->fork_server);
+	cr_assert(t->opt_in, "on only where a signature database is given");
+	cr_assert_eq(t->input, RAP_INPUT_FILE);
+	cr_assert_str_eq(t->content, "");
+	/* Over a real engine's 1.1-1.5 GiB, which RLIMIT_AS counts. */
+	cr_assert_geq(t->limits.memory_mb, 2048);
+	for (size_t i = 0; i < rap_jobtypes_count; i++) {
+		cr_assert(!rap_jobtypes[i].fork_server ||
+			  strcmp(rap_jobtypes[i].pool, "virus") == 0);
+		if (strcmp(rap_jobtypes[i].pool, "virus") == 0)
+			cr_assert_eq(strncmp(rap_jobtypes[i].name, "virus.", 6), 0, "%s",
+				     rap_jobtypes[i].name);
+	}
+	cr_assert_eq(params("virus.scan", "{}", err), RAP_OK, "%s", err);
+	cr_assert_eq(params("virus.scan", "{\"archives\":false}", err), RAP_EINVAL);
+}
+
+/* RAP_JOB_SCAN_FIRST: sandboxed types that read a file, each once; the
+ * errors in the style of the other settings. */
+static int scan_first(const char *list, char *err)
+{
+	struct rap_jobtype_settings s = { .scan_first = list };
+
+	return rap_jobtype_settings_check(&s, err);
+}
+
+Test(jobtype, scan_first_names_sandboxed_types_that_read_a_file)
+{
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(scan_first("", err), RAP_OK, "%s", err);
+	cr_assert_eq(scan_first("file.inspect,csv.validate,pdf.text", err), RAP_OK, "%s", err);
+	cr_assert_eq(scan_first("file.inspect,csv.inspect", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"csv.inspect\": not a job type (known: noop, "
+			      "file.inspect, csv.validate, xlsx.validate, xls.validate, "
+			      "image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
+	cr_assert_eq(scan_first("pdf.text,pdf.text", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"pdf.text\": named twice");
+	cr_assert_eq(scan_first("noop", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"noop\": it reads no file: there is nothing "
+			      "to scan first");
+	cr_assert_eq(scan_first("virus.scan", err), RAP_EINVAL);
+	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"virus.scan\": it is the scan itself");
 }

@@ -2,6 +2,7 @@
  * loaded in a forked child that then tries what the sandbox allows or
  * refuses. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -227,4 +229,45 @@ Test(confine, a_processor_with_threads_still_cannot_fork)
 Test(confine, a_processor_with_threads_still_has_no_network)
 {
 	assert_violation_threads(TRY_SOCKET, true, SYS_socket);
+}
+
+/* A scratch processor's child (virus.scan): Landlock holds its files to
+ * its own folder; nothing outside can be read, written or created, and
+ * its folder can be removed at the end (from the base's rule). */
+static int landlocked(const char *base, const char *dir)
+{
+	char err[RAP_ERRLEN], inside[600];
+	int fd;
+
+	if (confine_landlock(dir, base, err) != RAP_OK)
+		return 10;
+	if (open("/etc/hostname", O_RDONLY) >= 0 || errno != EACCES)
+		return 11;
+	if (open("/tmp/rap-landlock-outside", O_WRONLY | O_CREAT, 0600) >= 0 || errno != EACCES)
+		return 12;
+	snprintf(inside, sizeof(inside), "%s/member.tmp", dir);
+	fd = open(inside, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, "x", 1) != 1 || close(fd) != 0 || unlink(inside) != 0)
+		return 13;
+	return rmdir(dir) == 0 ? 0 : 14;
+}
+
+Test(confine, landlock_holds_a_scratch_child_to_its_folder)
+{
+	char base[] = "/tmp/rap-landlock.XXXXXX", dir[64];
+	int status;
+	pid_t pid;
+
+	cr_assert_not_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/1", base);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0)
+		_exit(landlocked(base, dir));
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "status %d", status);
+	cr_assert_eq(WEXITSTATUS(status), 0);
+	cr_assert_eq(access(dir, F_OK), -1, "the child removed its folder");
+	cr_assert_eq(rmdir(base), 0);
 }

@@ -52,6 +52,14 @@ struct rap_jobtype {
 	enum rap_jobtype_runner runner;
 	bool quick;     /* bounded and short: claimed in batches */
 	bool test_only; /* never in the default RAP_JOB_TYPES */
+	/* Not in the default RAP_JOB_TYPES either: it needs what only the
+	 * operator can provide (virus.scan: ClamAV's signatures, without
+	 * which a worker that serves its pool stops at start). */
+	bool opt_in;
+	/* Its child is forked from a long-lived `rap-processor --server`
+	 * that loaded the type's shared state once (ClamAV's engine), not
+	 * started by exec (docs/sandbox.md, "The fork server"). */
+	bool fork_server;
 };
 
 /** The registry, in a stable order. */
@@ -121,6 +129,7 @@ struct rap_jobtype_settings {
 	const char *content;
 	const char *limits;
 	const char *attempts;
+	const char *scan_first; /* the worker's RAP_JOB_SCAN_FIRST; NULL: not set */
 };
 
 /** Checks every setting that is set, strictly: RAP_EINVAL with err
