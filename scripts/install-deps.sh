@@ -34,6 +34,9 @@ packages=(
 	# pdf.text (issue 14): poppler-glib; its tests make PDFs with cairo
 	# (python3-cairo)
 	libpoppler-glib-dev python3-cairo
+	# video.probe (issue 14): FFmpeg's libraries; its tests make videos
+	# with the ffmpeg command
+	libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
 	# The notifier's event loop: libev, and libwebsockets' plugin for it
 	# (both pulled in by libwebsockets-dev; named for the runtime images).
 	libev-dev libwebsockets-evlib-ev

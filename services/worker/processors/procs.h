@@ -8,5 +8,6 @@ extern const struct processor proc_file_inspect;    /* inspect.c */
 extern const struct processor proc_test_sandbox;    /* test_sandbox.c */
 extern const struct processor proc_image_thumbnail; /* image.c */
 extern const struct processor proc_pdf_text;        /* pdf.c */
+extern const struct processor proc_video_probe;     /* video.c */
 
 #endif

@@ -7,7 +7,7 @@
 
 const struct processor *const proc_registry[] = {
 	&proc_file_inspect,    &proc_csv_validate, &proc_xlsx_validate, &proc_xls_validate,
-	&proc_image_thumbnail, &proc_pdf_text,     &proc_test_sandbox,
+	&proc_image_thumbnail, &proc_pdf_text,     &proc_video_probe,   &proc_test_sandbox,
 };
 
 const size_t proc_registry_count = sizeof(proc_registry) / sizeof(proc_registry[0]);
