@@ -453,9 +453,12 @@ static int decode_at(struct proc_ctx *c, struct poster *p)
 				av_packet_unref(pkt);
 				continue;
 			} else {
+				/* Never EAGAIN: drain takes every frame after each
+				 * packet.  A packet the decoder refuses (damaged) is
+				 * skipped; its reason stays for the failure. */
 				err = avcodec_send_packet(p->dec, pkt);
 				av_packet_unref(pkt);
-				if (err < 0 && err != AVERROR(EAGAIN))
+				if (err < 0)
 					av_reason(err, p->why, sizeof(p->why));
 			}
 		}
@@ -720,11 +723,6 @@ static int open_input(struct video_io *io, AVFormatContext **out, AVIOContext **
 		av_reason(err, why, RAP_ERRLEN);
 		goto out_close;
 	}
-	if (fmt->nb_streams == 0) {
-		snprintf(why, RAP_ERRLEN,
-			 "the container declares no stream (its header is damaged)");
-		goto out_close;
-	}
 	if (!container_taken(fmt->iformat)) {
 		snprintf(why, RAP_ERRLEN,
 			 "its header is damaged or it is not a container this type takes "
@@ -754,6 +752,13 @@ static int stream_info(AVFormatContext *fmt, char *why)
 	av_free(opts);
 	if (err < 0) {
 		av_reason(err, why, RAP_ERRLEN);
+		return RAP_EINVAL;
+	}
+	/* Checked here, not at the open: an MPEG program stream declares
+	 * its streams only as its packets come. */
+	if (fmt->nb_streams == 0) {
+		snprintf(why, RAP_ERRLEN,
+			 "the container declares no stream (its header is damaged)");
 		return RAP_EINVAL;
 	}
 	return RAP_OK;

@@ -1,7 +1,8 @@
 /* Tests of video.probe (services/worker/processors/video.c) on clips that
  * FFmpeg's own encoders and muxers write here, into temporary files: the
  * container, duration, streams and a poster of a known size at a known
- * position; an audio-only file (no poster); and the hostile ones (an MP4
+ * position; MPEG program and elementary streams (no duration: the first
+ * frame); an audio-only file (no poster); and the hostile ones (an MP4
  * cut before its index, one cut after it, a damaged header, a frame size
  * far over the limit, a poster position past the end). */
 #include <criterion/criterion.h>
@@ -307,6 +308,41 @@ Test(video_probe, a_position_past_the_end_fails_invalid_params)
 
 	cr_assert_str_eq(c->fail_code, "invalid_params");
 	cr_assert(strstr(c->fail_message, "past the end"), "%s", c->fail_message);
+	fake_proc_free(c);
+}
+
+Test(video_probe, an_mpeg_program_stream_declares_its_streams_as_they_come)
+{
+	struct clip k = {
+		"vob", AV_CODEC_ID_MPEG2VIDEO, AV_PIX_FMT_YUV420P, 64, 48, 25, false, NULL
+	};
+	struct proc_ctx *c = run_clip(&k, NULL);
+
+	cr_assert_null(c->fail_code, "%s", c->fail_message);
+	cr_assert_str_eq(fake_proc_result_str(c, "container"), "mpeg");
+	cr_assert_str_eq(
+		json_object_get_string(
+			field(json_object_array_get_idx(field(c->result, "streams"), 0), "codec")),
+		"mpeg2video");
+	cr_assert_not_null(field(c->result, "poster"));
+	fake_proc_free(c);
+}
+
+/* A raw MPEG-2 elementary stream says no duration: the first frame. */
+Test(video_probe, an_unknown_duration_gives_the_first_frame)
+{
+	struct clip k = {
+		"mpeg2video", AV_CODEC_ID_MPEG2VIDEO, AV_PIX_FMT_YUV420P, 64, 48, 25, false, NULL
+	};
+	struct proc_ctx *c = run_clip(&k, NULL);
+
+	cr_assert_null(c->fail_code, "%s", c->fail_message);
+	cr_assert_str_eq(fake_proc_result_str(c, "container"), "mpegvideo");
+	cr_assert_null(field(c->result, "duration_s"));
+	/* The first frame: an elementary stream's timestamps are guessed,
+	 * and the first may say one frame (1/25 s) after its start. */
+	cr_assert_leq(json_object_get_double(field(field(c->result, "poster"), "position_s")),
+		      0.041);
 	fake_proc_free(c);
 }
 
