@@ -136,6 +136,23 @@ test('the position in seconds and the poster width are honoured; a WebM reads to
   assert.deepEqual([webm.result.poster.width, webm.result.poster.height], [320, 180]);
 });
 
+// Audio alone in an MP4 is still video/mp4 to libmagic (an .m4a, which
+// ffmpeg writes with the M4A brand, is audio/x-m4a and refused at
+// creation): what it holds is the answer, and there is no poster.
+test('an MP4 with audio alone completes with its stream and no poster', async () => {
+  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '2', '-c:a', 'aac', file('tone.mp4'));
+  const job = await run(readFileSync(file('tone.mp4')), {}, 'tone.mp4');
+  assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+  assertResult(job.result);
+  assert.deepEqual(job.result.streams.map((s) => [s.type, s.codec]), [['audio', 'aac']]);
+  assert.equal(job.result.poster, null);
+  assert.equal(job.result.output_key, `processed/${job.job_id}/result.json`);
+  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '1', '-c:a', 'aac', file('tone.m4a'));
+  const up = await upload(readFileSync(file('tone.m4a')), { filename: 'tone.m4a' });
+  assertError(await createJob({ object_key: up.body.object_key, type: 'video.probe' }), 415,
+    'unsupported_content');
+});
+
 test('params outside the schema are 422, content that is not a video 415', async () => {
   const up = await upload(mp4('p.mp4', { w: 64, h: 48, s: 1 }), { filename: 'p.mp4' });
   for (const [params, field] of [
