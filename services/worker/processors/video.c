@@ -243,15 +243,23 @@ static double seconds(int64_t ts, AVRational tb)
 	return (double)ts * av_q2d(tb);
 }
 
+/* A video stream's frame rate: the average, or the guess from the
+ * timestamps (ffprobe's r_frame_rate) when the container gives none; 0/1
+ * (unknown) for a picture attached to audio (cover art: one frame). */
+static AVRational frame_rate(const AVStream *st)
+{
+	if (st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+		return (AVRational){ 0, 1 };
+	return st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+}
+
 /* One stream's description. */
 static struct json_object *stream_json(const AVStream *st)
 {
 	const AVCodecParameters *p = st->codecpar;
 	const AVCodecDescriptor *d = avcodec_descriptor_get(p->codec_id);
 	struct json_object *s = json_object_new_object();
-	/* The average rate, or the guess from the timestamps (ffprobe's
-	 * r_frame_rate) when the container gives none. */
-	AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+	AVRational rate = frame_rate(st);
 	const char *pix;
 
 	json_object_object_add(s, "index", json_object_new_int(st->index));
@@ -476,6 +484,29 @@ static int decode_at(struct proc_ctx *c, struct poster *p)
 	return result;
 }
 
+/* Decodes an attached picture (cover art), the demuxer's one packet of
+ * its stream: RAP_OK with p->frame, or RAP_EINVAL with p->why. */
+static int decode_attached(struct poster *p)
+{
+	AVFrame *f = av_frame_alloc();
+	bool done = false;
+	int err = avcodec_send_packet(p->dec, &p->st->attached_pic);
+
+	if (err >= 0)
+		err = avcodec_send_packet(p->dec, NULL);
+	if (err < 0)
+		av_reason(err, p->why, sizeof(p->why));
+	else
+		drain(p, f, &done);
+	av_frame_free(&f);
+	if (!p->frame) {
+		if (!p->why[0])
+			snprintf(p->why, sizeof(p->why), "the attached picture is empty");
+		return RAP_EINVAL;
+	}
+	return RAP_OK;
+}
+
 /* The poster's size: the frame's display width (its sample aspect ratio
  * applied) down to max_w, never enlarged, the height by the aspect. */
 static void poster_size(const AVFrame *f, int max_w, int *w, int *h)
@@ -668,7 +699,12 @@ static int poster(struct proc_ctx *c, AVFormatContext *fmt, const struct video_o
 				   p.why);
 	}
 	if (result == RAP_OK && !*failed) {
-		result = decode_at(c, &p);
+		/* Cover art (audio with a picture) is one packet the demuxer
+		 * holds, never met at a position. */
+		if (p.st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+			result = decode_attached(&p);
+		else
+			result = decode_at(c, &p);
 		if (result == RAP_EINVAL) {
 			*failed = true;
 			result =
