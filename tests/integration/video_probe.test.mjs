@@ -153,6 +153,22 @@ test('an MP4 with audio alone completes with its stream and no poster', async ()
     'unsupported_content');
 });
 
+// Cover art: a picture attached to audio is one packet the demuxer holds;
+// it is the poster, whatever the position.
+test('audio with cover art gets the picture as its poster', async () => {
+  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '20', '-c:a', 'aac', file('song.mp4'));
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=300x300', '-frames:v', '1', file('cover.jpg'));
+  ffmpeg('-i', file('song.mp4'), '-i', file('cover.jpg'), '-map', '0', '-map', '1', '-c', 'copy',
+    '-disposition:v:0', 'attached_pic', file('covered.mp4'));
+  const job = await run(readFileSync(file('covered.mp4')), { position: 50, poster_width: 100 }, 'covered.mp4');
+  assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+  assertResult(job.result);
+  assert.deepEqual(job.result.streams.map((s) => [s.type, s.codec]), [['audio', 'aac'], ['video', 'mjpeg']]);
+  assert.equal(job.result.streams[1].frame_rate, null);
+  assert.deepEqual([job.result.poster.width, job.result.poster.height, job.result.poster.position_s], [100, 100, 0]);
+  assert.deepEqual(jpegSize((await firstOutput(job.job_id)).bytes), [100, 100]);
+});
+
 test('params outside the schema are 422, content that is not a video 415', async () => {
   const up = await upload(mp4('p.mp4', { w: 64, h: 48, s: 1 }), { filename: 'p.mp4' });
   for (const [params, field] of [
