@@ -34,6 +34,9 @@ packages=(
 	# pdf.text (issue 14): poppler-glib; its tests make PDFs with cairo
 	# (python3-cairo)
 	libpoppler-glib-dev python3-cairo
+	# video.probe (issue 14): FFmpeg's libraries; its tests make videos
+	# with the ffmpeg command
+	libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
 	# virus.scan (issue 14): libclamav; clamav for clamscan and sigtool
 	# (the benchmark's yardstick, and signatures of your own by hand).
 	# Never freshclam here: the tests write their own signatures.

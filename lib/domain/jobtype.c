@@ -201,6 +201,42 @@ const struct rap_jobtype rap_jobtypes[] = {
 		.runner = RAP_RUN_SANDBOX,
 	},
 	{
+		.name = "video.probe",
+		.summary =
+			"What a video holds (container, duration, bit rate, each stream's codec; "
+			"a video's size and frame rate, an audio's sample rate and channels) "
+			"and a poster frame as a JPEG (poster.jpg) at a position of the video.",
+		.content = "video/mp4|video/quicktime|video/x-matroska|video/webm|video/x-msvideo|"
+			   "video/mpeg",
+		.params_schema = "video.probe.json",
+		/* libavformat reads the scratch copy through a 64 KiB buffer and
+		 * keeps the index (an MP4's moov: a few MiB for hours of video);
+		 * the poster decodes one stream from the keyframe before the
+		 * position, one thread: a decoder holds its reference frames,
+		 * 16 at most for H.264, 12 MiB each at 4K (a poster at 10 % of
+		 * a 30 s 1280x720 H.264 clip took 0.55 s of CPU and 59 MiB of
+		 * peak RSS here, every library the child links included;
+		 * docs/benchmarks.md).  512 MiB
+		 * holds 4K with room; an 8K stream with many references fails
+		 * memory_limit, never the worker.  CPU: the decode from the
+		 * keyframe is one GOP (seconds at most); without an index to
+		 * seek by (a stream cut of its index) the decode runs from the
+		 * start, a minute of CPU for an hour of 720p: 10 minutes of CPU,
+		 * 15 of wall for a busy node.  Videos are large: 2 GiB of scratch
+		 * copy, the most of any type (an hour of 1080p H.264; the Helm
+		 * chart's scratch volume, worker.scratch.sizeLimit, holds it);
+		 * the only output is one JPEG at most 4096 pixels wide: 32 MiB. */
+		.limits = { .wall_s = 900,
+			    .cpu_s = 600,
+			    .memory_mb = 512,
+			    .output_mb = 32,
+			    .input_mb = 2048 },
+		.max_attempts = 3,
+		.pool = "video",
+		.input = RAP_INPUT_FILE,
+		.runner = RAP_RUN_SANDBOX,
+	},
+	{
 		.name = "virus.scan",
 		.summary = "Scans a file with ClamAV (libclamav 1.4): clean, or infected with the "
 			   "signature's name; archives are opened (EICAR inside a zip is found).",
@@ -324,6 +360,11 @@ const struct rap_jobpool rap_jobpools[] = {
 	  "a worker holds up to 2, so the next starts without a round trip while a long "
 	  "document is spread over the workers; its own queue, so a burst of PDFs never "
 	  "delays thumbnails or data jobs" },
+	{ "video", 1,
+	  "video jobs (video.probe), each in a sandboxed child, a second to minutes by the "
+	  "file and where the poster is: a worker takes one at a time, so a long one never "
+	  "holds others in its window while another worker is idle; its own queue, so a burst "
+	  "of videos never delays thumbnails, PDFs or data jobs" },
 	{ "virus", 2,
 	  "virus scans (virus.scan), each a child forked from the worker's ClamAV fork server, "
 	  "which loaded the signatures once: a worker holds up to 2, so the next starts without "

@@ -55,7 +55,8 @@ static const struct rap_cfg_opt auth[] = {
 
 static const struct rap_cfg_opt job_types[] = {
 	{ "RAP_JOB_TYPES", RAP_CFG_STR, 0, 0,
-	  "file.inspect,noop,csv.validate,xlsx.validate,xls.validate,image.thumbnail,pdf.text",
+	  "file.inspect,noop,csv.validate,xlsx.validate,xls.validate,image.thumbnail,pdf.text,"
+	  "video.probe",
 	  "job types accepted by job-api and run by workers (comma-separated), each a type of the "
 	  "registry (docs/job-types.md); a name that is not stops the service at start",
 	  S(job_types) },

@@ -7,7 +7,7 @@
 
 const struct rap_cfg_opt worker_settings_table[] = {
 	{ "RAP_WORKER_POOLS", RAP_CFG_STR, 0, 0, "",
-	  "worker pools this worker serves, comma-separated (quick, light, data, image, pdf, virus: "
+	  "worker pools this worker serves, comma-separated (quick, light, data, image, pdf, video, virus: "
 	  "docs/job-types.md), "
 	  "consuming each pool's queue jobs.work.<pool>; empty: every pool",
 	  S(worker_pools) },
@@ -15,7 +15,7 @@ const struct rap_cfg_opt worker_settings_table[] = {
 	  "worker health/metrics port (0: none, for extra local workers)", S(worker_port) },
 	{ "RAP_WORKER_PREFETCH", RAP_CFG_INT, 0, 1000, "0",
 	  "unacknowledged messages a worker holds at once, per pool it serves; 0: each "
-	  "pool's own (quick 64, light 8, data 1, image 4, pdf 2, virus 2: docs/job-types.md)",
+	  "pool's own (quick 64, light 8, data 1, image 4, pdf 2, video 1, virus 2: docs/job-types.md)",
 	  S(worker_prefetch) },
 	{ "RAP_WORKER_BATCH", RAP_CFG_INT, 1, 1000, "64",
 	  "quick jobs (noop) a worker claims and completes per statement, up to the prefetch",

@@ -59,7 +59,7 @@ test('every rule evaluates without error and every metric the rules and the dash
 test('RabbitMQ\'s exporter gives a series per queue of the topology', async () => {
   const r = await query('rabbitmq_queue_messages_ready');
   const queues = new Set(r.result.map((x) => x.metric.queue));
-  for (const q of ['jobs.work.quick', 'jobs.work.light', 'jobs.work.data', 'jobs.work.image', 'jobs.work.pdf', 'jobs.work.virus', 'jobs.dlq', 'jobs.dead-letters', 'jobs.retry.1s'])
+  for (const q of ['jobs.work.quick', 'jobs.work.light', 'jobs.work.data', 'jobs.work.image', 'jobs.work.pdf', 'jobs.work.video', 'jobs.work.virus', 'jobs.dlq', 'jobs.dead-letters', 'jobs.retry.1s'])
     assert.ok(queues.has(q), `no series for ${q}: ${[...queues].join(', ')}`);
 });
 

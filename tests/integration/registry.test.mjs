@@ -16,7 +16,7 @@ const BUILD = process.env.RAP_BUILD_DIR || path.resolve('build');
 const MGMT = `http://127.0.0.1:${process.env.RAP_AMQP_MGMT_PORT || 15679}`;
 const MGMT_AUTH = { Authorization: `Basic ${Buffer.from('rap:rap').toString('base64')}` };
 const WORKERS = Number(process.env.RAP_WORKERS || 2);
-const ENABLED = (process.env.RAP_JOB_TYPES || 'file.inspect,noop,csv.validate,xlsx.validate,xls.validate,image.thumbnail,pdf.text')
+const ENABLED = (process.env.RAP_JOB_TYPES || 'file.inspect,noop,csv.validate,xlsx.validate,xls.validate,image.thumbnail,pdf.text,video.probe')
   .split(',');
 
 const mgmt = async (p) => {
@@ -102,7 +102,7 @@ test('each pool has a work queue of its own, bound by its types and consumed by 
   const queues = await mgmt('queues/%2F?columns=name,arguments,consumers');
   assert.ok(!queues.some((q) => q.name === 'jobs.work'), 'the one jobs.work is gone');
   const bindings = await mgmt('exchanges/%2F/jobs/bindings/source');
-  for (const pool of ['quick', 'light', 'data', 'image', 'pdf', 'virus']) {
+  for (const pool of ['quick', 'light', 'data', 'image', 'pdf', 'video', 'virus']) {
     const q = queues.find((x) => x.name === `jobs.work.${pool}`);
     assert.ok(q, `no queue jobs.work.${pool}`);
     assert.equal(q.arguments['x-queue-type'], 'quorum');
@@ -115,7 +115,7 @@ test('each pool has a work queue of its own, bound by its types and consumed by 
   }
   await waitFor('every worker consumes every pool\'s queue', async () => {
     const now = await mgmt('queues/%2F?columns=name,consumers');
-    return ['quick', 'light', 'data', 'image', 'pdf', 'virus'].every((p) => now.find((x) => x.name === `jobs.work.${p}`)?.consumers >= WORKERS);
+    return ['quick', 'light', 'data', 'image', 'pdf', 'video', 'virus'].every((p) => now.find((x) => x.name === `jobs.work.${p}`)?.consumers >= WORKERS);
   }, 20000, 250);
 });
 
@@ -159,7 +159,7 @@ test('a setting that names what the registry has not stops the service at start,
     ['rap-upload-api', { RAP_UPLOAD_PORT: port, RAP_JOB_CONTENT_TYPES: 'pdf.render=application/pdf' },
       /RAP_JOB_CONTENT_TYPES: "pdf\.render=application\/pdf": 'pdf\.render' is not a job type/],
     ['rap-worker', { RAP_WORKER_PORT: port, RAP_WORKER_POOLS: 'light,heavy' },
-      /RAP_WORKER_POOLS: "heavy" is not a pool of the registry \(pools: quick, light, data, image, pdf, virus\)/],
+      /RAP_WORKER_POOLS: "heavy" is not a pool of the registry \(pools: quick, light, data, image, pdf, video, virus\)/],
   ];
   for (const [bin, env, message] of cases) {
     const r = await runService(bin, env);
@@ -253,17 +253,17 @@ test('a binding the definitions no longer have is removed when a service starts'
 
 // Issue 12: with their defaults, workers serve each pool on a slot of its
 // own (a connection each): quick with a prefetch of 64, light with 8, data
-// with 1; issue 14: image with 4, pdf with 2, virus with 2.
+// with 1; issue 14: image with 4, pdf with 2, video with 1, virus with 2.
 test('by default each worker serves each pool on a slot of its own, with the pool\'s prefetch', async () => {
   const consumers = await waitFor('every slot consumes', async () => {
     // The stack's workers (worker-N), by their connections' given names.
     const slotOf = new Map((await mgmt('connections?columns=name,user_provided_name'))
-      .filter((c) => /^worker-\d+ (quick|light|data|image|pdf|virus)$/.test(c.user_provided_name ?? ''))
+      .filter((c) => /^worker-\d+ (quick|light|data|image|pdf|video|virus)$/.test(c.user_provided_name ?? ''))
       .map((c) => [c.name, c.user_provided_name]));
     const list = (await mgmt('consumers/%2F'))
       .filter((c) => slotOf.has(c.channel_details?.connection_name))
       .map((c) => ({ ...c, slot: slotOf.get(c.channel_details.connection_name) }));
-    return list.length === WORKERS * 6 && list;
+    return list.length === WORKERS * 7 && list;
   }, 30000, 250);
   const byQueue = {};
   for (const c of consumers) (byQueue[c.queue.name] ??= []).push(c);
@@ -272,6 +272,7 @@ test('by default each worker serves each pool on a slot of its own, with the poo
   assert.equal(byQueue['jobs.work.data'].length, WORKERS);
   assert.equal(byQueue['jobs.work.image'].length, WORKERS);
   assert.equal(byQueue['jobs.work.pdf'].length, WORKERS);
+  assert.equal(byQueue['jobs.work.video'].length, WORKERS);
   assert.equal(byQueue['jobs.work.virus'].length, WORKERS);
   for (const c of byQueue['jobs.work.quick']) {
     assert.equal(c.prefetch_count, 64);
@@ -297,8 +298,12 @@ test('by default each worker serves each pool on a slot of its own, with the poo
     assert.equal(c.prefetch_count, 2);
     assert.match(c.slot, / virus$/);
   }
+  for (const c of byQueue['jobs.work.video']) {
+    assert.equal(c.prefetch_count, 1);
+    assert.match(c.slot, / video$/);
+  }
   // Each slot on a connection of its own.
-  assert.equal(new Set(consumers.map((c) => c.channel_details.connection_name)).size, WORKERS * 6);
+  assert.equal(new Set(consumers.map((c) => c.channel_details.connection_name)).size, WORKERS * 7);
 });
 
 test('a long data job on every worker does not hold up quick jobs', async () => {

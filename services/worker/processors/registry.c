@@ -6,8 +6,9 @@
 #include "validate.h"
 
 const struct processor *const proc_registry[] = {
-	&proc_file_inspect,    &proc_csv_validate, &proc_xlsx_validate, &proc_xls_validate,
-	&proc_image_thumbnail, &proc_pdf_text,     &proc_virus_scan,    &proc_test_sandbox,
+	&proc_file_inspect, &proc_csv_validate,    &proc_xlsx_validate,
+	&proc_xls_validate, &proc_image_thumbnail, &proc_pdf_text,
+	&proc_video_probe,  &proc_virus_scan,      &proc_test_sandbox,
 };
 
 const size_t proc_registry_count = sizeof(proc_registry) / sizeof(proc_registry[0]);

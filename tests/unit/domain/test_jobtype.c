@@ -93,13 +93,14 @@ Test(jobtype, a_pool_is_a_queue_of_its_own)
 	char q[RAP_JOBTYPE_QUEUE_LEN];
 	size_t n = rap_jobtype_pools(pools, RAP_JOBTYPE_POOLS_MAX);
 
-	cr_assert_eq(n, 6);
+	cr_assert_eq(n, 7);
 	cr_assert_str_eq(pools[0], "quick");
 	cr_assert_str_eq(pools[1], "light");
 	cr_assert_str_eq(pools[2], "data");
 	cr_assert_str_eq(pools[3], "image");
 	cr_assert_str_eq(pools[4], "pdf");
-	cr_assert_str_eq(pools[5], "virus");
+	cr_assert_str_eq(pools[5], "video");
+	cr_assert_str_eq(pools[6], "virus");
 	cr_assert_eq(rap_jobtype_pools(pools, 1), 1);
 	rap_jobtype_queue("data", q, sizeof(q));
 	cr_assert_str_eq(q, "jobs.work.data");
@@ -123,6 +124,7 @@ Test(jobtype, the_quick_pool_holds_only_quick_in_worker_types)
 	cr_assert_eq(rap_jobtype_pool_prefetch("data"), 1);
 	cr_assert_eq(rap_jobtype_pool_prefetch("image"), 4);
 	cr_assert_eq(rap_jobtype_pool_prefetch("pdf"), 2);
+	cr_assert_eq(rap_jobtype_pool_prefetch("video"), 1);
 	cr_assert_eq(rap_jobtype_pool_prefetch("virus"), 2);
 	for (i = 0; i < rap_jobtypes_count; i++) {
 		const struct rap_jobtype *t = &rap_jobtypes[i];
@@ -384,11 +386,13 @@ Test(jobtype, job_types_must_be_types_of_the_registry)
 	settings_bad(
 		"file.inspect,image.resize", NULL, NULL, NULL,
 		"RAP_JOB_TYPES: \"image.resize\": not a job type (known: noop, file.inspect, "
-		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
+		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, video.probe, "
+		"virus.scan, test.fault, test.sandbox)");
 	settings_bad(
 		"noop,,file.inspect", NULL, NULL, NULL,
 		"RAP_JOB_TYPES: \"\": not a job type (known: noop, file.inspect, "
-		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
+		"csv.validate, xlsx.validate, xls.validate, image.thumbnail, pdf.text, video.probe, "
+		"virus.scan, test.fault, test.sandbox)");
 	settings_bad("noop,noop", NULL, NULL, NULL, "RAP_JOB_TYPES: \"noop\": named twice");
 }
 
@@ -396,10 +400,11 @@ Test(jobtype, content_types_are_mime_lists_of_known_types)
 {
 	settings_ok(NULL, "test.fault=text/plain,csv.validate=text/*|application/csv", NULL, NULL);
 	settings_ok(NULL, "xls.validate=*", NULL, NULL);
-	settings_bad(NULL, "vid.x=video/*", NULL, NULL,
-		     "RAP_JOB_CONTENT_TYPES: \"vid.x=video/*\": 'vid.x' is not a job type "
-		     "(known: noop, file.inspect, csv.validate, xlsx.validate, xls.validate, "
-		     "image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
+	settings_bad(
+		NULL, "vid.x=video/*", NULL, NULL,
+		"RAP_JOB_CONTENT_TYPES: \"vid.x=video/*\": 'vid.x' is not a job type "
+		"(known: noop, file.inspect, csv.validate, xlsx.validate, xls.validate, "
+		"image.thumbnail, pdf.text, video.probe, virus.scan, test.fault, test.sandbox)");
 	settings_bad(NULL, "noop", NULL, NULL,
 		     "RAP_JOB_CONTENT_TYPES: \"noop\": expected type=...");
 	settings_bad(NULL, "noop=", NULL, NULL,
@@ -469,7 +474,7 @@ Test(jobtype, max_attempts_are_one_to_a_hundred_per_known_type)
 	settings_bad(NULL, NULL, NULL, "fault=4",
 		     "RAP_JOB_MAX_ATTEMPTS: \"fault=4\": 'fault' is not a job type (known: noop, "
 		     "file.inspect, csv.validate, xlsx.validate, xls.validate, image.thumbnail, "
-		     "pdf.text, virus.scan, test.fault, test.sandbox)");
+		     "pdf.text, video.probe, virus.scan, test.fault, test.sandbox)");
 }
 
 Test(jobtype, effective_limits_replace_only_what_the_setting_names)
@@ -541,9 +546,9 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	size_t n;
 
 	cr_assert_eq(rap_jobtype_pools_select(NULL, pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 6);
+	cr_assert_eq(n, 7);
 	cr_assert_eq(rap_jobtype_pools_select("", pools, RAP_JOBTYPE_POOLS_MAX, &n, err), RAP_OK);
-	cr_assert_eq(n, 6);
+	cr_assert_eq(n, 7);
 	cr_assert_eq(rap_jobtype_pools_select("data", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_OK);
 	cr_assert_eq(n, 1);
@@ -554,7 +559,7 @@ Test(jobtype, a_worker_serves_every_pool_or_the_ones_it_names)
 	cr_assert_eq(rap_jobtype_pools_select("light,heavy", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"heavy\" is not a pool of the registry (pools: "
-			      "quick, light, data, image, pdf, virus)");
+			      "quick, light, data, image, pdf, video, virus)");
 	cr_assert_eq(rap_jobtype_pools_select("light,light", pools, RAP_JOBTYPE_POOLS_MAX, &n, err),
 		     RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_WORKER_POOLS: \"light\" is named twice");
@@ -616,6 +621,50 @@ Test(jobtype, the_pdf_text_schema_bounds_the_pages)
 	cr_assert_eq(params("pdf.text", "{\"password\":\"x\"}", err), RAP_EINVAL);
 }
 
+/* Issue 14: videos run in a pool of their own, one at a time a worker;
+ * only video types there. */
+Test(jobtype, videos_run_in_a_pool_of_their_own)
+{
+	const struct rap_jobtype *t = rap_jobtype_find("video.probe");
+
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->pool, "video");
+	cr_assert_eq(t->runner, RAP_RUN_SANDBOX);
+	cr_assert_eq(t->input, RAP_INPUT_FILE);
+	cr_assert_eq(rap_jobtype_pool_prefetch("video"), 1);
+	cr_assert(strstr(t->content, "video/mp4"), "%s", t->content);
+	cr_assert(strstr(t->content, "video/x-matroska"), "%s", t->content);
+	cr_assert(strstr(t->content, "video/webm"), "%s", t->content);
+	cr_assert_null(strstr(t->content, "audio/"), "%s", t->content);
+	for (size_t i = 0; i < rap_jobtypes_count; i++)
+		if (strcmp(rap_jobtypes[i].pool, "video") == 0)
+			cr_assert_eq(strncmp(rap_jobtypes[i].name, "video.", 6), 0, "%s",
+				     rap_jobtypes[i].name);
+}
+
+Test(jobtype, the_video_probe_schema_bounds_the_position_and_the_poster)
+{
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(params("video.probe", "{}", err), RAP_OK, "%s", err);
+	cr_assert_eq(params("video.probe", "{\"position\":0,\"poster\":true,\"poster_width\":4096}",
+			    err),
+		     RAP_OK, "%s", err);
+	cr_assert_eq(params("video.probe", "{\"position\":100,\"poster_width\":16}", err), RAP_OK,
+		     "%s", err);
+	cr_assert_eq(params("video.probe", "{\"position_s\":2.5}", err), RAP_OK, "%s", err);
+	cr_assert_eq(params("video.probe", "{\"poster\":false}", err), RAP_OK, "%s", err);
+	cr_assert_eq(params("video.probe", "{\"position\":101}", err), RAP_EINVAL);
+	cr_assert(strstr(err, "params.position"), "%s", err);
+	cr_assert_eq(params("video.probe", "{\"position\":-1}", err), RAP_EINVAL);
+	cr_assert_eq(params("video.probe", "{\"position_s\":-0.5}", err), RAP_EINVAL);
+	cr_assert_eq(params("video.probe", "{\"poster_width\":15}", err), RAP_EINVAL);
+	cr_assert_eq(params("video.probe", "{\"poster_width\":4097}", err), RAP_EINVAL);
+	cr_assert_eq(params("video.probe", "{\"poster_width\":100.5}", err), RAP_EINVAL);
+	cr_assert_eq(params("video.probe", "{\"poster\":1}", err), RAP_EINVAL);
+	cr_assert_eq(params("video.probe", "{\"codec\":\"h264\"}", err), RAP_EINVAL);
+}
+
 /* Issue 14: virus scans on a pool of their own, each child forked from
  * the fork server that loaded ClamAV's engine once; any content. */
 Test(jobtype, virus_scans_run_in_a_pool_of_their_own_from_a_fork_server)
@@ -659,9 +708,11 @@ Test(jobtype, scan_first_names_sandboxed_types_that_read_a_file)
 	cr_assert_eq(scan_first("", err), RAP_OK, "%s", err);
 	cr_assert_eq(scan_first("file.inspect,csv.validate,pdf.text", err), RAP_OK, "%s", err);
 	cr_assert_eq(scan_first("file.inspect,csv.inspect", err), RAP_EINVAL);
-	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"csv.inspect\": not a job type (known: noop, "
-			      "file.inspect, csv.validate, xlsx.validate, xls.validate, "
-			      "image.thumbnail, pdf.text, virus.scan, test.fault, test.sandbox)");
+	cr_assert_str_eq(
+		err,
+		"RAP_JOB_SCAN_FIRST: \"csv.inspect\": not a job type (known: noop, "
+		"file.inspect, csv.validate, xlsx.validate, xls.validate, "
+		"image.thumbnail, pdf.text, video.probe, virus.scan, test.fault, test.sandbox)");
 	cr_assert_eq(scan_first("pdf.text,pdf.text", err), RAP_EINVAL);
 	cr_assert_str_eq(err, "RAP_JOB_SCAN_FIRST: \"pdf.text\": named twice");
 	cr_assert_eq(scan_first("noop", err), RAP_EINVAL);

@@ -130,7 +130,9 @@ int proc_progress(struct proc_ctx *c, const char *stage, long long bytes, long l
 {
 	cr_assert(strcmp(stage, "parse") == 0 || strcmp(stage, "validate") == 0 ||
 		  strcmp(stage, "write") == 0 || strcmp(stage, "thumbnail") == 0 ||
-		  strcmp(stage, "extract") == 0);
+		  strcmp(stage, "extract") == 0 || strcmp(stage, "probe") == 0 ||
+		  strcmp(stage, "seek") == 0 || strcmp(stage, "decode") == 0 ||
+		  strcmp(stage, "encode") == 0);
 	if (c->progress_calls < 16) {
 		c->progress_bytes[c->progress_calls] = bytes < 0 ? (long long)c->pos : bytes;
 		c->progress_rows[c->progress_calls] = rows;

@@ -160,6 +160,8 @@ Test(job_api_types, the_effective_allow_lists_are_on_by_default, .init = setup, 
 			 "xls.validate=application/vnd.ms-excel|application/x-ole-storage,"
 			 "image.thumbnail=image/jpeg|image/png|image/webp,"
 			 "pdf.text=application/pdf,"
+			 "video.probe=video/mp4|video/quicktime|video/x-matroska|video/webm|"
+			 "video/x-msvideo|video/mpeg,"
 			 "test.fault=text/plain");
 }
 
