@@ -70,16 +70,42 @@
  * CL_ENGINE_MAX_FILESIZE (100 MiB, virus.c), with room to spare. */
 #define FSIZE_LIMIT_SCRATCH (128ULL << 20)
 
+/* The address space the child has mapped now, in bytes (/proc/self/statm's
+ * first field), or 0 when it cannot be read. */
+static unsigned long long mapped_now(void)
+{
+	unsigned long long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
 int confine_rlimits(const struct confine_limits *l, char *err)
 {
+	/* RLIMIT_AS counts every mapping, and the child's libraries are
+	 * mapped whole before the job allocates a byte: with FFmpeg's,
+	 * ClamAV's, libvips's and poppler's (182 objects) that is ~226 MiB of
+	 * address space, most never touched, more than a 128 MiB type could
+	 * ever have (every json-c allocation failed: SIGABRT).  So memory_mb
+	 * is what the job may map beyond what the child holds once prepared
+	 * (for a fork server's child, the inherited engine too); the RSS
+	 * watch still holds the resident memory to memory_mb. */
+	rlim_t as = (rlim_t)l->memory_mb << 20;
+
+	if (l->memory_mb > 0)
+		as += (rlim_t)mapped_now();
 	struct {
 		int resource;
 		const char *name;
 		rlim_t soft, hard;
 		bool skip;
 	} lim[] = {
-		{ RLIMIT_AS, "RLIMIT_AS", (rlim_t)l->memory_mb << 20, (rlim_t)l->memory_mb << 20,
-		  RAP_ASAN || l->memory_mb <= 0 },
+		{ RLIMIT_AS, "RLIMIT_AS", as, as, RAP_ASAN || l->memory_mb <= 0 },
 		/* SIGXCPU at the soft limit, SIGKILL at the hard one. */
 		{ RLIMIT_CPU, "RLIMIT_CPU", (rlim_t)l->cpu_s, (rlim_t)l->cpu_s + 1, l->cpu_s <= 0 },
 		/* It writes no file: only pipes, which this limit does not count. */
