@@ -15,6 +15,7 @@
  * headers only.
  */
 #include "rap/s3.h"
+#include "rap/assert.h"
 #include "rap/err.h"
 #include "rap/mem.h"
 #include "rap/buf.h"
@@ -474,10 +475,16 @@ static int upload_part(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsigned
 		       const void *data, size_t len, rap_s3_source src, void *ctx,
 		       char etag[RAP_S3_ETAG_LEN])
 {
-	char *query = mpu_query(mpu, part);
+	char *query;
 	struct s3_req r;
 	int result;
 
+	if (part < 1 || part > RAP_S3_MAX_PARTS) {
+		snprintf(s3->err, sizeof(s3->err), "UploadPart: part number %u is outside 1..%u",
+			 part, RAP_S3_MAX_PARTS);
+		return RAP_EINVAL;
+	}
+	query = mpu_query(mpu, part);
 	req_init(&r, "PUT", mpu->key, query);
 	r.body = data;
 	r.body_len = len;
@@ -510,6 +517,8 @@ int rap_s3_mpu_upload_from(struct rap_s3 *s3, const struct rap_s3_mpu *mpu, unsi
 
 void rap_s3_mpu_set_etag(struct rap_s3_mpu *mpu, unsigned part, const char *etag)
 {
+	/* Part 0 would write before the array. */
+	RAP_ASSERT(part >= 1 && part <= RAP_S3_MAX_PARTS);
 	if (part > mpu->cap) {
 		unsigned cap = mpu->cap ? mpu->cap : 16;
 

@@ -150,3 +150,28 @@ Test(s3, presign_builds_a_path_style_url_that_verifies)
 	free(url);
 	rap_s3_free(s3);
 }
+
+/* Issue 15: a part number outside S3's 1..10000 is refused before any
+ * request (part 0 once reached etags[-1]); the endpoint is a loopback port
+ * nothing listens on, never reached. */
+Test(s3, part_numbers_outside_one_to_ten_thousand_are_refused_before_any_request)
+{
+	struct rap_s3_cfg cfg = { .endpoint = "http://127.0.0.1:9",
+				  .region = "us-east-1",
+				  .bucket = "b",
+				  .access_key = "k",
+				  .secret_key = "s" };
+	struct rap_s3 *s3 = rap_s3_new(&cfg);
+	struct rap_s3_mpu *mpu = rap_s3_mpu_resume("key", "upload-id");
+	char etag[RAP_S3_ETAG_LEN];
+
+	cr_assert_eq(rap_s3_mpu_upload(s3, mpu, 0, "x", 1, etag), RAP_EINVAL);
+	cr_assert_str_eq(rap_s3_errmsg(s3), "UploadPart: part number 0 is outside 1..10000");
+	cr_assert_eq(rap_s3_mpu_upload(s3, mpu, 10001, "x", 1, etag), RAP_EINVAL);
+	cr_assert_str_eq(rap_s3_errmsg(s3), "UploadPart: part number 10001 is outside 1..10000");
+	cr_assert_null(rap_s3_mpu_etag(mpu, 0));
+	rap_s3_mpu_set_etag(mpu, 10000, "\"e\"");
+	cr_assert_str_eq(rap_s3_mpu_etag(mpu, 10000), "\"e\"");
+	rap_s3_mpu_free(mpu);
+	rap_s3_free(s3);
+}

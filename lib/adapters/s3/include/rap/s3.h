@@ -16,6 +16,9 @@
  * an error status (message in err, HTTP status in *status where asked),
  * RAP_EIO for transport failures, RAP_ENOENT for 404 / NoSuchKey.
  */
+/* S3's part numbers: 1 to 10,000. */
+#define RAP_S3_MAX_PARTS 10000u
+
 struct rap_s3_cfg {
 	const char *endpoint; /* e.g. http://127.0.0.1:9100, no trailing slash */
 	const char *region;   /* e.g. us-east-1 */
@@ -58,7 +61,9 @@ int rap_s3_get(struct rap_s3 *s3, const char *key, rap_s3_sink cb, void *ctx);
 int rap_s3_delete(struct rap_s3 *s3, const char *key);
 
 /*
- * Multipart upload.  Parts are numbered from 1; every part but the last must
+ * Multipart upload.  Parts are numbered from 1 to RAP_S3_MAX_PARTS (S3's
+ * range; a number outside it is refused before any request, and recording
+ * an ETag for one is a programming error); every part but the last must
  * be at least 5 MiB (S3's rule).  The upload remembers each part's ETag.
  * Abort follows the S3 API (DELETE ?uploadId=); a server that does not
  * implement it (s3rver answers 405) is reported as RAP_EUNSUPPORTED, and the
