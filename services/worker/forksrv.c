@@ -270,50 +270,28 @@ out_down:
 	return -1;
 }
 
-static void close_pair(int p[2])
+struct server_launch {
+	struct forksrv *f;
+	long long memory_mb, cpu_s;
+};
+
+static int launch_by_server(void *ctx, const int fds[4], pid_t *pid, char *err)
 {
-	for (int i = 0; i < 2; i++)
-		if (p[i] >= 0)
-			close(p[i]);
+	struct server_launch *l = ctx;
+
+	pthread_mutex_lock(&l->f->lock);
+	*pid = ensure_running(l->f, err) == RAP_OK ? request(l->f, fds, l->memory_mb, l->cpu_s, err)
+						   : -1;
+	pthread_mutex_unlock(&l->f->lock);
+	return *pid < 0 ? RAP_EIO : RAP_OK;
 }
 
 int forksrv_spawn(struct forksrv *f, int in_fd, long long memory_mb, long long cpu_s,
 		  struct child *ch, char *err)
 {
-	int out[2] = { -1, -1 }, log[2] = { -1, -1 }, start[2] = { -1, -1 };
-	int result = RAP_EIO;
-	pid_t pid;
+	struct server_launch l = { f, memory_mb, cpu_s };
 
-	memset(ch, 0, sizeof(*ch));
-	ch->pid = -1;
-	ch->out_fd = ch->err_fd = ch->start_fd = -1;
-	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(log, O_CLOEXEC) != 0 ||
-	    pipe2(start, O_CLOEXEC) != 0) {
-		snprintf(err, RAP_ERRLEN, "pipe: %s", strerror(errno));
-		goto out_close;
-	}
-	pthread_mutex_lock(&f->lock);
-	pid = ensure_running(f, err) == RAP_OK
-		      ? request(f, (const int[4]){ in_fd, out[1], log[1], start[0] }, memory_mb,
-				cpu_s, err)
-		      : -1;
-	pthread_mutex_unlock(&f->lock);
-	if (pid < 0)
-		goto out_close;
-	ch->pid = pid;
-	ch->out_fd = out[0];
-	ch->err_fd = log[0];
-	ch->start_fd = start[1];
-	close(out[1]);
-	close(log[1]);
-	close(start[0]);
-	return RAP_OK;
-
-out_close:
-	close_pair(out);
-	close_pair(log);
-	close_pair(start);
-	return result;
+	return sandbox_child_start(in_fd, ch, launch_by_server, &l, err);
 }
 
 void forksrv_stop(struct forksrv *f)

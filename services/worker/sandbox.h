@@ -35,6 +35,14 @@ struct child {
 /** RAP_EIO (err says why) when the child cannot be started: exec failed,
  *  or no pipe or process could be made. */
 int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child *ch, char *err);
+/** What starts a child on the four descriptors its fds 0..3 become
+ *  (input, frames, log, START): exec (sandbox_spawn) or the fork server
+ *  (forksrv_spawn).  RAP_OK with *pid, or an error said in err. */
+typedef int (*sandbox_launch)(void *ctx, const int fds[4], pid_t *pid, char *err);
+/** The pipes of a child (frames, log, START), its launch, and ch filled
+ *  with the worker's ends; RAP_EIO (err says why) when any step fails,
+ *  every pipe closed. */
+int sandbox_child_start(int in_fd, struct child *ch, sandbox_launch launch, void *ctx, char *err);
 /** The same start with the descriptors 0..n-1 taken from src (at most
  *  SPAWN_FDS_MAX): the fork server's (forksrv.c). */
 #define SPAWN_FDS_MAX 4

@@ -95,21 +95,20 @@ out_close:
 	return result;
 }
 
-int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child *ch, char *err)
+int sandbox_child_start(int in_fd, struct child *ch, sandbox_launch launch, void *ctx, char *err)
 {
 	int out[2] = { -1, -1 }, log[2] = { -1, -1 }, start[2] = { -1, -1 };
-	int result = RAP_EIO;
-	pid_t pid;
+	pid_t pid = -1;
 
 	memset(ch, 0, sizeof(*ch));
 	ch->pid = -1;
+	ch->out_fd = ch->err_fd = ch->start_fd = -1;
 	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(log, O_CLOEXEC) != 0 ||
 	    pipe2(start, O_CLOEXEC) != 0) {
 		snprintf(err, RAP_ERRLEN, "pipe: %s", strerror(errno));
 		goto out_close;
 	}
-	if (sandbox_spawn_fds(path, argv, (const int[4]){ in_fd, out[1], log[1], start[0] }, 4,
-			      &pid, err) != RAP_OK)
+	if (launch(ctx, (const int[4]){ in_fd, out[1], log[1], start[0] }, &pid, err) != RAP_OK)
 		goto out_close;
 	ch->pid = pid;
 	ch->out_fd = out[0];
@@ -124,5 +123,24 @@ out_close:
 	close_pair(out);
 	close_pair(log);
 	close_pair(start);
-	return result;
+	return RAP_EIO;
+}
+
+struct exec_launch {
+	const char *path;
+	char *const *argv;
+};
+
+static int launch_exec(void *ctx, const int fds[4], pid_t *pid, char *err)
+{
+	const struct exec_launch *e = ctx;
+
+	return sandbox_spawn_fds(e->path, e->argv, fds, 4, pid, err);
+}
+
+int sandbox_spawn(const char *path, char *const argv[], int in_fd, struct child *ch, char *err)
+{
+	struct exec_launch e = { path, argv };
+
+	return sandbox_child_start(in_fd, ch, launch_exec, &e, err);
 }
