@@ -20,6 +20,18 @@
  * set one.  A streamed answer (rap_http_reply_stream) is MHD's callback
  * response: MHD asks the reader for the next block when the socket can
  * take it, so a slow client holds one block, not the body.
+ *
+ * Floods (issue 15, point 3).  Each server caps its connections in total
+ * (max_conns) and per client address (max_conns_per_ip): MHD accepts one
+ * more and closes it at once, so with a thread per connection (upload-api)
+ * a thousand idle sockets are never a thousand threads, and one address
+ * never takes every place.  A connection silent for idle_timeout seconds
+ * is closed; the clock restarts with every byte, so a long upload that
+ * keeps sending is never cut (a slow one is point 2's business).  The
+ * thread-per-connection server polls with poll(), not select(): a socket
+ * numbered past FD_SETSIZE is then served, not refused.  Health and
+ * metrics have a listener of their own (rap_http_start_admin): one thread
+ * that a flood of the main port never reaches.
  */
 #include "rap/http.h"
 #include "rap/auth.h"
@@ -503,7 +515,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out, char *err)
+/* ------------------------------------------------------------ starting */
+
+static int start(const struct rap_http_cfg *cfg, bool count, struct rap_http_server **out,
+		 char *err)
 {
 	struct rap_http_server *srv = rap_calloc(1, sizeof(*srv));
 	struct sockaddr_in addr;
@@ -518,7 +533,7 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 		free(srv);
 		return RAP_EINVAL;
 	}
-	if (cfg->metrics) {
+	if (cfg->metrics && count) {
 		srv->req_2xx = rap_metrics_add(cfg->metrics, RAP_COUNTER, "rap_http_requests_total",
 					       "class=\"2xx\"",
 					       "HTTP requests answered, by status class");
@@ -540,13 +555,16 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 		srv->req_bytes = &sink[3];
 	}
 	if (cfg->threads == 0)
-		flags |= MHD_USE_THREAD_PER_CONNECTION;
+		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
 		flags |= MHD_USE_EPOLL;
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		cfg->idle_timeout ? cfg->idle_timeout : (unsigned)RAP_HTTP_IDLE_TIMEOUT,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns ? cfg->max_conns : RAP_HTTP_MAX_CONNS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
 		/* Larger reads mean fewer, bigger upload chunks (a fixed cost
 		 * per connection, not per body). */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -563,6 +581,30 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 	}
 	*out = srv;
 	return RAP_OK;
+}
+
+int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out, char *err)
+{
+	return start(cfg, true, out, err);
+}
+
+int rap_http_start_admin(const struct rap_http_cfg *cfg, unsigned port,
+			 struct rap_http_server **out, char *err)
+{
+	struct rap_http_cfg ac = { 0 };
+
+	ac.bind = cfg->bind;
+	ac.port = port;
+	ac.threads = 1;
+	ac.max_body = 1024;
+	ac.conn_memory = 32 * 1024;
+	/* Probes and scrapers: a few at once. */
+	ac.max_conns = 64;
+	ac.idle_timeout = 10;
+	ac.svc = cfg->svc;
+	ac.ready = cfg->ready;
+	ac.metrics = cfg->metrics;
+	return start(&ac, false, out, err);
 }
 
 void rap_http_stop(struct rap_http_server *srv)
