@@ -52,9 +52,10 @@ const struct rap_cfg_opt job_api_settings_table[] = {
 	  "behind the gateway every request comes from its address, so it leaves the gateway "
 	  "most places and other addresses the rest",
 	  S(max_conns_per_ip) },
-	{ "RAP_JOB_IDLE_TIMEOUT_SECONDS", RAP_CFG_INT, 1, 3600, "30",
+	{ "RAP_JOB_IDLE_TIMEOUT_SECONDS", RAP_CFG_INT, 1, 3600, "75",
 	  "seconds a connection to job-api may send and receive nothing before it is closed "
-	  "(the clock restarts with every byte)",
+	  "(the clock restarts with every byte; keep it above the gateway's upstream "
+	  "keepalive_timeout, 60 s)",
 	  S(idle_timeout) },
 };
 

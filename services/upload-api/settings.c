@@ -43,9 +43,10 @@ const struct rap_cfg_opt upload_settings_table[] = {
 	  "behind the gateway every request comes from its address, so it leaves the gateway "
 	  "most places and other addresses the rest",
 	  S(max_conns_per_ip) },
-	{ "RAP_UPLOAD_IDLE_TIMEOUT_SECONDS", RAP_CFG_INT, 1, 3600, "60",
+	{ "RAP_UPLOAD_IDLE_TIMEOUT_SECONDS", RAP_CFG_INT, 1, 3600, "75",
 	  "seconds a connection to upload-api may send and receive nothing before it is closed "
-	  "(the clock restarts with every byte)",
+	  "(the clock restarts with every byte; keep it above the gateway's upstream "
+	  "keepalive_timeout, 60 s)",
 	  S(idle_timeout) },
 };
 

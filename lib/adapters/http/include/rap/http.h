@@ -88,7 +88,8 @@ struct rap_http_cfg {
 };
 
 #define RAP_HTTP_MAX_CONNS 1024
-#define RAP_HTTP_IDLE_TIMEOUT 30
+/* Past nginx's upstream keepalive_timeout (60 s): see docs/architecture.md. */
+#define RAP_HTTP_IDLE_TIMEOUT 75
 
 struct rap_http_server;
 
