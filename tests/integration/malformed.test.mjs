@@ -1,6 +1,6 @@
 // The HTTP servers' own errors (issue 15, point 5): requests libmicrohttpd
 // cannot parse (bad chunk sizes, oversized headers, a garbage request line,
-// an HTTP version it does not speak), conflicting Content-Length and
+// a bad Content-Length, an HTTP version it does not speak), conflicting Content-Length and
 // Transfer-Encoding, a 10 KB header or path, sent over a raw socket to
 // upload-api and job-api directly, are answered with the right status and
 // the platform's JSON error body, never libmicrohttpd's HTML; and each
@@ -31,6 +31,11 @@ const CASES = {
   'a 10 KB header': [() => `GET /no-such-path HTTP/1.1\r\nHost: x\r\n${AUTH}X-Big: ${a(10 * 1024)}\r\n\r\n`,
     404, 'not_found'],
   'a 10 KB path': [() => `GET /${a(10 * 1024)} HTTP/1.1\r\nHost: x\r\n${AUTH}\r\n`, 404, 'not_found'],
+  // libmicrohttpd 0.9.75 sent the header block of these twice.
+  'a malformed Content-Length': [(s) => `POST ${s.post} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Length: abc\r\n\r\n`,
+    400, 'bad_request'],
+  'a Content-Length too large': [(s) => `POST ${s.post} HTTP/1.1\r\nHost: x\r\n${AUTH}` +
+    'Content-Length: 99999999999999999999999\r\n\r\n', 413, 'payload_too_large'],
   'an HTTP version it does not speak': [() => 'GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n', 505,
     'http_version_not_supported'],
 };
@@ -60,7 +65,8 @@ function parse(text) {
   }));
   const length = Number(headers['content-length']);
   const body = text.slice(end + 4, Number.isFinite(length) ? end + 4 + length : undefined);
-  return { status: Number(line.split(' ')[1]), headers, body };
+  const rest = Number.isFinite(length) ? text.slice(end + 4 + length) : '';
+  return { status: Number(line.split(' ')[1]), headers, body, rest };
 }
 
 for (const svc of SERVICES) {
@@ -77,6 +83,7 @@ for (const svc of SERVICES) {
       assert.ok(body.error.message.length > 0);
       assert.match(body.error.request_id, /^[0-9a-f]{32}$/);
       assert.equal(res.headers['x-request-id'], body.error.request_id);
+      assert.equal(res.rest, '', 'one answer, and nothing after it');
       // And it keeps serving.
       const ok = parse(await raw(svc.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
       assert.equal(ok.status, 200);

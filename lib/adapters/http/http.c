@@ -45,10 +45,13 @@
  * response is remembered for the thread, and when MHD queues it the
  * status is known, so the platform's JSON error (with that status, a code
  * for it, a message for the page and a new request id) goes out in its
- * place.  Limits: it rests on how MHD 0.9.75 is built (an MHD that calls
- * these internally without the PLT, or builds its pages another way,
- * sends HTML again: tests/integration/malformed.test.mjs would say so),
- * and requests MHD closes without an answer stay without one.
+ * place.  A bad Content-Length is the exception: MHD 0.9.75 would send
+ * the header block twice (send_direct), so that answer is written to the
+ * socket by hand and the connection closed.  Limits: it rests on how MHD
+ * 0.9.75 is built (an MHD that calls these internally without the PLT,
+ * or builds its pages another way, sends HTML again: the tests in
+ * tests/integration/malformed.test.mjs would say so), and requests MHD
+ * closes without an answer stay without one.
  */
 #include "rap/http.h"
 #include "rap/auth.h"
@@ -67,6 +70,7 @@
 #include <dlfcn.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -645,6 +649,40 @@ static const char *mhd_code(unsigned status)
 	}
 }
 
+/*
+ * MHD 0.9.75 refuses a bad Content-Length while it parses the headers, and
+ * its caller then overwrites the state the error set: the answer's header
+ * block goes out twice, and the client reads the second as the body.  That
+ * answer is written to the socket here (a few hundred bytes on a
+ * connection with nothing else to send), and MHD told the queueing failed,
+ * so it closes the connection.
+ */
+static enum MHD_Result send_direct(struct MHD_Connection *conn, unsigned status, const char *json,
+				   const char *id)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const char *reason = MHD_get_reason_phrase_for(status);
+	char out[1024];
+	size_t off = 0;
+	ssize_t w;
+	int n;
+
+	n = snprintf(out, sizeof(out),
+		     "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+		     "X-Request-Id: %s\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s",
+		     status, reason ? reason : "Error", id, strlen(json), json);
+	if (!ci || n <= 0 || (size_t)n >= sizeof(out))
+		return MHD_NO;
+	while (off < (size_t)n) {
+		w = send(ci->connect_fd, out + off, (size_t)n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	return MHD_NO;
+}
+
 /* The platform's error body in place of MHD's page, queued with status. */
 static enum MHD_Result queue_json_page(struct MHD_Connection *conn, unsigned status,
 				       const char *page)
@@ -669,6 +707,8 @@ static enum MHD_Result queue_json_page(struct MHD_Connection *conn, unsigned sta
 		     "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"%s\","
 		     "\"request_id\":\"%s\"}}",
 		     status, mhd_code(status), message, id);
+	if (strstr(page, "Content-Length"))
+		return send_direct(conn, status, json, id);
 	resp = real_create()((size_t)n, json, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;

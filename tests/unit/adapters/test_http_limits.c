@@ -185,6 +185,7 @@ static void assert_json_error(unsigned port, const char *req, size_t len, unsign
 	cr_assert(strncmp(body + 4, want, strlen(want)) == 0, "%s", body + 4);
 	cr_assert(strstr(body, "\"request_id\":\""), "%s", body + 4);
 	cr_assert_null(strstr(buf, "<html>"), "%s", buf);
+	cr_assert_null(strstr(buf + 1, "HTTP/1.1 "), "one answer: %s", buf);
 }
 
 Test(http_errors, what_libmicrohttpd_refuses_itself_is_answered_in_json)
@@ -195,6 +196,9 @@ Test(http_errors, what_libmicrohttpd_refuses_itself_is_answered_in_json)
 			    "ZZ\r\n{}\r\n0\r\n\r\n";
 	const char *garbage = "\x01GARBAGE\x02 !!\r\n\r\n";
 	const char *version = "GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n";
+	const char *bad_length = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n";
+	const char *huge_length = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+				  "Content-Length: 99999999999999999999999\r\n\r\n";
 	size_t big = 64 * 1024;
 	char *huge = malloc(big + 128);
 	int n;
@@ -202,6 +206,8 @@ Test(http_errors, what_libmicrohttpd_refuses_itself_is_answered_in_json)
 	assert_json_error(cfg.port, chunk, strlen(chunk), 400, "bad_request");
 	assert_json_error(cfg.port, garbage, strlen(garbage), 400, "bad_request");
 	assert_json_error(cfg.port, version, strlen(version), 505, "http_version_not_supported");
+	assert_json_error(cfg.port, bad_length, strlen(bad_length), 400, "bad_request");
+	assert_json_error(cfg.port, huge_length, strlen(huge_length), 413, "payload_too_large");
 	n = snprintf(huge, 64, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
 	memset(huge + n, 'a', big);
 	memcpy(huge + n + big, "\r\n\r\n", 4);
