@@ -24,6 +24,8 @@
 #   RAP_GATEWAY_PORT=8080  RAP_UPLOAD_PORT=8101  RAP_JOB_PORT=8102
 #   RAP_NOTIFIER_PORT=8103  RAP_WORKER_PORT=8104 (worker i: +i-1)  RAP_WORKERS=2
 #   RAP_NOTIFIERS=2 (notifier instances behind the gateway, 1..8)
+#   RAP_UPLOAD_ADMIN_PORT=8180  RAP_JOB_ADMIN_PORT=8181 (health and metrics of
+#   upload-api and job-api on a listener a flood of their main port cannot starve)
 #   RAP_NOTIFIER_ADMIN_PORT=8190 (notifier i: health and metrics on +2(i-1);
 #   notifier i>1 takes WebSockets on +2(i-1)+1, the first on RAP_NOTIFIER_PORT)
 #   RAP_PG_PORT=5439  RAP_AMQP_PORT=5679  RAP_AMQP_MGMT_PORT=15679
@@ -109,6 +111,8 @@ config_from_env() {
 	WORKERS=${RAP_WORKERS:-2}
 	NOTIFIERS=${RAP_NOTIFIERS:-2}
 	NOTIFIER_ADMIN_PORT=${RAP_NOTIFIER_ADMIN_PORT:-8190}
+	UPLOAD_ADMIN_PORT=${RAP_UPLOAD_ADMIN_PORT:-8180}
+	JOB_ADMIN_PORT=${RAP_JOB_ADMIN_PORT:-8181}
 	PG_PORT=${RAP_PG_PORT:-5439}
 	AMQP_PORT=${RAP_AMQP_PORT:-5679}
 	AMQP_MGMT_PORT=${RAP_AMQP_MGMT_PORT:-15679}
@@ -148,6 +152,10 @@ config_from_env() {
 	fi
 	if ((SERVICES)); then
 		ports+=("$UPLOAD_PORT" "$JOB_PORT" "$NOTIFIER_PORT")
+		for v in UPLOAD_ADMIN_PORT JOB_ADMIN_PORT; do
+			check_port "RAP_$v" "${!v}"
+			ports+=("${!v}")
+		done
 		local i
 		for ((i = 1; i <= NOTIFIERS; i++)); do
 			check_port RAP_NOTIFIER_ADMIN_PORT "$(notifier_admin_port "$i")"
@@ -166,7 +174,7 @@ config_from_env() {
 }
 
 CONFIG_VARS=(BUILD_DIR GATEWAY_PORT UPLOAD_PORT JOB_PORT NOTIFIER_PORT WORKER_PORT
-	WORKERS NOTIFIERS NOTIFIER_ADMIN_PORT PG_PORT AMQP_PORT AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT AMQP_METRICS_PORT
+	WORKERS NOTIFIERS NOTIFIER_ADMIN_PORT UPLOAD_ADMIN_PORT JOB_ADMIN_PORT PG_PORT AMQP_PORT AMQP_MGMT_PORT AMQP_DIST_PORT AMQP_EPMD_PORT AMQP_METRICS_PORT
 	S3_PORT S3_BUCKET LOG_LEVEL SERVICES PROM_PORT PROM_SCRAPE AMQP_CONSUMER_TIMEOUT_MS
 	AMQP_CHANNEL_TICK_MS)
 
@@ -209,6 +217,9 @@ load_saved_config() {
 	# A stack recorded before notifiers had an admin port runs one, without.
 	NOTIFIERS=${NOTIFIERS:-1}
 	NOTIFIER_ADMIN_PORT=${NOTIFIER_ADMIN_PORT:-0}
+	# One recorded before upload-api and job-api had theirs runs them without.
+	UPLOAD_ADMIN_PORT=${UPLOAD_ADMIN_PORT:-0}
+	JOB_ADMIN_PORT=${JOB_ADMIN_PORT:-0}
 }
 
 # The ports of notifier $1 (from 1): WebSockets, and health and metrics.
@@ -761,8 +772,12 @@ render_prometheus() {
 		printf 'scrape_configs:\n'
 		printf '  - job_name: rabbitmq\n    metrics_path: /metrics/per-object\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$AMQP_METRICS_PORT"
 		if ((SERVICES)); then
-			printf '  - job_name: rap-upload-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$UPLOAD_PORT"
-			printf '  - job_name: rap-job-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$JOB_PORT"
+			# The admin ports, where the services have them: a flood of the
+			# main port does not blind monitoring.
+			printf '  - job_name: rap-upload-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
+				"$( ((UPLOAD_ADMIN_PORT)) && echo "$UPLOAD_ADMIN_PORT" || echo "$UPLOAD_PORT")"
+			printf '  - job_name: rap-job-api\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
+				"$( ((JOB_ADMIN_PORT)) && echo "$JOB_ADMIN_PORT" || echo "$JOB_PORT")"
 			printf '  - job_name: rap-notifier\n    static_configs:\n      - targets:\n'
 			for ((i = 1; i <= NOTIFIERS; i++)); do
 				if ((NOTIFIER_ADMIN_PORT)); then
@@ -895,6 +910,7 @@ start_services() {
 	export RAP_S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
 	export RAP_S3_BUCKET="$S3_BUCKET"
 	export RAP_UPLOAD_PORT="$UPLOAD_PORT" RAP_JOB_PORT="$JOB_PORT"
+	export RAP_UPLOAD_ADMIN_PORT="$UPLOAD_ADMIN_PORT" RAP_JOB_ADMIN_PORT="$JOB_ADMIN_PORT"
 	export RAP_NOTIFIER_PORT="$NOTIFIER_PORT" RAP_LOG_LEVEL="$LOG_LEVEL"
 	STARTED_SERVICES=()
 	local name port bin

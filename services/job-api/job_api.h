@@ -32,6 +32,10 @@ struct job_api_settings {
 	long long stats_ms;
 	long long relay_batch;
 	long long relay_poll_ms;
+	long long admin_port;
+	long long max_conns;
+	long long max_conns_per_ip;
+	long long idle_timeout;
 };
 
 extern const struct rap_cfg_opt job_api_settings_table[];

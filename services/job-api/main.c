@@ -165,7 +165,7 @@ static void register_metrics(struct job_api *api)
 int main(int argc, char **argv)
 {
 	struct job_api api = { .relay_wake = -1 };
-	struct rap_http_server *http = NULL;
+	struct rap_http_server *http = NULL, *admin = NULL;
 	struct rap_http_cfg hc = { 0 };
 	const struct rap_service_desc desc = {
 		.name = "job-api",
@@ -236,12 +236,21 @@ int main(int argc, char **argv)
 	hc.ready = job_api_ready;
 	hc.completed = rap_service_log_request;
 	hc.metrics = api.svc.metrics;
+	hc.max_conns = (unsigned)api.cfg.max_conns;
+	hc.max_conns_per_ip = (unsigned)api.cfg.max_conns_per_ip;
+	hc.idle_timeout = (unsigned)api.cfg.idle_timeout;
 	/* Health answers while the database is still coming up. */
 	if (rap_http_start(&hc, &http, err) != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
 		goto out_pool;
 	}
-	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld", hc.bind, api.cfg.job_port);
+	if (api.cfg.admin_port &&
+	    rap_http_start_admin(&hc, (unsigned)api.cfg.admin_port, &admin, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "admin port: %s", err);
+		goto out_http;
+	}
+	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%lld (admin port %lld)", hc.bind,
+		api.cfg.job_port, api.cfg.admin_port);
 	if (migrate(&api) != RAP_OK)
 		goto out_http;
 	atomic_store(&api.db_ok, true);
@@ -260,6 +269,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < JOB_API_TASKS; i++)
 		rap_task_join(tasks[i]);
 out_http:
+	rap_http_stop(admin);
 	rap_http_stop(http);
 	job_api_relay_free(tasks[0]);
 	job_api_deadletters_free(tasks[1]);

@@ -39,6 +39,24 @@ const struct rap_cfg_opt job_api_settings_table[] = {
 	  "outbox rows the relay publishes per confirmed batch", S(relay_batch) },
 	{ "RAP_RELAY_POLL_MS", RAP_CFG_INT, 10, 60000, "1000",
 	  "relay poll interval when no notification arrives", S(relay_poll_ms) },
+	{ "RAP_JOB_ADMIN_PORT", RAP_CFG_INT, 0, 65535, "0",
+	  "port of /healthz, /readyz and /metrics on a thread of their own, which a flood of "
+	  "the main port cannot starve (0: none; the main port answers them too)",
+	  S(admin_port) },
+	{ "RAP_JOB_MAX_CONNECTIONS", RAP_CFG_INT, 16, 100000, "1024",
+	  "connections job-api holds open at once (shared among RAP_HTTP_THREADS); one more is "
+	  "closed at once",
+	  S(max_conns) },
+	{ "RAP_JOB_MAX_CONNECTIONS_PER_IP", RAP_CFG_INT, 0, 100000, "768",
+	  "connections job-api holds open at once from one client address (0: no limit); "
+	  "behind the gateway every request comes from its address, so it leaves the gateway "
+	  "most places and other addresses the rest",
+	  S(max_conns_per_ip) },
+	{ "RAP_JOB_IDLE_TIMEOUT_SECONDS", RAP_CFG_INT, 1, 3600, "75",
+	  "seconds a connection to job-api may send and receive nothing before it is closed "
+	  "(the clock restarts with every byte; keep it above the gateway's upstream "
+	  "keepalive_timeout, 60 s)",
+	  S(idle_timeout) },
 };
 
 const size_t job_api_settings_count =

@@ -147,7 +147,7 @@ static void register_metrics(struct upload_api *api)
 int main(int argc, char **argv)
 {
 	struct upload_api api = { 0 };
-	struct rap_http_server *http = NULL;
+	struct rap_http_server *http = NULL, *admin = NULL;
 	struct rap_http_cfg hc = { 0 };
 	const struct rap_service_desc desc = {
 		.name = "upload-api",
@@ -206,14 +206,25 @@ int main(int argc, char **argv)
 	hc.ready = upload_ready;
 	hc.completed = rap_service_log_request;
 	hc.metrics = api.svc.metrics;
+	hc.max_conns = (unsigned)api.cfg.max_conns;
+	hc.max_conns_per_ip = (unsigned)api.cfg.max_conns_per_ip;
+	hc.idle_timeout = (unsigned)api.cfg.idle_timeout;
 	if (rap_http_start(&hc, &http, err) != RAP_OK) {
 		rap_log(RAP_LOG_ERROR, NULL, "%s", err);
 		goto out_pool;
 	}
-	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%u", hc.bind, hc.port);
+	if (api.cfg.admin_port &&
+	    rap_http_start_admin(&hc, (unsigned)api.cfg.admin_port, &admin, err) != RAP_OK) {
+		rap_log(RAP_LOG_ERROR, NULL, "admin port: %s", err);
+		goto out_http;
+	}
+	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%u (admin port %lld)", hc.bind, hc.port,
+		api.cfg.admin_port);
 	rap_task_run(&keeper);
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	status = EXIT_SUCCESS;
+out_http:
+	rap_http_stop(admin);
 	rap_http_stop(http);
 out_pool:
 	rap_pool_free(api.part_pool);

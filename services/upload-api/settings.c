@@ -31,6 +31,23 @@ const struct rap_cfg_opt upload_settings_table[] = {
 	  S(presign_grace_seconds) },
 	{ "RAP_UPLOAD_SWEEP_MS", RAP_CFG_INT, 100, 3600000, "60000",
 	  "how often upload-api sweeps abandoned uploads", S(upload_sweep_ms) },
+	{ "RAP_UPLOAD_ADMIN_PORT", RAP_CFG_INT, 0, 65535, "0",
+	  "port of /healthz, /readyz and /metrics on a thread of their own, which a flood of "
+	  "the main port cannot starve (0: none; the main port answers them too)",
+	  S(admin_port) },
+	{ "RAP_UPLOAD_MAX_CONNECTIONS", RAP_CFG_INT, 1, 100000, "512",
+	  "connections upload-api holds open at once, each a thread; one more is closed at once",
+	  S(max_conns) },
+	{ "RAP_UPLOAD_MAX_CONNECTIONS_PER_IP", RAP_CFG_INT, 0, 100000, "384",
+	  "connections upload-api holds open at once from one client address (0: no limit); "
+	  "behind the gateway every request comes from its address, so it leaves the gateway "
+	  "most places and other addresses the rest",
+	  S(max_conns_per_ip) },
+	{ "RAP_UPLOAD_IDLE_TIMEOUT_SECONDS", RAP_CFG_INT, 1, 3600, "75",
+	  "seconds a connection to upload-api may send and receive nothing before it is closed "
+	  "(the clock restarts with every byte; keep it above the gateway's upstream "
+	  "keepalive_timeout, 60 s)",
+	  S(idle_timeout) },
 };
 
 const size_t upload_settings_count =

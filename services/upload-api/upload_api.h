@@ -28,6 +28,10 @@ struct upload_settings {
 	long long tus_expire_seconds;
 	long long presign_grace_seconds;
 	long long upload_sweep_ms;
+	long long admin_port;
+	long long max_conns;
+	long long max_conns_per_ip;
+	long long idle_timeout;
 };
 
 extern const struct rap_cfg_opt upload_settings_table[];

@@ -28,7 +28,7 @@ const PORT = Number(process.env.RAP_COMPOSE_TEST_PORT || 18390 + Number(process.
 const TAG = process.env.RAP_IMAGE_TAG || 'dev';
 const PROJECT = `raptest${process.pid}`;
 const API_KEY = 'compose-key';
-const SERVICES = { 'upload-api': 8101, 'job-api': 8102, notifier: 8190, worker: 8104 };
+const SERVICES = { 'upload-api': 8180, 'job-api': 8181, notifier: 8190, worker: 8104 };
 const READY_LIMIT_MS = 180_000;
 
 // podman-compose's environment: the images' private podman storage, and

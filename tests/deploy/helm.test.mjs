@@ -422,6 +422,11 @@ if (missing) {
               const probe = c[kind];
               assert.ok(probe?.httpGet, `${at}: ${c.name} has an HTTP ${kind}`);
               assert.ok(ports.has(probe.httpGet.port), `${at}: ${kind} port ${probe.httpGet.port} is a named port`);
+              // Off the main port: a flood of idle connections there does
+              // not fail the probes (issue 15, point 3).
+              if (['upload-api', 'job-api', 'notifier'].includes(comp)) {
+                assert.equal(probe.httpGet.port, 'admin', `${at}: ${kind} on the admin port`);
+              }
             }
             assert.equal(c.livenessProbe.httpGet.path, '/healthz', `${at}: liveness on /healthz`);
             assert.equal(c.startupProbe.httpGet.path, '/healthz', `${at}: startup on /healthz`);
@@ -634,8 +639,8 @@ if (missing) {
         // nobody calls a worker; the services call nothing in the chart.
         const expected = {
           gateway: { callers: ingress, port: '8080', metrics: null },
-          'upload-api': { callers: [gw], port: '8101', metrics: '8101' },
-          'job-api': { callers: [gw], port: '8102', metrics: '8102' },
+          'upload-api': { callers: [gw], port: '8101', metrics: '8180' },
+          'job-api': { callers: [gw], port: '8102', metrics: '8181' },
           notifier: { callers: [gw], port: '8103', metrics: '8190' },
           worker: { callers: [], port: null, metrics: '8104' },
         };
@@ -684,9 +689,10 @@ if (missing) {
           assert.ok(svc, `ServiceMonitor/${sm.metadata.name} selects no Service`);
           assert.equal(svc.metadata.labels[sm.spec.jobLabel], `rap-${componentOf(sm)}`,
             `ServiceMonitor/${sm.metadata.name}: the Prometheus job the rules expect`);
-          // The metrics port of each service: the notifier's admin port (off
-          // its WebSocket loop), the one port Istio lets Prometheus reach.
-          const metricsPort = { 'upload-api': 8101, 'job-api': 8102, notifier: 8190, worker: 8104 }[componentOf(sm)];
+          // The metrics port of each service: the admin ports of upload-api,
+          // job-api and the notifier (off a main port a flood may fill, and
+          // off the WebSocket loop), the one port Istio lets Prometheus reach.
+          const metricsPort = { 'upload-api': 8180, 'job-api': 8181, notifier: 8190, worker: 8104 }[componentOf(sm)];
           for (const ep of sm.spec.endpoints) {
             const port = svc.spec.ports.find((p) => p.name === ep.port);
             assert.ok(port, `ServiceMonitor/${sm.metadata.name}: port ${ep.port}`);

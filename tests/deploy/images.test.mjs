@@ -32,8 +32,8 @@ const HEALTHY_LIMIT_MS = 120_000;
 // The platform's images: what runs in each, the port of its /healthz and
 // /readyz (null: none), the binaries ldd must resolve.
 const SERVICES = {
-  'upload-api': { port: 8101, bins: ['/usr/local/bin/rap-upload-api'] },
-  'job-api': { port: 8102, bins: ['/usr/local/bin/rap-job-api'] },
+  'upload-api': { port: 8180, bins: ['/usr/local/bin/rap-upload-api'] },
+  'job-api': { port: 8181, bins: ['/usr/local/bin/rap-job-api'] },
   worker: { port: 8104, bins: ['/usr/local/bin/rap-worker', '/usr/local/bin/rap-processor'] },
   notifier: {
     port: 8190,

@@ -20,6 +20,38 @@
  * set one.  A streamed answer (rap_http_reply_stream) is MHD's callback
  * response: MHD asks the reader for the next block when the socket can
  * take it, so a slow client holds one block, not the body.
+ *
+ * Floods (issue 15, point 3).  Each server caps its connections in total
+ * (max_conns) and per client address (max_conns_per_ip): MHD accepts one
+ * more and closes it at once, so with a thread per connection (upload-api)
+ * a thousand idle sockets are never a thousand threads, and one address
+ * never takes every place.  A connection silent for idle_timeout seconds
+ * is closed; the clock restarts with every byte, so a long upload that
+ * keeps sending is never cut (a slow one is point 2's business).  The
+ * thread-per-connection server polls with poll(), not select(): a socket
+ * numbered past FD_SETSIZE is then served, not refused.  Health and
+ * metrics have a listener of their own (rap_http_start_admin): one thread
+ * that a flood of the main port never reaches.
+ *
+ * MHD's own errors (issue 15, point 5).  MHD answers what it cannot parse
+ * itself (bad request line, headers too large, bad chunk sizes, a bad
+ * Content-Length) with fixed HTML pages, and 0.9.75 has no option to
+ * change them.  Its one error path (transmit_error_response) calls
+ * MHD_create_response_from_buffer(PERSISTENT) on one of those fixed
+ * strings and then MHD_queue_response, both through the library's PLT,
+ * so this file defines both (the executables export them; the library's
+ * calls bind to ours) and reaches MHD's own through dlsym(RTLD_NEXT).  A
+ * persistent buffer that starts "<html><head><title>" is MHD's page: its
+ * response is remembered for the thread, and when MHD queues it the
+ * status is known, so the platform's JSON error (with that status, a code
+ * for it, a message for the page and a new request id) goes out in its
+ * place.  A bad Content-Length is the exception: MHD 0.9.75 would send
+ * the header block twice (send_direct), so that answer is written to the
+ * socket by hand and the connection closed.  Limits: it rests on how MHD
+ * 0.9.75 is built (an MHD that calls these internally without the PLT,
+ * or builds its pages another way, sends HTML again: the tests in
+ * tests/integration/malformed.test.mjs would say so), and requests MHD
+ * closes without an answer stay without one.
  */
 #include "rap/http.h"
 #include "rap/auth.h"
@@ -35,9 +67,12 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +100,13 @@ struct rap_http_server {
 	struct MHD_Daemon *daemon;
 	struct rap_metric *req_2xx, *req_4xx, *req_5xx, *req_bytes;
 };
+
+typedef struct MHD_Response *(*mhd_create_fn)(size_t size, void *buffer,
+					      enum MHD_ResponseMemoryMode mode);
+typedef enum MHD_Result (*mhd_queue_fn)(struct MHD_Connection *conn, unsigned int status,
+					struct MHD_Response *resp);
+
+static void next_random(unsigned char *out, size_t n);
 
 static bool sane_request_id(const char *s)
 {
@@ -310,6 +352,24 @@ bool rap_http_authenticate(struct rap_http_req *req, const struct rap_auth *auth
 	return true;
 }
 
+/*
+ * A request with both Content-Length and Transfer-Encoding is refused
+ * (400) and its connection closed: MHD would take the chunked body and
+ * ignore the length, and a proxy in front that read the length instead
+ * would see another request boundary (request smuggling; RFC 9112 6.1
+ * lets a server refuse it and says to close).  True when refused.
+ */
+static bool conflicting_lengths(struct rap_http_req *req)
+{
+	if (!rap_http_get_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+	    !rap_http_get_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		return false;
+	rap_http_header(req, "Connection", "close");
+	rap_http_error(req, 400, "bad_request",
+		       "Content-Length and Transfer-Encoding together: send one of them");
+	return true;
+}
+
 /* Answers /healthz, /readyz and /metrics; false for any other URL. */
 static bool serve_common(struct rap_http_server *srv, struct req_state *st)
 {
@@ -366,7 +426,12 @@ static bool route(struct rap_http_server *srv, struct rap_http_req *req)
 	if (r == RAP_OK)
 		return true;
 	if (r == RAP_ENOENT) {
-		rap_http_error(req, 404, "not_found", "no such endpoint: %s", req->url);
+		/* A long path is not echoed: it would not fit the message. */
+		if (strlen(req->url) > 256)
+			rap_http_error(req, 404, "not_found",
+				       "no such endpoint (a path of %zu bytes)", strlen(req->url));
+		else
+			rap_http_error(req, 404, "not_found", "no such endpoint: %s", req->url);
 		return false;
 	}
 	/* "GET, POST" in the Allow header is "GET or POST" in the message. */
@@ -427,6 +492,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		rap_buf_init(&req->body, srv->cfg.max_body);
 		init_request_id(req);
 		*con_cls = st;
+		if (conflicting_lengths(req))
+			return MHD_YES;
 		if (serve_common(srv, st))
 			return MHD_YES;
 		req->status = 1; /* marks "in progress" until a reply */
@@ -503,7 +570,187 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out, char *err)
+/* ------------------------------------------------ MHD's own error pages */
+
+/* MHD's response for one of its fixed pages, made on this thread and not
+ * queued yet, and the page. */
+static _Thread_local struct MHD_Response *mhd_page_resp;
+static _Thread_local const char *mhd_page;
+
+static void *mhd_real(const char *name)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+
+	if (!fn) {
+		fprintf(stderr, "http: %s not found in libmicrohttpd\n", name);
+		abort();
+	}
+	return fn;
+}
+
+static mhd_create_fn real_create(void)
+{
+	static _Atomic(mhd_create_fn) fn;
+	mhd_create_fn f = atomic_load(&fn);
+
+	if (!f) {
+		f = (mhd_create_fn)mhd_real("MHD_create_response_from_buffer");
+		atomic_store(&fn, f);
+	}
+	return f;
+}
+
+static mhd_queue_fn real_queue(void)
+{
+	static _Atomic(mhd_queue_fn) fn;
+	mhd_queue_fn f = atomic_load(&fn);
+
+	if (!f) {
+		f = (mhd_queue_fn)mhd_real("MHD_queue_response");
+		atomic_store(&fn, f);
+	}
+	return f;
+}
+
+struct mhd_page_text {
+	const char *needle; /* in MHD's page */
+	const char *message;
+};
+
+static const struct mhd_page_text mhd_pages[] = {
+	{ "HTTP header was too big", "the request line or its headers are too large" },
+	{ "chunked encoding was syntactically incorrect", "malformed chunked body" },
+	{ "chunk size used in your HTTP chunked encoded request is too large",
+	  "a chunk size of the body is too large" },
+	{ "too large value for <b>Content-Length", "Content-Length is too large" },
+	{ "wrong value for <b>Content-Length", "malformed Content-Length" },
+	{ "header required", "an HTTP/1.1 request needs a Host header" },
+	{ "version is too old", "this HTTP version is not supported" },
+	{ "version is not supported", "this HTTP version is not supported" },
+	{ "syntactically incorrect", "malformed HTTP request" },
+	{ "Internal server error", "the server could not process the request" },
+};
+
+static const char *mhd_code(unsigned status)
+{
+	switch (status) {
+	case 400:
+		return "bad_request";
+	case 413:
+		return "payload_too_large";
+	case 414:
+		return "uri_too_long";
+	case 431:
+		return "headers_too_large";
+	case 505:
+		return "http_version_not_supported";
+	default:
+		return status >= 500 ? "internal" : "bad_request";
+	}
+}
+
+/*
+ * MHD 0.9.75 refuses a bad Content-Length while it parses the headers, and
+ * its caller then overwrites the state the error set: the answer's header
+ * block goes out twice, and the client reads the second as the body.  That
+ * answer is written to the socket here (a few hundred bytes on a
+ * connection with nothing else to send), and MHD told the queueing failed,
+ * so it closes the connection.
+ */
+static enum MHD_Result send_direct(struct MHD_Connection *conn, unsigned status, const char *json,
+				   const char *id)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const char *reason = MHD_get_reason_phrase_for(status);
+	char out[1024];
+	size_t off = 0;
+	ssize_t w;
+	int n;
+
+	n = snprintf(out, sizeof(out),
+		     "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+		     "X-Request-Id: %s\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s",
+		     status, reason ? reason : "Error", id, strlen(json), json);
+	if (!ci || n <= 0 || (size_t)n >= sizeof(out))
+		return MHD_NO;
+	while (off < (size_t)n) {
+		w = send(ci->connect_fd, out + off, (size_t)n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	return MHD_NO;
+}
+
+/* The platform's error body in place of MHD's page, queued with status. */
+static enum MHD_Result queue_json_page(struct MHD_Connection *conn, unsigned status,
+				       const char *page)
+{
+	const char *message = "the request could not be processed";
+	unsigned char raw[16];
+	char id[33];
+	char json[512];
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(mhd_pages) / sizeof(mhd_pages[0]); i++)
+		if (strstr(page, mhd_pages[i].needle)) {
+			message = mhd_pages[i].message;
+			break;
+		}
+	next_random(raw, sizeof(raw));
+	rap_hex(raw, sizeof(raw), id);
+	n = snprintf(json, sizeof(json),
+		     "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"%s\","
+		     "\"request_id\":\"%s\"}}",
+		     status, mhd_code(status), message, id);
+	if (strstr(page, "Content-Length"))
+		return send_direct(conn, status, json, id);
+	resp = real_create()((size_t)n, json, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "X-Request-Id", id);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	r = real_queue()(conn, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+/* Interposes MHD's own (design note): notes the responses of its pages. */
+struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buffer,
+						     enum MHD_ResponseMemoryMode mode)
+{
+	static const char html[] = "<html><head><title>";
+	struct MHD_Response *resp = real_create()(size, buffer, mode);
+
+	mhd_page_resp = NULL;
+	if (resp && mode == MHD_RESPMEM_PERSISTENT && buffer && size >= sizeof(html) - 1 &&
+	    memcmp(buffer, html, sizeof(html) - 1) == 0) {
+		mhd_page_resp = resp;
+		mhd_page = buffer;
+	}
+	return resp;
+}
+
+/* Interposes MHD's own: a page noted above goes out as JSON. */
+enum MHD_Result MHD_queue_response(struct MHD_Connection *conn, unsigned int status,
+				   struct MHD_Response *resp)
+{
+	if (resp && resp == mhd_page_resp) {
+		mhd_page_resp = NULL;
+		return queue_json_page(conn, status, mhd_page);
+	}
+	return real_queue()(conn, status, resp);
+}
+
+/* ------------------------------------------------------------ starting */
+
+static int start(const struct rap_http_cfg *cfg, bool count, struct rap_http_server **out,
+		 char *err)
 {
 	struct rap_http_server *srv = rap_calloc(1, sizeof(*srv));
 	struct sockaddr_in addr;
@@ -518,7 +765,7 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 		free(srv);
 		return RAP_EINVAL;
 	}
-	if (cfg->metrics) {
+	if (cfg->metrics && count) {
 		srv->req_2xx = rap_metrics_add(cfg->metrics, RAP_COUNTER, "rap_http_requests_total",
 					       "class=\"2xx\"",
 					       "HTTP requests answered, by status class");
@@ -540,13 +787,16 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 		srv->req_bytes = &sink[3];
 	}
 	if (cfg->threads == 0)
-		flags |= MHD_USE_THREAD_PER_CONNECTION;
+		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
 		flags |= MHD_USE_EPOLL;
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		cfg->idle_timeout ? cfg->idle_timeout : (unsigned)RAP_HTTP_IDLE_TIMEOUT,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns ? cfg->max_conns : RAP_HTTP_MAX_CONNS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
 		/* Larger reads mean fewer, bigger upload chunks (a fixed cost
 		 * per connection, not per body). */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -563,6 +813,30 @@ int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out,
 	}
 	*out = srv;
 	return RAP_OK;
+}
+
+int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out, char *err)
+{
+	return start(cfg, true, out, err);
+}
+
+int rap_http_start_admin(const struct rap_http_cfg *cfg, unsigned port,
+			 struct rap_http_server **out, char *err)
+{
+	struct rap_http_cfg ac = { 0 };
+
+	ac.bind = cfg->bind;
+	ac.port = port;
+	ac.threads = 1;
+	ac.max_body = 1024;
+	ac.conn_memory = 32 * 1024;
+	/* Probes and scrapers: a few at once. */
+	ac.max_conns = 64;
+	ac.idle_timeout = 10;
+	ac.svc = cfg->svc;
+	ac.ready = cfg->ready;
+	ac.metrics = cfg->metrics;
+	return start(&ac, false, out, err);
 }
 
 void rap_http_stop(struct rap_http_server *srv)

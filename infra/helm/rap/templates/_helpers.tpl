@@ -156,8 +156,10 @@ the definitions file) and its own settings from values. Takes
 {{- end -}}
 {{- if eq $comp "upload-api" -}}
 {{- $_ := set $data "RAP_UPLOAD_PORT" (include "rap.port" $comp) -}}
+{{- $_ := set $data "RAP_UPLOAD_ADMIN_PORT" (include "rap.settingValue" $c.adminPort) -}}
 {{- else if eq $comp "job-api" -}}
 {{- $_ := set $data "RAP_JOB_PORT" (include "rap.port" $comp) -}}
+{{- $_ := set $data "RAP_JOB_ADMIN_PORT" (include "rap.settingValue" $c.adminPort) -}}
 {{- else if eq $comp "notifier" -}}
 {{- $_ := set $data "RAP_NOTIFIER_PORT" (include "rap.port" $comp) -}}
 {{- $_ := set $data "RAP_NOTIFIER_ADMIN_PORT" (include "rap.settingValue" $c.adminPort) -}}

@@ -64,6 +64,15 @@ struct rap_http_cfg {
 	 * buffer, cleared for every request); 0: 256 KiB, for large reads of
 	 * streamed bodies.  A service of small requests takes less. */
 	size_t conn_memory;
+	/* Connections open at once (0: RAP_HTTP_MAX_CONNS); one more is
+	 * accepted and closed.  With a thread per connection this bounds the
+	 * threads too. */
+	unsigned max_conns;
+	/* Connections open at once from one client address (0: no limit). */
+	unsigned max_conns_per_ip;
+	/* Seconds a connection may stay silent (no byte read or written)
+	 * before it is closed (0: RAP_HTTP_IDLE_TIMEOUT). */
+	unsigned idle_timeout;
 	/* The service's routes (rap/http_route.h); none: only the common
 	 * endpoints.  Paths no route takes are answered 404, methods a path
 	 * does not take 405. */
@@ -78,10 +87,22 @@ struct rap_http_cfg {
 	struct rap_metrics *metrics;
 };
 
+#define RAP_HTTP_MAX_CONNS 1024
+/* Past nginx's upstream keepalive_timeout (60 s): see docs/architecture.md. */
+#define RAP_HTTP_IDLE_TIMEOUT 75
+
 struct rap_http_server;
 
 /** Starts listening; RAP_EIO with a message in err if it cannot. */
 int rap_http_start(const struct rap_http_cfg *cfg, struct rap_http_server **out, char *err);
+/**
+ * Starts the admin listener of a service whose main server has cfg: on
+ * port, one thread of its own answering only /healthz, /readyz and
+ * /metrics (404 otherwise), so a flood of the main port cannot starve
+ * them.  Its requests are not counted in rap_http_requests_total.
+ */
+int rap_http_start_admin(const struct rap_http_cfg *cfg, unsigned port,
+			 struct rap_http_server **out, char *err);
 /** Stops the server and frees it; accepts NULL. */
 void rap_http_stop(struct rap_http_server *srv);
 
