@@ -131,6 +131,9 @@ void job_api_create_batch(void *svc, struct rap_http_req *req)
 		rap_http_error(req, 400, "bad_request", "%s", err);
 		return;
 	}
+	/* A batch costs as many creations as it holds, whatever becomes of it. */
+	if (!job_api_create_allowed(api, req, n))
+		goto out_cleanup;
 	bad = unknown_type(api, reqs, n);
 	if (bad >= 0) {
 		rap_http_error(req, 422, "unknown_job_type",

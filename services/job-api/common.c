@@ -2,13 +2,16 @@
  * 503, the checks of a job creation, and the answer to a failed store. */
 #include "job_api.h"
 
+#include "rap/clock.h"
 #include "rap/err.h"
 #include "rap/http.h"
 #include "rap/jobtype.h"
 #include "rap/list.h"
 #include "rap/log.h"
+#include "rap/metrics.h"
 #include "rap/pg.h"
 #include "rap/presigned.h"
+#include "rap/ratelimit.h"
 #include "rap/s3.h"
 #include "rap/upload.h"
 #include "rap/uuid.h"
@@ -67,6 +70,25 @@ bool job_api_create_headers(struct rap_http_req *req, const char **idem)
 		return false;
 	}
 	return true;
+}
+
+bool job_api_create_allowed(struct job_api *api, struct rap_http_req *req, int n)
+{
+	long long retry = 1;
+	char after[32];
+
+	if (rap_ratelimit_take(api->create_limit, req->owner ? req->owner : "", (double)n,
+			       rap_now_ms(), &retry))
+		return true;
+	rap_metric_inc(api->create_limited, 1);
+	snprintf(after, sizeof(after), "%lld", retry);
+	rap_http_header(req, "Retry-After", after);
+	rap_http_error(req, 429, "rate_limited",
+		       "this API key's owner is creating jobs faster than "
+		       "RAP_JOB_CREATE_RATE=%lld a second (bursts of RAP_JOB_CREATE_BURST=%lld); "
+		       "retry after %lld s",
+		       api->cfg.job_create_rate, api->cfg.job_create_burst, retry);
+	return false;
 }
 
 int job_api_max_attempts(struct job_api *api, const char *type)

@@ -44,6 +44,8 @@ void job_api_create(void *svc, struct rap_http_req *req)
 		rap_http_error(req, 400, "bad_request", "%s", err);
 		return;
 	}
+	if (!job_api_create_allowed(api, req, 1))
+		goto out_cleanup;
 	if (!job_api_type_enabled(api, in.type)) {
 		rap_http_error(req, 422, "unknown_job_type", "job type '%s' is not one of: %s",
 			       in.type, api->svc.cfg.job_types);

@@ -8,6 +8,7 @@
 #include "rap/jobstore.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
+#include "rap/ratelimit.h"
 #include "rap/pg.h"
 #include "rap/s3.h"
 #include "rap/schema.h"
@@ -109,6 +110,9 @@ static void register_metrics(struct job_api *api)
 
 	api->jobs_created = rap_metrics_add(m, RAP_COUNTER, "rap_jobs_created_total", NULL,
 					    "jobs created through POST /jobs");
+	api->create_limited = rap_metrics_add(
+		m, RAP_COUNTER, "rap_jobs_rate_limited_total", NULL,
+		"job creations refused with 429: their owner passed RAP_JOB_CREATE_RATE");
 	api->jobs_idempotent = rap_metrics_add(
 		m, RAP_COUNTER, "rap_jobs_idempotent_replays_total", NULL,
 		"POST /jobs answered with an earlier job of the same Idempotency-Key");
@@ -202,6 +206,9 @@ int main(int argc, char **argv)
 		goto out_types;
 	}
 	register_metrics(&api);
+	/* A bucket per owner: the owners are the API keys' few. */
+	api.create_limit = rap_ratelimit_new((double)api.cfg.job_create_rate,
+					     (double)api.cfg.job_create_burst, 1024);
 	rap_s3_global_init();
 	api.presigner = rap_service_presigner(&api.svc);
 	/* Creations share one connection (group.c); the other requests take
@@ -281,6 +288,7 @@ out_pool:
 	rap_pg_pool_free(api.pool);
 	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);
+	rap_ratelimit_free(api.create_limit);
 out_types:
 	job_api_types_cleanup(&api);
 	rap_service_cleanup(&api.svc);

@@ -57,6 +57,15 @@ const struct rap_cfg_opt job_api_settings_table[] = {
 	  "(the clock restarts with every byte; keep it above the gateway's upstream "
 	  "keepalive_timeout, 60 s)",
 	  S(idle_timeout) },
+	{ "RAP_JOB_CREATE_RATE", RAP_CFG_INT, 0, 1000000, "5000",
+	  "jobs one owner (API key) may create a second, on average (POST /jobs is one, a "
+	  "batch as many as it holds); past it and the burst: 429 rate_limited with "
+	  "Retry-After; 0: no limit",
+	  S(job_create_rate) },
+	{ "RAP_JOB_CREATE_BURST", RAP_CFG_INT, 1, 10000000, "10000",
+	  "jobs one owner may create at once above RAP_JOB_CREATE_RATE (its token bucket's "
+	  "size; a batch larger than this needs a full bucket)",
+	  S(job_create_burst) },
 };
 
 const size_t job_api_settings_count =

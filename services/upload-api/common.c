@@ -1,7 +1,6 @@
 /*
  * common.c: what upload-api's handlers and its part writer share, so that
- * none of them calls back into another's file: the places that bound how
- * many requests stream at once, libmagic's look at a file's first bytes,
+ * none of them calls back into another's file: libmagic's look at a file's first bytes,
  * a client's file name made safe, and deleting an object.
  */
 #include "upload_api.h"
@@ -10,40 +9,8 @@
 #include "rap/metrics.h"
 #include "rap/s3.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
-
-bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held)
-{
-	long long max = api->cfg.upload_max_active;
-
-	if (atomic_fetch_add(&api->active, 1) >= max) {
-		atomic_fetch_sub(&api->active, 1);
-		rap_metric_inc(api->busy, 1);
-		rap_http_error(req, 503, "busy",
-			       "upload-api is streaming as many uploads as "
-			       "it may at once (RAP_UPLOAD_MAX_ACTIVE=%lld); retry shortly",
-			       max);
-		return false;
-	}
-	rap_metric_inc(api->in_flight, 1);
-	*held = true;
-	return true;
-}
-
-void upload_release(struct upload_api *api, bool *held)
-{
-	if (!*held)
-		return;
-	*held = false;
-	rap_metric_inc(api->in_flight, -1);
-	/* The last one out gives the heap that a crowd of uploads grew (each
-	 * connection thread's malloc arena keeps it) back to the system: an
-	 * idle instance goes back to its idle size. */
-	if (atomic_fetch_sub(&api->active, 1) == 1)
-		malloc_trim(0);
-}
 
 void upload_detect_type(struct upload_api *api, const void *data, size_t n, char *out, size_t len)
 {

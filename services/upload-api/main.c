@@ -142,6 +142,13 @@ static void register_metrics(struct upload_api *api)
 	api->busy = rap_metrics_add(
 		m, RAP_COUNTER, "rap_uploads_busy_total", NULL,
 		"requests refused with 503 busy: RAP_UPLOAD_MAX_ACTIVE were streaming");
+	api->over_share = rap_metrics_add(
+		m, RAP_COUNTER, "rap_uploads_over_share_total", NULL,
+		"requests refused with 429 upload_share_exceeded: their owner held its share "
+		"of the places (RAP_UPLOAD_MAX_ACTIVE_PER_OWNER)");
+	api->too_slow = rap_metrics_add(
+		m, RAP_COUNTER, "rap_uploads_cut_total", "reason=\"too_slow\"",
+		"upload bodies and tus PATCHes cut with 408: slower than RAP_UPLOAD_MIN_RATE");
 }
 
 int main(int argc, char **argv)
@@ -162,6 +169,7 @@ int main(int argc, char **argv)
 	struct rap_jobtype_settings types = { 0 };
 	struct keeper k = { .api = &api };
 	struct rap_task keeper = { .name = "keeper", .ops = &keeper_ops, .ctx = &k };
+	struct rap_task pacer;
 	char err[RAP_ERRLEN];
 	int r, status = EXIT_FAILURE;
 
@@ -187,6 +195,8 @@ int main(int argc, char **argv)
 	rap_service_s3_cfg(&api.svc, &api.s3cfg);
 	api.presigner = rap_service_presigner(&api.svc);
 	pthread_mutex_init(&api.magic_lock, NULL);
+	pthread_mutex_init(&api.places_lock, NULL);
+	upload_pacer_init(&api, &pacer);
 	api.magic = magic_open(MAGIC_MIME_TYPE);
 	if (!api.magic || magic_load(api.magic, NULL) != 0) {
 		rap_log(RAP_LOG_ERROR, NULL, "cannot load the libmagic database");
@@ -220,9 +230,13 @@ int main(int argc, char **argv)
 	}
 	rap_log(RAP_LOG_INFO, NULL, "listening on %s:%u (admin port %lld)", hc.bind, hc.port,
 		api.cfg.admin_port);
+	if (rap_task_start(&pacer) != RAP_OK)
+		rap_log(RAP_LOG_WARN, NULL, "no pacer thread: only bodies that send are paced");
 	rap_task_run(&keeper);
 	rap_log(RAP_LOG_INFO, NULL, "stopping");
 	status = EXIT_SUCCESS;
+	/* The pacer cuts requests of the server: it ends before the server. */
+	rap_task_join(&pacer);
 out_http:
 	rap_http_stop(admin);
 	rap_http_stop(http);
@@ -233,6 +247,7 @@ out_magic:
 	if (api.magic)
 		magic_close(api.magic);
 	pthread_mutex_destroy(&api.magic_lock);
+	pthread_mutex_destroy(&api.places_lock);
 	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);
 out_service:

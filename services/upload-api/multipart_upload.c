@@ -30,8 +30,8 @@ struct upload {
 	struct upload_api *api;
 	struct rap_http_req *req;
 	struct rap_multipart *mp;
-	struct parts *parts; /* created at the `file` field */
-	bool admitted;       /* holds an upload place */
+	struct parts *parts;        /* created at the `file` field */
+	struct upload_place *place; /* its upload place (places.c) */
 	unsigned long long size;
 	char id[RAP_UUID_STRLEN];
 	char key[RAP_UPLOAD_KEY_LEN];
@@ -169,7 +169,7 @@ static void upload_free(void *arg)
 		parts_abort(up->parts);
 	parts_free(up->parts);
 	rap_multipart_free(up->mp);
-	upload_release(up->api, &up->admitted);
+	upload_release(up->api, &up->place);
 	if (!up->stored)
 		rap_metric_inc(up->api->uploads_failed, 1);
 	free(up);
@@ -182,7 +182,7 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 	char boundary[128];
 	long long n;
 	struct upload *up;
-	bool held = false;
+	struct upload_place *place = NULL;
 
 	if (!rap_http_authenticate(req, api->auth))
 		return;
@@ -203,12 +203,12 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 	 * away, into no buffer): an answer before it reaches a client behind
 	 * the gateway as a 502, not as the 503 that says to retry. */
 	req->defer_reply = true;
-	if (!upload_admit(api, req, &held))
+	if (!upload_admit(api, req, true, &place))
 		return;
 	req->defer_reply = false;
 	up = rap_calloc(1, sizeof(*up));
 	up->api = api;
-	up->admitted = held;
+	up->place = place;
 	up->req = req;
 	up->clen = clen && rap_strtonum(clen, 0, INT64_MAX, &n) == RAP_OK ? n : -1;
 	up->mp = rap_multipart_new(boundary, &upload_cb, up);
@@ -225,6 +225,11 @@ static void data(struct upload *up, const char *p, size_t len)
 
 	if (up->failed)
 		return;
+	/* Cut for its pace: upload_free aborts what reached S3. */
+	if (!upload_place_bytes(up->api, up->place, len)) {
+		up->failed = true;
+		return;
+	}
 	up->chunk_start = (long long)up->req->body_bytes - (long long)len;
 	result = rap_multipart_feed(up->mp, p, len);
 	if (result == RAP_EPROTO)
@@ -289,8 +294,11 @@ static void conclude(struct upload *up)
  * answer, must not meet a 503 for a place this one still held. */
 static void end(struct upload *up)
 {
+	/* Cut just as its body ended: nothing is stored (upload_free aborts). */
+	if (!upload_place_body_done(up->api, up->place))
+		up->failed = true;
 	conclude(up);
-	upload_release(up->api, &up->admitted);
+	upload_release(up->api, &up->place);
 }
 
 static void get_upload(struct upload_api *api, struct rap_http_req *req, const char *id)

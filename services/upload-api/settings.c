@@ -22,6 +22,20 @@ const struct rap_cfg_opt upload_settings_table[] = {
 	  "503 busy with Retry-After (upload-api's memory stays under about 16 MiB + this x "
 	  "part size x (1 + RAP_UPLOAD_PARTS_IN_FLIGHT))",
 	  S(upload_max_active) },
+	{ "RAP_UPLOAD_MAX_ACTIVE_PER_OWNER", RAP_CFG_INT, 0, 100000, "0",
+	  "of those places, how many one owner (API key) may hold at once; one more of its "
+	  "requests gets 429 upload_share_exceeded while other owners still find places; "
+	  "0: a quarter of RAP_UPLOAD_MAX_ACTIVE (at least 1)",
+	  S(upload_max_active_per_owner) },
+	{ "RAP_UPLOAD_MIN_RATE", RAP_CFG_INT, 0, 1024LL * 1024 * 1024, "1024",
+	  "bytes a second an upload body or tus PATCH must average over each "
+	  "RAP_UPLOAD_RATE_WINDOW_S, or it is cut with 408 upload_too_slow (a tus upload "
+	  "keeps what arrived and resumes); 0: no minimum",
+	  S(upload_min_rate) },
+	{ "RAP_UPLOAD_RATE_WINDOW_S", RAP_CFG_INT, 1, 3600, "30",
+	  "the window, in seconds, over which RAP_UPLOAD_MIN_RATE is averaged (a body that "
+	  "sends nothing is cut after about this long)",
+	  S(upload_rate_window_s) },
 	{ "RAP_TUS_EXPIRE_SECONDS", RAP_CFG_INT, 1, 30 * 86400, "86400",
 	  "how long an unfinished tus upload lives after its last PATCH before the sweeper "
 	  "aborts it",

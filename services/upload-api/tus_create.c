@@ -137,10 +137,11 @@ static void concat_build(struct upload_api *api, struct rap_http_req *req, PGcon
 	char sha[RAP_SHA256_HEXLEN], err[RAP_ERRLEN], loc[64];
 	struct rap_tus t = { 0 };
 	struct parts *parts;
-	bool held = false;
+	struct upload_place *place = NULL;
 	int result;
 
-	if (!upload_admit(api, req, &held))
+	/* A copy the server makes: it holds a place, but no client paces it. */
+	if (!upload_admit(api, req, false, &place))
 		return;
 	result = rap_tus_create(db, n, err);
 	if (result == RAP_OK)
@@ -180,7 +181,7 @@ out_parts:
 	parts_free(parts);
 out_tus:
 	rap_tus_cleanup(&t);
-	upload_release(api, &held);
+	upload_release(api, &place);
 }
 
 /* POST with Upload-Concat: final;...: the final upload is built at once,

@@ -54,7 +54,7 @@ struct tus_patch {
 	enum tus_patch_state state;
 	PGconn *db; /* a session of its own: holds the lock */
 	bool locked;
-	bool admitted; /* holds an upload place */
+	struct upload_place *place; /* its upload place (places.c) */
 	struct rap_tus t;
 	struct parts *parts;
 	struct rap_digest sum; /* Upload-Checksum, if sent */

@@ -103,7 +103,7 @@ static void patch_free(void *arg)
 	if (pt->db)
 		PQfinish(pt->db);
 	rap_tus_cleanup(&pt->t);
-	upload_release(pt->api, &pt->admitted);
+	upload_release(pt->api, &pt->place);
 	free(pt);
 }
 
@@ -310,7 +310,7 @@ void tus_patch_begin(struct upload_api *api, struct rap_http_req *req, const cha
 	const char *clen_h = rap_http_get_header(req, "Content-Length");
 	long long offset = 0, clen = -1;
 	struct tus_patch *pt;
-	bool held = false;
+	struct upload_place *place = NULL;
 
 	if (creating) {
 		/* The upload exists from here on, whatever becomes of its first
@@ -329,12 +329,12 @@ void tus_patch_begin(struct upload_api *api, struct rap_http_req *req, const cha
 		return;
 	if (clen_h && rap_strtonum(clen_h, 0, INT64_MAX, &clen) != RAP_OK)
 		clen = -1;
-	if (!upload_admit(api, req, &held))
+	if (!upload_admit(api, req, true, &place))
 		return;
 	pt = rap_calloc(1, sizeof(*pt));
 	pt->api = api;
 	pt->req = req;
-	pt->admitted = held;
+	pt->place = place;
 	pt->creating = creating;
 	req->data = pt;
 	req->data_free = patch_free;
@@ -370,8 +370,13 @@ static void patch_data(struct tus_patch *pt, const char *p, size_t len)
 	}
 	RAP_ASSERT(parts_offset(pt->parts) <= pt->limit);
 	/* With a checksum, nothing counts until the whole PATCH is verified. */
-	if (!pt->has_sum && tus_progress_save_parts(pt) != RAP_OK)
+	if (!pt->has_sum && tus_progress_save_parts(pt) != RAP_OK) {
 		patch_fail(pt, 503, "unavailable", "the database failed; retry from HEAD's offset");
+		return;
+	}
+	/* Cut for its pace after these bytes are in: patch_free keeps them, as
+	 * for a client gone, and the client resumes from HEAD's offset. */
+	upload_place_bytes(pt->api, pt->place, len);
 }
 
 /* The body arrived whole: saves the outcome and queues the answer. */
@@ -430,6 +435,10 @@ static void patch_conclude(struct tus_patch *pt)
  */
 static void patch_end(struct tus_patch *pt)
 {
+	/* Cut for its pace just as its body ended: it ends as for a client
+	 * gone, patch_free keeping what arrived under the lock it holds. */
+	if (!upload_place_body_done(pt->api, pt->place))
+		return;
 	if (!pt->req->replied)
 		patch_conclude(pt);
 	if (pt->parts)
@@ -438,7 +447,7 @@ static void patch_end(struct tus_patch *pt)
 		rap_tus_unlock(pt->db, pt->t.id);
 		pt->locked = false;
 	}
-	upload_release(pt->api, &pt->admitted);
+	upload_release(pt->api, &pt->place);
 }
 
 void tus_patch_body(struct rap_http_req *req, enum rap_http_phase phase, const char *data,

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "rap/http.h"
 #include "rap/s3.h"
@@ -17,6 +18,8 @@ struct rap_pg_pool;
 struct rap_metric;
 struct parts_s3_ops;
 struct rap_pool;
+struct rap_task;
+struct upload_place;
 
 /* settings.c: the settings that are upload-api's own. */
 struct upload_settings {
@@ -25,6 +28,9 @@ struct upload_settings {
 	long long upload_part_size;
 	long long upload_parts_in_flight;
 	long long upload_max_active;
+	long long upload_max_active_per_owner;
+	long long upload_min_rate;
+	long long upload_rate_window_s;
 	long long tus_expire_seconds;
 	long long presign_grace_seconds;
 	long long upload_sweep_ms;
@@ -57,24 +63,71 @@ struct upload_api {
 	struct rap_metric *parts;
 	struct rap_metric *in_flight;
 	struct rap_metric *busy;
-	atomic_int active; /* requests holding a place (upload_admit) */
+	struct rap_metric *over_share;
+	struct rap_metric *too_slow;
+	pthread_mutex_t places_lock; /* places.c: the places and their count */
+	struct upload_place *places;
+	long long active;
 	struct rap_metric *swept;
 	struct rap_metric *tus_expired;
 };
 
-/* common.c: what the handlers and the part writer share. */
+/* places.c: the places of streaming requests, shared between owners, and
+ * the pace their bodies keep. */
 /**
  * Takes one of the RAP_UPLOAD_MAX_ACTIVE places for a request that streams
  * into a part writer (a streamed upload, a tus PATCH, a concatenation), so
  * that memory stays bounded however many clients come at once.  False,
- * after answering 503 `busy` (with Retry-After), when every place is taken.
- * True sets *held; upload_release gives the place back when *held, and
- * clears it, so the request's end (before its answer goes out: a client's
- * next request must find the place free) and its free may both call it.
+ * after answering, when the request's owner holds its share of them
+ * already (429 `upload_share_exceeded`) or every place is taken (503
+ * `busy`), both with Retry-After.  True sets *place; a paced place (a
+ * client's body, not a copy the server makes) is cut with 408
+ * `upload_too_slow` when its body falls behind RAP_UPLOAD_MIN_RATE.
+ * upload_release gives the place back when *place is set, and clears it,
+ * so the request's end (before its answer goes out: a client's next
+ * request must find the place free) and its free may both call it.
  */
-bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool *held);
-void upload_release(struct upload_api *api, bool *held);
+bool upload_admit(struct upload_api *api, struct rap_http_req *req, bool paced,
+		  struct upload_place **place);
+void upload_release(struct upload_api *api, struct upload_place **place);
+/** Counts n body bytes that arrived for place (NULL: nothing); false when
+ *  the body fell behind its pace and was cut (rap_http_cut). */
+bool upload_place_bytes(struct upload_api *api, struct upload_place *place, size_t n);
+/** The body is in: what the request does now is the server's, not paced.
+ *  False when the pacer cut it first (its client has the 408 already): the
+ *  request must then end as if its client had gone. */
+bool upload_place_body_done(struct upload_api *api, struct upload_place *place);
+/** Sets t up as the pacer (rap/task.h), which cuts bodies that send too
+ *  little, nothing at all included; run it with rap_task_start. */
+void upload_pacer_init(struct upload_api *api, struct rap_task *t);
 
+/* The rules themselves, for the tests. */
+enum upload_verdict {
+	UPLOAD_ADMIT,
+	UPLOAD_BUSY,
+	UPLOAD_OVER_SHARE
+};
+/** The places one owner may hold: per_owner, or a quarter of max_active
+ *  when it is 0; at least 1, at most max_active. */
+long long upload_owner_share(long long max_active, long long per_owner);
+/** Whether a request of an owner holding owner_active places, with active
+ *  places held in all, gets one: busy when every place is taken, over its
+ *  share when the owner holds share of them. */
+enum upload_verdict upload_place_verdict(long long active, long long owner_active,
+					 long long max_active, long long share);
+/** The bytes of a body in its current window of RAP_UPLOAD_RATE_WINDOW_S. */
+struct upload_pace {
+	int64_t window_start_ms;
+	long long window_bytes;
+};
+void upload_pace_start(struct upload_pace *p, int64_t now_ms);
+/** Adds n bytes at now_ms; false when a window has passed with fewer than
+ *  min_rate bytes a second on average (min_rate 0: never).  A window that
+ *  kept the pace starts the next. */
+bool upload_pace_ok(struct upload_pace *p, size_t n, int64_t now_ms, long long min_rate,
+		    long long window_s);
+
+/* common.c: what the handlers and the part writer share. */
 #define UPLOAD_DETECT_BYTES (64 * 1024) /* what libmagic looks at */
 /** The MIME type libmagic sees in the first bytes of a file (out, len
  *  bytes; "" if it cannot tell). */

@@ -19,7 +19,10 @@
  * 423, 429 and 503 answers carry a default Retry-After unless the handler
  * set one.  A streamed answer (rap_http_reply_stream) is MHD's callback
  * response: MHD asks the reader for the next block when the socket can
- * take it, so a slow client holds one block, not the body.
+ * take it, so a slow client holds one block, not the body.  A body that
+ * must not go on (too slow) is cut (rap_http_cut): its answer is written
+ * to the socket as is and the socket shut down, since MHD cannot answer
+ * mid-body.
  *
  * Floods (issue 15, point 3).  Each server caps its connections in total
  * (max_conns) and per client address (max_conns_per_ip): MHD accepts one
@@ -70,7 +73,6 @@
 #include <dlfcn.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -78,6 +80,7 @@
 #include <string.h>
 #include <time.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 struct reply_header {
 	char *name;
@@ -92,7 +95,8 @@ struct req_state {
 	unsigned deferred_status;
 	char *deferred_json;
 	bool too_big;
-	bool in_body; /* between the first body byte and the end */
+	bool in_body;    /* between the first body byte and the end */
+	atomic_uint cut; /* the status rap_http_cut answered; 0: not cut */
 };
 
 struct rap_http_server {
@@ -370,6 +374,55 @@ static bool conflicting_lengths(struct rap_http_req *req)
 	return true;
 }
 
+/* The reason phrases of the answers a cut gives. */
+static const char *cut_reason(unsigned status)
+{
+	switch (status) {
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Content Too Large";
+	case 429:
+		return "Too Many Requests";
+	default:
+		return "Bad Request";
+	}
+}
+
+void rap_http_cut(struct rap_http_req *req, unsigned status, const char *code, const char *msg)
+{
+	struct req_state *st = (struct req_state *)req;
+	const union MHD_ConnectionInfo *ci;
+	unsigned none = 0;
+	struct rap_buf body, out;
+
+	if (!atomic_compare_exchange_strong(&st->cut, &none, status))
+		return;
+	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return;
+	rap_buf_init(&body, 8192);
+	rap_buf_init(&out, 16384);
+	rap_buf_appendf(&body, "{\"error\":{\"status\":%u,\"code\":", status);
+	rap_json_quote(&body, code);
+	rap_buf_appends(&body, ",\"message\":");
+	rap_json_quote(&body, msg);
+	rap_buf_appends(&body, ",\"request_id\":");
+	rap_json_quote(&body, req->request_id);
+	rap_buf_appends(&body, "}}");
+	rap_buf_appendf(&out,
+			"HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: "
+			"application/json\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n"
+			"Content-Length: %zu\r\n\r\n%s",
+			status, cut_reason(status), req->request_id, body.len, body.data);
+	/* Best effort, never blocking: a client that reads nothing may miss
+	 * the answer, not hold this thread. */
+	(void)send(ci->connect_fd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(ci->connect_fd, SHUT_RDWR);
+	rap_buf_cleanup(&out);
+	rap_buf_cleanup(&body);
+}
+
 /* Answers /healthz, /readyz and /metrics; false for any other URL. */
 static bool serve_common(struct rap_http_server *srv, struct req_state *st)
 {
@@ -501,6 +554,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	req = &st->req;
+	if (atomic_load(&st->cut))
+		return MHD_NO; /* answered and shut down: close it */
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 
@@ -541,9 +596,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct rap_http_server *srv = cls;
 	struct req_state *st = *con_cls;
 	struct reply_header *h, *next;
+	unsigned cut;
 
 	if (!st)
 		return;
+	cut = atomic_load(&st->cut);
+	if (cut) {
+		st->req.replied = true;
+		st->req.status = cut;
+	}
 	if (st->req.status >= 500 || (!st->req.replied))
 		rap_metric_inc(srv->req_5xx, 1);
 	else if (st->req.status >= 400)

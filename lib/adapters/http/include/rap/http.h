@@ -132,6 +132,18 @@ void rap_http_reply_stream(struct rap_http_req *req, unsigned status, const char
 			   size_t block, rap_http_reader reader, void *ctx,
 			   void (*free_ctx)(void *ctx));
 
+/**
+ * Cuts a request whose body must not go on (a client too slow): answers
+ * {"error":...} with status and code at once, mid-body, and closes the
+ * connection (MHD cannot queue an answer before the body's end, so the
+ * answer is written to the socket, best effort, and the socket shut down;
+ * MHD then ends the request and the handler's data_free runs as for a
+ * client gone).  The access log and metrics see status.  The first cut of
+ * a request wins; safe from any thread while the request is alive (before
+ * its data_free returns).
+ */
+void rap_http_cut(struct rap_http_req *req, unsigned status, const char *code, const char *msg);
+
 /** Replies {"error":{"status","code","message","request_id"}}. */
 void rap_http_error(struct rap_http_req *req, unsigned status, const char *code, const char *fmt,
 		    ...) __attribute__((format(printf, 4, 5)));
