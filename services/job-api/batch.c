@@ -147,11 +147,9 @@ void job_api_create_batch(void *svc, struct rap_http_req *req)
 	}
 	for (i = 0; i < n; i++) {
 		if (reqs[i].webhook_url &&
-		    !rap_webhook_host_allowed(reqs[i].webhook_url, api->cfg.webhook_hosts)) {
-			rap_http_error(req, 422, "webhook_not_allowed",
-				       "jobs[%d]: webhook_url must "
-				       "name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s",
-				       i, api->cfg.webhook_hosts);
+		    rap_webhook_url_check(reqs[i].webhook_url, api->cfg.webhook_hosts, err) !=
+			    RAP_OK) {
+			rap_http_error(req, 400, "bad_request", "jobs[%d]: %s", i, err);
 			goto out_cleanup;
 		}
 	}

@@ -29,6 +29,9 @@ struct job_api_settings {
 	long long webhook_max_attempts;
 	long long webhook_backoff_ms;
 	long long webhook_timeout_ms;
+	long long webhook_connect_timeout_ms;
+	long long webhook_concurrency;
+	long long webhook_per_owner;
 	long long sweep_ms;
 	long long stats_ms;
 	long long relay_batch;

@@ -55,11 +55,9 @@ void job_api_create(void *svc, struct rap_http_req *req)
 		rap_http_error(req, 422, "invalid_params", "%s", err);
 		goto out_cleanup;
 	}
-	if (in.webhook_url && !rap_webhook_host_allowed(in.webhook_url, api->cfg.webhook_hosts)) {
-		rap_http_error(
-			req, 422, "webhook_not_allowed",
-			"webhook_url must name one of the hosts in RAP_WEBHOOK_ALLOWED_HOSTS: %s",
-			api->cfg.webhook_hosts);
+	if (in.webhook_url &&
+	    rap_webhook_url_check(in.webhook_url, api->cfg.webhook_hosts, err) != RAP_OK) {
+		rap_http_error(req, 400, "bad_request", "%s", err);
 		goto out_cleanup;
 	}
 	rap_job_create_hash(&in, hash);

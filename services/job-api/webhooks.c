@@ -5,6 +5,16 @@
  * records each attempt.  At least once: a crash between the POST and the
  * record sends the delivery again when its lease runs out, with the same
  * X-Rap-Delivery id, which receivers use to skip repeats.
+ *
+ * Concurrent, with a share per owner (issue 15, point 1): the POSTs run
+ * side by side on one libcurl multi handle, driven by this task's thread,
+ * at most RAP_WEBHOOK_CONCURRENCY at once.  Each delivery is leased on its
+ * own, for its deadline plus a margin, and the lease query gives an owner
+ * no more than RAP_WEBHOOK_PER_OWNER in flight (across instances), so one
+ * tenant's hanging receivers hold that many places at most and never a
+ * place another tenant's delivery waits for.  Each POST is safe by default
+ * (rap/webhook_send.h): public addresses only, unless allowed; the job
+ * shows a generic class of failure, the log the detail.
  */
 #include "job_api.h"
 
@@ -13,162 +23,221 @@
 #include "rap/metrics.h"
 #include "rap/pg.h"
 #include "rap/webhook.h"
+#include "rap/webhook_send.h"
 #include "rap/clock.h"
 #include "rap/mem.h"
 #include "rap/stop.h"
 #include "rap/task.h"
-#include "rap/hash.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define WEBHOOK_BATCH 20
-#define WEBHOOK_IDLE_MS 250 /* poll interval when nothing is due */
+#define WEBHOOK_IDLE_MS 250          /* poll interval when nothing is due */
+#define WEBHOOK_LEASE_MARGIN_MS 5000 /* past a POST's deadline, to record it */
 
 static const struct rap_log_ctx wh_ctx = { .action = "webhooks" };
 
-/* The answer's body is read and thrown away. */
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
-{
-	(void)p;
-	(void)ctx;
-	return size * n;
-}
-
-/*
- * POSTs the delivery's body to its URL as application/json with the
- * delivery's headers (X-Rap-Delivery, X-Rap-Event, and X-Rap-Signature:
- * sha256=... when a secret is set); never follows redirects.  RAP_OK on a
- * 2xx answer; otherwise why (RAP_ERRLEN) says what happened.
- */
-static int post(const struct rap_webhook *w, const char *secret, long long timeout_ms, char *why)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char line[160], sig[RAP_SHA256_HEXLEN];
-	long status = 0;
-	CURLcode rc;
-
-	if (!c) {
-		snprintf(why, RAP_ERRLEN, "curl_easy_init failed");
-		return RAP_ENOMEM;
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "User-Agent: resilient-async-platform-webhooks/1");
-	h = curl_slist_append(h, "X-Rap-Event: job.finished");
-	snprintf(line, sizeof(line), "X-Rap-Delivery: %lld", w->id);
-	h = curl_slist_append(h, line);
-	if (secret[0]) {
-		rap_webhook_sign(secret, w->body, sig);
-		snprintf(line, sizeof(line), "X-Rap-Signature: sha256=%s", sig);
-		h = curl_slist_append(h, line);
-	}
-	h = curl_slist_append(h, "Expect:"); /* small bodies: no 100-continue wait */
-	curl_easy_setopt(c, CURLOPT_URL, w->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, w->body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(w->body));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK) {
-		snprintf(why, RAP_ERRLEN, "%s", curl_easy_strerror(rc));
-		return RAP_EIO;
-	}
-	if (status < 200 || status > 299) {
-		snprintf(why, RAP_ERRLEN, "the receiver answered HTTP %ld", status);
-		return RAP_EIO;
-	}
-	return RAP_OK;
-}
-
-/* Sends one leased delivery and records the outcome. */
-static void deliver(struct job_api *api, PGconn *db, const struct rap_webhook *w)
-{
-	const struct job_api_settings *cfg = &api->cfg;
-	struct rap_log_ctx ctx = { .job_id = w->job_id, .action = "webhooks" };
-	char why[RAP_ERRLEN] = "", err[RAP_ERRLEN];
-	bool ok, gave_up = false;
-
-	ok = post(w, cfg->webhook_secret, cfg->webhook_timeout_ms, why) == RAP_OK;
-	if (rap_webhook_record(db, w, ok, why, cfg->webhook_max_attempts, cfg->webhook_backoff_ms,
-			       &gave_up, err) != RAP_OK) {
-		/* The lease runs out and the delivery is sent again: at least once. */
-		rap_log(RAP_LOG_WARN, &ctx, "recording webhook %lld: %s", w->id, err);
-		return;
-	}
-	if (ok) {
-		rap_metric_inc(api->webhooks_delivered, 1);
-		rap_log(RAP_LOG_INFO, &ctx, "webhook %lld delivered to %s", w->id, w->url);
-	} else if (gave_up) {
-		rap_metric_inc(api->webhooks_failed, 1);
-		rap_log(RAP_LOG_ERROR, &ctx, "webhook %lld to %s failed %d times, given up: %s",
-			w->id, w->url, w->attempts + 1, why);
-	} else {
-		rap_metric_inc(api->webhooks_retried, 1);
-		rap_log(RAP_LOG_WARN, &ctx, "webhook %lld to %s: %s; will retry", w->id, w->url,
-			why);
-	}
-}
+/* One delivery in flight: its row and its POST. */
+struct inflight {
+	struct inflight *prev, *next; /* the list of those in flight */
+	struct rap_webhook w;
+	struct rap_webhook_send send;
+};
 
 struct webhooks {
 	struct rap_task task;
 	struct job_api *api;
 	PGconn *db;
+	CURLM *multi;            /* made by the first connect */
+	struct inflight *head;   /* the deliveries in flight */
+	int running;             /* how many */
+	long long next_lease_ms; /* rap_now_ms when to lease again */
 };
+
+/* Removes f from the list (when it is on it) and frees it. */
+static void inflight_free(struct webhooks *h, struct inflight *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else if (h->head == f)
+		h->head = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	rap_webhook_send_cleanup(&f->send);
+	free(f->w.url);
+	free(f->w.body);
+	free(f);
+}
+
+/* Records a finished POST's outcome and counts it. */
+static void record(struct webhooks *h, struct inflight *f, CURLcode rc)
+{
+	const struct job_api_settings *cfg = &h->api->cfg;
+	struct rap_log_ctx ctx = { .job_id = f->w.job_id, .action = "webhooks" };
+	char why[RAP_ERRLEN], detail[RAP_ERRLEN], err[RAP_ERRLEN];
+	bool ok, gave_up = false;
+
+	ok = rap_webhook_send_outcome(&f->send, rc, why, detail) == RAP_OK;
+	if (!h->db || rap_webhook_record(h->db, &f->w, ok, why, cfg->webhook_max_attempts,
+					 cfg->webhook_backoff_ms, &gave_up, err) != RAP_OK) {
+		/* The lease runs out and the delivery is sent again: at least once. */
+		rap_log(RAP_LOG_WARN, &ctx, "recording webhook %lld: %s", f->w.id,
+			h->db ? err : "no database connection");
+		return;
+	}
+	if (ok) {
+		rap_metric_inc(h->api->webhooks_delivered, 1);
+		rap_log(RAP_LOG_INFO, &ctx, "webhook %lld delivered to %s", f->w.id, f->w.url);
+	} else if (gave_up) {
+		rap_metric_inc(h->api->webhooks_failed, 1);
+		rap_log(RAP_LOG_ERROR, &ctx, "webhook %lld to %s failed %d times, given up: %s",
+			f->w.id, f->w.url, f->w.attempts + 1, detail);
+	} else {
+		rap_metric_inc(h->api->webhooks_retried, 1);
+		rap_log(RAP_LOG_WARN, &ctx, "webhook %lld to %s: %s; will retry", f->w.id, f->w.url,
+			detail);
+	}
+}
+
+/* Starts the POST of a leased delivery; takes w's strings. */
+static void start(struct webhooks *h, struct rap_webhook *w)
+{
+	const struct job_api_settings *cfg = &h->api->cfg;
+	const struct rap_webhook_send_opts o = {
+		.secret = cfg->webhook_secret,
+		.allowed_hosts = cfg->webhook_hosts,
+		.connect_timeout_ms = cfg->webhook_connect_timeout_ms,
+		.timeout_ms = cfg->webhook_timeout_ms,
+	};
+	struct inflight *f = rap_calloc(1, sizeof(*f));
+	char err[RAP_ERRLEN];
+
+	f->w = *w;
+	w->url = w->body = NULL;
+	if (rap_webhook_send_init(&f->send, &o, &f->w, err) != RAP_OK) {
+		/* A URL stored before the check existed: it fails as unreachable. */
+		record(h, f, CURLE_URL_MALFORMAT);
+		inflight_free(h, f);
+		return;
+	}
+	f->send.data = f;
+	if (curl_multi_add_handle(h->multi, f->send.curl) != CURLM_OK) {
+		rap_log(RAP_LOG_WARN, &wh_ctx, "webhook %lld: curl_multi_add_handle failed",
+			f->w.id);
+		inflight_free(h, f); /* its lease runs out: sent later */
+		return;
+	}
+	f->next = h->head;
+	if (h->head)
+		h->head->prev = f;
+	h->head = f;
+	h->running++;
+}
+
+/* Leases as many due deliveries as there are free places, and starts them;
+ * leases again at once while that many were due, else after a pause. */
+static int lease(struct webhooks *h)
+{
+	const struct job_api_settings *cfg = &h->api->cfg;
+	int free_places = (int)cfg->webhook_concurrency - h->running, n;
+	long long lease_ms = cfg->webhook_timeout_ms + WEBHOOK_LEASE_MARGIN_MS;
+	struct rap_webhook *due;
+	char err[RAP_ERRLEN];
+
+	if (free_places <= 0 || rap_now_ms() < h->next_lease_ms || !h->db)
+		return RAP_OK;
+	if (rap_webhook_lease(h->db, free_places, (int)cfg->webhook_per_owner, lease_ms, &due, &n,
+			      err) != RAP_OK) {
+		rap_log(RAP_LOG_WARN, &wh_ctx, "leasing webhooks: %s", err);
+		h->next_lease_ms = rap_now_ms() + WEBHOOK_IDLE_MS;
+		return RAP_EDB;
+	}
+	for (int i = 0; i < n; i++)
+		start(h, &due[i]);
+	rap_webhook_free(due, n);
+	h->next_lease_ms = rap_now_ms() + (n < free_places ? WEBHOOK_IDLE_MS : 0);
+	return RAP_OK;
+}
+
+/* Records and frees the POSTs that finished. */
+static void reap(struct webhooks *h)
+{
+	struct rap_webhook_send *s;
+	struct inflight *f;
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(h->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		s = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+		f = s->data;
+		curl_multi_remove_handle(h->multi, m->easy_handle);
+		h->running--;
+		record(h, f, m->data.result);
+		inflight_free(h, f);
+	}
+}
 
 static int wh_connect(void *ctx)
 {
 	struct webhooks *h = ctx;
 	char err[RAP_ERRLEN];
 
+	if (!h->multi) {
+		h->multi = curl_multi_init();
+		if (!h->multi)
+			return RAP_ENOMEM;
+	}
 	if (h->db && PQstatus(h->db) == CONNECTION_OK)
 		return RAP_OK;
 	PQfinish(h->db);
 	h->db = NULL;
 	if (rap_pg_connect(h->api->svc.cfg.pg_url, &h->db, err) != RAP_OK) {
 		h->db = NULL;
-		return RAP_EDB;
+		/* The POSTs in flight go on; they are recorded once it is back,
+		 * or sent again when their leases run out. */
+		return h->running ? RAP_OK : RAP_EDB;
 	}
 	return RAP_OK;
 }
 
-/* Leases the due deliveries and sends them; waits a little when fewer than
- * a batch were due. */
+/* One round: lease into the free places, drive the POSTs, record those
+ * that finished; waits on their sockets WEBHOOK_IDLE_MS at most. */
 static int wh_step(void *ctx)
 {
 	struct webhooks *h = ctx;
-	/* Long enough for a whole batch of POSTs that all time out. */
-	long long lease_ms = h->api->cfg.webhook_timeout_ms * (WEBHOOK_BATCH + 1) + 5000;
-	struct rap_webhook *due;
-	char err[RAP_ERRLEN];
-	int n;
+	long long wait_ms = WEBHOOK_IDLE_MS, until;
+	int still = 0, result;
 
-	if (rap_webhook_lease(h->db, WEBHOOK_BATCH, lease_ms, &due, &n, err) != RAP_OK) {
-		rap_log(RAP_LOG_WARN, &wh_ctx, "leasing webhooks: %s", err);
-		return RAP_EDB;
-	}
-	for (int i = 0; i < n && !rap_stopping(); i++)
-		deliver(h->api, h->db, &due[i]);
-	rap_webhook_free(due, n);
-	if (n < WEBHOOK_BATCH)
-		rap_sleep_ms(WEBHOOK_IDLE_MS);
+	result = lease(h);
+	curl_multi_perform(h->multi, &still);
+	reap(h);
+	if (result != RAP_OK && !h->running)
+		return result;
+	until = h->next_lease_ms - rap_now_ms();
+	if (h->running < h->api->cfg.webhook_concurrency && until < wait_ms)
+		wait_ms = until > 0 ? until : 0;
+	curl_multi_poll(h->multi, NULL, 0, (int)wait_ms, NULL);
+	curl_multi_perform(h->multi, &still);
+	reap(h);
 	return RAP_OK;
 }
 
+/* At the stop: the POSTs in flight are dropped unrecorded; their leases
+ * run out and they are sent again (at least once). */
 static void wh_close(void *ctx)
 {
 	struct webhooks *h = ctx;
 
+	while (h->head) {
+		curl_multi_remove_handle(h->multi, h->head->send.curl);
+		inflight_free(h, h->head);
+	}
+	h->running = 0;
 	PQfinish(h->db);
 	h->db = NULL;
 }
@@ -190,6 +259,11 @@ struct rap_task *job_api_webhooks_new(struct job_api *api)
 
 void job_api_webhooks_free(struct rap_task *t)
 {
-	if (t)
-		free(t->ctx);
+	struct webhooks *h;
+
+	if (!t)
+		return;
+	h = t->ctx;
+	curl_multi_cleanup(h->multi); /* accepts NULL */
+	free(h);
 }

@@ -116,7 +116,7 @@ test('job-api SIGKILLed while a webhook keeps failing: after the restart the sam
   try {
     if (!objectKey) objectKey = (await upload(Buffer.from('outage input'))).body.object_key;
     const r = await createJob({ object_key: objectKey, type: 'test.fault', params: { mode: 'succeed' },
-      webhook_url: `http://127.0.0.1:${server.address().port}/hook` });
+      webhook_url: `http://localhost:${server.address().port}/hook` });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     // Killed once the failed attempt is recorded (a kill between the POST
     // and its record would wait out the lease, tens of seconds).

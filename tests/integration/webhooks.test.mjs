@@ -2,36 +2,62 @@
 // signed with RAP_WEBHOOK_SECRET (test-webhook-secret on the test stack),
 // retried with backoff while the receiver fails or is away (the same
 // X-Rap-Delivery id every time), and given up after RAP_WEBHOOK_MAX_ATTEMPTS
-// (4 here) with the reason shown on the job.
+// (4 here) with the reason shown on the job, as a class only.  The test
+// stack sets RAP_WEBHOOK_ALLOWED_HOSTS=localhost: the receivers here are
+// reached as http://localhost:PORT, and every other loopback form is refused
+// at creation.  Deliveries run concurrently with a share per owner
+// (RAP_WEBHOOK_PER_OWNER, 4 by default): owner other's hanging receivers do
+// not delay owner dev's delivery.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { assertError, createJob, getJob, upload, waitFor, jobEnded } from './helpers.mjs';
+import {
+  GATEWAY, OTHER_KEY, assertError, auth, createJob, getJob, upload, waitFor, jobEnded,
+} from './helpers.mjs';
 
 const SECRET = 'test-webhook-secret';
 const validBody = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(
   new URL('../../proto/schemas/job-webhook.json', import.meta.url), 'utf8')));
-let server, url, objectKey;
-const received = [];     // { headers, body, raw }
+const PER_OWNER = 4;     // RAP_WEBHOOK_PER_OWNER's default
+let server, url, port, objectKey;
+const received = [];     // { headers, body, raw, at, hangingNow }
 let answers = [];        // status codes to answer in turn, then 204
+const hanging = new Set(); // answers held open (paths under /hang)
+let mostHanging = 0;
 
 before(async () => {
   server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (d) => { raw += d; });
     req.on('end', () => {
-      received.push({ path: req.url, headers: req.headers, raw, body: JSON.parse(raw) });
+      received.push({ path: req.url, headers: req.headers, raw, body: JSON.parse(raw), at: Date.now(),
+        hangingNow: hanging.size });
+      if (req.url.startsWith('/hang')) {
+        hanging.add(res);
+        mostHanging = Math.max(mostHanging, hanging.size);
+        res.on('close', () => hanging.delete(res));
+        return;
+      }
+      if (req.url.startsWith('/status/')) {
+        res.writeHead(Number(req.url.split('/')[2])).end();
+        return;
+      }
       res.writeHead(answers.shift() ?? 204).end();
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${server.address().port}`;
+  port = server.address().port;
+  url = `http://localhost:${port}`;
   objectKey = (await upload(Buffer.from('webhook input'))).body.object_key;
 });
-after(() => server.close());
+after(() => {
+  for (const res of hanging) if (!res.headersSent) res.writeHead(204).end();
+  server.closeAllConnections();
+  server.close();
+});
 
 const forJob = (id) => received.filter((r) => r.body.job_id === id);
 
@@ -96,16 +122,16 @@ test('a receiver that is away is tried RAP_WEBHOOK_MAX_ATTEMPTS times, then the 
   // A port with nothing listening: connections are refused.
   const away = http.createServer();
   await new Promise((r) => away.listen(0, '127.0.0.1', r));
-  const port = away.address().port;
+  const gone = away.address().port;
   await new Promise((r) => away.close(r));
-  const id = await job({ mode: 'succeed' }, `http://127.0.0.1:${port}/gone`);
+  const id = await job({ mode: 'succeed' }, `http://localhost:${gone}/gone`);
   assert.equal((await jobEnded(id)).status, 'COMPLETED');
   const j = await waitFor('given up', async () => {
     const v = (await getJob(id)).body;
     return v.webhooks[0]?.status === 'failed' && v;
   }, 30000, 100);
   assert.equal(j.webhooks[0].attempts, 4);
-  assert.match(j.webhooks[0].last_error, /connect|refused/i);
+  assert.equal(j.webhooks[0].last_error, 'unreachable', 'a class, not curl\'s words');
 });
 
 test('a bad webhook_url is refused with a clear 400, and nothing is created', async () => {
@@ -115,4 +141,59 @@ test('a bad webhook_url is refused with a clear 400, and nothing is created', as
     assertError(r, 400, 'bad_request');
     assert.match(r.body.error.message, /webhook_url/);
   }
+});
+
+test('a loopback address in any form is refused at creation with 400 naming webhook_url', async () => {
+  // The test stack allows the name localhost only: every other way of
+  // writing a loopback address is refused, as it is on a stack that allows
+  // none (the default).
+  const forms = [`http://127.0.0.1:${port}/`, `http://127.1:${port}/`, `http://2130706433:${port}/`,
+    `http://0x7f000001:${port}/`, `http://0177.0.0.1:${port}/`, `http://[::1]:${port}/`,
+    `http://[::ffff:127.0.0.1]:${port}/`, `http://a.localhost:${port}/`, `https://LOCALHOST.localhost/`];
+  for (const bad of forms) {
+    const r = await createJob({ object_key: objectKey, type: 'test.fault', webhook_url: bad });
+    assertError(r, 400, 'bad_request');
+    assert.match(r.body.error.message, /'webhook_url' names/, bad);
+  }
+  const batch = await fetch(`${GATEWAY}/api/jobs/batch`, {
+    method: 'POST',
+    headers: { ...auth(), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jobs: [
+      { object_key: objectKey, type: 'test.fault', webhook_url: `${url}/ok` },
+      { object_key: objectKey, type: 'test.fault', webhook_url: `http://2130706433:${port}/` }] }),
+  });
+  const body = await batch.json();
+  assertError({ status: batch.status, body }, 400, 'bad_request');
+  assert.match(body.error.message, /^jobs\[1\]: 'webhook_url' names a loopback address/);
+  assert.equal(received.filter((h) => h.path === '/' || h.path === '/ok').length, 0, 'nothing was sent');
+});
+
+test('a receiver\'s status is shown as its class only', async () => {
+  const id = await job({ mode: 'succeed' }, `${url}/status/404`);
+  const j = await waitFor('an attempt recorded', async () => {
+    const v = (await getJob(id)).body;
+    return v.webhooks?.[0]?.last_error && v;
+  }, 15000, 50);
+  assert.equal(j.webhooks[0].last_error, 'the receiver answered HTTP 4xx');
+  assert.doesNotMatch(JSON.stringify(j.webhooks), /404/);
+});
+
+test('owner other\'s hanging receivers do not delay owner dev\'s delivery (within 3 s of its job ending)', async (t) => {
+  const otherKey = (await upload(Buffer.from('webhook input'), { key: OTHER_KEY })).body.object_key;
+  for (let i = 0; i < 2 * PER_OWNER; i++) {
+    const r = await createJob({ object_key: otherKey, type: 'test.fault', params: { mode: 'succeed' },
+      webhook_url: `${url}/hang/${i}` }, { key: OTHER_KEY });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+  }
+  await waitFor(`${PER_OWNER} of other's deliveries hanging`, () => hanging.size >= PER_OWNER, 30000, 20);
+  const id = await job({ mode: 'succeed' }, `${url}/hooks/dev`);
+  const done = await jobEnded(id);
+  const [hit] = await waitFor('dev\'s webhook', () => forJob(id).length && forJob(id), 15000, 20);
+  const delay = hit.at - Date.parse(done.finished_at);
+  t.diagnostic(`dev's webhook arrived ${delay} ms after its job ended; ${hit.hangingNow} of other's hanging`);
+  assert.ok(delay < 3000, `delivered ${delay} ms after the job ended, while ${hit.hangingNow} hang`);
+  assert.ok(hit.hangingNow >= 1, 'other\'s receivers were hanging when dev\'s arrived');
+  assert.ok(mostHanging <= PER_OWNER, `at most ${PER_OWNER} of other's in flight, saw ${mostHanging}`);
+  for (const res of hanging) res.writeHead(204).end();
+  hanging.clear();
 });

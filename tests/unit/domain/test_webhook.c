@@ -37,16 +37,83 @@ Test(webhook, url_longer_than_the_limit_is_refused)
 	cr_assert(rap_webhook_url_valid(u));
 }
 
-Test(webhook, allowed_hosts_match_the_host_without_port_or_case)
+Test(webhook, url_validation_uses_curls_parser_and_refuses_zone_ids_and_options)
 {
-	cr_assert(rap_webhook_host_allowed("http://anything.example/x", ""));
-	cr_assert(rap_webhook_host_allowed("https://Hooks.Example.com:8443/x",
-					   "a.b,hooks.example.com"));
-	cr_assert(rap_webhook_host_allowed("http://[::1]:9/x", "[::1]"));
-	cr_assert_not(
-		rap_webhook_host_allowed("http://hooks.example.com.evil.io/", "hooks.example.com"));
-	cr_assert_not(
-		rap_webhook_host_allowed("http://169.254.169.254/latest", "hooks.example.com"));
+	cr_assert_not(rap_webhook_url_valid("http://[fe80::1%25eth0]/"), "a zone id");
+	cr_assert_not(rap_webhook_url_valid("http:/hooks.invalid/"), "one slash");
+	cr_assert_not(rap_webhook_url_valid("http://hooks.invalid:99999/"), "a bad port");
+	cr_assert_not(rap_webhook_url_valid("http://[::1/"), "an unclosed bracket");
+	cr_assert(rap_webhook_url_valid("https://hooks.invalid:8443/p?q=1"));
+}
+
+Test(webhook, url_host_is_what_curl_connects_to_in_canonical_form)
+{
+	static const char *loopback[] = {
+		"http://127.0.0.1/",       "http://127.1:9/",    "http://2130706433/",
+		"http://0x7f000001/",      "http://0177.0.0.1/", "http://0x7f.1/",
+		"http://%31%32%37.0.0.1/",
+	};
+	char host[RAP_WEBHOOK_HOSTLEN];
+
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		cr_assert_eq(rap_webhook_url_host(loopback[i], host), RAP_OK, "%s", loopback[i]);
+		cr_assert_str_eq(host, "127.0.0.1", "%s", loopback[i]);
+	}
+	cr_assert_eq(rap_webhook_url_host("http://[0:0::1]:9/x", host), RAP_OK);
+	cr_assert_str_eq(host, "::1");
+	cr_assert_eq(rap_webhook_url_host("http://[::FFFF:127.0.0.1]/", host), RAP_OK);
+	cr_assert_str_eq(host, "::ffff:127.0.0.1");
+	cr_assert_eq(rap_webhook_url_host("HTTP://LocalHost./", host), RAP_OK);
+	cr_assert_str_eq(host, "localhost");
+	cr_assert_eq(rap_webhook_url_host("ftp://localhost/", host), RAP_EINVAL);
+}
+
+Test(webhook, loopback_in_every_form_is_refused_at_creation_unless_allowed)
+{
+	/* Loopback only (the unspecified and IPv4-compatible forms are
+	 * covered by test_netaddr.c's numeric addresses). */
+	static const char *refused[] = {
+		"http://127.0.0.1:8102/jobs", "http://127.1/",          "http://2130706433/",
+		"http://0x7f000001/",         "http://0177.0.0.1/",     "http://[::1]:8101/metrics",
+		"http://[::ffff:127.0.0.1]/", "http://localhost/",      "http://LOCALHOST./",
+		"http://a.localhost:9/",      "https://x.y.localhost/",
+	};
+	char err[RAP_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(rap_webhook_url_check(refused[i], "", err), RAP_EINVAL, "%s",
+			     refused[i]);
+		cr_assert(strstr(err, "'webhook_url'"), "%s: %s", refused[i], err);
+		cr_assert_eq(
+			rap_webhook_url_check(refused[i], "hooks.invalid,localhost.invalid", err),
+			RAP_EINVAL, "%s: listing other hosts opens nothing", refused[i]);
+	}
+	rap_webhook_url_check("http://2130706433/", "", err);
+	cr_assert(strstr(err, "loopback"), "%s", err);
+	/* A name is checked when it connects (its addresses, any of them). */
+	cr_assert_eq(rap_webhook_url_check("https://hooks.invalid/x", "", err), RAP_OK);
+	cr_assert_eq(rap_webhook_url_check("http://localhost.invalid/", "", err), RAP_OK);
+	cr_assert_eq(rap_webhook_url_check("ftp://hooks.invalid/", "", err), RAP_EINVAL);
+}
+
+Test(webhook, the_allow_list_opens_exactly_the_hosts_it_names)
+{
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(rap_webhook_url_check("http://localhost:9/h", "localhost", err), RAP_OK);
+	cr_assert_eq(rap_webhook_url_check("http://LocalHost.:9/h", " localhost", err), RAP_OK);
+	cr_assert_eq(rap_webhook_url_check("http://a.localhost:9/h", "localhost", err), RAP_EINVAL,
+		     "a name under an allowed one is not allowed");
+	cr_assert_eq(rap_webhook_url_check("http://127.0.0.1:9/h", "localhost", err), RAP_EINVAL);
+	cr_assert_eq(rap_webhook_url_check("http://127.1:9/h", "127.0.0.1", err), RAP_OK);
+	cr_assert_eq(rap_webhook_url_check("http://2130706433/h", "a.invalid,127.0.0.1", err),
+		     RAP_OK);
+	cr_assert_eq(rap_webhook_url_check("http://[::1]:9/h", "[::1]", err), RAP_OK);
+	cr_assert_eq(rap_webhook_url_check("http://[0::1]:9/h", "::1", err), RAP_OK);
+	cr_assert(rap_webhook_host_listed("hooks.invalid", "a.invalid,Hooks.Invalid."));
+	cr_assert_not(rap_webhook_host_listed("hooks.invalid.evil.invalid", "hooks.invalid"));
+	cr_assert_not(rap_webhook_host_listed("hooks.invalid", ""));
 }
 
 Test(webhook, signature_is_hex_hmac_sha256_of_the_body)
