@@ -145,6 +145,12 @@ int rap_tus_concat_parse(const char *h, char (*ids)[RAP_UUID_STRLEN], unsigned m
 		snprintf(err, RAP_ERRLEN, "Upload-Concat must be 'partial' or 'final;<urls>'");
 		return RAP_EINVAL;
 	}
+	/* The header is stored as it came: URLs are ASCII. */
+	for (p = h; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+			snprintf(err, RAP_ERRLEN, "Upload-Concat must be printable ASCII");
+			return RAP_EINVAL;
+		}
 	for (p = h + 6; *p;) {
 		size_t len = strcspn(p, " "), i;
 		const char *seg = p;

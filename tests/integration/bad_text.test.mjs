@@ -101,6 +101,10 @@ test('tus: Upload-Metadata keys and values that are not text are 400 bad_metadat
   assert400(await rawHttp(create(`other ${b64(OVERLONG)},filename ${b64('a.txt')}`)), "'other'", 'bad_metadata');
   assert400(await rawHttp(create(Buffer.concat([Buffer.from('k'), FF, Buffer.from(` ${b64('v')}`)]))),
     'printable ASCII', 'bad_metadata');
+  // Upload-Concat is stored as it came: a URL with a byte over 0x7e.
+  assert400(await rawHttp(request('POST', '/api/files', { ...AUTH, ...TUS, 'Upload-Concat': Buffer.concat([
+    Buffer.from('final;http://h'), FF, Buffer.from('/files/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10')]) })),
+  'Upload-Concat', 'bad_concat');
   // Text in any language passes.
   const ok = await rawHttp(create(`filename ${b64('été.txt')}`));
   assert.equal(ok.status, 201, ok.body.toString());

@@ -160,4 +160,9 @@ Test(tus_concat, extra_spaces_between_urls_are_skipped)
 	cr_assert_eq(rap_tus_concat_parse("final;/files/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a1g", ids,
 					  4, &n, err),
 		     RAP_EINVAL, "not a UUID");
+	cr_assert_eq(rap_tus_concat_parse("final;http://h\xff/files/"
+					  "0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10",
+					  ids, 4, &n, err),
+		     RAP_EINVAL, "not ASCII: the header is stored as it came");
+	cr_assert(strstr(err, "printable ASCII"), "%s", err);
 }
