@@ -5,7 +5,8 @@
 // not send these requests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GATEWAY, API_KEY } from './helpers.mjs';
+import net from 'node:net';
+import { GATEWAY, API_KEY, waitFor } from './helpers.mjs';
 import { rawHttp, strictJson } from './raw-http.mjs';
 
 const host = new URL(GATEWAY).host;
@@ -83,4 +84,32 @@ test('a client X-Request-Id is kept only when it is a plain token, and sent once
   const id = strictJson(refused.body).error.request_id;
   assert.match(id, /^[0-9a-f]{32}$/);
   assert.deepEqual(refused.headers['x-request-id'], [id], 'the service got the gateway\'s id');
+});
+
+test('an address with 1,024 requests in progress gets 429 too_many_connections, then is served again', async () => {
+  const gw = new URL(GATEWAY);
+  const held = [];
+  // (A path the gateway answers with `return` is never limited: that runs
+  // before the limit is checked. A request to job-api is.)
+  const api = () => rawHttp(crlf('GET /api/jobs HTTP/1.1', `Host: ${host}`));
+  try {
+    // Requests whose bodies never come: nginx holds each (it reads a job's
+    // body before passing it on) until client_body_timeout.
+    for (let i = 0; i < 1024; i++) {
+      const s = net.connect(Number(gw.port), gw.hostname);
+      s.on('error', () => {});
+      held.push(s);
+      s.write(`POST /api/jobs HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`);
+    }
+    // Counted once nginx has read their headers.
+    const refused = await waitFor('a 429', async () => {
+      const r = await api();
+      return r.status === 429 && r;
+    }, 20000, 50);
+    assertGatewayError(refused, 429, 'too_many_connections');
+    assert.deepEqual(refused.headers['retry-after'], ['1']);
+  } finally {
+    for (const s of held) s.destroy();
+  }
+  await waitFor('served again', async () => (await api()).status === 401, 20000, 50);
 });
