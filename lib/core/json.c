@@ -3,25 +3,38 @@
 #include "rap/json.h"
 #include "rap/buf.h"
 #include "rap/err.h"
+#include "rap/str.h"
 
 #include <string.h>
 
 int rap_json_quote(struct rap_buf *b, const char *s)
 {
-	const char *run = s;
+	const char *run = s, *end = s + strlen(s);
 	int result = rap_buf_append(b, "\"", 1);
+	size_t len;
 
-	/* Bytes that need no escape go in runs, not one call each. */
-	for (; result == RAP_OK && *s; s++) {
+	/* Bytes that need no escape go in runs, not one call each; a byte
+	 * that is not part of valid UTF-8 becomes the text \xNN, so that
+	 * what comes out is always valid JSON whatever came in. */
+	for (; result == RAP_OK && *s; s += len) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c != '"' && c != '\\' && c >= 0x20)
+		len = 1;
+		if (c >= 0x80) {
+			len = rap_utf8_char(s, (size_t)(end - s));
+			if (len > 0)
+				continue;
+			len = 1;
+		} else if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f) {
 			continue;
+		}
 		result = rap_buf_append(b, run, (size_t)(s - run));
 		run = s + 1;
 		if (result != RAP_OK)
 			break;
-		if (c == '"' || c == '\\')
+		if (c >= 0x80)
+			result = rap_buf_appendf(b, "\\\\x%02x", c);
+		else if (c == '"' || c == '\\')
 			result = rap_buf_appendf(b, "\\%c", c);
 		else if (c == '\n')
 			result = rap_buf_append(b, "\\n", 2);

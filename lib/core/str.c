@@ -3,6 +3,7 @@
 #include "rap/err.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	unsigned char lo = 0x80, hi = 0xbf;
 	size_t len, i;
 
+	if (n == 0)
+		return 0;
 	if (p[0] > 0 && p[0] < 0x80)
 		return 1;
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
@@ -68,6 +71,40 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 		if (p[i] < 0x80 || p[i] > 0xbf)
 			return 0;
 	return len;
+}
+
+size_t rap_utf8_char(const char *s, size_t n)
+{
+	return utf8_seq((const unsigned char *)s, n);
+}
+
+bool rap_utf8_valid(const char *s, size_t n)
+{
+	size_t i = 0, len;
+
+	while (i < n) {
+		len = utf8_seq((const unsigned char *)s + i, n - i);
+		if (len == 0)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+bool rap_utf8_printable(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len;
+
+	while (i < n) {
+		len = utf8_seq(p + i, n - i);
+		/* C0 controls and DEL, then C1 controls (U+0080..U+009F). */
+		if (len == 0 || (len == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
+		    (len == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0))
+			return false;
+		i += len;
+	}
+	return true;
 }
 
 size_t rap_utf8_clean(const char *s, size_t n, char *out, size_t size)

@@ -3,8 +3,10 @@
 #include "rap/tus_header.h"
 #include "rap/base64.h"
 #include "rap/err.h"
+#include "rap/str.h"
 #include "rap/uuid.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +32,18 @@ static int meta_split(const char *p, size_t len, struct meta_pair *m)
 	if (m->key_len == 0 || memchr(m->value, ' ', m->value_len))
 		return RAP_EINVAL;
 	return RAP_OK;
+}
+
+/* Whether a key is printable ASCII (it goes into logs and JSON as it is);
+ * spaces and commas never reach here. */
+static bool key_valid(const struct meta_pair *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->key_len; i++)
+		if ((unsigned char)m->key[i] < 0x21 || (unsigned char)m->key[i] > 0x7e)
+			return false;
+	return true;
 }
 
 int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t len, char *err)
@@ -68,6 +82,13 @@ int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t le
 					 (int)pairs[i].key_len, pairs[i].key);
 				return RAP_EINVAL;
 			}
+		if (!key_valid(&pairs[i])) {
+			snprintf(err, RAP_ERRLEN,
+				 "Upload-Metadata keys must be printable ASCII (the key '%.*s' "
+				 "is not)",
+				 (int)pairs[i].key_len, pairs[i].key);
+			return RAP_EINVAL;
+		}
 		if (rap_base64_decode(pairs[i].value, pairs[i].value_len, val, sizeof(val), &n) !=
 		    RAP_OK) {
 			snprintf(err, RAP_ERRLEN,
@@ -75,13 +96,19 @@ int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t le
 				 (int)pairs[i].key_len, pairs[i].key);
 			return RAP_EINVAL;
 		}
+		/* Every value, used here or not, is stored and shown again. */
+		if (!rap_utf8_valid((const char *)val, n)) {
+			snprintf(err, RAP_ERRLEN,
+				 "the Upload-Metadata value of '%.*s' must be valid UTF-8 "
+				 "without NUL characters",
+				 (int)pairs[i].key_len, pairs[i].key);
+			return RAP_EINVAL;
+		}
 		if (strlen(key) != pairs[i].key_len ||
 		    memcmp(key, pairs[i].key, pairs[i].key_len) != 0)
 			continue;
-		if (n >= len || memchr(val, '\0', n)) {
-			snprintf(err, RAP_ERRLEN,
-				 "the Upload-Metadata value of '%s' is too long "
-				 "or holds a NUL byte",
+		if (n >= len) {
+			snprintf(err, RAP_ERRLEN, "the Upload-Metadata value of '%s' is too long",
 				 key);
 			return RAP_EINVAL;
 		}
@@ -118,6 +145,12 @@ int rap_tus_concat_parse(const char *h, char (*ids)[RAP_UUID_STRLEN], unsigned m
 		snprintf(err, RAP_ERRLEN, "Upload-Concat must be 'partial' or 'final;<urls>'");
 		return RAP_EINVAL;
 	}
+	/* The header is stored as it came: URLs are ASCII. */
+	for (p = h; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+			snprintf(err, RAP_ERRLEN, "Upload-Concat must be printable ASCII");
+			return RAP_EINVAL;
+		}
 	for (p = h + 6; *p;) {
 		size_t len = strcspn(p, " "), i;
 		const char *seg = p;

@@ -10,6 +10,7 @@
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
+#include "rap/str.h"
 #include "rap/presigned.h"
 #include "rap/ratelimit.h"
 #include "rap/s3.h"
@@ -67,6 +68,12 @@ bool job_api_create_headers(struct rap_http_req *req, const char **idem)
 	}
 	if (*idem && (strlen(*idem) == 0 || strlen(*idem) > 255)) {
 		rap_http_error(req, 400, "bad_request", "Idempotency-Key must be 1 to 255 bytes");
+		return false;
+	}
+	/* It is stored and compared in SQL, so text only (issue 15). */
+	if (*idem && !rap_utf8_printable(*idem, strlen(*idem))) {
+		rap_http_error(req, 400, "bad_request",
+			       "Idempotency-Key must be valid UTF-8 without control characters");
 		return false;
 	}
 	return true;

@@ -33,7 +33,8 @@
  * that falls further behind has
  * its queue dropped and is closed with CLOSE_TOO_SLOW and the
  * `since` to resume from (every event before it was written to it); an
- * incoming message is at most MAX_IN_MESSAGE bytes.  The health endpoints
+ * incoming message is at most MAX_IN_MESSAGE bytes, UTF-8 (else the
+ * connection fails with 1007) without NUL (else an error frame).  The health endpoints
  * are also served by a thread of their own (main.c, the admin port), so
  * probes do not wait for a busy loop.
  */
@@ -439,6 +440,13 @@ static const char *jstring(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* Whether a message holds a NUL, raw or escaped (\u0000): it gets an
+ * error frame instead of being read up to the NUL. */
+static bool in_has_nul(const struct client *c)
+{
+	return memchr(c->in, '\0', c->in_len) || memmem(c->in, c->in_len, "\\u0000", 6);
+}
+
 static void on_message(struct notifier *n, struct client *c)
 {
 	struct json_object *o = json_tokener_parse(c->in);
@@ -768,6 +776,7 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len)
 {
+	static const char not_utf8[] = "{\"code\":\"bad_request\",\"message\":\"not UTF-8\"}";
 	struct notifier *n = lws_context_user(lws_get_context(wsi));
 	struct client *c = user;
 
@@ -816,12 +825,23 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		}
 		if (!lws_is_final_fragment(wsi))
 			break;
-		if (c->in_overflow)
+		if (c->in_overflow) {
 			send_text(
 				n, c,
 				"{\"type\":\"error\",\"code\":\"too_large\",\"message\":\"messages are limited to %d bytes\"}",
 				MAX_IN_MESSAGE - 1);
-		else {
+		} else if (in_has_nul(c)) {
+			send_text(
+				n, c,
+				"{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"messages must not hold NUL characters\"}");
+		} else if (!rap_utf8_valid(c->in, c->in_len)) {
+			/* RFC 6455 8.1: a text message that is not UTF-8 fails
+			 * the connection, with 1007 (checked on the whole message:
+			 * a character may be split between fragments). */
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+					 (unsigned char *)not_utf8, sizeof(not_utf8) - 1);
+			return -1;
+		} else {
 			c->in[c->in_len] = '\0';
 			on_message(n, c);
 		}

@@ -47,6 +47,14 @@ void upload_sanitize_filename(const char *in, char *out, size_t len)
 		snprintf(out, len, "upload.bin");
 }
 
+bool upload_content_type_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
 int upload_delete_object(struct upload_api *api, const char *key)
 {
 	struct rap_s3 *s3 = rap_s3_new(&api->s3cfg);

@@ -101,6 +101,9 @@ static int on_part_begin(void *ctx, const char *name, const char *filename,
 		return RAP_OK; /* other fields are ignored */
 	if (up->have_file)
 		return fail(up, 400, "bad_request", "send exactly one 'file' field");
+	if (content_type && !upload_content_type_ok(content_type))
+		return fail(up, 400, "bad_request",
+			    "the Content-Type of the 'file' part must be printable ASCII");
 	up->have_file = true;
 	up->in_file = true;
 	upload_sanitize_filename(filename ? filename : "", up->filename, sizeof(up->filename));

@@ -48,6 +48,11 @@ static bool creation_declared(struct upload_api *api, struct rap_http_req *req, 
 		rap_http_error(req, 400, "bad_metadata", "%s", err);
 		return false;
 	}
+	if (!upload_content_type_ok(d->ctype)) {
+		rap_http_error(req, 400, "bad_metadata",
+			       "the Upload-Metadata value of 'filetype' must be printable ASCII");
+		return false;
+	}
 	upload_sanitize_filename(raw, d->filename, sizeof(d->filename));
 	d->named = raw[0] != '\0';
 	if (!d->ctype[0] || strpbrk(d->ctype, "\r\n\"\\"))

@@ -135,6 +135,9 @@ void upload_detect_type(struct upload_api *api, const void *data, size_t n, char
 /** Keeps [A-Za-z0-9._-] of a client's file name (others become '_'), drops
  *  any path, and never returns "", "." or ".."; out has len bytes. */
 void upload_sanitize_filename(const char *in, char *out, size_t len);
+/* Whether a client's content type is printable ASCII (it goes into SQL,
+ * JSON and the object store's headers as it is). */
+bool upload_content_type_ok(const char *s);
 /** Deletes an object with a client of its own (a missing one is RAP_OK). */
 int upload_delete_object(struct upload_api *api, const char *key);
 

@@ -9,8 +9,9 @@
  * handler's per-request data, so request memory has one owner and one
  * place of release.
  *
- * The first call answers /healthz, /readyz and /metrics, or finds the route
- * (404, 405) and checks the API key (401); the handler then sees BEGIN, a
+ * The first call answers /healthz, /readyz and /metrics, or refuses a path
+ * or query that is not text (400), finds the route (404, 405) and checks
+ * the API key (401); the handler then sees BEGIN, a
  * DATA per chunk when it streams, and END with the buffered body (413 past
  * max_body).  MHD cannot answer mid-body, so a reply made while the body is
  * still arriving (or with defer_reply) is kept and queued once it ends;
@@ -503,6 +504,43 @@ static bool route(struct rap_http_server *srv, struct rap_http_req *req)
 	return false;
 }
 
+/* Stops at the first query argument whose name or value is not text. */
+static enum MHD_Result arg_check(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	const char **bad = cls;
+
+	(void)kind;
+	if (rap_utf8_printable(key, strlen(key)) &&
+	    (!value || rap_utf8_printable(value, strlen(value))))
+		return MHD_YES;
+	*bad = key;
+	return MHD_NO;
+}
+
+/* Refuses with 400 a request whose path or query, as MHD decoded their %XX
+ * escapes, is not valid UTF-8 without control characters: both go into
+ * JSON, SQL and logs.  False after that answer. */
+static bool url_valid(struct rap_http_req *req)
+{
+	const char *bad = NULL;
+
+	if (!rap_utf8_printable(req->url, strlen(req->url))) {
+		rap_http_error(req, 400, "bad_request",
+			       "the path must be valid UTF-8 without control characters");
+		return false;
+	}
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, arg_check, &bad);
+	if (bad) {
+		rap_http_error(req, 400, "bad_request",
+			       "the query argument '%s' must be valid UTF-8 without control "
+			       "characters",
+			       bad);
+		return false;
+	}
+	return true;
+}
+
 /* Hands a phase of the request to its route (found, and the API key
  * checked, when the headers are in). */
 static void call(struct rap_http_server *srv, struct req_state *st, enum rap_http_phase phase,
@@ -550,7 +588,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		if (serve_common(srv, st))
 			return MHD_YES;
 		req->status = 1; /* marks "in progress" until a reply */
-		call(srv, st, RAP_HTTP_BEGIN, NULL, 0);
+		if (url_valid(req))
+			call(srv, st, RAP_HTTP_BEGIN, NULL, 0);
 		return MHD_YES;
 	}
 	req = &st->req;

@@ -28,6 +28,20 @@ Test(log, json_quote_copies_runs_and_escapes_between_them)
 	rap_buf_cleanup(&b);
 }
 
+Test(log, json_quote_writes_invalid_utf8_as_escaped_text)
+{
+	struct rap_buf b;
+
+	rap_buf_init(&b, 1024);
+	/* Valid characters pass; each byte that is not (a lone 0xff, a cut
+	 * sequence, an overlong, a surrogate) becomes the text \xNN; DEL is
+	 * escaped like the other control characters. */
+	rap_json_quote(&b, "\xc3\xa9\xff|\xe2\x82|\xc0\xaf|\xed\xa0\x80|\x7f");
+	cr_assert_str_eq(b.data, "\"\xc3\xa9\\\\xff|\\\\xe2\\\\x82|\\\\xc0\\\\xaf|"
+				 "\\\\xed\\\\xa0\\\\x80|\\u007f\"");
+	rap_buf_cleanup(&b);
+}
+
 Test(log, json_quote_reports_a_full_buffer)
 {
 	struct rap_buf b;

@@ -79,3 +79,53 @@ Test(utf8, clean_cuts_at_a_character_boundary)
 	cr_assert_eq(rap_utf8_clean("abc", 3, out, 1), 0);
 	cr_assert_str_eq(out, "");
 }
+
+Test(utf8, valid_accepts_text_of_every_length)
+{
+	cr_assert(rap_utf8_valid("", 0));
+	cr_assert(rap_utf8_valid("plain", 5));
+	/* The smallest and largest of each length: U+0080, U+07FF, U+0800,
+	 * U+FFFF, U+10000, U+10FFFF; and U+D7FF, U+E000 around the surrogates. */
+	cr_assert(rap_utf8_valid("\xc2\x80\xdf\xbf", 4));
+	cr_assert(rap_utf8_valid("\xe0\xa0\x80\xef\xbf\xbf", 6));
+	cr_assert(rap_utf8_valid("\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", 8));
+	cr_assert(rap_utf8_valid("\xed\x9f\xbf\xee\x80\x80", 6));
+	cr_assert_eq(rap_utf8_char("\xf0\x9d\x84\x9e", 4), 4);
+	cr_assert_eq(rap_utf8_char("a", 0), 0, "nothing left is no character");
+}
+
+Test(utf8, valid_refuses_nul_overlongs_surrogates_and_truncations)
+{
+	cr_assert_not(rap_utf8_valid("a\0b", 3), "NUL");
+	cr_assert_not(rap_utf8_valid("\xc0\x80", 2), "overlong NUL");
+	cr_assert_not(rap_utf8_valid("\xc1\xbf", 2), "overlong 2-byte");
+	cr_assert_not(rap_utf8_valid("\xe0\x80\xaf", 3), "overlong 3-byte '/'");
+	cr_assert_not(rap_utf8_valid("\xe0\x9f\xbf", 3), "overlong U+07FF");
+	cr_assert_not(rap_utf8_valid("\xf0\x80\x80\xaf", 4), "overlong 4-byte");
+	cr_assert_not(rap_utf8_valid("\xf0\x8f\xbf\xbf", 4), "overlong U+FFFF");
+	cr_assert_not(rap_utf8_valid("\xed\xa0\x80", 3), "U+D800");
+	cr_assert_not(rap_utf8_valid("\xed\xbf\xbf", 3), "U+DFFF");
+	cr_assert_not(rap_utf8_valid("\xed\xa0\xbd\xed\xb2\xa9", 6), "a CESU-8 pair");
+	cr_assert_not(rap_utf8_valid("\xf4\x90\x80\x80", 4), "U+110000");
+	cr_assert_not(rap_utf8_valid("\xf5\x80\x80\x80", 4), "F5 lead");
+	cr_assert_not(rap_utf8_valid("\xf8\x88\x80\x80\x80", 5), "5-byte form");
+	cr_assert_not(rap_utf8_valid("\xff", 1));
+	cr_assert_not(rap_utf8_valid("\x80", 1), "lone continuation");
+	cr_assert_not(rap_utf8_valid("\xc3", 1), "2-byte cut");
+	cr_assert_not(rap_utf8_valid("\xe2\x82", 2), "3-byte cut");
+	cr_assert_not(rap_utf8_valid("\xf0\x9d\x84", 3), "4-byte cut");
+	cr_assert_not(rap_utf8_valid("\xe2\x82x", 3), "ASCII inside a sequence");
+	/* The length bounds the check: a valid prefix of a longer buffer. */
+	cr_assert(rap_utf8_valid("ab\xff", 2));
+}
+
+Test(utf8, printable_also_refuses_control_characters)
+{
+	cr_assert(rap_utf8_printable("key-1 \xc3\xa9\xc2\xa0", 10));
+	cr_assert_not(rap_utf8_printable("a\tb", 3), "C0");
+	cr_assert_not(rap_utf8_printable("a\r\nb", 4), "CR LF");
+	cr_assert_not(rap_utf8_printable("a\x7f", 2), "DEL");
+	cr_assert_not(rap_utf8_printable("\xc2\x85", 2), "C1 NEL");
+	cr_assert_not(rap_utf8_printable("\xc2\x9f", 2), "C1");
+	cr_assert_not(rap_utf8_printable("\xff", 1), "not UTF-8");
+}

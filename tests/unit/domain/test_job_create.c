@@ -164,3 +164,74 @@ Test(job_batch, refuses_empty_oversized_and_malformed_batches)
 	cr_assert_eq(batch(big, &reqs, &n, err), RAP_EINVAL);
 	free(big);
 }
+
+/* Expects create(s) to be refused with a message naming field. */
+static void refused_naming(const char *s, const char *field)
+{
+	struct rap_job_create c;
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(create(s, &c, err), RAP_EINVAL, "accepted: %s", s);
+	cr_assert(strstr(err, field), "'%s' not named in: %s", field, err);
+}
+
+Test(job_create, text_that_is_not_utf8_or_holds_nul_is_refused_naming_the_field)
+{
+	/* \u0000 escapes, in a top-level field, deep in params, in an array. */
+	refused_naming("{\"object_key\":\"a\\u0000b\",\"type\":\"file.inspect\"}", "'object_key'");
+	refused_naming("{\"object_key\":\"k\",\"type\":\"file.inspect\","
+		       "\"params\":{\"x\":{\"y\":\"\\u0000\"}}}",
+		       "'params.x.y'");
+	refused_naming("{\"object_key\":\"k\",\"type\":\"file.inspect\","
+		       "\"params\":{\"list\":[\"ok\",\"a\\u0000\"]}}",
+		       "'params.list[1]'");
+	refused_naming("{\"object_key\":\"k\",\"type\":\"file.inspect\","
+		       "\"webhook_url\":\"http://127.0.0.1/\\u0000x\"}",
+		       "'webhook_url'");
+	/* Raw bytes json-c's own check finds (0xff) and those it lets pass:
+	 * an overlong '/', a surrogate, a code point over U+10FFFF. */
+	refused_naming("{\"object_key\":\"a\xff\",\"type\":\"file.inspect\"}", "'object_key'");
+	refused_naming("{\"object_key\":\"k\",\"type\":\"file.inspect\","
+		       "\"params\":{\"p\":\"\xc0\xaf\"}}",
+		       "'params.p'");
+	refused_naming("{\"object_key\":\"\xed\xa0\x80\",\"type\":\"file.inspect\"}",
+		       "'object_key'");
+	refused_naming("{\"object_key\":\"k\",\"type\":\"file.inspect\","
+		       "\"params\":{\"p\":\"\xf4\x90\x80\x80\"}}",
+		       "'params.p'");
+	/* In a key: json-c would cut the key at the NUL, so the text is read. */
+	refused_naming("{\"object_key\":\"k\",\"type\":\"file.inspect\","
+		       "\"params\":{\"a\\u0000b\":1}}",
+		       "key");
+	refused_naming("{\"object_key\":\"k\",\"type\":\"file.inspect\","
+		       "\"params\":{\"a\xff\":1}}",
+		       "key");
+}
+
+Test(job_create, escaped_backslashes_and_valid_text_pass)
+{
+	struct rap_job_create c;
+	char err[RAP_ERRLEN];
+
+	/* "\\u0000" is a backslash and the text u0000, not a NUL; a valid
+	 * surrogate pair escape is one character. */
+	cr_assert_eq(create("{\"object_key\":\"k\",\"type\":\"file.inspect\","
+			    "\"params\":{\"a\\\\u0000\":\"\\\\u0000 \xc3\xa9 \\ud83d\\ude00\"}}",
+			    &c, err),
+		     RAP_OK, "%s", err);
+	rap_job_create_cleanup(&c);
+}
+
+Test(job_batch, names_the_job_and_field_whose_text_is_bad)
+{
+	struct rap_job_create *reqs;
+	char err[RAP_ERRLEN];
+	int n;
+
+	cr_assert_eq(batch("{\"jobs\":[{\"object_key\":\"k\",\"type\":\"file.inspect\"},"
+			   "{\"object_key\":\"k\",\"type\":\"file.inspect\","
+			   "\"params\":{\"q\":\"\\u0000\"}}]}",
+			   &reqs, &n, err),
+		     RAP_EINVAL);
+	cr_assert(strstr(err, "'jobs[1].params.q'"), "%s", err);
+}

@@ -34,6 +34,30 @@ Test(tus_metadata, finds_values_and_checks_the_grammar)
 		     "a value longer than the buffer is refused");
 }
 
+Test(tus_metadata, refuses_values_that_are_not_utf8_and_keys_that_are_not_ascii)
+{
+	char v[64], err[RAP_ERRLEN];
+
+	/* "\xc3\xa9t\xc3\xa9" (été) is UTF-8 and passes. */
+	cr_assert_eq(rap_tus_metadata_get("filename w6l0w6k=", "filename", v, sizeof(v), err),
+		     RAP_OK);
+	cr_assert_str_eq(v, "\xc3\xa9t\xc3\xa9");
+	/* "a\xffb", an overlong "/" and a surrogate: refused in any value, the
+	 * one asked for or another, naming the key. */
+	cr_assert_eq(rap_tus_metadata_get("filename Yf9i", "filename", v, sizeof(v), err),
+		     RAP_EINVAL);
+	cr_assert(strstr(err, "'filename'") && strstr(err, "UTF-8"), "%s", err);
+	cr_assert_eq(
+		rap_tus_metadata_get("other wK8=,filename YQ==", "filename", v, sizeof(v), err),
+		RAP_EINVAL);
+	cr_assert(strstr(err, "'other'"), "%s", err);
+	cr_assert_eq(rap_tus_metadata_get("x 7aCA", "x", v, sizeof(v), err), RAP_EINVAL);
+	/* A key with a byte over 0x7e or a control character. */
+	cr_assert_eq(rap_tus_metadata_get("k\xff YQ==", "filename", v, sizeof(v), err), RAP_EINVAL);
+	cr_assert(strstr(err, "printable ASCII"), "%s", err);
+	cr_assert_eq(rap_tus_metadata_get("k\x01 YQ==", "filename", v, sizeof(v), err), RAP_EINVAL);
+}
+
 Test(tus_checksum, splits_algorithm_and_digest)
 {
 	unsigned char d[RAP_DIGEST_MAX];
@@ -136,4 +160,9 @@ Test(tus_concat, extra_spaces_between_urls_are_skipped)
 	cr_assert_eq(rap_tus_concat_parse("final;/files/0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a1g", ids,
 					  4, &n, err),
 		     RAP_EINVAL, "not a UUID");
+	cr_assert_eq(rap_tus_concat_parse("final;http://h\xff/files/"
+					  "0b7b1c1e-8a3d-4c55-9d7e-2f8f1f6b7a10",
+					  ids, 4, &n, err),
+		     RAP_EINVAL, "not ASCII: the header is stored as it came");
+	cr_assert(strstr(err, "printable ASCII"), "%s", err);
 }

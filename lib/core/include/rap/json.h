@@ -5,7 +5,10 @@
 struct rap_buf;
 
 /** Appends s to b as a JSON string literal (with quotes); RAP_ETOOBIG when
- *  b is full. */
+ *  b is full.  Whatever the bytes of s, the literal is valid JSON: control
+ *  characters (and DEL) are escaped, and a byte that is not part of valid
+ *  UTF-8 becomes the four characters \xNN (so a client's hostile bytes
+ *  echoed in an error, or logged, never break the JSON around them). */
 int rap_json_quote(struct rap_buf *b, const char *s);
 
 /** Appends PostgreSQL's text of a timestamp in UTC ("2026-12-06

@@ -23,9 +23,9 @@
 
 /**
  * Checks an Upload-Metadata header ("key base64,key base64,key", keys
- * unique, without spaces or commas) and copies the decoded value of key
- * into out (len bytes, NUL-terminated; "" when the key is absent or has
- * no value; values with NUL bytes or longer than len - 1 are refused).
+ * unique printable ASCII, every decoded value valid UTF-8 without NUL) and
+ * copies the decoded value of key into out (len bytes, NUL-terminated; ""
+ * when the key is absent or has no value; longer than len - 1 is refused).
  * RAP_EINVAL with a reason in err when the header is malformed.
  */
 int rap_tus_metadata_get(const char *meta, const char *key, char *out, size_t len, char *err);
