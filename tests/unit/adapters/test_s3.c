@@ -1,5 +1,6 @@
 /* Tests of lib/adapters/s3/sigv4.c and s3.c against AWS's published examples. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,22 @@ Test(s3, part_numbers_outside_one_to_ten_thousand_are_refused_before_any_request
 	cr_assert_str_eq(rap_s3_mpu_etag(mpu, 10000), "\"e\"");
 	rap_s3_mpu_free(mpu);
 	rap_s3_free(s3);
+}
+
+/* Recording an ETag for part 0 (once etags[-1]) or past 10000 is a broken
+ * invariant: an abort with its place, never a write out of bounds. */
+Test(s3, recording_an_etag_for_part_zero_aborts, .signal = SIGABRT)
+{
+	struct rap_s3_mpu *mpu = rap_s3_mpu_resume("key", "upload-id");
+
+	rap_s3_mpu_set_etag(mpu, 0, "\"e\"");
+}
+
+Test(s3, recording_an_etag_past_part_ten_thousand_aborts, .signal = SIGABRT)
+{
+	struct rap_s3_mpu *mpu = rap_s3_mpu_resume("key", "upload-id");
+
+	rap_s3_mpu_set_etag(mpu, 10001, "\"e\"");
 }
 
 /* The XML readers (s3_xml.c, fuzzed by fuzz/fuzz_s3_xml.c) take any bytes
