@@ -44,6 +44,9 @@ packages=(
 	# The notifier's event loop: libev, and libwebsockets' plugin for it
 	# (both pulled in by libwebsockets-dev; named for the runtime images).
 	libev-dev libwebsockets-evlib-ev
+	# The fuzz targets (fuzz/, scripts/fuzz): clang 14 and its runtime
+	# libraries, which hold libFuzzer and the sanitizers for clang.
+	clang-14 libclang-rt-14-dev
 )
 # Checkers of the deploy files (promtool, yamllint, docker-compose config)
 # and of the sources (scripts/check: clang-format 14, cppcheck, shellcheck),

@@ -9,6 +9,17 @@
  * they can be re-emitted from the delimiter itself if the match fails.  The
  * stream is parsed as if it began with CRLF, so the first delimiter may open
  * the body directly.
+ *
+ * A part's header block (at most 8 KiB, no NUL) is parsed once whole.  Its
+ * Content-Disposition must be form-data with a name; its parameters are
+ * read as RFC 7578 (section 4.2) and RFC 2183 say, the way browsers and the
+ * common server parsers read them: split at ';' only outside a
+ * quoted-string, names case-insensitive, a backslash escaping the tspecial
+ * after it (and kept before anything else: Windows paths come unescaped),
+ * so `filename="a;name=file;"; name="other"` is the field "other".  A
+ * repeated name or filename parameter, or a second Content-Disposition, is
+ * refused rather than resolved: parsers that disagree on which one wins
+ * would see different fields.
  */
 #include "rap/multipart.h"
 #include "rap/err.h"
@@ -145,37 +156,157 @@ static int emit(struct rap_multipart *mp, const char *p, size_t n)
 	return result < 0 ? fail(mp, result, "stopped by the consumer") : RAP_OK;
 }
 
-/* Copies a parameter value (quoted-string or token) of a header. */
-static bool header_param(const char *h, const char *param, char *out, size_t outlen)
+/* RFC 2045's tspecials: what a token may not hold, and what a backslash
+ * escapes inside a quoted-string. */
+static bool tspecial(char c)
 {
-	size_t plen = strlen(param);
-	const char *p = h;
+	return c != '\0' && strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+}
 
-	while ((p = strchr(p, ';')) != NULL) {
-		size_t n = 0;
+static bool token_char(char c)
+{
+	unsigned char u = (unsigned char)c;
 
+	return u > 0x20 && u < 0x7f && !tspecial(c);
+}
+
+/* One parameter of a Content-Disposition: its name (a token) and value
+ * (a token or a quoted-string, unquoted into the caller's buffer). */
+struct mp_param {
+	const char *name;
+	size_t name_len;
+	char *value;
+	size_t value_len;
+	bool too_long;
+};
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
 		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncasecmp(p, param, plen) != 0 || p[plen] != '=')
-			continue;
-		p += plen + 1;
-		if (*p == '"') {
-			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && p[1])
-					p++;
-				if (n + 1 < outlen)
-					out[n++] = *p;
-			}
-		} else {
-			for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
-				if (n + 1 < outlen)
-					out[n++] = *p;
+	return p;
+}
+
+/*
+ * Reads the parameter at p (after its ';' and any white space) into *pm,
+ * its value into out (outlen bytes; too_long set when it did not fit).  A
+ * quoted-string ends at the first unescaped '"'; a backslash escapes the
+ * tspecial that follows it and is kept before any other byte, as browsers
+ * send Windows paths unescaped (C:\dir\a.txt).  Returns where the next
+ * ';' or the end is, or NULL when the parameter is malformed.
+ */
+static const char *read_param(const char *p, struct mp_param *pm, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	pm->name = p;
+	while (token_char(*p))
+		p++;
+	pm->name_len = (size_t)(p - pm->name);
+	p = skip_ws(p);
+	if (pm->name_len == 0 || *p != '=')
+		return NULL;
+	p = skip_ws(p + 1);
+	pm->too_long = false;
+	if (*p == '"') {
+		for (p++; *p != '"'; p++) {
+			if (*p == '\0' || *p == '\r' || *p == '\n')
+				return NULL; /* no closing quote; a bare CR or LF */
+			if (*p == '\\' && tspecial(p[1]))
+				p++;
+			if (n + 1 < outlen)
+				out[n++] = *p;
+			else
+				pm->too_long = true;
 		}
-		out[n] = '\0';
-		return true;
+		p++;
+	} else {
+		const char *v = p;
+
+		/* Tokens, leniently: any byte but white space, ';', '"' and
+		 * controls (UTF-8 names sent unquoted pass). */
+		while (*p && *p != ';' && *p != '"' && (unsigned char)*p > 0x20 && *p != 0x7f)
+			p++;
+		if (p == v)
+			return NULL;
+		n = (size_t)(p - v);
+		if (n + 1 > outlen) {
+			pm->too_long = true;
+			n = outlen - 1;
+		}
+		memcpy(out, v, n);
 	}
-	return false;
+	out[n] = '\0';
+	pm->value = out;
+	pm->value_len = n;
+	p = skip_ws(p);
+	return *p == ';' || *p == '\0' ? p : NULL;
+}
+
+static bool param_is(const struct mp_param *pm, const char *name)
+{
+	return pm->name_len == strlen(name) && strncasecmp(pm->name, name, pm->name_len) == 0;
+}
+
+/*
+ * Reads the parameters of a Content-Disposition value v that begins with
+ * "form-data" (RFC 7578 section 4.2, RFC 2183): name into mp->name and
+ * filename into mp->filename (*has_filename).  Parameters are split at
+ * ';' outside quoted-strings only, names compare case-insensitively, and
+ * a parameter given twice is refused (no first-wins or last-wins for a
+ * smuggled second name).  Unknown parameters (filename*, size, ...) are
+ * skipped.  Returns RAP_OK or fails the parser.
+ */
+static int parse_disposition(struct rap_multipart *mp, const char *v, bool *has_filename)
+{
+	char other[1024];
+	const char *p = skip_ws(v + 9); /* after "form-data" */
+	bool has_name = false;
+
+	*has_filename = false;
+	while (*p == ';') {
+		struct mp_param pm;
+		char *out = other;
+		size_t outlen = sizeof(other);
+		bool name, filename;
+
+		p = skip_ws(p + 1);
+		if (*p == '\0' || *p == ';')
+			continue; /* an empty parameter: "form-data; name=a;" */
+		/* Which buffer: decided by the name, read before the value. */
+		pm.name = p;
+		while (token_char(*p))
+			p++;
+		pm.name_len = (size_t)(p - pm.name);
+		name = param_is(&pm, "name");
+		filename = param_is(&pm, "filename");
+		if ((name && has_name) || (filename && *has_filename))
+			return fail(mp, RAP_EPROTO,
+				    "a part's Content-Disposition repeats a parameter");
+		if (name) {
+			out = mp->name;
+			outlen = sizeof(mp->name);
+		} else if (filename) {
+			out = mp->filename;
+			outlen = sizeof(mp->filename);
+		}
+		p = read_param(pm.name, &pm, out, outlen);
+		if (!p)
+			return fail(mp, RAP_EPROTO,
+				    "a part's Content-Disposition has a malformed parameter");
+		if ((name || filename) && pm.too_long)
+			return fail(mp, RAP_EPROTO,
+				    name ? "a part's name is longer than 255 bytes"
+					 : "a part's filename is longer than 1023 bytes");
+		has_name |= name;
+		*has_filename |= filename;
+	}
+	if (*p != '\0')
+		return fail(mp, RAP_EPROTO,
+			    "a part's Content-Disposition has a malformed parameter");
+	if (!has_name)
+		return fail(mp, RAP_EPROTO, "a part's Content-Disposition has no name");
+	return RAP_OK;
 }
 
 /* Parses the header block of a part and announces the part. */
@@ -208,14 +339,15 @@ static int parse_headers(struct rap_multipart *mp)
 			;
 		if (strcasecmp(line, "Content-Disposition") == 0) {
 			if (strncasecmp(v, "form-data", 9) != 0 ||
-			    (v[9] && v[9] != ';' && v[9] != ' '))
+			    (v[9] && v[9] != ';' && v[9] != ' ' && v[9] != '\t'))
 				return fail(mp, RAP_EPROTO,
 					    "a part's Content-Disposition is not form-data");
-			if (!header_param(v, "name", mp->name, sizeof(mp->name)))
+			if (disposition)
 				return fail(mp, RAP_EPROTO,
-					    "a part's Content-Disposition has no name");
-			has_filename =
-				header_param(v, "filename", mp->filename, sizeof(mp->filename));
+					    "a part has two Content-Disposition headers");
+			result = parse_disposition(mp, v, &has_filename);
+			if (result != RAP_OK)
+				return result;
 			disposition = true;
 		} else if (strcasecmp(line, "Content-Type") == 0) {
 			snprintf(mp->content_type, sizeof(mp->content_type), "%s", v);
@@ -343,6 +475,10 @@ static size_t headers(struct rap_multipart *mp, const char *p, size_t len, int *
 	for (i = 0; i < len; i++) {
 		if (mp->hlen >= MAX_HEADERS) {
 			*result = fail(mp, RAP_EPROTO, "a part's headers are larger than 8 KiB");
+			return i;
+		}
+		if (p[i] == '\0') {
+			*result = fail(mp, RAP_EPROTO, "a part's headers hold a NUL byte");
 			return i;
 		}
 		mp->hdr[mp->hlen++] = p[i];

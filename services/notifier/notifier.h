@@ -8,8 +8,10 @@
 #include <stdbool.h>
 
 #include "rap/config.h"
+#include "rap/job.h"
 #include "rap/service.h"
 #include "rap/task.h"
+#include "rap/uuid.h"
 
 struct lws_context;
 struct ev_loop;
@@ -64,6 +66,19 @@ struct notifier {
  * (start it with rap_task_start; free it after rap_task_join). */
 struct rap_task *notifier_consumer_new(struct notifier *n);
 void notifier_consumer_free(struct rap_task *t);
+
+/* subscribe.c: a client's subscribe message, read and checked. */
+struct notifier_subscribe {
+	char owner[RAP_MAX_OWNER + 1]; /* whose api_key it carried */
+	char job_id[RAP_UUID_STRLEN];  /* lower-case; "" = every job of the owner */
+	long long since;               /* replay events after this id; 0: none */
+};
+
+/* Decodes msg (NUL-terminated) into out: NULL on success, else the error
+ * frame (a JSON object text, static) to send the client.  auth maps the
+ * message's api_key to its owner. */
+const char *notifier_subscribe_decode(const struct rap_auth *auth, const char *msg,
+				      struct notifier_subscribe *out);
 
 /* ws.c: the libwebsockets side. */
 int notifier_ws_run(struct notifier *n);

@@ -449,59 +449,29 @@ static bool in_has_nul(const struct client *c)
 
 static void on_message(struct notifier *n, struct client *c)
 {
-	struct json_object *o = json_tokener_parse(c->in);
-	const char *type, *key, *job, *owner;
-	struct json_object *v;
-	long long since = 0;
+	struct notifier_subscribe sub;
+	const char *error = notifier_subscribe_decode(n->auth, c->in, &sub);
+	bool job;
 
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		send_text(
-			n, c,
-			"{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"send a JSON object\"}");
-		goto out_put;
+	if (error) {
+		send_text(n, c, "%s", error);
+		return;
 	}
-	type = jstring(o, "type");
-	if (!type || strcmp(type, "subscribe") != 0) {
-		send_text(
-			n, c,
-			"{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"unknown message type; send {\\\"type\\\":\\\"subscribe\\\",...}\"}");
-		goto out_put;
-	}
-	key = jstring(o, "api_key");
-	owner = key ? rap_auth_owner(n->auth, key) : NULL;
-	if (!owner) {
-		send_text(
-			n, c,
-			"{\"type\":\"error\",\"code\":\"unauthorized\",\"message\":\"missing or unknown api_key\"}");
-		goto out_put;
-	}
-	job = jstring(o, "job_id");
-	if (job && !rap_uuid_valid(job)) {
-		send_text(
-			n, c,
-			"{\"type\":\"error\",\"code\":\"bad_request\",\"message\":\"job_id must be a UUID\"}");
-		goto out_put;
-	}
-	if (json_object_object_get_ex(o, "since", &v) && json_object_is_type(v, json_type_int))
-		since = json_object_get_int64(v);
-	snprintf(c->owner, sizeof(c->owner), "%s", owner);
-	snprintf(c->job_id, sizeof(c->job_id), "%s", job ? job : "");
-	for (size_t i = 0; c->job_id[i]; i++)
-		c->job_id[i] = (char)tolower((unsigned char)c->job_id[i]);
+	job = sub.job_id[0] != '\0';
+	snprintf(c->owner, sizeof(c->owner), "%s", sub.owner);
+	snprintf(c->job_id, sizeof(c->job_id), "%s", sub.job_id);
 	if (job && !owns_job(n, c))
-		goto out_put;
+		return;
 	/* Live events flow from now on; the replay fills what came before. */
 	c->subscribed = true;
 	c->replay_next = 0;
 	topic_join(n, c);
 	send_text(n, c, "{\"type\":\"subscribed\",\"job_id\":%s%s%s}", job ? "\"" : "",
 		  job ? c->job_id : "null", job ? "\"" : "");
-	if ((job || since > 0) && replay(n, c, since) != RAP_OK)
+	if ((job || sub.since > 0) && replay(n, c, sub.since) != RAP_OK)
 		send_text(
 			n, c,
 			"{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"history unavailable; events from now on only\"}");
-out_put:
-	json_object_put(o);
 }
 
 /* Queues the event (its frame made on first use, in *fr) for t's members,

@@ -44,6 +44,36 @@ test('uploads: broken and truncated multipart bodies are 400 bad_multipart', asy
   assertError(await post('/api/uploads', noHeaderEnd, { 'Content-Type': MP }), 400, 'bad_multipart');
 });
 
+// Issue 15, point 6: Content-Disposition parameters as RFC 7578 / RFC 2183
+// (and browsers, and the common server parsers) read them.
+test('uploads: a name= inside a quoted filename is not a parameter: that part is the field "other", not the file', async () => {
+  const smuggled = '--XyZ\r\nContent-Disposition: form-data; filename="a;name=file;"; name="other"\r\n\r\n'
+    + 'not the upload\r\n--XyZ--\r\n';
+  assertError(await post('/api/uploads', smuggled, { 'Content-Type': MP }), 400, 'missing_file');
+});
+
+test('uploads: a part that repeats name or filename is 400 bad_multipart, not first- or last-wins', async () => {
+  for (const disp of ['form-data; name="other"; name="file"; filename="a"', 'form-data; name="file"; filename="a"; FILENAME="b"']) {
+    const body = `--XyZ\r\nContent-Disposition: ${disp}\r\n\r\nx\r\n--XyZ--\r\n`;
+    const res = await post('/api/uploads', body, { 'Content-Type': MP });
+    assertError(res, 400, 'bad_multipart');
+    assert.match(res.body.error.message, /repeats a parameter/);
+  }
+});
+
+test('uploads: quoted filenames keep their ";", escaped quotes and unescaped Windows paths', async () => {
+  const send = async (filename) => {
+    const body = `--XyZ\r\nContent-Disposition: form-data; NAME="file"; FileName="${filename}"\r\n`
+      + 'Content-Type: text/plain\r\n\r\nhello\r\n--XyZ--\r\n';
+    const res = await post('/api/uploads', body, { 'Content-Type': MP });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.filename;
+  };
+  assert.equal(await send('x;name=y.txt'), 'x_name_y.txt');
+  assert.equal(await send('C:\\dir\\report.txt'), 'report.txt');
+  assert.equal(await send('say \\"hi\\".txt'), 'say__hi_.txt');
+});
+
 test('uploads: an empty body is 400', async () => {
   assertError(await post('/api/uploads', '', { 'Content-Type': MP }), 400, 'bad_multipart');
 });

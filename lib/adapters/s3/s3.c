@@ -21,6 +21,7 @@
 #include "rap/buf.h"
 #include "rap/sigv4.h"
 #include "rap/hash.h"
+#include "s3_xml.h"
 #include "sigv4_internal.h"
 
 #include <curl/curl.h>
@@ -200,20 +201,8 @@ static size_t on_read(char *buf, size_t size, size_t n, void *arg)
 /* Copies <Code> and <Message> of an S3 error document into err. */
 static void xml_error(struct rap_s3 *s3, const struct s3_req *r)
 {
-	const char *body = r->resp.data ? r->resp.data : "";
-	const char *c = strstr(body, "<Code>"), *m = strstr(body, "<Message>");
-	int clen = 0, mlen = 0;
-
-	if (c) {
-		c += 6;
-		clen = (int)strcspn(c, "<");
-	}
-	if (m) {
-		m += 9;
-		mlen = (int)strcspn(m, "<");
-	}
-	snprintf(s3->err, sizeof(s3->err), "%s %s: HTTP %ld %.*s %.*s", r->method,
-		 r->key ? r->key : s3->bucket, r->status, clen, c ? c : "", mlen, m ? m : "");
+	rap__s3_xml_error(r->resp.data, r->method, r->key ? r->key : s3->bucket, r->status, s3->err,
+			  sizeof(s3->err));
 }
 
 /* Sets the Authorization and x-amz headers of a request. */
@@ -413,20 +402,6 @@ int rap_s3_delete(struct rap_s3 *s3, const char *key)
 	return result;
 }
 
-/* The text between <tag> and </tag> of an XML answer (caller frees). */
-static char *xml_value(const char *xml, const char *tag)
-{
-	char open[64];
-	const char *p;
-
-	snprintf(open, sizeof(open), "<%s>", tag);
-	p = xml ? strstr(xml, open) : NULL;
-	if (!p)
-		return NULL;
-	p += strlen(open);
-	return rap_strndup(p, strcspn(p, "<"));
-}
-
 int rap_s3_mpu_begin(struct rap_s3 *s3, const char *key, const char *content_type,
 		     struct rap_s3_mpu **out)
 {
@@ -441,7 +416,7 @@ int rap_s3_mpu_begin(struct rap_s3 *s3, const char *key, const char *content_typ
 	result = perform(s3, &r);
 	if (result != RAP_OK)
 		goto out_resp;
-	id = xml_value(r.resp.data, "UploadId");
+	id = rap__s3_xml_value(r.resp.data, "UploadId");
 	if (!id || !*id) {
 		free(id);
 		snprintf(s3->err, sizeof(s3->err), "InitiateMultipartUpload: no UploadId");

@@ -1,9 +1,11 @@
 /* Tests of lib/adapters/s3/sigv4.c and s3.c against AWS's published examples. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../../lib/adapters/s3/s3_xml.h"
 #include "../../../lib/adapters/s3/sigv4_internal.h"
 #include "rap/err.h"
 #include "rap/s3.h"
@@ -174,4 +176,43 @@ Test(s3, part_numbers_outside_one_to_ten_thousand_are_refused_before_any_request
 	cr_assert_str_eq(rap_s3_mpu_etag(mpu, 10000), "\"e\"");
 	rap_s3_mpu_free(mpu);
 	rap_s3_free(s3);
+}
+
+/* Recording an ETag for part 0 (once etags[-1]) or past 10000 is a broken
+ * invariant: an abort with its place, never a write out of bounds. */
+Test(s3, recording_an_etag_for_part_zero_aborts, .signal = SIGABRT)
+{
+	struct rap_s3_mpu *mpu = rap_s3_mpu_resume("key", "upload-id");
+
+	rap_s3_mpu_set_etag(mpu, 0, "\"e\"");
+}
+
+Test(s3, recording_an_etag_past_part_ten_thousand_aborts, .signal = SIGABRT)
+{
+	struct rap_s3_mpu *mpu = rap_s3_mpu_resume("key", "upload-id");
+
+	rap_s3_mpu_set_etag(mpu, 10001, "\"e\"");
+}
+
+/* The XML readers (s3_xml.c, fuzzed by fuzz/fuzz_s3_xml.c) take any bytes
+ * a server sends: an element cut short, none at all, no body. */
+Test(s3, xml_readers_take_what_a_server_sends)
+{
+	char out[RAP_ERRLEN], *v;
+
+	v = rap__s3_xml_value("<R><UploadId>abc</UploadId></R>", "UploadId");
+	cr_assert_str_eq(v, "abc");
+	free(v);
+	v = rap__s3_xml_value("<UploadId>cut short", "UploadId");
+	cr_assert_str_eq(v, "cut short");
+	free(v);
+	cr_assert_null(rap__s3_xml_value("<Other/>", "UploadId"));
+	cr_assert_null(rap__s3_xml_value(NULL, "UploadId"));
+	rap__s3_xml_error("<Error><Code>SlowDown</Code><Message>Reduce your rate</Message></Error>",
+			  "PUT", "k", 503, out, sizeof(out));
+	cr_assert_str_eq(out, "PUT k: HTTP 503 SlowDown Reduce your rate");
+	rap__s3_xml_error("<Code>NoSuchKey", "GET", "k", 404, out, sizeof(out));
+	cr_assert_str_eq(out, "GET k: HTTP 404 NoSuchKey ");
+	rap__s3_xml_error(NULL, "GET", "b", 500, out, 12);
+	cr_assert_str_eq(out, "GET b: HTTP");
 }

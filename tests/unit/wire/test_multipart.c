@@ -158,6 +158,155 @@ Test(multipart, quoted_filename_with_escapes_and_path)
 	rap_buf_cleanup(&s.out);
 }
 
+/* Parses one part whose Content-Disposition is disp; what was seen in out. */
+static int parse_disposition(const char *disp, struct seen *s, char *err, size_t errlen)
+{
+	char body[2048];
+	struct rap_multipart *mp = rap_multipart_new("B", &cbs, s);
+	int result;
+
+	snprintf(body, sizeof(body), "--B\r\nContent-Disposition: %s\r\n\r\nx\r\n--B--", disp);
+	rap_buf_init(&s->out, 4096);
+	result = rap_multipart_feed(mp, body, strlen(body));
+	if (result == RAP_OK)
+		result = rap_multipart_finish(mp);
+	snprintf(err, errlen, "%s", rap_multipart_errmsg(mp));
+	rap_multipart_free(mp);
+	return result;
+}
+
+/* Issue 15, point 6: a ';' or "name=" inside a quoted filename is not a
+ * parameter (RFC 7578 4.2, RFC 2183); this part is the field "other", as
+ * browsers and the common server parsers read it, not the upload "file". */
+Test(multipart, rfc7578_semicolon_and_name_inside_quotes_are_not_parameters)
+{
+	struct seen s = { 0 };
+	char err[RAP_ERRLEN];
+
+	cr_assert_eq(parse_disposition("form-data; filename=\"a;name=file;\"; name=\"other\"", &s,
+				       err, sizeof(err)),
+		     RAP_OK);
+	cr_assert_str_eq(s.out.data, "[other|a;name=file;|-]x{end}");
+	rap_buf_cleanup(&s.out);
+	cr_assert_eq(parse_disposition("form-data; name=\"f\"; filename=\"x\\\"; name=file\"", &s,
+				       err, sizeof(err)),
+		     RAP_OK);
+	cr_assert_str_eq(s.out.data, "[f|x\"; name=file|-]x{end}");
+	rap_buf_cleanup(&s.out);
+}
+
+Test(multipart, rfc7578_parameter_names_are_case_insensitive_and_spaced_freely)
+{
+	const char *cases[][2] = {
+		{ "Form-Data; NAME=\"n\"; FileName=\"f.txt\"", "[n|f.txt|-]x{end}" },
+		{ "form-data ;name = \"a\" ; filename= b.bin ;", "[a|b.bin|-]x{end}" },
+		{ "form-data;\tname=token-1;filename=\"\"", "[token-1||-]x{end}" },
+		/* filename* (RFC 5987) is another parameter, not filename */
+		{ "form-data; name=\"f\"; filename*=UTF-8''x.txt", "[f|-|-]x{end}" },
+		{ "form-data; size=3; name=\"f\"; creation-date=\"Wed, 12 Feb 1997\"",
+		  "[f|-|-]x{end}" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct seen s = { 0 };
+		char err[RAP_ERRLEN];
+
+		cr_assert_eq(parse_disposition(cases[i][0], &s, err, sizeof(err)), RAP_OK,
+			     "case %zu: %s", i, err);
+		cr_assert_str_eq(s.out.data, cases[i][1], "case %zu", i);
+		rap_buf_cleanup(&s.out);
+	}
+}
+
+/* A backslash escapes a tspecial ('"', '\\', ';' ...); before anything else
+ * it is a byte of the name, as browsers send Windows paths unescaped. */
+Test(multipart, rfc7578_backslashes_as_browsers_send_them)
+{
+	const char *cases[][2] = {
+		{ "form-data; name=f; filename=\"C:\\dir\\a.txt\"", "[f|C:\\dir\\a.txt|-]x{end}" },
+		{ "form-data; name=f; filename=\"a\\\\b\"", "[f|a\\b|-]x{end}" },
+		{ "form-data; name=f; filename=\"q\\\"x\"", "[f|q\"x|-]x{end}" },
+		{ "form-data; name=f; filename=\"end\\\\\"", "[f|end\\|-]x{end}" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct seen s = { 0 };
+		char err[RAP_ERRLEN];
+
+		cr_assert_eq(parse_disposition(cases[i][0], &s, err, sizeof(err)), RAP_OK,
+			     "case %zu: %s", i, err);
+		cr_assert_str_eq(s.out.data, cases[i][1], "case %zu", i);
+		rap_buf_cleanup(&s.out);
+	}
+}
+
+/* A parameter given twice is refused, not resolved first- or last-wins:
+ * parsers that disagree on which one counts would see different fields. */
+Test(multipart, rfc7578_repeated_parameters_and_dispositions_are_refused)
+{
+	const char *cases[] = {
+		"form-data; name=\"a\"; name=\"b\"",
+		"form-data; name=a; filename=x; FILENAME=y",
+		"form-data; NAME=file; name=file",
+	};
+	const char *two = "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n"
+			  "Content-Disposition: form-data; name=\"file\"\r\n\r\nx\r\n--B--";
+	struct rap_multipart *mp;
+	struct seen s = { 0 };
+	char err[RAP_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(parse_disposition(cases[i], &s, err, sizeof(err)), RAP_EPROTO,
+			     "case %zu", i);
+		cr_assert(strstr(err, "repeats a parameter"), "case %zu: %s", i, err);
+		cr_assert_str_empty(s.out.data ? s.out.data : "", "case %zu: no part begun", i);
+		rap_buf_cleanup(&s.out);
+	}
+	mp = rap_multipart_new("B", &cbs, &s);
+	rap_buf_init(&s.out, 4096);
+	cr_assert_eq(rap_multipart_feed(mp, two, strlen(two)), RAP_EPROTO);
+	cr_assert_str_eq(rap_multipart_errmsg(mp), "a part has two Content-Disposition headers");
+	rap_multipart_free(mp);
+	rap_buf_cleanup(&s.out);
+}
+
+Test(multipart, rfc7578_malformed_parameters_are_refused)
+{
+	char long_name[400];
+	const char *cases[] = {
+		"form-data; name=\"unterminated",
+		"form-data; name=a b",
+		"form-data; name=",
+		"form-data; =x; name=a",
+		"form-data; name",
+		"form-data; name=\"a\"junk",
+		"form-data; name=\"a\rb\"",
+		"form-data name=a",
+		long_name,
+	};
+
+	snprintf(long_name, sizeof(long_name), "form-data; name=\"%0300d\"", 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct seen s = { 0 };
+		char err[RAP_ERRLEN];
+
+		cr_assert_eq(parse_disposition(cases[i], &s, err, sizeof(err)), RAP_EPROTO,
+			     "case %zu", i);
+		cr_assert_neq(err[0], '\0', "case %zu", i);
+		rap_buf_cleanup(&s.out);
+	}
+}
+
+Test(multipart, a_nul_in_part_headers_is_refused)
+{
+	const char body[] = "--B\r\nContent-Disposition: form-data; name=\"a\"\0; name=\"file\"\r\n"
+			    "\r\nx\r\n--B--";
+	struct seen s = { 0 };
+
+	cr_assert_eq(parse("B", body, sizeof(body) - 1, 4, &s), RAP_EPROTO);
+	rap_buf_cleanup(&s.out);
+}
+
 Test(multipart, boundary_parameter_forms)
 {
 	char b[80];
