@@ -775,7 +775,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP:
 		return http_answer(n, c, wsi, in ? (const char *)in : "/");
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (!c->http_body)
+		if (!c || !c->http_body)
 			break;
 		lws_write(wsi, (unsigned char *)c->http_body + LWS_PRE, c->http_len,
 			  LWS_WRITE_HTTP_FINAL);
@@ -783,6 +783,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		c->http_body = NULL;
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+		/* A socket closed before its request was read (the idle timeout)
+		 * was never bound to the protocol: it has no client. */
+		if (!c)
+			break;
 		free(c->http_body);
 		c->http_body = NULL;
 		break;
