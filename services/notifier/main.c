@@ -39,6 +39,17 @@ static void register_metrics(struct notifier *n)
 	n->dropped_clients = rap_metrics_add(m, RAP_COUNTER,
 					     "rap_notifier_slow_clients_dropped_total", NULL,
 					     "clients disconnected for falling too far behind");
+	n->conns_now = rap_metrics_add(m, RAP_GAUGE, "rap_notifier_connections", NULL,
+				       "connections the WebSocket port holds (upgraded or not)");
+	n->refused_total = rap_metrics_add(
+		m, RAP_COUNTER, "rap_notifier_connections_refused_total", "reason=\"total\"",
+		"connections the WebSocket port closed at once, by the limit they met (total: RAP_NOTIFIER_MAX_CONNECTIONS, address: RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP)");
+	n->refused_addr = rap_metrics_add(
+		m, RAP_COUNTER, "rap_notifier_connections_refused_total", "reason=\"address\"",
+		"connections the WebSocket port closed at once, by the limit they met (total: RAP_NOTIFIER_MAX_CONNECTIONS, address: RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP)");
+	n->idle_closed = rap_metrics_add(
+		m, RAP_COUNTER, "rap_notifier_idle_closed_total", NULL,
+		"WebSockets closed for not subscribing within RAP_NOTIFIER_IDLE_TIMEOUT_SECONDS");
 }
 
 #define LOOP_STALL_MS 10000 /* a loop silent this long is not ready */
@@ -134,6 +145,7 @@ out_lws:
 	if (n.ev_loop)
 		ev_loop_destroy(n.ev_loop);
 	free(n.topics);
+	notifier_conns_cleanup(&n.conns);
 out_auth:
 	PQfinish(n.db);
 	rap_auth_free(n.auth);

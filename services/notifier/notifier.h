@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -29,9 +30,58 @@ struct pending_event {
 /* settings.c: the settings that are notifier's own. */
 struct notifier_settings {
 	long long notifier_port;
-	long long admin_port; /* 0: none (the WebSocket port answers too) */
-	long long max_queued; /* frames a client may have waiting */
+	long long admin_port;       /* 0: none (the WebSocket port answers too) */
+	long long max_queued;       /* frames a client may have waiting */
+	long long max_conns;        /* connections held at once (WebSocket port) */
+	long long max_conns_per_ip; /* of them from one address (0: no limit) */
+	long long idle_timeout;     /* s to upgrade and subscribe */
 };
+
+/* conns.c: the connections of the WebSocket port, in total and by client
+ * address (service thread only). */
+#define NOTIFIER_CONN_BUCKETS 1024
+#define NOTIFIER_TIE_BUCKETS 4096
+
+struct notifier_peer {
+	struct notifier_peer *next; /* in its bucket */
+	unsigned count;             /* its connections held */
+	unsigned char addr[16];     /* IPv4 (an IPv4-mapped one too) or IPv6 */
+	unsigned char len;          /* 4 or 16 */
+};
+
+/* A connection's place, found by what holds it (its wsi). */
+struct notifier_tie {
+	struct notifier_tie *next; /* in its bucket */
+	const void *owner;
+	struct notifier_peer *peer; /* NULL: counted in the total only */
+};
+
+struct notifier_conns {
+	unsigned max_total;    /* 0: no limit */
+	unsigned max_per_addr; /* 0: no limit */
+	unsigned total;
+	struct notifier_peer *buckets[NOTIFIER_CONN_BUCKETS];
+	struct notifier_tie *ties[NOTIFIER_TIE_BUCKETS];
+};
+
+void notifier_conns_init(struct notifier_conns *t, unsigned max_total, unsigned max_per_addr);
+/* Frees every peer record. */
+void notifier_conns_cleanup(struct notifier_conns *t);
+/* Counts a connection from sa: RAP_OK, with in *peer what to give back to
+ * notifier_conns_release when it ends (NULL for an address of another
+ * family, counted in the total only); RAP_ETOOBIG when max_total are held,
+ * RAP_ERANGE when max_per_addr are held from sa's address (nothing counted). */
+int notifier_conns_admit(struct notifier_conns *t, const struct sockaddr *sa,
+			 struct notifier_peer **peer);
+/* Gives back a place notifier_conns_admit gave (peer is freed with its last). */
+void notifier_conns_release(struct notifier_conns *t, struct notifier_peer *peer);
+/* Ties a place notifier_conns_admit gave (peer) to owner (a wsi), for
+ * notifier_conns_drop to give back. */
+void notifier_conns_tie(struct notifier_conns *t, const void *owner, struct notifier_peer *peer);
+/* Gives back the place tied to owner; false when it holds none. */
+bool notifier_conns_drop(struct notifier_conns *t, const void *owner);
+/* The connections held from sa's address. */
+unsigned notifier_conns_from(const struct notifier_conns *t, const struct sockaddr *sa);
 
 extern const struct rap_cfg_opt notifier_settings_table[];
 extern const size_t notifier_settings_count;
@@ -60,6 +110,13 @@ struct notifier {
 	struct rap_metric *replayed;
 	struct rap_metric *dropped_clients;
 	struct rap_metric *progress_skipped;
+	struct notifier_conns conns;         /* service thread only */
+	struct notifier_peer *conn_accepted; /* admitted, its wsi not yet made */
+	bool conn_accepted_set;
+	struct rap_metric *conns_now;
+	struct rap_metric *refused_total;
+	struct rap_metric *refused_addr;
+	struct rap_metric *idle_closed;
 };
 
 /* consumer.c: the AMQP task that feeds status events to the service thread

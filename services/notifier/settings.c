@@ -14,6 +14,19 @@ const struct rap_cfg_opt notifier_settings_table[] = {
 	{ "RAP_NOTIFIER_MAX_QUEUED", RAP_CFG_INT, 16, 1000000, "10000",
 	  "frames a client may have waiting (once none was written to it for 5 s; four times that in any case); one further behind is closed with code 4008 and the since to resume from",
 	  S(max_queued) },
+	{ "RAP_NOTIFIER_MAX_CONNECTIONS", RAP_CFG_INT, 16, 1000000, "16384",
+	  "connections the notifier's WebSocket port holds at once (a WebSocket each, or a "
+	  "request); one more is closed at once",
+	  S(max_conns) },
+	{ "RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP", RAP_CFG_INT, 0, 1000000, "12288",
+	  "connections the WebSocket port holds at once from one client address (0: no limit); "
+	  "behind the gateway every WebSocket comes from its address, so it leaves the gateway "
+	  "most places and other addresses the rest",
+	  S(max_conns_per_ip) },
+	{ "RAP_NOTIFIER_IDLE_TIMEOUT_SECONDS", RAP_CFG_INT, 1, 3600, "30",
+	  "seconds a connection has to send its request (the WebSocket upgrade), and a WebSocket "
+	  "to subscribe, before it is closed; a subscribed one stays",
+	  S(idle_timeout) },
 };
 
 const size_t notifier_settings_count =

@@ -34,7 +34,12 @@
  * its queue dropped and is closed with CLOSE_TOO_SLOW and the
  * `since` to resume from (every event before it was written to it); an
  * incoming message is at most MAX_IN_MESSAGE bytes, UTF-8 (else the
- * connection fails with 1007) without NUL (else an error frame).  The health endpoints
+ * connection fails with 1007) without NUL (else an error frame); the port
+ * holds at most RAP_NOTIFIER_MAX_CONNECTIONS sockets,
+ * RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP of them from one address (conns.c,
+ * conn_filter), and a socket that has not upgraded, or a WebSocket that has
+ * not subscribed, within RAP_NOTIFIER_IDLE_TIMEOUT_SECONDS is closed.  The
+ * health endpoints
  * are also served by a thread of their own (main.c, the admin port), so
  * probes do not wait for a busy loop.
  */
@@ -62,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define MAX_IN_MESSAGE 4096
 #define MAX_REPLAY 5000     /* past events a page (at most half of a client's queue) */
@@ -464,6 +470,7 @@ static void on_message(struct notifier *n, struct client *c)
 		return;
 	/* Live events flow from now on; the replay fills what came before. */
 	c->subscribed = true;
+	lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
 	c->replay_next = 0;
 	topic_join(n, c);
 	send_text(n, c, "{\"type\":\"subscribed\",\"job_id\":%s%s%s}", job ? "\"" : "",
@@ -694,6 +701,61 @@ static int write_next(struct notifier *n, struct client *c)
 	return 0;
 }
 
+/*
+ * Connection limits (conns.c; libwebsockets as Debian builds it has none):
+ * a socket is counted when it is accepted, before libwebsockets makes its
+ * wsi, and refused (closed at once) past RAP_NOTIFIER_MAX_CONNECTIONS or
+ * past RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP from its address.  Its place is
+ * tied to the wsi made next (LWS_CALLBACK_WSI_CREATE, which libwebsockets
+ * calls right after, on this thread; its opaque user data is set after
+ * that, so the tie is conns.c's own) and given back when the wsi is
+ * destroyed, however it ends.  Non-zero
+ * refuses the socket.
+ */
+static int conn_filter(struct notifier *n, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct notifier_peer *peer;
+	int r;
+
+	/* A place admitted whose wsi was never made (libwebsockets failed to
+	 * adopt the socket): back now, or it would be lost. */
+	if (n->conn_accepted_set) {
+		notifier_conns_release(&n->conns, n->conn_accepted);
+		rap_metric_inc(n->conns_now, -1);
+		n->conn_accepted_set = false;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 1; /* gone already */
+	r = notifier_conns_admit(&n->conns, (struct sockaddr *)&ss, &peer);
+	if (r != RAP_OK) {
+		rap_metric_inc(r == RAP_ERANGE ? n->refused_addr : n->refused_total, 1);
+		return 1;
+	}
+	n->conn_accepted = peer;
+	n->conn_accepted_set = true;
+	rap_metric_inc(n->conns_now, 1);
+	return 0;
+}
+
+/* Ties the place conn_filter admitted to the wsi made for its socket. */
+static void conn_bind(struct notifier *n, struct lws *wsi)
+{
+	if (!n->conn_accepted_set)
+		return;
+	notifier_conns_tie(&n->conns, wsi, n->conn_accepted);
+	n->conn_accepted_set = false;
+	n->conn_accepted = NULL;
+}
+
+static void conn_release(struct notifier *n, struct lws *wsi)
+{
+	if (notifier_conns_drop(&n->conns, wsi))
+		rap_metric_inc(n->conns_now, -1);
+}
+
 /* Builds an HTTP answer for the health and metrics endpoints. */
 static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, const char *uri)
 {
@@ -754,7 +816,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP:
 		return http_answer(n, c, wsi, in ? (const char *)in : "/");
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (!c->http_body)
+		if (!c || !c->http_body)
 			break;
 		lws_write(wsi, (unsigned char *)c->http_body + LWS_PRE, c->http_len,
 			  LWS_WRITE_HTTP_FINAL);
@@ -762,6 +824,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		c->http_body = NULL;
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+		/* A socket closed before its request was read (the idle timeout)
+		 * was never bound to the protocol: it has no client. */
+		if (!c)
+			break;
 		free(c->http_body);
 		c->http_body = NULL;
 		break;
@@ -774,6 +840,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return 1;
 		break;
 	}
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return conn_filter(n, (int)(lws_intptr_t)in);
+	case LWS_CALLBACK_WSI_CREATE:
+		conn_bind(n, wsi);
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		conn_release(n, wsi);
+		break;
 	case LWS_CALLBACK_ESTABLISHED:
 		memset(c, 0, sizeof(*c));
 		c->wsi = wsi;
@@ -784,7 +858,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			c->next->prev = c;
 		n->clients = c;
 		rap_metric_inc(n->clients_now, 1);
+		/* It has until the idle timeout to subscribe (LWS_CALLBACK_TIMER). */
+		lws_set_timer_usecs(wsi, n->cfg.idle_timeout * LWS_US_PER_SEC);
 		break;
+	case LWS_CALLBACK_TIMER:
+		if (c->subscribed)
+			break;
+		rap_metric_inc(n->idle_closed, 1);
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+				 (unsigned char *)"{\"code\":\"idle\"}", 15);
+		return -1;
 	case LWS_CALLBACK_RECEIVE:
 		if (c->in_len + len >= sizeof(c->in)) {
 			c->in_overflow = true;
@@ -875,6 +958,12 @@ int notifier_ws_run(struct notifier *n)
 	info.user = n;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       LWS_SERVER_OPTION_LIBEV;
+	/* A socket that does not send its request (the upgrade) within the
+	 * idle timeout is closed; once upgraded, the timer of
+	 * LWS_CALLBACK_ESTABLISHED gives it as long to subscribe. */
+	info.timeout_secs_ah_idle = (unsigned)n->cfg.idle_timeout;
+	notifier_conns_init(&n->conns, (unsigned)n->cfg.max_conns,
+			    (unsigned)n->cfg.max_conns_per_ip);
 	/* libev (epoll), not poll(): a loop turn costs the sockets that have
 	 * something to do, not a walk over all 10,000.  The loop is ours, run
 	 * a turn at a time by main.c. */

@@ -4,12 +4,17 @@
 // 127.0.0.1.  Throughout, /healthz on the service's admin port answers in
 // under 100 ms and real requests on the main port are served; the service
 // holds no more of the flood's sockets than its per-address limit
-// (RAP_UPLOAD_MAX_CONNECTIONS_PER_IP, RAP_JOB_MAX_CONNECTIONS_PER_IP).
+// (RAP_UPLOAD_MAX_CONNECTIONS_PER_IP, RAP_JOB_MAX_CONNECTIONS_PER_IP,
+// RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP); the notifier's WebSocket port also
+// serves a real subscription throughout.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { API_KEY, NOTIFIER_URLS, randomBytes, waitFor } from './helpers.mjs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import WebSocketClient from 'ws';
+import { API_KEY, NOTIFIER_URLS, createJob, follower, randomBytes, upload, waitFor } from './helpers.mjs';
 
 const FLOOD = 1100;
 const FROM = '127.0.0.2';
@@ -161,16 +166,137 @@ for (const svc of SERVICES) {
   });
 }
 
-test(`notifier: ${FLOOD} idle sockets to its WebSocket port leave its admin port answering`, async () => {
+// A real WebSocket client of the notifier at port, from 127.0.0.1: it
+// subscribes to the owner's events from now on, a job is created through
+// the gateway, and the client is told its COMPLETED.  Resolves with the
+// client (open) and the ms from subscribe to COMPLETED.
+async function realSubscription(port, sockets) {
+  let target = null, told = null;
+  const t0 = Date.now();
+  const ws = await follower({
+    url: `ws://127.0.0.1:${port}/ws`, sockets, timeoutMs: 10000,
+    onMessage: (m) => {
+      if (m.type === 'job.status' && m.job_id === target && m.to === 'COMPLETED') told = m;
+    },
+  });
+  const k = (await upload(Buffer.from('flood'))).body.object_key;
+  const created = await createJob({ object_key: k, type: 'noop' });
+  assert.equal(created.status, 202, JSON.stringify(created.body));
+  target = created.body.job_id;
+  await waitFor(`the notifier on :${port} to tell job ${target}'s COMPLETED`, () => told, 30000, 20);
+  return { ws, ms: Date.now() - t0 };
+}
+
+async function metricsOf(adminPort) {
+  return (await request(adminPort, '/metrics')).text;
+}
+
+function metric(text, line) {
+  const m = text.match(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm'));
+  return m ? Number(m[1]) : NaN;
+}
+
+// The stack's notifier, with its shipped limits: its per-address limit
+// (RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP, 12288) is above the flood, as every
+// browser behind the gateway comes from the gateway's one address.
+test(`notifier: ${FLOOD} idle sockets to its WebSocket port starve neither its health nor a subscription`, async () => {
   const port = Number(env.RAP_NOTIFIER_PORT || 8103);
   const adminPort = Number(new URL(NOTIFIER_URLS[0]).port);
+  const perIp = Number(env.RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP || 12288);
+  const clients = [];
   const sockets = await flood(port, FLOOD);
   try {
+    assert.ok(sockets.size <= perIp, `${sockets.size} held`);
     const admin = await healthLatencies(adminPort);
+    const subs = [];
+    for (let i = 0; i < 2; i++) subs.push((await realSubscription(port, clients)).ms);
     console.log(`notifier: ${sockets.size} of ${FLOOD} flood sockets held; /healthz on the admin port ` +
-      `${admin.map((x) => x.toFixed(1)).join(', ')} ms`);
+      `${admin.map((x) => x.toFixed(1)).join(', ')} ms; subscribed and told a job's COMPLETED in ` +
+      `${subs.join(', ')} ms`);
     assertFast(admin, "/healthz on the notifier's admin port");
   } finally {
     for (const s of sockets) s.destroy();
+    for (const ws of clients) ws.terminate();
+  }
+});
+
+// A notifier of this test's own with small limits, on ports of its own
+// (the stack's PostgreSQL and RabbitMQ): the flood past its per-address
+// limit is closed at once and counted, what it holds of the flood is closed
+// after its idle timeout, and a WebSocket from another address subscribes,
+// is told a job's events throughout, and stays past the idle timeout.
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function startNotifier(settings) {
+  const [port, admin] = [await freePort(), await freePort()];
+  const child = spawn(path.join(env.RAP_BUILD_DIR || path.resolve('build'), 'rap-notifier'), [], {
+    env: {
+      ...env,
+      RAP_NOTIFIER_PORT: String(port),
+      RAP_NOTIFIER_ADMIN_PORT: String(admin),
+      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${env.RAP_PG_PORT || 5439}/rap`,
+      RAP_AMQP_URL: `amqp://rap:rap@127.0.0.1:${env.RAP_AMQP_PORT || 5679}/`,
+      RAP_LOG_LEVEL: 'warn',
+      ...settings,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  await waitFor('the test\'s notifier to be ready', async () => {
+    if (child.exitCode !== null) throw new Error(`rap-notifier exited with ${child.exitCode}`);
+    try { return (await request(admin, '/readyz', { timeout: 1000 })).status === 200; } catch { return false; }
+  }, 30000, 50);
+  return { port, admin, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
+}
+
+test(`notifier: past RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP a flood is refused, and idle sockets are closed`, async () => {
+  const PER_IP = 256, IDLE = 3;
+  const n = await startNotifier({
+    RAP_NOTIFIER_MAX_CONNECTIONS: '1024',
+    RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP: String(PER_IP),
+    RAP_NOTIFIER_IDLE_TIMEOUT_SECONDS: String(IDLE),
+  });
+  const clients = [];
+  let sockets = new Set();
+  try {
+    sockets = await flood(n.port, FLOOD);
+    await waitFor(`the notifier to close the flood's sockets past ${PER_IP}`,
+      () => sockets.size <= PER_IP, 15000, 50);
+    const held = sockets.size;
+    const admin = await healthLatencies(n.admin);
+    const first = await realSubscription(n.port, clients);
+    const m = await metricsOf(n.admin);
+    const refused = metric(m, 'rap_notifier_connections_refused_total{reason="address"}');
+    assert.ok(refused >= FLOOD - PER_IP, `${refused} refused`);
+    assert.equal(metric(m, 'rap_notifier_connections_refused_total{reason="total"}'), 0);
+    // A WebSocket that never subscribes, and the flood's sockets that never
+    // sent a request, are closed after the idle timeout; the subscribed
+    // client stays and is still told.
+    const silent = new WebSocketClient(`ws://127.0.0.1:${n.port}/ws`);
+    clients.push(silent);
+    const silentClosed = new Promise((r) => silent.once('close', (code, reason) => r({ code, reason: String(reason) })));
+    await waitFor('the flood\'s idle sockets to be closed', () => sockets.size === 0, (IDLE + 15) * 1000, 100);
+    const closed = await Promise.race([silentClosed, new Promise((_, rej) => setTimeout(
+      () => rej(new Error('a WebSocket that never subscribed is still open')), (IDLE + 15) * 1000))]);
+    assert.deepEqual(closed, { code: 1008, reason: '{"code":"idle"}' });
+    assert.equal(first.ws.readyState, WebSocketClient.OPEN, 'the subscribed client was closed');
+    const second = await realSubscription(n.port, clients);
+    const after = await metricsOf(n.admin);
+    assert.ok(metric(after, 'rap_notifier_idle_closed_total') >= 1);
+    console.log(`notifier (per-address limit ${PER_IP}, idle ${IDLE} s): ${held} of ${FLOOD} flood sockets held, ` +
+      `${refused} refused; /healthz on the admin port ${admin.map((x) => x.toFixed(1)).join(', ')} ms; ` +
+      `a job's COMPLETED in ${first.ms}, ${second.ms} ms; flood closed after the idle timeout; ` +
+      `connections held after: ${metric(after, 'rap_notifier_connections')}`);
+    assertFast(admin, "/healthz on the test notifier's admin port");
+  } finally {
+    for (const s of sockets) s.destroy();
+    for (const ws of clients) ws.terminate();
+    await n.stop();
   }
 });
