@@ -102,9 +102,11 @@ struct json_object *rap__json_decode_object(const char *body, size_t len, char *
 	}
 	o = parse(body, len, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8, &why);
 	if (!o && why == json_tokener_error_parse_utf8_string) {
-		/* Read it again without the check only to name the field. */
+		/* Read it again without the check only to name the field; a
+		 * body that then does not parse at all (a bad byte outside
+		 * any string, or trailing after the object) names none. */
 		o = parse(body, len, JSON_TOKENER_STRICT, &why);
-		if (o && text_valid(o, "", err))
+		if (!o || text_valid(o, "", err))
 			snprintf(err, RAP_ERRLEN, "the body is not valid UTF-8");
 		json_object_put(o);
 		return NULL;

@@ -72,3 +72,21 @@ Test(jobmsg, job_id_must_be_a_uuid_and_fields_are_required)
 		msg("{\"v\":1,\"job_id\":\"" ID "\",\"type\":\"a\",\"object_key\":\"\"}", &m, err),
 		RAP_EINVAL);
 }
+
+/* Found by fuzz/fuzz_job_message and fuzz_job_request: a byte that is not
+ * UTF-8 outside any string, or trailing after the object, was refused with
+ * an empty reason (the second reading, to name the field, did not parse). */
+Test(jobmsg, a_bad_byte_outside_any_string_is_refused_with_a_reason)
+{
+	static const char outside[] = "[\xcf,2,3]";
+	static const char trailing[] = "{\"v\":1,\"params\":{\"a\":{\"a\":1}}}\xa2";
+	struct rap_jobmsg m;
+	char err[RAP_ERRLEN];
+
+	err[0] = '\0';
+	cr_assert_eq(rap_jobmsg_decode(outside, sizeof(outside) - 1, &m, err), RAP_EINVAL);
+	cr_assert_str_eq(err, "the body is not valid UTF-8");
+	err[0] = '\0';
+	cr_assert_eq(rap_jobmsg_decode(trailing, sizeof(trailing) - 1, &m, err), RAP_EINVAL);
+	cr_assert_str_eq(err, "the body is not valid UTF-8");
+}
