@@ -13,16 +13,14 @@
 // stack's own instance keeps its defaults for the other test files.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
-import { GATEWAY, OTHER_KEY, TUS, auth, idOf, randomBytes, sha256, waitFor } from './helpers.mjs';
+import {
+  GATEWAY, OTHER_KEY, TUS, auth, idOf, randomBytes, sha256, startUploadApi, waitFor,
+} from './helpers.mjs';
 
 const MiB = 1024 * 1024;
 const PART = Number(process.env.RAP_UPLOAD_PART_SIZE || 8 * MiB);
 const S3_PORT = Number(process.env.RAP_S3_PORT || 9100);
-const BUILD = process.env.RAP_BUILD_DIR || path.resolve('build');
 const WINDOW_S = 3;
 
 // An HTTP proxy to the S3 server that remembers "METHOD /path?query" of
@@ -46,36 +44,7 @@ function s3Recorder() {
   })));
 }
 
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function startInstance(s3, env) {
-  const port = await freePort();
-  const child = spawn(path.join(BUILD, 'rap-upload-api'), [], {
-    env: {
-      ...process.env,
-      RAP_UPLOAD_PORT: String(port),
-      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${process.env.RAP_PG_PORT || 5439}/rap`,
-      RAP_S3_ENDPOINT: s3.endpoint,
-      RAP_S3_PUBLIC_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
-      RAP_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor('the fairness upload-api is ready', async () => {
-    if (child.exitCode !== null) throw new Error(`upload-api exited with ${child.exitCode}`);
-    try { return (await fetch(`${url}/readyz`)).status === 200; } catch { return false; }
-  }, 30000, 50);
-  const exited = new Promise((r) => child.once('exit', r));
-  return { url, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
-}
+const startInstance = (s3, env) => startUploadApi(s3.endpoint, env, 'the fairness upload-api');
 
 let s3, api;
 before(async () => {

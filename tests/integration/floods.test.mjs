@@ -14,7 +14,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import WebSocketClient from 'ws';
-import { API_KEY, NOTIFIER_URLS, createJob, follower, randomBytes, upload, waitFor } from './helpers.mjs';
+import {
+  API_KEY, NOTIFIER_URLS, createJob, follower, freePort, randomBytes, upload, waitFor,
+} from './helpers.mjs';
 
 const FLOOD = 1100;
 const FROM = '127.0.0.2';
@@ -225,14 +227,6 @@ test(`notifier: ${FLOOD} idle sockets to its WebSocket port starve neither its h
 // limit is closed at once and counted, what it holds of the flood is closed
 // after its idle timeout, and a WebSocket from another address subscribes,
 // is told a job's events throughout, and stays past the idle timeout.
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 async function startNotifier(settings) {
   const [port, admin] = [await freePort(), await freePort()];
   const child = spawn(path.join(env.RAP_BUILD_DIR || path.resolve('build'), 'rap-notifier'), [], {

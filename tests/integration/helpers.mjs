@@ -3,7 +3,9 @@
 // way to synchronise: every wait polls a condition with a deadline.
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import WebSocketClient from 'ws';
 
 // Node 22+ has a global WebSocket; older ones use the `ws` package.
@@ -115,6 +117,46 @@ export async function waitFor(what, fn, timeoutMs = 60000, everyMs = 100) {
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+// A port free on 127.0.0.1 now (the kernel's pick), for a process a test
+// starts itself.
+export async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+// An upload-api of a test's own on a free port: the stack's PostgreSQL, its
+// S3 through s3Endpoint (a test's proxy in front of the stack's S3, so the
+// test sees and breaks the calls), env over everything else. Resolves once
+// it is ready; stop(signal) ends it and waits for its exit.
+export async function startUploadApi(s3Endpoint, env = {}, what = 'a test upload-api') {
+  const port = await freePort();
+  const child = spawn(path.join(process.env.RAP_BUILD_DIR || path.resolve('build'), 'rap-upload-api'), [], {
+    env: {
+      ...process.env,
+      RAP_UPLOAD_PORT: String(port),
+      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${process.env.RAP_PG_PORT || 5439}/rap`,
+      RAP_S3_ENDPOINT: s3Endpoint,
+      RAP_S3_PUBLIC_ENDPOINT: `http://127.0.0.1:${process.env.RAP_S3_PORT || 9100}`,
+      RAP_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${what} is ready`, async () => {
+    if (child.exitCode !== null) throw new Error(`upload-api exited with ${child.exitCode}`);
+    try { return (await fetch(`${url}/readyz`)).status === 200; } catch { return false; }
+  }, 30000, 50);
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    url, child,
+    stop: async (signal = 'SIGTERM') => { if (child.exitCode === null) child.kill(signal); await exited; },
+  };
 }
 
 // Asserts the platform's error shape: {"error":{status,code,message,request_id}}.

@@ -7,17 +7,14 @@
 // AWS and MinIO free them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
-import { GATEWAY, TUS, auth, idOf, randomBytes, sha256, waitFor } from './helpers.mjs';
+import { GATEWAY, TUS, auth, idOf, randomBytes, sha256, startUploadApi, waitFor } from './helpers.mjs';
 
 const MiB = 1024 * 1024;
 const PART = Number(process.env.RAP_UPLOAD_PART_SIZE || 8 * MiB);
 const S3_PORT = Number(process.env.RAP_S3_PORT || 9100);
-const BUILD = process.env.RAP_BUILD_DIR || path.resolve('build');
 const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-p', process.env.RAP_PG_PORT || '5439',
   '-U', 'postgres', '-d', 'rap', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
 
@@ -60,40 +57,8 @@ function s3Recorder() {
   })));
 }
 
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 // A second upload-api on a port of its own, its S3 through `s3`.
-async function startInstance(s3, env = {}) {
-  const port = await freePort();
-  const child = spawn(path.join(BUILD, 'rap-upload-api'), [], {
-    env: {
-      ...process.env,
-      RAP_UPLOAD_PORT: String(port),
-      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${process.env.RAP_PG_PORT || 5439}/rap`,
-      RAP_S3_ENDPOINT: s3.endpoint,
-      RAP_S3_PUBLIC_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
-      RAP_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor('the second upload-api is ready', async () => {
-    if (child.exitCode !== null) throw new Error(`upload-api exited with ${child.exitCode}`);
-    try { return (await fetch(`${url}/readyz`)).status === 200; } catch { return false; }
-  }, 30000, 50);
-  const exited = new Promise((r) => child.once('exit', r));
-  return {
-    url, child,
-    stop: async (signal = 'SIGTERM') => { if (child.exitCode === null) child.kill(signal); await exited; },
-  };
-}
+const startInstance = (s3, env = {}) => startUploadApi(s3.endpoint, env, 'the second upload-api');
 
 let s3, second;
 before(async () => {

@@ -14,6 +14,8 @@
 #include "rap/err.h"
 #include "rap/http.h"
 
+#include "loopback.h"
+
 static void echo(void *svc, struct rap_http_req *req)
 {
 	rap_http_reply(req, 200, "{\"ok\":true}");
@@ -22,19 +24,6 @@ static void echo(void *svc, struct rap_http_req *req)
 static const struct rap_http_route routes[] = {
 	{ .method = "POST", .pattern = "/echo", .on_request = echo },
 };
-
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
-	close(s);
-	return ntohs(a.sin_port);
-}
 
 static int dial(unsigned port)
 {
@@ -89,7 +78,7 @@ static struct rap_http_server *start(struct rap_http_cfg *cfg)
 	char err[RAP_ERRLEN];
 
 	cfg->bind = "127.0.0.1";
-	cfg->port = free_port();
+	cfg->port = loopback_free_port();
 	cfg->max_body = 1024;
 	cfg->routes = routes;
 	cfg->n_routes = 1;
@@ -149,7 +138,7 @@ Test(http_limits, the_admin_listener_answers_health_and_nothing_else)
 {
 	struct rap_http_cfg cfg = { .threads = 0 };
 	struct rap_http_server *srv = start(&cfg), *admin;
-	unsigned port = free_port();
+	unsigned port = loopback_free_port();
 	char err[RAP_ERRLEN], buf[2048];
 	const char *h = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	const char *e = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"

@@ -13,6 +13,8 @@
 #include "rap/err.h"
 #include "rap/http.h"
 
+#include "loopback.h"
+
 #define TOTAL (10 * 1024 * 1024)
 
 struct gen {
@@ -69,19 +71,6 @@ static const struct rap_http_route routes[] = {
 	{ .method = "GET", .pattern = "/broken", .on_request = stream_broken },
 };
 
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
-	close(s);
-	return ntohs(a.sin_port);
-}
-
 struct body {
 	size_t len;
 	bool in_order;
@@ -126,7 +115,7 @@ Test(http_stream, a_body_streams_in_blocks_and_its_state_is_freed_once)
 	char err[RAP_ERRLEN], ctype[64];
 	struct body b;
 
-	cfg.port = free_port();
+	cfg.port = loopback_free_port();
 	cr_assert_eq(rap_http_start(&cfg, &srv, err), RAP_OK, "%s", err);
 	cr_assert_eq(get(cfg.port, "/ok", &b, ctype), CURLE_OK);
 	cr_assert_eq(b.len, TOTAL);

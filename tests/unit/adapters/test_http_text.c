@@ -14,6 +14,8 @@
 #include "rap/buf.h"
 #include "rap/err.h"
 #include "rap/http.h"
+
+#include "loopback.h"
 #include "rap/str.h"
 
 static void item(void *svc, struct rap_http_req *req)
@@ -25,19 +27,6 @@ static void item(void *svc, struct rap_http_req *req)
 static const struct rap_http_route routes[] = {
 	{ .method = "GET", .pattern = "/items/{id}", .on_request = item },
 };
-
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
-	close(s);
-	return ntohs(a.sin_port);
-}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
@@ -85,7 +74,7 @@ Test(http_text, a_path_or_query_that_is_not_text_is_400_and_never_echoed)
 	struct rap_http_server *srv;
 	char err[RAP_ERRLEN], msg[512];
 
-	cfg.port = free_port();
+	cfg.port = loopback_free_port();
 	cr_assert_eq(rap_http_start(&cfg, &srv, err), RAP_OK, "%s", err);
 	cr_assert_eq(get(cfg.port, "/items/caf%C3%A9", msg, sizeof(msg)), 200);
 	/* 0xff, an overlong '/', a surrogate, a control character: in a
