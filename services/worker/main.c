@@ -473,6 +473,11 @@ int main(int argc, char **argv)
 		hc.bind = w.svc.cfg.bind;
 		hc.port = (unsigned)w.cfg.worker_port;
 		hc.threads = 1;
+		/* Health and metrics only: an admin listener's limits, so an
+		 * address flooding this port leaves the probes their places. */
+		hc.max_conns = RAP_HTTP_ADMIN_MAX_CONNS;
+		hc.max_conns_per_ip = RAP_HTTP_ADMIN_MAX_CONNS / 4;
+		hc.idle_timeout = 10;
 		hc.svc = &w;
 		hc.ready = worker_ready;
 		hc.metrics = w.svc.metrics;

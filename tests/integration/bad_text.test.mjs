@@ -5,6 +5,8 @@
 // keep serving. The notifier refuses such WebSocket messages too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import WebSocketClient from 'ws';
 import { API_KEY, GATEWAY, SERVICE_URLS, TUS, auth, upload, waitFor } from './helpers.mjs';
 import { rawHttp, strictJson } from './raw-http.mjs';
@@ -147,6 +149,34 @@ test('notifier: a message with NUL gets an error frame, not UTF-8 closes with 10
   const closed = new Promise((r) => bad.once('close', (code) => r(code)));
   bad.send(Buffer.concat([Buffer.from('{"type":"subscribe","api_key":"'), FF, Buffer.from('"}')]), { binary: false });
   assert.equal(await closed, 1007);
+});
+
+// The lines of a log of the stack (RAP_STATE_DIR/logs) that name id, each
+// checked to be UTF-8 (a decoder that throws on anything else) and JSON.
+function logLines(name, id) {
+  const text = new TextDecoder('utf-8', { fatal: true })
+    .decode(readFileSync(path.join(process.env.RAP_STATE_DIR, 'logs', name)));
+  return text.split('\n').filter((l) => l.includes(id)).map((l) => JSON.parse(l));
+}
+
+test('log lines stay UTF-8 JSON whatever bytes a request holds: the gateway\'s and job-api\'s', async () => {
+  const id = `bad-text-log-${Date.now()}`;
+  const res = await rawHttp(request('GET', '/api/jobs/a\xff\xfe%FF', {
+    ...AUTH, 'X-Request-Id': id, 'User-Agent': Buffer.from([0x61, 0xff, 0xc0, 0xaf]) }));
+  assert400(res, 'path');
+  // nginx writes its access log at most a second late.
+  const [gw] = await waitFor('the gateway\'s access log line', () => {
+    const l = logLines('nginx-access.log', id);
+    return l.length ? l : null;
+  }, 10000);
+  assert.equal(gw.uri, '(not ASCII: left out)');
+  assert.equal(gw.user_agent, '(not ASCII: left out)');
+  assert.equal(gw.status, 400);
+  const api = await waitFor('job-api\'s log line', () => {
+    const l = logLines('job-api.log', id);
+    return l.length ? l : null;
+  }, 10000);
+  assert.ok(api.some((l) => JSON.stringify(l).includes('\\xff')), 'the bad bytes are written as \\xNN');
 });
 
 test('after the bad text every service still serves, and none answered 5xx', async () => {

@@ -6,7 +6,8 @@
 // holds no more of the flood's sockets than its per-address limit
 // (RAP_UPLOAD_MAX_CONNECTIONS_PER_IP, RAP_JOB_MAX_CONNECTIONS_PER_IP,
 // RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP); the notifier's WebSocket port also
-// serves a real subscription throughout.
+// serves a real subscription throughout, and the worker's health port
+// answers its probes.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -167,6 +168,24 @@ for (const svc of SERVICES) {
     }
   });
 }
+
+// The worker's port serves only /healthz, /readyz and /metrics, with an
+// admin listener's limits (64 connections, 16 from one address): the flood
+// keeps 16 and its probes are answered.
+test(`worker: ${FLOOD} idle sockets from ${FROM} to its health port do not starve its /healthz`, async () => {
+  const port = Number(env.RAP_WORKER_PORT || 8104);
+  const sockets = await flood(port, FLOOD);
+  try {
+    await waitFor('the worker to close the flood\'s sockets past 16', () => sockets.size <= 16, 15000, 50);
+    const ms = await healthLatencies(port);
+    console.log(`worker: ${sockets.size} of ${FLOOD} flood sockets held; /healthz ` +
+      `${ms.map((x) => x.toFixed(1)).join(', ')} ms`);
+    assertFast(ms, '/healthz on the worker\'s port');
+    assert.ok(sockets.size > 0, 'the flood was closed before the probes');
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+});
 
 // A real WebSocket client of the notifier at port, from 127.0.0.1: it
 // subscribes to the owner's events from now on, a job is created through

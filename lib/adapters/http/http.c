@@ -930,8 +930,11 @@ int rap_http_start_admin(const struct rap_http_cfg *cfg, unsigned port,
 	ac.threads = 1;
 	ac.max_body = 1024;
 	ac.conn_memory = 32 * 1024;
-	/* Probes and scrapers: a few at once. */
-	ac.max_conns = 64;
+	/* Probes and scrapers: a few at once, and each address (a kubelet, a
+	 * Prometheus) a quarter of them, so one flooding address cannot take
+	 * the others' places. */
+	ac.max_conns = RAP_HTTP_ADMIN_MAX_CONNS;
+	ac.max_conns_per_ip = RAP_HTTP_ADMIN_MAX_CONNS / 4;
 	ac.idle_timeout = 10;
 	ac.svc = cfg->svc;
 	ac.ready = cfg->ready;

@@ -177,6 +177,28 @@ static void assert_json_error(unsigned port, const char *req, size_t len, unsign
 	cr_assert_null(strstr(buf + 1, "HTTP/1.1 "), "one answer: %s", buf);
 }
 
+Test(http_limits, one_address_holds_a_quarter_of_the_admin_listener)
+{
+	struct rap_http_cfg cfg = { .threads = 0 };
+	struct rap_http_server *srv = start(&cfg), *admin;
+	unsigned port = loopback_free_port();
+	int held[RAP_HTTP_ADMIN_MAX_CONNS / 4], extra;
+	char err[RAP_ERRLEN];
+	size_t i;
+
+	cr_assert_eq(rap_http_start_admin(&cfg, port, &admin, err), RAP_OK, "%s", err);
+	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++)
+		held[i] = dial(port);
+	extra = dial(port);
+	cr_assert(closed_within(extra, 2000), "one more from the same address is closed");
+	cr_assert_not(closed_within(held[0], 200), "the first ones stay");
+	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++)
+		close(held[i]);
+	close(extra);
+	rap_http_stop(admin);
+	rap_http_stop(srv);
+}
+
 Test(http_errors, what_libmicrohttpd_refuses_itself_is_answered_in_json)
 {
 	struct rap_http_cfg cfg = { .threads = 0, .conn_memory = 32 * 1024 };

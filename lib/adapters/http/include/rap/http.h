@@ -90,6 +90,10 @@ struct rap_http_cfg {
 #define RAP_HTTP_MAX_CONNS 1024
 /* Past nginx's upstream keepalive_timeout (60 s): see docs/architecture.md. */
 #define RAP_HTTP_IDLE_TIMEOUT 75
+/* The admin listener's connections (rap_http_start_admin), a quarter of
+ * them from one address; a health-only server (the worker's) takes the
+ * same. */
+#define RAP_HTTP_ADMIN_MAX_CONNS 64
 
 struct rap_http_server;
 
