@@ -4,7 +4,8 @@
 // Transfer-Encoding, a 10 KB header or path, sent over a raw socket to
 // upload-api and job-api directly, are answered with the right status and
 // the platform's JSON error body, never libmicrohttpd's HTML; and each
-// service keeps serving afterwards.
+// service keeps serving afterwards. The notifier's libwebsockets answers what
+// it refuses itself in the same JSON.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -69,24 +70,43 @@ function parse(text) {
   return { status: Number(line.split(' ')[1]), headers, body, rest };
 }
 
+// Sends what make(svc) writes to svc's port and asserts the answer: status
+// and the platform's JSON error with code, one answer only; then the service
+// still serves /healthz.
+async function refusedInJson(svc, make, status, code) {
+  const res = parse(await raw(svc.port, make(svc)));
+  assert.equal(res.status, status, res.body);
+  assert.match(res.headers['content-type'] || '', /^application\/json/, res.body);
+  const body = JSON.parse(res.body);
+  assert.deepEqual(Object.keys(body), ['error']);
+  assert.equal(body.error.status, status);
+  assert.equal(body.error.code, code);
+  assert.equal(typeof body.error.message, 'string');
+  assert.ok(body.error.message.length > 0);
+  assert.match(body.error.request_id, /^[0-9a-f]{32}$/);
+  assert.equal(res.headers['x-request-id'], body.error.request_id);
+  assert.equal(res.rest, '', 'one answer, and nothing after it');
+  // And it keeps serving.
+  const ok = parse(await raw(svc.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  assert.equal(ok.status, 200);
+}
+
 for (const svc of SERVICES) {
   for (const [name, [make, status, code]] of Object.entries(CASES)) {
-    test(`${svc.name}: ${name} gets ${status} with the platform's JSON error`, async () => {
-      const res = parse(await raw(svc.port, make(svc)));
-      assert.equal(res.status, status, res.body);
-      assert.match(res.headers['content-type'] || '', /^application\/json/, res.body);
-      const body = JSON.parse(res.body);
-      assert.deepEqual(Object.keys(body), ['error']);
-      assert.equal(body.error.status, status);
-      assert.equal(body.error.code, code);
-      assert.equal(typeof body.error.message, 'string');
-      assert.ok(body.error.message.length > 0);
-      assert.match(body.error.request_id, /^[0-9a-f]{32}$/);
-      assert.equal(res.headers['x-request-id'], body.error.request_id);
-      assert.equal(res.rest, '', 'one answer, and nothing after it');
-      // And it keeps serving.
-      const ok = parse(await raw(svc.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
-      assert.equal(ok.status, 200);
-    });
+    test(`${svc.name}: ${name} gets ${status} with the platform's JSON error`,
+      () => refusedInJson(svc, make, status, code));
   }
+}
+
+// The notifier's WebSocket port (libwebsockets): what the library refuses
+// by itself, it answers in the same JSON (services/notifier/ws.c,
+// lws_return_http_status). Headers past its buffer it closes unanswered.
+const NOTIFIER = { name: 'notifier', port: Number(env.RAP_NOTIFIER_PORT || 8103) };
+const NOTIFIER_CASES = {
+  'a garbage request line': [() => '\x01GARBAGE\x02 !!\r\n\r\n', 400, 'bad_request'],
+  'a method it does not know': [() => 'BREW /ws HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+};
+for (const [name, [make, status, code]] of Object.entries(NOTIFIER_CASES)) {
+  test(`notifier: ${name} gets ${status} with the platform's JSON error`,
+    () => refusedInJson(NOTIFIER, make, status, code));
 }
