@@ -700,17 +700,18 @@ int rap_job_retry_now(PGconn *db, const char *job_id, const char *worker, const 
 	return result;
 }
 
-int rap_job_list_json(PGconn *db, const char *owner, const char *status, const char *after,
-		      int limit, char **json, char *err)
+int rap_job_list_json(PGconn *db, const char *owner, const char *status, const char *type,
+		      const char *after, int limit, char **json, char *err)
 {
 	char lim[12];
-	const char *p[4] = { owner, status, after, lim };
+	const char *p[5] = { owner, status, after, lim, type };
 
 	snprintf(lim, sizeof(lim), "%d", limit);
 	return rap_pg_one_text(
 		db,
 		"WITH page AS (SELECT j.* FROM jobs j WHERE j.owner = $1"
 		"   AND ($2::text IS NULL OR j.status = $2)"
+		"   AND ($5::text IS NULL OR j.type = $5)"
 		"   AND ($3::uuid IS NULL OR (j.created_at, j.id) <"
 		"        (SELECT created_at, id FROM jobs WHERE id = $3::uuid AND owner = $1))"
 		"   ORDER BY j.created_at DESC, j.id DESC LIMIT $4::int)"
@@ -723,7 +724,7 @@ int rap_job_list_json(PGconn *db, const char *owner, const char *status, const c
 		"  'next', CASE WHEN count(*) = $4::int"
 		"   THEN (array_agg(id ORDER BY created_at DESC, id DESC))[$4::int] END)::text"
 		" FROM page",
-		4, p, json, err);
+		5, p, json, err);
 }
 
 int rap_job_replay(PGconn *db, const char *owner, const char *job_id, unsigned *count, char *status,

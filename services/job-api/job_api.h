@@ -131,6 +131,8 @@ void job_api_output(void *svc, struct rap_http_req *req);
  * GET /jobs/{id}/errors.csv (all of them, streamed). */
 void job_api_errors(void *svc, struct rap_http_req *req);
 void job_api_errors_csv(void *svc, struct rap_http_req *req);
+/* stats.c: GET /jobs/stats (the caller's numbers over ?hours=, 24 h). */
+void job_api_stats(void *svc, struct rap_http_req *req);
 /* batch.c: POST /jobs/batch. */
 void job_api_create_batch(void *svc, struct rap_http_req *req);
 

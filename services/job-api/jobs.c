@@ -238,6 +238,7 @@ void job_api_list(void *svc, struct rap_http_req *req)
 {
 	struct job_api *api = svc;
 	const char *status = rap_http_get_arg(req, "status");
+	const char *type = rap_http_get_arg(req, "type");
 	const char *after = rap_http_get_arg(req, "after");
 	const char *lim = rap_http_get_arg(req, "limit");
 	char err[RAP_ERRLEN], *json = NULL;
@@ -252,6 +253,10 @@ void job_api_list(void *svc, struct rap_http_req *req)
 			       "PROCESSING, RETRYING, FAILED, COMPLETED, DEAD, CANCELLED");
 		return;
 	}
+	if (type && (!type[0] || strlen(type) > RAP_MAX_JOB_TYPE)) {
+		rap_http_error(req, 400, "bad_request", "type must be a job type name");
+		return;
+	}
 	if (after && !rap_uuid_valid(after)) {
 		rap_http_error(req, 400, "bad_request", "after must be a job id (UUID)");
 		return;
@@ -264,7 +269,7 @@ void job_api_list(void *svc, struct rap_http_req *req)
 	db = job_api_db_get(api, req);
 	if (!db)
 		return;
-	result = rap_job_list_json(db, req->owner, status, after, (int)limit, &json, err);
+	result = rap_job_list_json(db, req->owner, status, type, after, (int)limit, &json, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result != RAP_OK)
 		job_api_store_error(req, result, err);

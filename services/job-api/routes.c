@@ -11,6 +11,7 @@ const struct rap_http_route job_api_routes[] = {
 	{ .method = "GET", .pattern = "/jobs", .on_request = job_api_list },
 	{ .method = "POST", .pattern = "/jobs/batch", .on_request = job_api_create_batch },
 	{ .method = "POST", .pattern = "/jobs/replay-dead", .on_request = job_api_replay },
+	{ .method = "GET", .pattern = "/jobs/stats", .on_request = job_api_stats },
 	{ .method = "GET", .pattern = "/jobs/{id}", .on_request = job_api_get },
 	{ .method = "POST", .pattern = "/jobs/{id}/cancel", .on_request = job_api_cancel },
 	{ .method = "POST", .pattern = "/jobs/{id}/replay", .on_request = job_api_replay },

@@ -39,6 +39,7 @@ const SCHEMA_FILES = [
   'job-output.json',
   'job-type.json',
   'job-errors-page.json',
+  'job-stats.json',
   'validate-result.json',
   'thumbnail-result.json',
   'pdf-text-result.json',
@@ -62,6 +63,7 @@ const TARGETS = Object.fromEntries([
 // Why each invalid example must fail: one of the errors must have this
 // keyword at this instance path (so an example cannot fail by accident).
 const WHY = {
+  'job-stats.invalid.rate-over-one.json': ['maximum', '/success_rate'],
   'job-progress.invalid.over-one.json': ['maximum', '/progress'],
   'error.invalid.no-request-id.json': ['required', '/error'],
   'job-webhook.invalid.not-final.json': ['enum', '/status'],
@@ -529,6 +531,12 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
     assert.equal(await report.text(), 'row,column,code,message,value\r\n');
     check('error', await json(await fetch(`${LIVE}/api/jobs/${created.job_id}/errors?after=x`, { headers: auth }), 400));
     check('error', await json(await fetch(`${LIVE}/api/jobs/00000000-0000-4000-8000-000000000000/errors`, { headers: auth }), 404));
+
+    // The caller's numbers, now with at least this job in them.
+    const stats = await json(await fetch(`${LIVE}/api/jobs/stats?hours=1`, { headers: auth }), 200);
+    check('job-stats', stats);
+    assert.ok(stats.jobs >= 1 && stats.by_state.COMPLETED >= 1, JSON.stringify(stats));
+    check('error', await json(await fetch(`${LIVE}/api/jobs/stats?hours=0`, { headers: auth }), 400));
 
     check('error', await json(await fetch(`${LIVE}/api/jobs/${created.job_id}`), 401));
     check('error', await json(await fetch(`${LIVE}/api/jobs/not-a-uuid`, { headers: auth }), 400));

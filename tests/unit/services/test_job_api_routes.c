@@ -42,6 +42,7 @@ Test(job_api_routes, every_documented_endpoint_reaches_its_handler)
 	cr_assert_eq(route("GET", "/jobs", &r, NULL, NULL), job_api_list);
 	cr_assert_eq(route("POST", "/jobs/batch", &r, NULL, NULL), job_api_create_batch);
 	cr_assert_eq(route("POST", "/jobs/replay-dead", &r, NULL, NULL), job_api_replay);
+	cr_assert_eq(route("GET", "/jobs/stats", &r, NULL, NULL), job_api_stats);
 	cr_assert_eq(route("GET", "/jobs/" ID, &r, NULL, &id), job_api_get);
 	cr_assert_str_eq(idbuf, ID);
 	cr_assert_eq(route("POST", "/jobs/" ID "/cancel", &r, NULL, NULL), job_api_cancel);
@@ -62,6 +63,10 @@ Test(job_api_routes, a_literal_path_is_not_taken_for_a_job_id)
 	cr_assert_null(route("GET", "/jobs/batch", &r, allow, NULL));
 	cr_assert_eq(r, RAP_EUNSUPPORTED);
 	cr_assert_str_eq(allow, "POST");
+	/* GET /jobs/stats is the stats, not the job "stats"; POST is 405. */
+	cr_assert_null(route("POST", "/jobs/stats", &r, allow, NULL));
+	cr_assert_eq(r, RAP_EUNSUPPORTED);
+	cr_assert_str_eq(allow, "GET");
 }
 
 Test(job_api_routes, wrong_methods_are_405_with_the_methods_the_path_takes)

@@ -178,11 +178,12 @@ int rap_job_retry_now(PGconn *db, const char *job_id, const char *worker, const 
 
 /**
  * Lists the owner's jobs, newest first: json (caller frees) is
- * {"jobs":[...],"next":id|null}.  status may be NULL (all states); after is
- * the last job_id of the previous page or NULL; limit 1..500.
+ * {"jobs":[...],"next":id|null}.  status and type may be NULL (all states,
+ * all types); after is the last job_id of the previous page or NULL; limit
+ * 1..500.
  */
-int rap_job_list_json(PGconn *db, const char *owner, const char *status, const char *after,
-		      int limit, char **json, char *err);
+int rap_job_list_json(PGconn *db, const char *owner, const char *status, const char *type,
+		      const char *after, int limit, char **json, char *err);
 
 /**
  * Operator replay: DEAD -> QUEUED with attempts reset and a new work message
@@ -204,5 +205,18 @@ int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err);
  *  say which). */
 int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *key, size_t key_len,
 		       char status[RAP_JOB_STATUS_LEN], char *err);
+
+/**
+ * The owner's numbers over the last `hours` hours (1..720), as GET
+ * /jobs/stats answers them: json (caller frees) is {"window_hours",
+ * "since", "jobs", "by_state":{STATE:n}, "by_type":[{"type","count",
+ * "finished","avg_seconds","p95_seconds"}], "success_rate",
+ * "failure_rate", "uploads":{"count","bytes"}}.  Processing seconds are
+ * finished_at - started_at of the finished jobs that started; the rates are
+ * over COMPLETED, FAILED and DEAD (null when none finished).  One
+ * statement over the owner's rows of the window (jobs_owner and
+ * uploads_owner indexes).
+ */
+int rap_job_stats_json(PGconn *db, const char *owner, int hours, char **json, char *err);
 
 #endif
