@@ -15,9 +15,12 @@
  * (CMake sets RAP_VERSION and RAP_COMMIT when it configures the tree). */
 static void add_build_info(struct rap_service *svc)
 {
-	snprintf(svc->build_labels, sizeof(svc->build_labels),
-		 "version=\"%s\",commit=\"%s\",service=\"%s\"", RAP_VERSION, RAP_COMMIT, svc->name);
-	rap_metric_set(rap_metrics_add(svc->metrics, RAP_GAUGE, "rap_build_info", svc->build_labels,
+	char labels[192];
+
+	snprintf(labels, sizeof(labels), "version=\"%s\",commit=\"%s\",service=\"%s\"", RAP_VERSION,
+		 RAP_COMMIT, svc->name);
+	rap_metric_set(rap_metrics_add(svc->metrics, RAP_GAUGE, "rap_build_info",
+				       rap_metrics_strdup(svc->metrics, labels),
 				       "the build a process runs: always 1"),
 		       1);
 }

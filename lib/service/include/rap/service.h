@@ -31,7 +31,6 @@ struct rap_service {
 	const char *name;
 	struct rap_settings cfg; /* the shared settings */
 	struct rap_metrics *metrics;
-	char build_labels[192]; /* rap_build_info's labels */
 };
 
 /**
