@@ -134,14 +134,25 @@ test('the worker times each attempt by type and outcome, and the wait in the que
     { type: 'test.fault', params: { mode: 'permanent' }, outcome: 'failed', status: 'FAILED' },
   ];
   for (const c of cases) {
-    const ran = histo('rap_worker_job_duration_seconds', `type="${c.type}",outcome="${c.outcome}"`);
+    const labels = `type="${c.type}",outcome="${c.outcome}"`;
+    const ran = histo('rap_worker_job_duration_seconds', labels);
     const queued = histo('rap_worker_job_queued_seconds', `type="${c.type}"`);
+    const sums = [`rap_worker_job_duration_seconds_sum{${labels}}`,
+      `rap_worker_job_queued_seconds_sum{type="${c.type}"}`];
     const [r0, q0] = [await total(WORKERS, ran), await total(WORKERS, queued)];
+    const s0 = await Promise.all(sums.map((x) => total(WORKERS, x)));
+    const started = Date.now();
     const r = await createJob({ object_key: key, type: c.type, params: c.params });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.equal((await jobEnded(r.body.job_id, 30000)).status, c.status);
     await reaches(WORKERS, ran, r0 + 1);
     await reaches(WORKERS, queued, q0 + 1);
+    // Sane values: each observation is no longer than the test waited.
+    const waited = (Date.now() - started) / 1000;
+    for (let i = 0; i < sums.length; i++) {
+      const d = (await total(WORKERS, sums[i])) - s0[i];
+      assert.ok(d >= 0 && d <= waited, `${sums[i]} grew by ${d} s in ${waited} s`);
+    }
   }
 });
 
