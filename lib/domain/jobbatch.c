@@ -4,6 +4,7 @@
 #include "rap/mem.h"
 #include "rap/pg.h"
 #include "rap/job_create.h"
+#include "rap/jobstore.h"
 #include "rap/str.h"
 #include "rap/uuid.h"
 
@@ -80,7 +81,8 @@ int rap_jobbatch_claim(PGconn *db, const char *const *ids, int n, const char *wo
 		"WITH why AS (SELECT set_config('rap.event_detail', 'claimed by ' || $2 || ' (batch)', true)),"
 		" ids AS MATERIALIZED (SELECT DISTINCT x::uuid AS id"
 		"          FROM json_array_elements_text($1::json) x),"
-		" want AS (SELECT j.id FROM ids JOIN jobs j ON j.id = ids.id"
+		" want AS (SELECT j.id, j.status AS was, j.updated_at AS since"
+		"          FROM ids JOIN jobs j ON j.id = ids.id"
 		"          WHERE j.attempt < j.max_attempts"
 		"          AND (j.status IN ('CREATED', 'QUEUED', 'RETRYING')) IS TRUE"
 		"          ORDER BY j.id FOR UPDATE)"
@@ -88,7 +90,9 @@ int rap_jobbatch_claim(PGconn *db, const char *const *ids, int n, const char *wo
 		" lease_owner = $2, lease_until = now() + make_interval(secs => $3::int),"
 		" started_at = coalesce(j.started_at, now())"
 		" FROM why, want WHERE j.id = want.id"
-		" RETURNING j.id, j.attempt, j.max_attempts, j.params::text",
+		" RETURNING j.id, j.attempt, j.max_attempts, j.params::text,"
+		" CASE WHEN want.was IN ('CREATED', 'QUEUED')"
+		"   THEN extract(epoch FROM now() - want.since) END",
 		3, p, &res, err);
 	free(list);
 	if (result != RAP_OK)
@@ -103,6 +107,7 @@ int rap_jobbatch_claim(PGconn *db, const char *const *ids, int n, const char *wo
 		rap_strtonum(PQgetvalue(res, i, 2), 0, 1000000, &v);
 		out[k].max_attempts = (int)v;
 		out[k].params = rap_strdup(PQgetvalue(res, i, 3));
+		out[k].queued_s = rap__job_queued_seconds(res, i, 4);
 	}
 	PQclear(res);
 	return RAP_OK;

@@ -263,6 +263,17 @@ int rap_job_create_group(PGconn *db, struct rap_job_create_item *items, int n, c
 	return RAP_OK;
 }
 
+double rap__job_queued_seconds(const PGresult *res, int row, int col)
+{
+	char *end;
+	double v;
+
+	if (PQgetisnull(res, row, col))
+		return -1;
+	v = strtod(PQgetvalue(res, row, col), &end);
+	return *end == '\0' && v >= 0 ? v : 0;
+}
+
 int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_seconds,
 		  bool takeover, struct rap_job_claim *out, char *err)
 {
@@ -282,10 +293,13 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_
 		" lease_owner = $2, lease_until = now() + make_interval(secs => $3::int),"
 		" started_at = coalesce(started_at, now()),"
 		" progress = 0, stage = NULL, rows_done = NULL, estimated_completion = NULL"
-		" FROM why WHERE id = $1 AND attempt < max_attempts"
+		" FROM why, (SELECT status AS was, updated_at AS since FROM jobs WHERE id = $1) old"
+		" WHERE id = $1 AND attempt < max_attempts"
 		" AND (status IN ('CREATED', 'QUEUED', 'RETRYING')"
 		"   OR (status = 'PROCESSING' AND (lease_until < now() OR $4::bool)))"
-		" RETURNING attempt, max_attempts, params::text",
+		" RETURNING attempt, max_attempts, params::text,"
+		" CASE WHEN old.was IN ('CREATED', 'QUEUED')"
+		"   THEN extract(epoch FROM now() - old.since) END",
 		4, p, &res, err);
 	if (result != RAP_OK)
 		return result;
@@ -295,6 +309,7 @@ int rap_job_claim(PGconn *db, const char *job_id, const char *worker, int lease_
 		rap_strtonum(PQgetvalue(res, 0, 1), 0, 1000000, &v);
 		out->max_attempts = (int)v;
 		out->params = rap_strdup(PQgetvalue(res, 0, 2));
+		out->queued_s = rap__job_queued_seconds(res, 0, 3);
 		snprintf(out->status, sizeof(out->status), "PROCESSING");
 		PQclear(res);
 		return RAP_OK;

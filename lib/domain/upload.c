@@ -3,7 +3,9 @@
 #include "rap/upload.h"
 #include "rap/err.h"
 #include "rap/pg.h"
+#include "rap/str.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 int rap_upload_record(PGconn *db, const char *upload_id, const char *owner, const char *object_key,
@@ -20,6 +22,24 @@ int rap_upload_record(PGconn *db, const char *upload_id, const char *owner, cons
 			   " size, sha256, state, completed_at, detected_type)"
 			   " VALUES ($1, $2, $3, $4, $5, $6, $7, 'COMPLETE', now(), $8)",
 			   8, p, NULL, err);
+}
+
+int rap_upload_stored(PGconn *db, long long *objects, long long *bytes, char *err)
+{
+	PGresult *res;
+	int result;
+
+	result = rap_pg_one(db,
+			    "SELECT count(*), coalesce(sum(size), 0) FROM uploads"
+			    " WHERE state = 'COMPLETE'",
+			    0, NULL, &res, err);
+	if (result != RAP_OK)
+		return result;
+	*objects = *bytes = 0;
+	rap_strtonum(PQgetvalue(res, 0, 0), 0, INT64_MAX, objects);
+	rap_strtonum(PQgetvalue(res, 0, 1), 0, INT64_MAX, bytes);
+	PQclear(res);
+	return RAP_OK;
 }
 
 int rap_upload_detected_type(PGconn *db, const char *owner, const char *object_key, char *out,

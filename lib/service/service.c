@@ -11,6 +11,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* rap_build_info{version,commit,service} 1: which build each process runs
+ * (CMake sets RAP_VERSION and RAP_COMMIT when it configures the tree). */
+static void add_build_info(struct rap_service *svc)
+{
+	char labels[192];
+
+	snprintf(labels, sizeof(labels), "version=\"%s\",commit=\"%s\",service=\"%s\"", RAP_VERSION,
+		 RAP_COMMIT, svc->name);
+	rap_metric_set(rap_metrics_add(svc->metrics, RAP_GAUGE, "rap_build_info",
+				       rap_metrics_strdup(svc->metrics, labels),
+				       "the build a process runs: always 1"),
+		       1);
+}
+
 int rap_service_init(struct rap_service *svc, const struct rap_service_desc *d, int argc,
 		     char **argv)
 {
@@ -39,6 +53,7 @@ int rap_service_init(struct rap_service *svc, const struct rap_service_desc *d, 
 	}
 	rap_stop_install(false);
 	svc->metrics = rap_metrics_new();
+	add_build_info(svc);
 	return 0;
 }
 

@@ -34,6 +34,7 @@ struct job_api_settings {
 	long long webhook_per_owner;
 	long long sweep_ms;
 	long long stats_ms;
+	long long storage_stats_ms;
 	long long relay_batch;
 	long long relay_poll_ms;
 	long long admin_port;
@@ -82,6 +83,7 @@ struct job_api {
 	struct rap_metric *outbox_pending;
 	struct rap_metric *outbox_oldest;
 	struct rap_metric *stats_failures;
+	struct rap_metric *stored_uploads, *stored_bytes; /* RAP_STORAGE_STATS_MS */
 	struct rap_metric *jobs_expired;
 	struct rap_metric *webhooks_delivered;
 	struct rap_metric *webhooks_retried;

@@ -164,6 +164,12 @@ static void register_metrics(struct job_api *api)
 	api->stats_failures = rap_metrics_add(
 		m, RAP_COUNTER, "rap_stats_failures_total", NULL,
 		"counts of jobs and outbox that failed (the gauges keep their last values)");
+	api->stored_uploads =
+		rap_metrics_add(m, RAP_GAUGE, "rap_stored_uploads", NULL,
+				"finished uploads kept in S3; counted every RAP_STORAGE_STATS_MS");
+	api->stored_bytes = rap_metrics_add(
+		m, RAP_GAUGE, "rap_stored_upload_bytes", NULL,
+		"bytes of the finished uploads kept in S3; summed every RAP_STORAGE_STATS_MS");
 }
 
 int main(int argc, char **argv)

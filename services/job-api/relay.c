@@ -9,6 +9,7 @@
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/outbox.h"
+#include "rap/upload.h"
 #include "rap/pg.h"
 #include "rap/s3.h"
 #include "rap/service.h"
@@ -29,6 +30,7 @@ struct relay {
 	struct rap_s3 *s3; /* deletes expired jobs' outputs */
 	int64_t next_sweep;
 	int64_t next_sample;
+	int64_t next_storage;
 };
 
 static const struct rap_log_ctx relay_ctx = { .action = "relay" };
@@ -211,6 +213,26 @@ static void sweep(struct relay *r)
 	expire(r);
 }
 
+/* The stored uploads' gauges, every RAP_STORAGE_STATS_MS (a sum over the
+ * uploads table, so less often than the job counts). */
+static void sample_storage(struct relay *r)
+{
+	long long objects, bytes;
+	char err[RAP_ERRLEN];
+
+	if (rap_now_ms() < r->next_storage)
+		return;
+	r->next_storage = rap_now_ms() + r->api->cfg.storage_stats_ms;
+	if (rap_upload_stored(r->db, &objects, &bytes, err) != RAP_OK) {
+		rap_metric_inc(r->api->stats_failures, 1);
+		rap_log(RAP_LOG_WARN, &relay_ctx, "summing stored uploads for /metrics failed: %s",
+			err);
+		return;
+	}
+	rap_metric_set(r->api->stored_uploads, objects);
+	rap_metric_set(r->api->stored_bytes, bytes);
+}
+
 /* Samples the gauges of open jobs and of the outbox backlog, on the relay's
  * connection every RAP_STATS_MS; also while RabbitMQ is away, when the
  * outbox's age is what an operator's alert watches. */
@@ -231,6 +253,7 @@ static void sample(struct relay *r, int64_t *next)
 		rap_metric_set(r->api->jobs_open[i], st.open[i]);
 	rap_metric_set(r->api->outbox_pending, st.outbox_pending);
 	rap_metric_set(r->api->outbox_oldest, st.outbox_oldest_ms / 1000);
+	sample_storage(r);
 }
 
 /* The task's down: not ready; the gauges go on while RabbitMQ is away. */

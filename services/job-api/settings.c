@@ -46,6 +46,10 @@ const struct rap_cfg_opt job_api_settings_table[] = {
 	  "how often job-api re-queues jobs whose lease expired", S(sweep_ms) },
 	{ "RAP_STATS_MS", RAP_CFG_INT, 100, 600000, "5000",
 	  "how often job-api counts open jobs and the outbox backlog for /metrics", S(stats_ms) },
+	{ "RAP_STORAGE_STATS_MS", RAP_CFG_INT, 100, 3600000, "60000",
+	  "how often job-api sums the stored uploads' bytes for /metrics (a scan of the "
+	  "uploads table)",
+	  S(storage_stats_ms) },
 	{ "RAP_RELAY_BATCH", RAP_CFG_INT, 1, 10000, "500",
 	  "outbox rows the relay publishes per confirmed batch", S(relay_batch) },
 	{ "RAP_RELAY_POLL_MS", RAP_CFG_INT, 10, 60000, "1000",

@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define KEEPER_PERIOD_MS 1000 /* probes and sweeps at most this often */
 
@@ -120,6 +121,34 @@ static const struct rap_task_ops keeper_ops = {
 	.max_ms = 5000,
 };
 
+/*
+ * A request is done: its access-log line, and for an accepted upload
+ * request with a body (a tus PATCH or creation-with-upload, a multipart
+ * POST) the rate its body came at, from the headers to its last byte.
+ */
+static void upload_completed(void *svc, const struct rap_http_req *req)
+{
+	struct upload_api *api = svc;
+	const struct rap_http_route *r = req->match.route;
+	struct rap_metric *h;
+	double s;
+
+	rap_service_log_request(svc, req);
+	if (!r || !r->method || req->status < 200 || req->status >= 300 || !req->body_bytes ||
+	    !req->body_end_us)
+		return;
+	if (strcmp(r->pattern, "/uploads") == 0 && strcmp(r->method, "POST") == 0)
+		h = api->throughput_multipart;
+	else if ((strcmp(r->pattern, "/files/{id}") == 0 && strcmp(r->method, "PATCH") == 0) ||
+		 (strcmp(r->pattern, "/files") == 0 && strcmp(r->method, "POST") == 0))
+		h = api->throughput_tus;
+	else
+		return;
+	/* A body within one tick of the clock: a microsecond, not infinity. */
+	s = (double)(req->body_end_us - req->started_us) / 1e6;
+	rap_metric_observe(h, (double)req->body_bytes / (s > 1e-6 ? s : 1e-6));
+}
+
 static void register_metrics(struct upload_api *api)
 {
 	struct rap_metrics *m = api->svc.metrics;
@@ -130,6 +159,14 @@ static void register_metrics(struct upload_api *api)
 					      "outcome=\"failed\"", "uploads, by outcome");
 	api->upload_bytes = rap_metrics_add(m, RAP_COUNTER, "rap_upload_bytes_total", NULL,
 					    "file bytes stored in S3");
+	api->throughput_tus = rap_metrics_add_histogram(
+		m, "rap_upload_throughput_bytes_per_second", "protocol=\"tus\"",
+		"the rate of each accepted upload request's body, first to last byte",
+		rap_buckets_bytes_per_second, RAP_BUCKETS_BYTES_PER_SECOND);
+	api->throughput_multipart = rap_metrics_add_histogram(
+		m, "rap_upload_throughput_bytes_per_second", "protocol=\"multipart\"",
+		"the rate of each accepted upload request's body, first to last byte",
+		rap_buckets_bytes_per_second, RAP_BUCKETS_BYTES_PER_SECOND);
 	api->parts = rap_metrics_add(m, RAP_COUNTER, "rap_upload_s3_parts_total", NULL,
 				     "S3 multipart parts uploaded");
 	api->swept = rap_metrics_add(m, RAP_COUNTER, "rap_uploads_swept_total", NULL,
@@ -214,7 +251,7 @@ int main(int argc, char **argv)
 	hc.auth = api.auth;
 	hc.svc = &api;
 	hc.ready = upload_ready;
-	hc.completed = rap_service_log_request;
+	hc.completed = upload_completed;
 	hc.metrics = api.svc.metrics;
 	hc.max_conns = (unsigned)api.cfg.max_conns;
 	hc.max_conns_per_ip = (unsigned)api.cfg.max_conns_per_ip;

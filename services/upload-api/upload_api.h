@@ -60,6 +60,7 @@ struct upload_api {
 	struct rap_metric *uploads_ok;
 	struct rap_metric *uploads_failed;
 	struct rap_metric *upload_bytes;
+	struct rap_metric *throughput_tus, *throughput_multipart; /* bytes/s histograms */
 	struct rap_metric *parts;
 	struct rap_metric *in_flight;
 	struct rap_metric *busy;

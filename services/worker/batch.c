@@ -25,6 +25,7 @@ struct item {
 	int result;        /* claimed: its run's */
 	char *result_json; /* a successful run's result, to record with the others */
 	char err[RAP_ERRLEN];
+	int64_t started_us; /* claimed: when its run began */
 };
 
 /* Decodes the deliveries; the quick ones go in ids[], the rest are left to
@@ -56,6 +57,7 @@ static int run_claimed(struct worker *w, struct item *it, int n,
 	struct job_run run;
 	int i, k = 0, failed = 0;
 
+	rap_metric_inc(w->busy, 1);
 	for (i = 0; i < n; i++) {
 		if (!it[i].quick)
 			continue;
@@ -75,6 +77,8 @@ static int run_claimed(struct worker *w, struct item *it, int n,
 		it[i].max_attempts = claims[k].max_attempts;
 		run.params = claims[k].params;
 		run.started_ms = run.last_beat_ms = rap_now_ms();
+		it[i].started_us = rap_now_us();
+		worker_observe_queued(w, it[i].jm.type, claims[k].queued_s);
 		run.beat_ms = 1000;
 		it[i].err[0] = '\0';
 		it[i].result = worker_runner(run.type)(&run, &it[i].result_json, it[i].err);
@@ -82,6 +86,7 @@ static int run_claimed(struct worker *w, struct item *it, int n,
 			failed++;
 		k++;
 	}
+	rap_metric_inc(w->busy, -1);
 	return failed;
 }
 
@@ -94,7 +99,7 @@ static void settle_failures(struct worker *w, struct item *it, int n)
 	for (i = 0; i < n; i++) {
 		if (!it[i].quick || it[i].result == RAP_OK)
 			continue;
-		dlv = (struct delivery){ .m = it[i].m };
+		dlv = (struct delivery){ .m = it[i].m, .run_started_us = it[i].started_us };
 		worker_finish(w, &dlv, &it[i].jm, it[i].attempt, it[i].max_attempts, it[i].result,
 			      it[i].result_json, it[i].err);
 		it[i].result_json = NULL;
@@ -142,6 +147,9 @@ static void complete_all(struct worker *w, struct item *it, int n, bool in_txn)
 			rap_amqp_reject(w->amqp, it[i].m->delivery_tag, true);
 		} else {
 			rap_metric_inc(w->completed, done[k]);
+			worker_observe_run(w, it[i].jm.type,
+					   done[k] ? WORKER_COMPLETED : WORKER_CANCELLED,
+					   it[i].started_us);
 			rap_amqp_ack(w->amqp, it[i].m->delivery_tag);
 		}
 		free(it[i].result_json);

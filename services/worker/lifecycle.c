@@ -86,6 +86,9 @@ void worker_finish(struct worker *w, struct delivery *d, const struct rap_jobmsg
 					? "completed"
 					: "finished, but the lease was lost: result dropped");
 			rap_metric_inc(w->completed, result == RAP_OK);
+			worker_observe_run(w, jm->type,
+					   result == RAP_OK ? WORKER_COMPLETED : WORKER_CANCELLED,
+					   d->run_started_us);
 			delivery_ack(w, d);
 			return;
 		}
@@ -97,6 +100,7 @@ void worker_finish(struct worker *w, struct delivery *d, const struct rap_jobmsg
 	}
 	if (result == RAP_ECANCELED) {
 		rap_log(RAP_LOG_INFO, &ctx, "stopped: the job was cancelled or taken over");
+		worker_observe_run(w, jm->type, WORKER_CANCELLED, d->run_started_us);
 		delivery_ack(w, d);
 		return;
 	}
@@ -104,6 +108,7 @@ void worker_finish(struct worker *w, struct delivery *d, const struct rap_jobmsg
 		rap_log(RAP_LOG_WARN, &ctx, "failed permanently: %s", err);
 		rap_job_fail(w->db, jm->job_id, w->id, "FAILED", err, err2);
 		rap_metric_inc(w->failed, 1);
+		worker_observe_run(w, jm->type, WORKER_FAILED, d->run_started_us);
 		delivery_ack(w, d);
 		return;
 	}
@@ -111,11 +116,13 @@ void worker_finish(struct worker *w, struct delivery *d, const struct rap_jobmsg
 		rap_log(RAP_LOG_WARN, &ctx, "attempts exhausted: %s", err);
 		rap_job_fail(w->db, jm->job_id, w->id, "DEAD", err, err2);
 		rap_metric_inc(w->dead_lettered, 1);
+		worker_observe_run(w, jm->type, WORKER_DEAD, d->run_started_us);
 		/* An acked delivery has no message left for the DLQ; the job is
 		 * DEAD in PostgreSQL all the same, and replayable. */
 		delivery_dead_letter(w, d);
 		return;
 	}
+	worker_observe_run(w, jm->type, WORKER_RETRYING, d->run_started_us);
 	retry_later(w, d, jm, attempt, err);
 }
 
@@ -138,6 +145,9 @@ static void run_claimed(struct worker *w, struct delivery *d, const struct rap_j
 	int result;
 
 	run.started_ms = run.last_beat_ms = rap_now_ms();
+	d->run_started_us = rap_now_us();
+	worker_observe_queued(w, jm->type, claim->queued_s);
+	rap_metric_inc(w->busy, 1);
 	/* A sandboxed job notices a cancel within a quarter second. */
 	run.beat_ms = t->runner == RAP_RUN_SANDBOX ? 250 : 1000;
 	rap_log(RAP_LOG_INFO, &ctx, "processing attempt %d of %d", claim->attempt,
@@ -146,6 +156,7 @@ static void run_claimed(struct worker *w, struct delivery *d, const struct rap_j
 	if (result == RAP_OK)
 		result = worker_runner(t)(&run, &result_json, err);
 	worker_finish(w, d, jm, claim->attempt, claim->max_attempts, result, result_json, err);
+	rap_metric_inc(w->busy, -1);
 }
 
 int worker_retry_delay(int attempt)

@@ -464,6 +464,7 @@ int main(int argc, char **argv)
 	else
 		snprintf(w.id, sizeof(w.id), "%s-%d", host, (int)getpid());
 	register_metrics(&w);
+	worker_timing_register(&w);
 	rap_s3_global_init();
 	rap_service_s3_cfg(&w.svc, &s3c);
 	if (processor_path(&w) != RAP_OK || start_fork_server(&w) != RAP_OK)
@@ -498,5 +499,6 @@ out:
 	if (w.forksrv)
 		forksrv_stop(w.forksrv);
 	rap_service_cleanup(&w.svc);
+	free(w.types);
 	return status;
 }

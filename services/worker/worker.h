@@ -50,6 +50,24 @@ enum worker_sandbox_outcome {
 	SBX_OUTCOMES
 };
 
+/* How an attempt ended, as rap_worker_job_duration_seconds tells them apart
+ * (timing.c). */
+enum worker_outcome {
+	WORKER_COMPLETED,
+	WORKER_FAILED,
+	WORKER_DEAD,
+	WORKER_RETRYING,
+	WORKER_CANCELLED,
+	WORKER_OUTCOMES
+};
+
+/* A job type's histograms (timing.c). */
+struct worker_type_metrics {
+	const char *type; /* the registry's name */
+	struct rap_metric *duration[WORKER_OUTCOMES];
+	struct rap_metric *queued;
+};
+
 /*
  * The worker process, and each of its slots: the process serves each of
  * its pools on a slot of its own (a thread with its own PostgreSQL and
@@ -83,6 +101,10 @@ struct worker {
 	struct rap_metric *early_acks; /* deliveries acked before their job ended */
 	struct rap_metric *sandbox[SBX_OUTCOMES];
 	struct rap_metric *scanned_clean, *scanned_infected; /* RAP_JOB_SCAN_FIRST */
+	struct worker_type_metrics *types; /* the process's, one per type it runs */
+	size_t n_types;
+	struct rap_metric *busy;        /* gauge: slots running a job now */
+	struct rap_metric *slots_gauge; /* gauge: slots */
 	/* The fork server of virus.scan (forksrv.c), shared by the slots;
 	 * NULL when this worker runs no such type. */
 	struct forksrv *forksrv;
@@ -99,6 +121,7 @@ struct worker {
 struct delivery {
 	struct rap_amqp_msg *m;
 	bool acked;
+	int64_t run_started_us; /* when its job's run began (rap_now_us); 0: not run */
 };
 
 /* The job being run: what a processor needs, and its heartbeat clock. */
@@ -206,6 +229,15 @@ int worker_consume_pools(struct worker *w);
  * processor run (recorded, then the message acked, re-published to a
  * retry tier, dead-lettered or requeued). */
 void worker_handle(struct worker *w, struct rap_amqp_msg *m);
+/* timing.c: the histograms of the types this worker runs (after
+ * worker.pools and the settings are known), and their observations: an
+ * attempt that began at started_us (rap_now_us; 0: none) ended with o;
+ * a job waited seconds queued (< 0: not from the queue). */
+void worker_timing_register(struct worker *w);
+void worker_observe_run(struct worker *w, const char *type, enum worker_outcome o,
+			int64_t started_us);
+void worker_observe_queued(struct worker *w, const char *type, double seconds);
+
 void worker_finish(struct worker *w, struct delivery *d, const struct rap_jobmsg *jm, int attempt,
 		   int max_attempts, int result, char *result_json, char *err);
 /** The retry delay in seconds after a failed attempt: a TTL tier of

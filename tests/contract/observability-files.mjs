@@ -62,7 +62,8 @@ export const RABBITMQ_METRICS = ['rabbitmq_queue_messages', 'rabbitmq_queue_mess
   'rabbitmq_queue_messages_unacked'];
 
 // The metric families the platform exports: every name given to
-// rap_metrics_add in lib/ and services/, the process_* series of
+// rap_metrics_add in lib/ and services/ (and the _bucket, _sum and _count
+// series of every rap_metrics_add_histogram), the process_* series of
 // lib/adapters/metrics/metrics.c, Prometheus's own `up`, and the rules' recorded names.
 export function registeredMetrics() {
   const names = new Set(['up']);
@@ -73,6 +74,9 @@ export function registeredMetrics() {
       else if (e.name.endsWith('.c')) {
         const src = readFileSync(p, 'utf8');
         for (const [, n] of src.matchAll(/rap_metrics_add\([^"]*"([a-z_:]+)"/g)) names.add(n);
+        // A histogram family is read through its _bucket, _sum and _count.
+        for (const [, n] of src.matchAll(/rap_metrics_add_histogram\([^"]*"([a-z_:]+)"/g))
+          for (const suffix of ['_bucket', '_sum', '_count']) names.add(n + suffix);
         for (const [, n] of src.matchAll(/# TYPE (process_[a-z_]+) /g)) names.add(n);
       }
     }

@@ -56,6 +56,14 @@
  * or builds its pages another way, sends HTML again: the tests in
  * tests/integration/malformed.test.mjs would say so), and requests MHD
  * closes without an answer stay without one.
+ *
+ * Durations (issue 16, point 2).  A counted server registers, at start, a
+ * histogram per route of its table (and one for requests no route took)
+ * by status class, labelled with the route's pattern, never the path, so
+ * the series are fixed; and, for the routes of a method that sends a
+ * body, the acknowledgement: from the body's last byte to the end of the
+ * answer.  Both are observed in on_completed, with the status class that
+ * rap_http_requests_total counts.
  */
 #include "rap/http.h"
 #include "rap/auth.h"
@@ -100,10 +108,26 @@ struct req_state {
 	atomic_uint cut; /* the status rap_http_cut answered; 0: not cut */
 };
 
+/* The duration histograms of one route (or of requests no route took):
+ * by status class, and, for a method that sends a body, the
+ * acknowledgement (last body byte to the end of the answer). */
+enum {
+	CLASS_2XX,
+	CLASS_4XX,
+	CLASS_5XX,
+	CLASSES
+};
+struct route_metrics {
+	struct rap_metric *duration[CLASSES];
+	struct rap_metric *ack; /* NULL for a method without a body */
+};
+
 struct rap_http_server {
 	struct rap_http_cfg cfg;
 	struct MHD_Daemon *daemon;
 	struct rap_metric *req_2xx, *req_4xx, *req_5xx, *req_bytes;
+	/* cfg.n_routes + 1 (the last: no route); NULL when not counted */
+	struct route_metrics *routes;
 };
 
 typedef struct MHD_Response *(*mhd_create_fn)(size_t size, void *buffer,
@@ -580,6 +604,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		req->method = method;
 		req->url = url;
 		req->started_ms = rap_now_ms();
+		req->started_us = rap_now_us();
 		rap_buf_init(&req->body, srv->cfg.max_body);
 		init_request_id(req);
 		*con_cls = st;
@@ -610,6 +635,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		}
 		return MHD_YES;
 	}
+	if (st->in_body)
+		req->body_end_us = rap_now_us();
 	st->in_body = false;
 	if (req->replied)
 		return MHD_YES;
@@ -627,6 +654,28 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!req->replied)
 		rap_http_error(req, 500, "internal", "the request was not answered");
 	return MHD_YES;
+}
+
+/* rap_http_request_duration_seconds and rap_http_request_ack_seconds of a
+ * request that is done (its status class as rap_http_requests_total's). */
+static void observe_durations(struct rap_http_server *srv, const struct rap_http_req *req)
+{
+	const struct rap_http_route *r = req->match.route;
+	struct route_metrics *rm;
+	int64_t now = rap_now_us();
+	size_t i = srv->cfg.n_routes;
+
+	if (!srv->routes)
+		return;
+	if (r && r >= srv->cfg.routes && r < srv->cfg.routes + srv->cfg.n_routes)
+		i = (size_t)(r - srv->cfg.routes);
+	rm = &srv->routes[i];
+	rap_metric_observe(rm->duration[req->status >= 500 || !req->replied ? CLASS_5XX
+					: req->status >= 400                ? CLASS_4XX
+									    : CLASS_2XX],
+			   (double)(now - req->started_us) / 1e6);
+	if (rm->ack && req->body_end_us && req->replied)
+		rap_metric_observe(rm->ack, (double)(now - req->body_end_us) / 1e6);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -651,6 +700,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	else
 		rap_metric_inc(srv->req_2xx, 1);
 	rap_metric_inc(srv->req_bytes, (long long)st->req.body_bytes);
+	observe_durations(srv, &st->req);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !st->req.replied)
 		st->req.status = 499; /* the client went away */
 	if (srv->cfg.completed)
@@ -849,6 +899,43 @@ enum MHD_Result MHD_queue_response(struct MHD_Connection *conn, unsigned int sta
 
 /* ------------------------------------------------------------ starting */
 
+/* Registers the duration histograms of each route and of requests no route
+ * took: labels method, route (the pattern, never the path) and class. */
+static void add_route_metrics(struct rap_http_server *srv, struct rap_metrics *m)
+{
+	static const char *const classes[CLASSES] = { "2xx", "4xx", "5xx" };
+	const struct rap_http_route *r;
+	const char *method, *pattern;
+	char labels[256];
+	size_t i;
+	int c;
+
+	srv->routes = rap_calloc(srv->cfg.n_routes + 1, sizeof(*srv->routes));
+	for (i = 0; i <= srv->cfg.n_routes; i++) {
+		r = i < srv->cfg.n_routes ? &srv->cfg.routes[i] : NULL;
+		method = r && r->method ? r->method : "*";
+		pattern = r ? r->pattern : "unmatched";
+		for (c = 0; c < CLASSES; c++) {
+			snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\",class=\"%s\"",
+				 method, pattern, classes[c]);
+			srv->routes[i].duration[c] = rap_metrics_add_histogram(
+				m, "rap_http_request_duration_seconds",
+				rap_metrics_strdup(m, labels),
+				"time from a request's first byte to the end of its answer, by route",
+				rap_buckets_http_seconds, RAP_BUCKETS_HTTP_SECONDS);
+		}
+		if (!r || !r->method ||
+		    (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PATCH") != 0 &&
+		     strcmp(r->method, "PUT") != 0))
+			continue;
+		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"", method, pattern);
+		srv->routes[i].ack = rap_metrics_add_histogram(
+			m, "rap_http_request_ack_seconds", rap_metrics_strdup(m, labels),
+			"time from the last byte of a request's body to the end of its answer",
+			rap_buckets_http_seconds, RAP_BUCKETS_HTTP_SECONDS);
+	}
+}
+
 static int start(const struct rap_http_cfg *cfg, bool count, struct rap_http_server **out,
 		 char *err)
 {
@@ -878,6 +965,7 @@ static int start(const struct rap_http_cfg *cfg, bool count, struct rap_http_ser
 		srv->req_bytes = rap_metrics_add(cfg->metrics, RAP_COUNTER,
 						 "rap_http_request_body_bytes_total", NULL,
 						 "request body bytes received");
+		add_route_metrics(srv, cfg->metrics);
 	} else {
 		static struct rap_metric sink[4];
 
@@ -908,6 +996,7 @@ static int start(const struct rap_http_cfg *cfg, bool count, struct rap_http_ser
 		(unsigned)cfg->threads, MHD_OPTION_END);
 	if (!srv->daemon) {
 		snprintf(err, RAP_ERRLEN, "cannot listen on %s:%u", cfg->bind, cfg->port);
+		free(srv->routes);
 		free(srv);
 		return RAP_EIO;
 	}
@@ -947,6 +1036,7 @@ void rap_http_stop(struct rap_http_server *srv)
 	if (!srv)
 		return;
 	MHD_stop_daemon(srv->daemon);
+	free(srv->routes);
 	free(srv);
 }
 

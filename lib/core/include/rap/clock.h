@@ -9,6 +9,8 @@
 
 /** Milliseconds of a monotonic clock. */
 int64_t rap_now_ms(void);
+/** Microseconds of the same monotonic clock (durations for histograms). */
+int64_t rap_now_us(void);
 /** Writes the current UTC time as ISO 8601 with milliseconds. */
 void rap_iso_time(char out[RAP_ISO_TIME_LEN]);
 /** Sleeps ms milliseconds unless the process is asked to stop first

@@ -22,7 +22,8 @@ struct rap_jobbatch_claim {
 	bool claimed; /* false: use rap_job_claim to learn why not */
 	int attempt;
 	int max_attempts;
-	char *params; /* owned; freed by rap_jobbatch_claims_cleanup */
+	char *params;    /* owned; freed by rap_jobbatch_claims_cleanup */
+	double queued_s; /* as rap_job_claim's */
 };
 
 /**

@@ -71,9 +71,14 @@ struct rap_job_claim {
 	bool exhausted;                  /* the claim buried the job: attempts used up */
 	char *params;                    /* the job's params (JSON object text) when claimed;
 			    free it with rap_job_claim_cleanup */
+	double queued_s;                 /* seconds the job waited in CREATED or QUEUED before this
+			    claim (PostgreSQL's clock); < 0: it came from RETRYING
+			    or a lost worker, not the queue */
 };
 
 void rap_job_claim_cleanup(struct rap_job_claim *c);
+/* The queued_s column of a claim's row (NULL: -1); jobbatch.c's too. */
+double rap__job_queued_seconds(const PGresult *res, int row, int col);
 
 /**
  * Claims a job for worker: a conditional UPDATE to PROCESSING that counts the

@@ -23,6 +23,9 @@ int rap_upload_record(PGconn *db, const char *upload_id, const char *owner, cons
 int rap_upload_detected_type(PGconn *db, const char *owner, const char *object_key, char *out,
 			     size_t len, char *err);
 
+/** The finished uploads kept (state COMPLETE): how many, and their bytes.
+ *  A sum over the table: callers sample it at a bounded rate. */
+int rap_upload_stored(PGconn *db, long long *objects, long long *bytes, char *err);
 /** Fills json (caller frees) with the upload as the API shows it;
  *  RAP_ENOENT when the owner has no such upload. */
 int rap_upload_get(PGconn *db, const char *owner, const char *upload_id, char **json, char *err);

@@ -42,6 +42,8 @@ struct rap_http_req {
 	bool replied;
 	unsigned status;
 	int64_t started_ms;
+	int64_t started_us;  /* the same moment, in microseconds (rap_now_us) */
+	int64_t body_end_us; /* when the last byte of a body came; 0: none */
 	uint64_t body_bytes;
 	struct rap_http_match match; /* the route it took (rap_http_param) */
 	void *data;                  /* the handler's per-request state */
