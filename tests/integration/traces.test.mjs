@@ -88,8 +88,11 @@ test('one upload and one job are followed by one trace id through every service'
     assert.fail(`no line for ${missing.join(', ')} with trace_id ${traceId}; found:\n` +
       lines.map((l) => JSON.stringify(l)).join('\n'));
   });
-  t.diagnostic(`trace ${traceId}:\n` + lines.map((l) => `${l.file} span=${l.span_id} ` +
-    `${l.action ?? ''} ${l.job_id ?? ''} ${l.msg ?? `${l.method} ${l.uri} -> ${l.status}`}`).join('\n'));
+  t.diagnostic(`trace ${traceId}:`);
+  for (const l of lines) {
+    t.diagnostic(`  ${l.file} span=${l.span_id} ${l.action ?? ''} ${l.job_id ?? ''} ` +
+      `${l.msg ?? `${l.method} ${l.uri} -> ${l.status}`}`);
+  }
   for (const l of lines) {
     if (l.service === 'gateway') continue;
     assert.match(l.span_id ?? '', /^[0-9a-f]{16}$/, `a span id on ${JSON.stringify(l)}`);
