@@ -220,7 +220,7 @@ void cli_resume_unlock(const char *dir, const char *name, int fd);
 struct cli_http {
 	CURL *curl;
 	const struct cli_opts *o;
-	struct curl_slist *auth; /* Authorization */
+	struct curl_slist *auth; /* Authorization and traceparent */
 };
 
 /* What to send. */

@@ -12,6 +12,7 @@
 #include "rap/buf.h"
 #include "rap/str.h"
 #include "rap/stop.h"
+#include "rap/trace.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -21,15 +22,24 @@
 
 #define CONNECT_TIMEOUT_S 10
 
+/* Every request of a handle carries one traceparent, started here: an
+ * upload and the job it asks for (rap upload --type) share one trace id in
+ * every service's logs (docs/observability.md, "Traces"). */
 void cli_http_init(struct cli_http *h, const struct cli_opts *o)
 {
 	char *auth = rap_asprintf("Authorization: Bearer %s", o->api_key);
+	char tp[RAP_TRACEPARENT_LEN], hdr[RAP_TRACEPARENT_LEN + 16];
+	struct rap_trace trace;
 
 	h->o = o;
 	h->curl = curl_easy_init();
 	if (!h->curl)
 		abort(); /* only fails when out of memory */
 	h->auth = curl_slist_append(NULL, auth);
+	rap_trace_start(&trace);
+	rap_trace_format(&trace, tp);
+	snprintf(hdr, sizeof(hdr), "traceparent: %s", tp);
+	h->auth = curl_slist_append(h->auth, hdr);
 	free(auth);
 }
 

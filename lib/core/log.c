@@ -7,6 +7,7 @@
 #include "rap/json.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,22 @@ enum rap_log_level rap_log_min_level = RAP_LOG_INFO;
 static const char *log_service = "rap";
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+/* The thread's unit of work: a thread does one at a time. */
+static _Thread_local struct rap_trace thread_trace;
+static _Thread_local bool thread_traced;
+
+void rap_log_set_trace(const struct rap_trace *t)
+{
+	thread_traced = t != NULL;
+	if (t)
+		thread_trace = *t;
+}
+
+const struct rap_trace *rap_log_trace(void)
+{
+	return thread_traced ? &thread_trace : NULL;
+}
 
 int rap_log_init(const char *service, const char *level)
 {
@@ -57,8 +74,13 @@ void rap__log(enum rap_log_level level, const struct rap_log_ctx *ctx, const cha
 	if (ctx) {
 		field(&line, "request_id", ctx->request_id);
 		field(&line, "job_id", ctx->job_id);
-		field(&line, "trace_id", ctx->trace_id);
 		field(&line, "action", ctx->action);
+	}
+	if (ctx && ctx->trace_id && *ctx->trace_id) {
+		field(&line, "trace_id", ctx->trace_id);
+	} else if (thread_traced) {
+		field(&line, "trace_id", thread_trace.trace_id);
+		field(&line, "span_id", thread_trace.span_id);
 	}
 	rap_buf_append(&line, "}\n", 2);
 	w = write(STDERR_FILENO, line.data, line.len);

@@ -268,10 +268,11 @@ static int check_objects(PGconn *db, const char *owner, const char *rows, int *b
 
 int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_create *reqs,
 			const int *max_attempts, int n, const char *idem_key,
-			const char *request_hash, const char *request_id,
+			const char *request_hash, const char *request_id, const char *traceparent,
 			struct rap_jobbatch_created *out, bool *existing, int *bad_index, char *err)
 {
-	const char *p[4] = { owner, NULL, idem_key ? request_hash : NULL, request_id };
+	const char *p[5] = { owner, NULL, idem_key ? request_hash : NULL, request_id,
+			     traceparent && *traceparent ? traceparent : NULL };
 	PGresult *res;
 	char *rows;
 	int result, inserted;
@@ -292,18 +293,19 @@ int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_crea
 	result = rap_pg_exec_prepared(
 		db, "rap_batch_create",
 		"WITH j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"
-		"             idempotency_key, request_hash, webhook_url)"
+		"             idempotency_key, request_hash, webhook_url, traceparent)"
 		"           SELECT r.id, $1, r.type, r.object_key, r.params::jsonb, r.max_attempts,"
-		"             r.idem, $3, r.webhook_url FROM " BATCH_ROWS " ORDER BY r.i"
+		"             r.idem, $3, r.webhook_url, $5 FROM " BATCH_ROWS " ORDER BY r.i"
 		"           ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL"
 		"           DO NOTHING"
 		"           RETURNING id, type, object_key, owner)"
 		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
 		" SELECT 'job', j.id, 'jobs', j.type,"
 		"   rap_work_message(j.id, j.type, j.object_key, j.owner),"
-		"   json_build_object('x-request-id', $4::text)"
+		"   jsonb_strip_nulls(jsonb_build_object('x-request-id', $4::text,"
+		"     'traceparent', $5::text))"
 		" FROM j",
-		4, p, &res, err);
+		5, p, &res, err);
 	if (result != RAP_OK)
 		goto out_rollback;
 	inserted = (int)strtol(PQcmdTuples(res), NULL, 10);

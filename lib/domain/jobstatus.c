@@ -33,19 +33,19 @@
 					  " j.result::text, j.error, " UTC("j.created_at") ", " UTC(                                                                                                           \
 						  "j.updated_at") ","                                                                                                                                          \
 								  " " UTC("j.started_at") ", " UTC(                                                                                                            \
-									  "j.finished_at") ", j.webhook_url"                                                                                                   \
-											   " FROM jobs j WHERE j.id = $1 AND j.owner = $2"                                                                     \
+									  "j.finished_at") ", j.webhook_url,"                                                                                                  \
+											   " j.traceparent FROM jobs j WHERE j.id = $1 AND j.owner = $2"                                                       \
 											   " UNION ALL SELECT 1, w.id::text, CASE WHEN w.delivered_at IS NOT NULL THEN 'delivered'"                            \
 											   "   WHEN w.failed_at IS NOT NULL THEN 'failed' ELSE 'pending' END,"                                                 \
 											   " w.attempts::text, w.last_error, " UTC(                                                                            \
 												   "w.delivered_at") ","                                                                                       \
 														     " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"           \
-														     " FROM webhook_deliveries w WHERE w.job_id = $1"                                          \
+														     ", NULL FROM webhook_deliveries w WHERE w.job_id = $1"                                    \
 														     " UNION ALL SELECT 2, e.id::text, e.from_state, e.to_state, " UTC(                        \
 															     "e.at") ","                                                                       \
 																     " e.attempt::text, e.detail,"                                             \
 																     " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL" \
-																     " FROM job_events e WHERE e.job_id = $1"
+																     ", NULL FROM job_events e WHERE e.job_id = $1"
 
 enum {
 	KIND_JOB = 0,
@@ -57,7 +57,8 @@ enum field_kind {
 	F_STR,
 	F_NUM,
 	F_JSON,
-	F_TS
+	F_TS,
+	F_TRACE /* a traceparent, shown as its trace id */
 };
 
 struct field {
@@ -85,6 +86,7 @@ static const struct field job_fields[] = {
 	{ "started_at", 16, F_TS },
 	{ "finished_at", 17, F_TS },
 	{ "webhook_url", 18, F_STR },
+	{ "trace_id", 19, F_TRACE },
 };
 
 static const struct field webhook_fields[] = {
@@ -117,6 +119,9 @@ static int value(struct rap_buf *b, PGresult *res, int row, const struct field *
 		return rap_buf_appends(b, v);
 	case F_TS:
 		return rap_json_timestamp(b, v);
+	case F_TRACE: /* "00-<trace id>-...", formatted by job-api: hex only */
+		return strlen(v) < 35 ? rap_buf_append(b, "null", 4)
+				      : rap_buf_appendf(b, "\"%.32s\"", v + 3);
 	default:
 		return rap_json_quote(b, v);
 	}

@@ -67,6 +67,12 @@ static int find_idempotent(PGconn *db, const char *owner, const char *idem_key,
 	return result;
 }
 
+/* The headers of a work message that re-queues a job: its trace
+ * (migration 0016), so a retry, a sweep or a replay keeps the trace id. */
+#define TRACE_HEADERS                                                                              \
+	" CASE WHEN traceparent IS NULL THEN '{}'::jsonb"                                          \
+	"   ELSE jsonb_build_object('traceparent', traceparent) END"
+
 /*
  * One statement, so one transaction: the job only if the object is a
  * finished upload of the owner's, and its work message with it.
@@ -75,17 +81,18 @@ static int find_idempotent(PGconn *db, const char *owner, const char *idem_key,
 	"WITH up AS (SELECT 1 FROM uploads WHERE object_key = $4 AND owner = $2"                   \
 	"            AND state = 'COMPLETE'),"                                                     \
 	" j AS (INSERT INTO jobs (id, owner, type, object_key, params, max_attempts,"              \
-	"         idempotency_key, request_hash, webhook_url)"                                     \
-	"       SELECT $1, $2, $3, $4, $5::jsonb, $6::int, $7, $8, $10 FROM up"                    \
+	"         idempotency_key, request_hash, webhook_url, traceparent)"                        \
+	"       SELECT $1, $2, $3, $4, $5::jsonb, $6::int, $7, $8, $10, $11 FROM up"               \
 	"       ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL"            \
 	"       DO NOTHING"                                                                        \
 	"       RETURNING id, type, object_key, owner)"                                            \
 	" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"                 \
 	" SELECT 'job', j.id, 'jobs', j.type,"                                                     \
 	"   rap_work_message(j.id, j.type, j.object_key, j.owner),"                                \
-	"   json_build_object('x-request-id', $9::text)"                                           \
+	"   jsonb_strip_nulls(jsonb_build_object('x-request-id', $9::text,"                        \
+	"     'traceparent', $11::text))"                                                          \
 	" FROM j RETURNING job_id"
-#define CREATE_PARAMS 10
+#define CREATE_PARAMS 11
 
 /* The parameters of CREATE_SQL for it (id and max are its buffers). */
 static void create_params(const struct rap_job_create_item *it, char *id, char *max, const char **p)
@@ -102,6 +109,7 @@ static void create_params(const struct rap_job_create_item *it, char *id, char *
 	p[7] = it->request_hash;
 	p[8] = it->request_id;
 	p[9] = it->req->webhook_url; /* NULL: none */
+	p[10] = it->traceparent && *it->traceparent ? it->traceparent : NULL;
 }
 
 /* Settles an item from its statement's rows: the new job, else the job its
@@ -143,14 +151,16 @@ static void create_one(PGconn *db, struct rap_job_create_item *it)
 
 int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *req,
 		   int default_max_attempts, const char *idem_key, const char *request_hash,
-		   const char *request_id, struct rap_job_created *out, char *err)
+		   const char *request_id, const char *traceparent, struct rap_job_created *out,
+		   char *err)
 {
 	struct rap_job_create_item it = { .owner = owner,
 					  .req = req,
 					  .max_attempts = default_max_attempts,
 					  .idem_key = idem_key,
 					  .request_hash = request_hash,
-					  .request_id = request_id };
+					  .request_id = request_id,
+					  .traceparent = traceparent };
 
 	create_one(db, &it);
 	*out = it.out;
@@ -630,10 +640,10 @@ int rap_job_sweep(PGconn *db, int limit, unsigned *requeued, unsigned *buried, c
 		"                           j.attempt),"
 		"            lease_owner = NULL, lease_until = NULL"
 		"          FROM expired e WHERE j.id = e.id AND j.attempt < j.max_attempts"
-		"          RETURNING j.id, j.type, j.object_key, j.owner),"
-		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
+		"          RETURNING j.id, j.type, j.object_key, j.owner, j.traceparent),"
+		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
 		"          SELECT 'job', id, 'jobs', type,"
-		"            rap_work_message(id, type, object_key, owner)"
+		"            rap_work_message(id, type, object_key, owner), " TRACE_HEADERS
 		"          FROM back RETURNING 1)"
 		" SELECT (SELECT count(*) FROM back), (SELECT count(*) FROM dead)",
 		1, p, &res, err);
@@ -675,9 +685,9 @@ int rap_job_handback_requeue(PGconn *db, const char *job_id, const char *worker,
 		"   error = 'handed back: the worker shut down',"
 		"   lease_owner = NULL, lease_until = NULL"
 		"   WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2"
-		"   RETURNING id, type, object_key, owner)"
-		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
-		" SELECT 'job', id, 'jobs', type, rap_work_message(id, type, object_key, owner)"
+		"   RETURNING id, type, object_key, owner, traceparent)"
+		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
+		" SELECT 'job', id, 'jobs', type, rap_work_message(id, type, object_key, owner), " TRACE_HEADERS
 		" FROM back RETURNING 1",
 		2, p, &res, err);
 	if (result != RAP_OK)
@@ -701,9 +711,9 @@ int rap_job_retry_now(PGconn *db, const char *job_id, const char *worker, const 
 		"WITH again AS (UPDATE jobs SET status = 'RETRYING', error = $3,"
 		"   lease_owner = NULL, lease_until = NULL"
 		"   WHERE id = $1 AND status = 'PROCESSING' AND lease_owner = $2"
-		"   RETURNING id, type, object_key, owner)"
-		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
-		" SELECT 'job', id, 'jobs', type, rap_work_message(id, type, object_key, owner)"
+		"   RETURNING id, type, object_key, owner, traceparent)"
+		" INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
+		" SELECT 'job', id, 'jobs', type, rap_work_message(id, type, object_key, owner), " TRACE_HEADERS
 		" FROM again RETURNING 1",
 		3, p, &res, err);
 	if (result != RAP_OK)
@@ -758,10 +768,10 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id, unsigned *
 		"            finished_at = NULL, lease_owner = NULL, lease_until = NULL, progress = 0"
 		"          FROM why WHERE j.owner = $1 AND j.status = 'DEAD'"
 		"          AND ($2::uuid IS NULL OR j.id = $2::uuid)"
-		"          RETURNING j.id, j.type, j.object_key, j.owner),"
-		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body)"
+		"          RETURNING j.id, j.type, j.object_key, j.owner, j.traceparent),"
+		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
 		"          SELECT 'job', id, 'jobs', type,"
-		"            rap_work_message(id, type, object_key, owner)"
+		"            rap_work_message(id, type, object_key, owner), " TRACE_HEADERS
 		"          FROM back RETURNING 1)"
 		" SELECT count(*) FROM msgs",
 		2, p, &res, err);

@@ -31,8 +31,31 @@ enum {
 	COL_EXCHANGE,
 	COL_KEY,
 	COL_BODY,
-	COL_REQUEST
+	COL_REQUEST,
+	COL_TRACE
 };
+
+/*
+ * The headers of a message of rows first..last-1: their traceparent
+ * (issue 16, point 3) when they all have the same one.  A batch of
+ * several jobs' events has none: one header cannot name several traces,
+ * and its events still carry their job ids.  hdrs holds 3 pointers.
+ */
+static const char *const *trace_headers(PGresult *rows, int first, int last, const char **hdrs)
+{
+	const char *t = PQgetvalue(rows, first, COL_TRACE);
+	int i;
+
+	if (!*t)
+		return NULL;
+	for (i = first + 1; i < last; i++)
+		if (strcmp(PQgetvalue(rows, i, COL_TRACE), t) != 0)
+			return NULL;
+	hdrs[0] = "traceparent";
+	hdrs[1] = t;
+	hdrs[2] = NULL;
+	return hdrs;
+}
 
 /* True when row j is a status event for the same exchange and key as row i. */
 static bool same_run(PGresult *rows, int i, int j)
@@ -53,6 +76,7 @@ static int publish_run(PGresult *rows, int first, int last, struct rap_amqp *a, 
 {
 	struct rap_buf body;
 	char message_id[48];
+	const char *hdrs[3];
 	int i, result;
 
 	rap_buf_init(&body, 64 * 1024 * 1024);
@@ -68,7 +92,7 @@ static int publish_run(PGresult *rows, int first, int last, struct rap_amqp *a, 
 		 PQgetvalue(rows, last - 1, COL_ID));
 	result = rap_amqp_publish(a, PQgetvalue(rows, first, COL_EXCHANGE),
 				  PQgetvalue(rows, first, COL_KEY), body.data, body.len, message_id,
-				  NULL, false, NULL);
+				  NULL, false, trace_headers(rows, first, last, hdrs));
 	if (result != RAP_OK)
 		snprintf(err, RAP_ERRLEN, "%s", rap_amqp_errmsg(a));
 	rap_buf_cleanup(&body);
@@ -77,6 +101,7 @@ static int publish_run(PGresult *rows, int first, int last, struct rap_amqp *a, 
 
 static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids, char *err)
 {
+	const char *hdrs[3];
 	int i, end, n = PQntuples(rows);
 
 	for (i = 0; i < n; i = end) {
@@ -89,11 +114,12 @@ static int publish_rows(PGresult *rows, struct rap_amqp *a, struct rap_buf *ids,
 		if (end - i > 1) {
 			if (publish_run(rows, i, end, a, err) != RAP_OK)
 				return RAP_EAMQP;
-		} else if (rap_amqp_publish(
-				   a, PQgetvalue(rows, i, COL_EXCHANGE),
-				   PQgetvalue(rows, i, COL_KEY), PQgetvalue(rows, i, COL_BODY),
-				   (size_t)PQgetlength(rows, i, COL_BODY), id,
-				   PQgetvalue(rows, i, COL_REQUEST), is_job, NULL) != RAP_OK) {
+		} else if (rap_amqp_publish(a, PQgetvalue(rows, i, COL_EXCHANGE),
+					    PQgetvalue(rows, i, COL_KEY),
+					    PQgetvalue(rows, i, COL_BODY),
+					    (size_t)PQgetlength(rows, i, COL_BODY), id,
+					    PQgetvalue(rows, i, COL_REQUEST), is_job,
+					    trace_headers(rows, i, end, hdrs)) != RAP_OK) {
 			snprintf(err, RAP_ERRLEN, "%s", rap_amqp_errmsg(a));
 			return RAP_EAMQP;
 		}
@@ -126,6 +152,17 @@ static void returned_jobs(PGresult *rows, const char *returned, struct rap_buf *
 	}
 }
 
+/* Tells the caller of each work message published (stats->on_work). */
+static void report_work(PGresult *rows, const struct rap_outbox_stats *stats)
+{
+	int i;
+
+	for (i = 0; stats->on_work && i < PQntuples(rows); i++)
+		if (strcmp(PQgetvalue(rows, i, COL_KIND), "job") == 0)
+			stats->on_work(stats->ctx, PQgetvalue(rows, i, COL_JOB),
+				       PQgetvalue(rows, i, COL_TRACE));
+}
+
 int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbox_stats *stats,
 		     char *err)
 {
@@ -137,7 +174,7 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 	unsigned nacked;
 	int result;
 
-	memset(stats, 0, sizeof(*stats));
+	stats->published = stats->queued = stats->unroutable = 0;
 	rap_buf_init(&ids, 16 * 1024 * 1024);
 	rap_buf_init(&ret.ids, 16 * 1024 * 1024);
 	snprintf(lim, sizeof(lim), "%d", limit);
@@ -150,9 +187,11 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 		" events AS (SELECT * FROM outbox WHERE kind = 'event'"
 		"   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
 		" SELECT id, kind, job_id, exchange, routing_key, body,"
-		" coalesce(headers->>'x-request-id', '') FROM work"
+		" coalesce(headers->>'x-request-id', ''), coalesce(headers->>'traceparent', '')"
+		" FROM work"
 		" UNION ALL SELECT id, kind, job_id, exchange, routing_key, body,"
-		" coalesce(headers->>'x-request-id', '') FROM events",
+		" coalesce(headers->>'x-request-id', ''), coalesce(headers->>'traceparent', '')"
+		" FROM events",
 		1, p, NULL, &rows, err);
 	if (result != RAP_OK || PQntuples(rows) == 0)
 		goto out_rollback;
@@ -214,8 +253,10 @@ int rap_outbox_relay(PGconn *db, struct rap_amqp *a, int limit, struct rap_outbo
 		PQclear(res);
 		result = rap_pg_commit(db, err);
 	}
-	if (result == RAP_OK)
+	if (result == RAP_OK) {
 		stats->published = (unsigned)PQntuples(rows);
+		report_work(rows, stats);
+	}
 	goto out_clear;
 
 out_rollback:

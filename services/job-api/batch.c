@@ -85,10 +85,12 @@ static int create_verifying(struct job_api *api, PGconn *db, struct rap_http_req
 			    bool *existing, int *bad, char *err)
 {
 	int result = RAP_EINVAL, verified, tries; /* n is at least 1: the loop runs */
+	char traceparent[RAP_TRACEPARENT_LEN];
 
+	rap_trace_format(&req->trace, traceparent);
 	for (tries = 0; tries <= n; tries++) {
 		result = rap_jobbatch_create(db, req->owner, reqs, max, n, idem, hash,
-					     req->request_id, out, existing, bad, err);
+					     req->request_id, traceparent, out, existing, bad, err);
 		if (result != RAP_ENOENT || *bad < 0)
 			return result;
 		verified =

@@ -30,6 +30,7 @@ static void handle(struct job_api *api, PGconn *db, struct rap_amqp_msg *m)
 {
 	struct rap_log_ctx ctx = { .request_id = m->request_id, .action = "dead-letters" };
 	struct rap_jobmsg jm;
+	struct rap_trace trace;
 	char err[RAP_ERRLEN], reason[RAP_ERRLEN];
 
 	rap_jobmsg_decode(m->body, m->len, &jm, err);
@@ -38,12 +39,16 @@ static void handle(struct job_api *api, PGconn *db, struct rap_amqp_msg *m)
 	ctx.job_id = jm.job_id;
 	snprintf(reason, sizeof(reason), "dead-lettered from %.100s (%.30s) after %lld deliveries",
 		 m->death_queue, m->death_reason, m->delivery_count);
+	/* Logged in the job's trace (the header survives dead-lettering). */
+	if (rap_trace_parse(m->traceparent, &trace))
+		rap_log_set_trace(&trace);
 	if (rap_job_bury(db, jm.job_id, reason, err) != RAP_OK) {
 		rap_log(RAP_LOG_WARN, &ctx, "could not mark the job DEAD: %s", err);
-		return;
+	} else {
+		rap_metric_inc(api->dead_lettered, 1);
+		rap_log(RAP_LOG_WARN, &ctx, "%s", reason);
 	}
-	rap_metric_inc(api->dead_lettered, 1);
-	rap_log(RAP_LOG_WARN, &ctx, "%s", reason);
+	rap_log_set_trace(NULL);
 }
 
 struct deadletters {

@@ -35,6 +35,7 @@ void job_api_create(void *svc, struct rap_http_req *req)
 	struct rap_job_create in;
 	struct rap_job_created out;
 	char err[RAP_ERRLEN], hash[RAP_SHA256_HEXLEN], loc[128], *body;
+	char traceparent[RAP_TRACEPARENT_LEN];
 	PGconn *db;
 	int result;
 
@@ -69,6 +70,7 @@ void job_api_create(void *svc, struct rap_http_req *req)
 		result = job_api_content_check(api, db, req->owner, in.type, in.object_key, err);
 		rap_pg_pool_put(api->pool, db);
 	}
+	rap_trace_format(&req->trace, traceparent);
 	if (result == RAP_OK) {
 		/* With the creations of the other requests of the moment. */
 		struct rap_job_create_item it = { .owner = req->owner,
@@ -77,7 +79,8 @@ void job_api_create(void *svc, struct rap_http_req *req)
 							  job_api_max_attempts(api, in.type),
 						  .idem_key = idem,
 						  .request_hash = hash,
-						  .request_id = req->request_id };
+						  .request_id = req->request_id,
+						  .traceparent = traceparent };
 
 		result = job_api_group_create(api->group, &it);
 		out = it.out;
@@ -95,7 +98,7 @@ void job_api_create(void *svc, struct rap_http_req *req)
 		if (verified == RAP_OK)
 			result = rap_job_create(db, req->owner, &in,
 						job_api_max_attempts(api, in.type), idem, hash,
-						req->request_id, &out, err);
+						req->request_id, traceparent, &out, err);
 		else if (verified != RAP_ENOENT)
 			snprintf(err, RAP_ERRLEN, "%s", why);
 		if (verified == RAP_ES3 || verified == RAP_EDB)

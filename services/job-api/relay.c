@@ -266,13 +266,28 @@ static void relay_down(void *ctx)
 	sample(r, &r->next_sample);
 }
 
+/* A work message the broker confirmed, logged in its job's trace with a
+ * span of the relay's own (docs/observability.md, "Traces"). */
+static void log_work(void *ctx, const char *job_id, const char *traceparent)
+{
+	struct rap_log_ctx lctx = { .job_id = job_id, .action = "relay" };
+	struct rap_trace trace;
+
+	(void)ctx;
+	if (!rap_trace_parse(traceparent, &trace))
+		return; /* a job from before traces: nothing to follow */
+	rap_log_set_trace(&trace);
+	rap_log(RAP_LOG_INFO, &lctx, "work message published and confirmed");
+	rap_log_set_trace(NULL);
+}
+
 /* One batch of the outbox, the sweeper and the gauges when they are due,
  * then a wait for more work. */
 static int relay_step(void *ctx)
 {
 	struct relay *r = ctx;
 	const struct job_api_settings *cfg = &r->api->cfg;
-	struct rap_outbox_stats stats;
+	struct rap_outbox_stats stats = { .on_work = log_work };
 	char err[RAP_ERRLEN];
 	int wait_ms;
 

@@ -122,7 +122,8 @@ static int consumer_step(void *ctx)
 	struct consumer *c = ctx;
 	struct notifier *n = c->n;
 	struct rap_amqp_msg m;
-	unsigned pending;
+	struct rap_trace trace;
+	unsigned pending, count;
 
 	pthread_mutex_lock(&n->lock);
 	pending = n->pending;
@@ -133,7 +134,17 @@ static int consumer_step(void *ctx)
 	}
 	if (rap_amqp_next(c->amqp, 500, &m) != RAP_OK)
 		return RAP_OK; /* nothing came, or the connection failed: connect looks */
-	rap_metric_inc(n->events_in, push_message(n, m.body, m.len));
+	count = push_message(n, m.body, m.len);
+	rap_metric_inc(n->events_in, count);
+	/* A message of one job's events carries its trace (lib/domain/outbox.c):
+	 * the fan-out is a span of that trace.  Progress and mixed batches
+	 * carry none and are not logged, as before. */
+	if (rap_trace_parse(m.traceparent, &trace)) {
+		rap_log_set_trace(&trace);
+		rap_log(RAP_LOG_INFO, &consumer_ctx, "%u event(s) %s handed to the fan-out", count,
+			m.routing_key);
+		rap_log_set_trace(NULL);
+	}
 	rap_amqp_ack(c->amqp, m.delivery_tag);
 	rap_amqp_msg_release(&m);
 	return RAP_OK;

@@ -128,6 +128,7 @@ struct client {
 	bool in_overflow;
 	char *http_body; /* with LWS_PRE headroom */
 	size_t http_len;
+	struct rap_trace trace; /* its request's (client_trace) */
 };
 
 static struct frame *frame_new(const char *text, size_t len, long long event_id)
@@ -757,6 +758,30 @@ static void conn_release(struct notifier *n, struct lws *wsi)
 		rap_metric_inc(n->conns_now, -1);
 }
 
+/* The trace of a request, as lib/adapters/http gives the other services
+ * theirs: the client's traceparent continued with a span of the request's
+ * own, or a new trace.  Set for the service thread's log lines. */
+static void client_trace(struct client *c, struct lws *wsi)
+{
+	char tp[RAP_TRACEPARENT_LEN + 8];
+
+	if (lws_hdr_custom_copy(wsi, tp, sizeof(tp), "traceparent:", 12) < 0)
+		tp[0] = '\0';
+	rap_trace_continue(tp, &c->trace);
+	rap_log_set_trace(&c->trace);
+}
+
+/* The answer's traceparent header; nonzero when it does not fit. */
+static int trace_header(const struct client *c, struct lws *wsi, unsigned char **p,
+			unsigned char *end)
+{
+	char tp[RAP_TRACEPARENT_LEN];
+
+	rap_trace_format(&c->trace, tp);
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)"traceparent:",
+					   (const unsigned char *)tp, (int)strlen(tp), p, end);
+}
+
 /* Builds an HTTP answer for the health and metrics endpoints. */
 static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, const char *uri)
 {
@@ -802,7 +827,7 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 	if (lws_add_http_common_headers(wsi, status, ctype, c->http_len, &p, end) ||
 	    (rid[0] && lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
 						   (const unsigned char *)rid, 32, &p, end)) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
+	    trace_header(c, wsi, &p, end) || lws_finalize_write_http_header(wsi, start, &p, end))
 		return 1;
 	lws_callback_on_writable(wsi);
 	return 0;
@@ -896,8 +921,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	struct client *c = user;
 
 	switch (reason) {
-	case LWS_CALLBACK_HTTP:
-		return http_answer(n, c, wsi, in ? (const char *)in : "/");
+	case LWS_CALLBACK_HTTP: {
+		int r;
+
+		client_trace(c, wsi);
+		r = http_answer(n, c, wsi, in ? (const char *)in : "/");
+		rap_log_set_trace(NULL);
+		return r;
+	}
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (!c || !c->http_body)
 			break;
@@ -940,6 +971,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (c->next)
 			c->next->prev = c;
 		n->clients = c;
+		client_trace(c, wsi); /* the upgrade request's */
+		rap_log_set_trace(NULL);
 		rap_metric_inc(n->clients_now, 1);
 		/* It has until the idle timeout to subscribe (LWS_CALLBACK_TIMER). */
 		lws_set_timer_usecs(wsi, n->cfg.idle_timeout * LWS_US_PER_SEC);
@@ -979,7 +1012,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return -1;
 		} else {
 			c->in[c->in_len] = '\0';
+			rap_log_set_trace(&c->trace);
 			on_message(n, c);
+			rap_log_set_trace(NULL);
 		}
 		c->in_len = 0;
 		c->in_overflow = false;

@@ -29,11 +29,13 @@
 static void give_back(struct worker *w, struct rap_amqp_msg *m)
 {
 	struct rap_log_ctx ctx = { .request_id = m->request_id, .action = "give-back" };
+	/* The copy keeps the job's trace (docs/observability.md, "Traces"). */
+	const char *hdrs[3] = { "traceparent", m->traceparent, NULL };
 	unsigned nacked;
 
 	if (rap_amqp_publish(w->pub, "jobs", m->routing_key, m->body, m->len,
 			     m->message_id[0] ? m->message_id : NULL, m->request_id, false,
-			     NULL) == RAP_OK &&
+			     m->traceparent[0] ? hdrs : NULL) == RAP_OK &&
 	    rap_amqp_wait_confirms(w->pub, 10000, NULL, NULL, &nacked) == RAP_OK) {
 		rap_amqp_ack(w->amqp, m->delivery_tag);
 		return;

@@ -189,8 +189,9 @@ static void retry_later(struct worker *w, struct delivery *d, const struct rap_j
 	struct rap_log_ctx ctx = { .request_id = m->request_id,
 				   .job_id = jm->job_id,
 				   .action = "retry" };
-	char err[RAP_ERRLEN], detail[RAP_ERRLEN], delay[12];
-	const char *hdrs[3] = { "x-retry-delay-s", delay, NULL };
+	char err[RAP_ERRLEN], detail[RAP_ERRLEN], delay[12], traceparent[RAP_TRACEPARENT_LEN];
+	/* The retry keeps the trace: its parent is this run's span. */
+	const char *hdrs[5] = { "x-retry-delay-s", delay, "traceparent", traceparent, NULL };
 	unsigned nacked;
 	int d_s = worker_retry_delay(attempt);
 
@@ -209,6 +210,10 @@ static void retry_later(struct worker *w, struct delivery *d, const struct rap_j
 		return;
 	}
 	snprintf(delay, sizeof(delay), "%d", d_s);
+	if (rap_log_trace())
+		rap_trace_format(rap_log_trace(), traceparent);
+	else
+		hdrs[2] = NULL;
 	snprintf(detail, sizeof(detail), "retry in %d s: %.200s", d_s, why);
 	if (rap_job_retry(w->db, jm->job_id, w->id, detail, err) != RAP_OK) {
 		rap_log(RAP_LOG_WARN, &ctx, "could not mark RETRYING (%s): requeued", err);
@@ -230,7 +235,7 @@ static void retry_later(struct worker *w, struct delivery *d, const struct rap_j
 	delivery_ack(w, d);
 }
 
-void worker_handle(struct worker *w, struct rap_amqp_msg *m)
+static void handle(struct worker *w, struct rap_amqp_msg *m)
 {
 	struct rap_log_ctx ctx = { .request_id = m->request_id };
 	struct delivery d = { .m = m };
@@ -287,4 +292,18 @@ void worker_handle(struct worker *w, struct rap_amqp_msg *m)
 		rap_amqp_reject(w->amqp, m->delivery_tag, true);
 		return;
 	}
+}
+
+void worker_handle(struct worker *w, struct rap_amqp_msg *m)
+{
+	struct rap_trace trace;
+
+	/* Every line logged for this delivery, the sandboxed processor's
+	 * included (sandbox.c logs them), carries the job's trace id with a
+	 * span of this run's own; a message without a valid traceparent (from
+	 * before issue 16) starts a trace. */
+	rap_trace_continue(m->traceparent, &trace);
+	rap_log_set_trace(&trace);
+	handle(w, m);
+	rap_log_set_trace(NULL);
 }

@@ -822,7 +822,8 @@ int rap_amqp_next(struct rap_amqp *a, int timeout_ms, struct rap_amqp_msg *msg)
 		if (p->_flags & AMQP_BASIC_HEADERS_FLAG) {
 			header_str(&p->headers, "x-request-id", msg->request_id,
 				   sizeof(msg->request_id));
-			header_str(&p->headers, "x-trace-id", msg->trace_id, sizeof(msg->trace_id));
+			header_str(&p->headers, "traceparent", msg->traceparent,
+				   sizeof(msg->traceparent));
 			read_deaths(&p->headers, msg);
 		}
 		return RAP_OK;

@@ -76,6 +76,7 @@
 #include "rap/mem.h"
 #include "rap/random.h"
 #include "rap/str.h"
+#include "rap/trace.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -218,8 +219,11 @@ static void queue_response(struct req_state *st, unsigned status, struct MHD_Res
 	struct rap_http_req *req = &st->req;
 	struct reply_header *h;
 	const char *retry = default_retry_after(status);
+	char traceparent[RAP_TRACEPARENT_LEN];
 
+	rap_trace_format(&req->trace, traceparent);
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+	MHD_add_response_header(resp, "traceparent", traceparent);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (h = st->headers; h; h = h->next)
 		MHD_add_response_header(resp, h->name, h->value);
@@ -589,9 +593,9 @@ static void call(struct rap_http_server *srv, struct req_state *st, enum rap_htt
 		r->on_request(srv->cfg.svc, req);
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-				 const char *method, const char *version, const char *upload_data,
-				 size_t *upload_data_size, void **con_cls)
+static enum MHD_Result access_step(void *cls, struct MHD_Connection *conn, const char *url,
+				   const char *method, const char *upload_data,
+				   size_t *upload_data_size, void **con_cls)
 {
 	struct rap_http_server *srv = cls;
 	struct req_state *st = *con_cls;
@@ -607,6 +611,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		req->started_us = rap_now_us();
 		rap_buf_init(&req->body, srv->cfg.max_body);
 		init_request_id(req);
+		rap_trace_continue(
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent"),
+			&req->trace);
+		rap_log_set_trace(&req->trace);
 		*con_cls = st;
 		if (conflicting_lengths(req))
 			return MHD_YES;
@@ -618,6 +626,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	req = &st->req;
+	rap_log_set_trace(&req->trace);
 	if (atomic_load(&st->cut))
 		return MHD_NO; /* answered and shut down: close it */
 	if (*upload_data_size > 0) {
@@ -678,6 +687,20 @@ static void observe_durations(struct rap_http_server *srv, const struct rap_http
 		rap_metric_observe(rm->ack, (double)(now - req->body_end_us) / 1e6);
 }
 
+/* MHD's access handler: a request's every step is logged with its trace
+ * (a thread serves one request at a time, between these calls). */
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	enum MHD_Result r;
+
+	(void)version;
+	r = access_step(cls, conn, url, method, upload_data, upload_data_size, con_cls);
+	rap_log_set_trace(NULL);
+	return r;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -703,8 +726,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	observe_durations(srv, &st->req);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !st->req.replied)
 		st->req.status = 499; /* the client went away */
+	rap_log_set_trace(&st->req.trace);
 	if (srv->cfg.completed)
 		srv->cfg.completed(srv->cfg.svc, &st->req);
+	rap_log_set_trace(NULL);
 	if (st->req.data_free)
 		st->req.data_free(st->req.data);
 	for (h = st->headers; h; h = next) {

@@ -71,3 +71,27 @@ Test(log, control_characters_never_break_the_line)
 	cr_assert_null(strchr(line, '\x1b'));
 	json_object_put(parse_strict(line));
 }
+
+Test(log, a_line_carries_the_thread_trace_until_it_is_cleared)
+{
+	struct rap_trace t;
+	struct rap_log_ctx ctx = { .job_id = "j1" };
+	struct json_object *o, *v;
+	char line[4096];
+
+	rap_log_init("test", "info");
+	cr_assert(rap_trace_parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", &t));
+	rap_log_set_trace(&t);
+	log_line(&ctx, "traced", line, sizeof(line));
+	rap_log_set_trace(NULL);
+	o = parse_strict(line);
+	cr_assert_not_null(o, "not JSON: %s", line);
+	cr_assert(json_object_object_get_ex(o, "trace_id", &v), "%s", line);
+	cr_assert_str_eq(json_object_get_string(v), "4bf92f3577b34da6a3ce929d0e0e4736");
+	cr_assert(json_object_object_get_ex(o, "span_id", &v), "%s", line);
+	cr_assert_str_eq(json_object_get_string(v), t.span_id);
+	json_object_put(o);
+	log_line(&ctx, "untraced", line, sizeof(line));
+	cr_assert_null(strstr(line, "trace_id"), "cleared: %s", line);
+	cr_assert_null(strstr(line, "span_id"), "cleared: %s", line);
+}

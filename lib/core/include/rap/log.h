@@ -17,6 +17,8 @@ enum rap_log_level {
  *  the NUL. */
 #define RAP_REQUEST_ID_LEN 65
 
+#include "rap/trace.h"
+
 struct rap_log_ctx {
 	const char *request_id;
 	const char *job_id;
@@ -30,6 +32,17 @@ extern enum rap_log_level rap_log_min_level;
 /** Names the service and sets the level ("debug".."error"); RAP_EINVAL on
  *  an unknown level name. */
 int rap_log_init(const char *service, const char *level);
+
+/**
+ * Sets the trace of the unit of work this thread is doing (an HTTP
+ * request, a job, a status event): every line the thread logs until it is
+ * cleared carries its trace_id and span_id (a ctx's own trace_id wins).
+ * t is copied; NULL clears it.
+ */
+void rap_log_set_trace(const struct rap_trace *t);
+
+/** The trace this thread logs with (rap_log_set_trace), or NULL. */
+const struct rap_trace *rap_log_trace(void);
 
 /** Checks the level before formatting anything. ctx may be NULL. */
 #define rap_log(level, ctx, ...)                                                                   \

@@ -56,11 +56,12 @@ struct rap_jobbatch_created {
  * job i carries the key "<idem_key>#<i>" and request_hash: a repeated batch
  * returns the jobs of the first (*existing set), a different body under the
  * same key is RAP_ECONFLICT.  RAP_ENOENT when an object_key is not a
- * finished upload of the owner's; *bad_index says which.
+ * finished upload of the owner's; *bad_index says which.  traceparent (may
+ * be NULL) is the request's: every job of the batch keeps it.
  */
 int rap_jobbatch_create(PGconn *db, const char *owner, const struct rap_job_create *reqs,
 			const int *max_attempts, int n, const char *idem_key,
-			const char *request_hash, const char *request_id,
+			const char *request_hash, const char *request_id, const char *traceparent,
 			struct rap_jobbatch_created *out, bool *existing, int *bad_index,
 			char *err);
 

@@ -28,10 +28,13 @@ struct rap_job_created {
  * the object is not a finished upload of the owner's; RAP_ECONFLICT when
  * the idempotency key was used with a different request (err says so).
  * idem_key may be NULL.  request_hash identifies the request body.
+ * traceparent (may be NULL), the creating request's W3C trace context, is
+ * kept with the job and sent with every message about it.
  */
 int rap_job_create(PGconn *db, const char *owner, const struct rap_job_create *req,
 		   int default_max_attempts, const char *idem_key, const char *request_hash,
-		   const char *request_id, struct rap_job_created *out, char *err);
+		   const char *request_id, const char *traceparent, struct rap_job_created *out,
+		   char *err);
 
 /* One creation of a group (rap_job_create_group): the arguments of
  * rap_job_create, then its outcome. */
@@ -42,6 +45,7 @@ struct rap_job_create_item {
 	const char *idem_key;
 	const char *request_hash;
 	const char *request_id;
+	const char *traceparent; /* the creating request's; NULL: none */
 	struct rap_job_created out;
 	int result; /* rap_job_create's */
 	char err[RAP_ERRLEN];

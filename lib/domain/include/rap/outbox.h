@@ -18,12 +18,18 @@ struct rap_outbox_stats {
 	unsigned published;
 	unsigned queued;     /* jobs moved to QUEUED */
 	unsigned unroutable; /* work messages returned by the broker */
+	/* Set by the caller, or NULL: called once the batch is committed, for
+	 * each work message in it, with its job id and its traceparent header
+	 * ("" when none), so the service can log the publish in the job's
+	 * trace. */
+	void (*on_work)(void *ctx, const char *job_id, const char *traceparent);
+	void *ctx;
 };
 
 /**
  * Publishes up to limit work rows, then up to limit status events (so a
  * backlog of events never delays new work), in one transaction (SKIP
- * LOCKED, so several relays can run).  a must be in confirm mode.  RAP_OK (stats filled; zero
+ * LOCKED, so several relays can run).  a must be in confirm mode.  RAP_OK (stats' counts filled; zero
  * published means the outbox is empty), or RAP_EDB / RAP_EAMQP /
  * RAP_ETIMEDOUT with a message in err (nothing is deleted then).
  */

@@ -25,7 +25,9 @@ struct rap_amqp_msg {
 	char routing_key[256];
 	char message_id[128];
 	char request_id[RAP_REQUEST_ID_LEN];
-	char trace_id[RAP_REQUEST_ID_LEN];
+	/* The traceparent header as sent, cut past RAP_TRACEPARENT_LEN + 8 (so
+	 * a longer one stays invalid for rap_trace_parse); "" when none. */
+	char traceparent[RAP_TRACEPARENT_LEN + 8];
 	uint64_t delivery_tag;
 	bool redelivered;
 	long long death_count;    /* sum of x-death counts: times dead-lettered */

@@ -18,7 +18,7 @@ struct rap_auth;
 /*
  * A thin HTTP server over libmicrohttpd shared by the services.  It answers
  * /healthz, /readyz and /metrics itself, gives every request an id (the
- * client's X-Request-Id when it is sane), buffers JSON bodies up to a
+ * client's X-Request-Id when it is sane) and a trace (rap/trace.h), buffers JSON bodies up to a
  * maximum or streams bodies to the handler, and scopes per-request memory
  * to the request (freed in MHD's request-completed callback).
  */
@@ -33,6 +33,11 @@ struct rap_http_req {
 	const char *method;
 	const char *url;
 	char request_id[RAP_REQUEST_ID_LEN];
+	/* The client's traceparent continued with a span of this request's
+	 * own, or a new trace (a missing or invalid one never fails the
+	 * request); the thread logs with it while it serves the request and
+	 * the answer carries it back as traceparent. */
+	struct rap_trace trace;
 	const char *owner;   /* set by rap_http_authenticate */
 	struct rap_buf body; /* the buffered body (not with stream) */
 	bool stream;         /* set in BEGIN to receive DATA calls */
