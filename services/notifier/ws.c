@@ -90,6 +90,10 @@
  * are far smaller). */
 #define SSE_RETRY_MS 3000
 #define SSE_MAX_WRITE (16 * 1024 * 1024)
+/* How long after its replay a stream keeps the ids it wrote: live delivery
+ * repeats what the replay sent only while the events in flight when it
+ * opened arrive (8 KiB a stream, not held by 10,000 idle ones). */
+#define SSE_SEEN_KEEP_MS 30000
 
 /* A text to send, made once and shared by every client it goes to (an
  * event for a thousand followers is one copy, not a thousand). */
@@ -144,7 +148,8 @@ struct client {
 	long long sse_floor;   /* it resumed after this event id: none at or below it */
 	long long sse_last_id; /* the largest `id:` written to it */
 	long long replay_hi;   /* > 0: its replay stops at this id (later ones come live) */
-	struct notifier_sse_seen *sse_seen;
+	struct notifier_sse_seen *sse_seen; /* while its replay may overlap live delivery */
+	int64_t sse_replayed_ms;            /* when its replay was done (0: not yet) */
 };
 
 static struct frame *frame_new(const char *text, size_t len, long long event_id)
@@ -808,7 +813,8 @@ static void conn_release(struct notifier *n, struct lws *wsi)
  * events instead of frames.  What a WebSocket client does itself (drop
  * event ids it has, resume after the largest) is done here: a stored
  * event at or below the id it resumed after, or one it was written
- * already (replay and live delivery overlap), is left out, and `id:` is
+ * already (replay and live delivery overlap: the last 1,024 ids, kept
+ * until SSE_SEEN_KEEP_MS after its replay), is left out, and `id:` is
  * written only when it grows, so Last-Event-ID is always the largest
  * id the browser got.  Its replay stops at the largest event id recorded
  * when it opened (later ones come live), so a long paged replay does not
@@ -838,8 +844,8 @@ static int sse_write(struct notifier *n, struct client *c)
 		long long id = f->f->event_id;
 		const char *type = f->f->type ? f->f->type : id > 0 ? "job.status" : NULL;
 
-		if (!type ||
-		    (id > 0 && (id <= c->sse_floor || !notifier_sse_seen_add(c->sse_seen, id))))
+		if (!type || (id > 0 && (id <= c->sse_floor ||
+					 (c->sse_seen && !notifier_sse_seen_add(c->sse_seen, id)))))
 			continue;
 		if (notifier_sse_event(&b, id > c->sse_last_id ? id : 0, type,
 				       (const char *)f->f->buf + LWS_PRE, f->f->len) != RAP_OK) {
@@ -864,6 +870,14 @@ static int sse_write(struct notifier *n, struct client *c)
 	c->sse_hello = c->sse_ping = false;
 	c->written_ms = rap_now_ms();
 	drop_written(c, k);
+	if (c->sse_seen && c->replay_next <= 0) {
+		if (!c->sse_replayed_ms)
+			c->sse_replayed_ms = c->written_ms;
+		else if (c->written_ms - c->sse_replayed_ms >= SSE_SEEN_KEEP_MS) {
+			free(c->sse_seen);
+			c->sse_seen = NULL;
+		}
+	}
 	if (c->out_head)
 		lws_callback_on_writable(c->wsi);
 out:
@@ -952,7 +966,6 @@ static int sse_open(struct notifier *n, struct client *c, struct lws *wsi, const
 	c->subscribed = true;
 	c->sse_hello = true;
 	c->sse_floor = c->sse_last_id = req.since;
-	c->sse_seen = rap_calloc(1, sizeof(*c->sse_seen));
 	c->written_ms = rap_now_ms();
 	c->next = n->clients;
 	if (c->next)
@@ -962,7 +975,9 @@ static int sse_open(struct notifier *n, struct client *c, struct lws *wsi, const
 	topic_join(n, c);
 	/* As a WebSocket's subscribe: a job's whole history (or after since),
 	 * an owner's only when resuming. */
-	if ((c->job_id[0] || req.resumed) &&
+	if (c->job_id[0] || req.resumed)
+		c->sse_seen = rap_calloc(1, sizeof(*c->sse_seen));
+	if (c->sse_seen &&
 	    (sse_replay_bound(n, c) != RAP_OK || replay(n, c, req.since) != RAP_OK)) {
 		client_unlink(n, c);
 		c->is_sse = false;
