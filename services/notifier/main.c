@@ -50,6 +50,9 @@ static void register_metrics(struct notifier *n)
 	n->idle_closed = rap_metrics_add(
 		m, RAP_COUNTER, "rap_notifier_idle_closed_total", NULL,
 		"WebSockets closed for not subscribing within RAP_NOTIFIER_IDLE_TIMEOUT_SECONDS");
+	n->sse_now =
+		rap_metrics_add(m, RAP_GAUGE, "rap_notifier_sse_streams", NULL,
+				"open Server-Sent Events streams (/events, /jobs/{id}/events)");
 }
 
 #define LOOP_STALL_MS 10000 /* a loop silent this long is not ready */
@@ -100,7 +103,8 @@ int main(int argc, char **argv)
 	struct rap_http_server *http = NULL;
 	const struct rap_service_desc desc = {
 		.name = "notifier",
-		.about = "Pushes job status events to browsers over WebSocket at /ws.",
+		.about = "Pushes job status events to browsers over WebSocket at /ws, and as "
+			 "Server-Sent Events at /events and /jobs/{id}/events.",
 		.groups = RAP_SETTINGS_PG | RAP_SETTINGS_AMQP | RAP_SETTINGS_AUTH,
 		.opts = notifier_settings_table,
 		.n_opts = notifier_settings_count,

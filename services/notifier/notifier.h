@@ -35,6 +35,7 @@ struct notifier_settings {
 	long long max_conns;        /* connections held at once (WebSocket port) */
 	long long max_conns_per_ip; /* of them from one address (0: no limit) */
 	long long idle_timeout;     /* s to upgrade and subscribe */
+	long long sse_heartbeat;    /* s between an SSE stream's `: ping` comments */
 };
 
 /* conns.c: the connections of the WebSocket port, in total and by client
@@ -117,6 +118,7 @@ struct notifier {
 	struct rap_metric *refused_total;
 	struct rap_metric *refused_addr;
 	struct rap_metric *idle_closed;
+	struct rap_metric *sse_now;
 };
 
 /* consumer.c: the AMQP task that feeds status events to the service thread
@@ -136,6 +138,43 @@ struct notifier_subscribe {
  * message's api_key to its owner. */
 const char *notifier_subscribe_decode(const struct rap_auth *auth, const char *msg,
 				      struct notifier_subscribe *out);
+
+/* sse.c: the Server-Sent Events streams' request and text. */
+#define NOTIFIER_SSE_SEEN 1024 /* the recent event ids a stream remembers */
+
+struct rap_buf;
+
+struct notifier_sse_req {
+	char owner[RAP_MAX_OWNER + 1];
+	char job_id[RAP_UUID_STRLEN]; /* lower-case; "" = every job of the owner */
+	long long since;              /* the event id to resume after */
+	bool resumed;                 /* since came from Last-Event-ID or ?since= */
+};
+
+/* The event ids a stream wrote last (a ring): replay and live delivery
+ * overlap, and a stream writes an event once. */
+struct notifier_sse_seen {
+	long long ids[NOTIFIER_SSE_SEEN];
+	unsigned n, pos;
+};
+
+/* True when path (no query) is an SSE route: /events, or /jobs/{x}/events
+ * with x (not checked as a UUID here) in job_id ("" for /events). */
+bool notifier_sse_path(const char *path, char job_id[RAP_UUID_STRLEN]);
+/* Reads an SSE request: 0 with out filled, else the HTTP status to refuse
+ * it with (404 not an SSE route, 401 key, 400 job id, Last-Event-ID or
+ * since) and its error code and message (static).  key, last_event_id and
+ * since are NULL when absent. */
+int notifier_sse_decode(const struct rap_auth *auth, const char *path, const char *key,
+			const char *last_event_id, const char *since, struct notifier_sse_req *out,
+			const char **code, const char **msg);
+/* Appends an event to b: `id: ID` (when id > 0), `event: TYPE`, a `data:`
+ * line per line of data, a blank line.  RAP_ETOOBIG (b unchanged) past
+ * b's bound. */
+int notifier_sse_event(struct rap_buf *b, long long id, const char *type, const char *data,
+		       size_t len);
+/* Adds id to s: false when it is there already (written before). */
+bool notifier_sse_seen_add(struct notifier_sse_seen *s, long long id);
 
 /* ws.c: the libwebsockets side. */
 int notifier_ws_run(struct notifier *n);

@@ -27,6 +27,10 @@ const struct rap_cfg_opt notifier_settings_table[] = {
 	  "seconds a connection has to send its request (the WebSocket upgrade), and a WebSocket "
 	  "to subscribe, before it is closed; a subscribed one stays",
 	  S(idle_timeout) },
+	{ "RAP_NOTIFIER_SSE_HEARTBEAT_SECONDS", RAP_CFG_INT, 1, 3600, "15",
+	  "seconds between the `: ping` comments an SSE stream (/events, /jobs/{id}/events) gets, "
+	  "so that proxies keep a quiet one open",
+	  S(sse_heartbeat) },
 };
 
 const size_t notifier_settings_count =

@@ -4,7 +4,9 @@
  * (or the owner's) past events from PostgreSQL first, then every new one as
  * RabbitMQ delivers it.  Events carry event_id, so clients drop the
  * duplicates that replay and live delivery may both send.  The same port
- * answers /healthz, /readyz and /metrics.
+ * answers /healthz, /readyz and /metrics, and serves the same events as
+ * Server-Sent Events (GET /events, /jobs/{id}/events: sse.c, sse_open):
+ * an SSE stream is a client like a WebSocket, on the HTTP side.
  *
  * The model: one service thread runs lws_service and owns every client
  * and the replay connection to PostgreSQL; the consumer task (consumer.c)
@@ -67,6 +69,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #define MAX_IN_MESSAGE 4096
@@ -83,11 +86,21 @@
 #define SLOW_CLOSE_SECONDS 10                /* a closing slow client's time to take the close */
 #define NOTIFIER_MAX_HEADER_DATA (16 * 1024) /* a request's headers, request line included */
 
+/* An SSE stream's `retry:` hint, and the bound of one write to it (events
+ * are far smaller). */
+#define SSE_RETRY_MS 3000
+#define SSE_MAX_WRITE (16 * 1024 * 1024)
+/* How long after its replay a stream keeps the ids it wrote: live delivery
+ * repeats what the replay sent only while the events in flight when it
+ * opened arrive (8 KiB a stream, not held by 10,000 idle ones). */
+#define SSE_SEEN_KEEP_MS 30000
+
 /* A text to send, made once and shared by every client it goes to (an
  * event for a thousand followers is one copy, not a thousand). */
 struct frame {
 	unsigned refs;
 	long long event_id; /* 0: not a stored event (progress, replies) */
+	const char *type;   /* its SSE event type; NULL: job.status if stored, else none */
 	size_t len;
 	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
 };
@@ -129,6 +142,15 @@ struct client {
 	char *http_body; /* with LWS_PRE headroom */
 	size_t http_len;
 	struct rap_trace trace; /* its request's (client_trace) */
+	/* An SSE stream (sse.c): an HTTP answer that stays open. */
+	bool is_sse;
+	bool sse_hello;        /* its `retry:` not written yet */
+	bool sse_ping;         /* a `: ping` due */
+	long long sse_floor;   /* it resumed after this event id: none at or below it */
+	long long sse_last_id; /* the largest `id:` written to it */
+	long long replay_hi;   /* > 0: its replay stops at this id (later ones come live) */
+	struct notifier_sse_seen *sse_seen; /* while its replay may overlap live delivery */
+	int64_t sse_replayed_ms;            /* when its replay was done (0: not yet) */
 };
 
 static struct frame *frame_new(const char *text, size_t len, long long event_id)
@@ -137,6 +159,7 @@ static struct frame *frame_new(const char *text, size_t len, long long event_id)
 
 	f->refs = 0;
 	f->event_id = event_id;
+	f->type = NULL;
 	f->len = len;
 	memcpy(f->buf + LWS_PRE, text, len);
 	return f;
@@ -298,8 +321,9 @@ static int replay_page(const struct notifier *n)
  */
 static int replay(struct notifier *n, struct client *c, long long since)
 {
-	char sincebuf[24], limit[12], err[RAP_ERRLEN];
-	const char *p[4] = { c->owner, c->job_id[0] ? c->job_id : NULL, sincebuf, limit };
+	char sincebuf[24], limit[12], hibuf[24], err[RAP_ERRLEN];
+	const char *p[5] = { c->owner, c->job_id[0] ? c->job_id : NULL, sincebuf, limit,
+			     c->replay_hi > 0 ? hibuf : NULL };
 	PGresult *res;
 	int i, result, page = replay_page(n);
 
@@ -308,6 +332,7 @@ static int replay(struct notifier *n, struct client *c, long long since)
 		return RAP_EDB;
 	snprintf(sincebuf, sizeof(sincebuf), "%lld", since);
 	snprintf(limit, sizeof(limit), "%d", page);
+	snprintf(hibuf, sizeof(hibuf), "%lld", c->replay_hi);
 	result = rap_pg_exec(
 		n->db,
 		"SELECT e.id, json_build_object('v', 1, 'type', 'job.status', 'event_id', e.id,"
@@ -316,8 +341,9 @@ static int replay(struct notifier *n, struct client *c, long long since)
 		" 'at', rap_ts(e.at), 'detail', e.detail, 'replay', true)::text"
 		" FROM job_events e JOIN jobs j ON j.id = e.job_id"
 		" WHERE j.owner = $1 AND ($2::uuid IS NULL OR e.job_id = $2::uuid)"
-		" AND e.id > $3::bigint ORDER BY e.id LIMIT $4::int",
-		4, p, &res, err);
+		" AND e.id > $3::bigint AND ($5::bigint IS NULL OR e.id <= $5::bigint)"
+		" ORDER BY e.id LIMIT $4::int",
+		5, p, &res, err);
 	if (result != RAP_OK) {
 		rap_log(RAP_LOG_WARN, NULL, "replay: %s", err);
 		return result;
@@ -337,14 +363,18 @@ static void replay_more(struct notifier *n, struct client *c)
 {
 	if (c->replay_next <= 0 || c->too_slow || c->out_n > (unsigned)replay_page(n) / 4)
 		return;
-	if (replay(n, c, c->replay_next) != RAP_OK)
+	if (replay(n, c, c->replay_next) == RAP_OK)
+		return;
+	if (c->is_sse) /* no error frame: closed, it resumes with Last-Event-ID */
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+	else
 		send_text(
 			n, c,
 			"{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"history unavailable; events from now on only\"}");
 }
 
-/* True when the owner has the job (answers the client otherwise). */
-static bool owns_job(struct notifier *n, struct client *c)
+/* Whether c's owner has c's job: RAP_OK, RAP_ENOENT, or RAP_EDB. */
+static int job_owned(struct notifier *n, const struct client *c)
 {
 	const char *p[2] = { c->job_id, c->owner };
 	char err[RAP_ERRLEN];
@@ -352,19 +382,29 @@ static bool owns_job(struct notifier *n, struct client *c)
 	bool found;
 
 	if (!db_ready(n) || rap_pg_exec(n->db, "SELECT 1 FROM jobs WHERE id = $1 AND owner = $2", 2,
-					p, &res, err) != RAP_OK) {
+					p, &res, err) != RAP_OK)
+		return RAP_EDB;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	return found ? RAP_OK : RAP_ENOENT;
+}
+
+/* True when the owner has the job (answers the client otherwise). */
+static bool owns_job(struct notifier *n, struct client *c)
+{
+	int r = job_owned(n, c);
+
+	if (r == RAP_EDB) {
 		send_text(
 			n, c,
 			"{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"the job store is unavailable; retry\"}");
 		return false;
 	}
-	found = PQntuples(res) == 1;
-	PQclear(res);
-	if (!found)
+	if (r != RAP_OK)
 		send_text(n, c,
 			  "{\"type\":\"error\",\"code\":\"not_found\",\"message\":\"no job %s\"}",
 			  c->job_id);
-	return found;
+	return r == RAP_OK;
 }
 
 static size_t topic_bucket(const char *key)
@@ -495,8 +535,10 @@ static void deliver(struct notifier *n, struct topic *t, const struct pending_ev
 			rap_metric_inc(n->progress_skipped, 1);
 			continue;
 		}
-		if (!*fr)
+		if (!*fr) {
 			*fr = frame_new(e->json, strlen(e->json), event_id);
+			(*fr)->type = progress ? "job.progress" : "job.status";
+		}
 		if (queue_frame(n, c, *fr) && !c->dirty) {
 			c->dirty = true;
 			c->dirty_next = *dirty;
@@ -614,7 +656,10 @@ static void client_unlink(struct notifier *n, struct client *c)
 		free(f);
 	}
 	c->out_head = c->out_tail = NULL;
-	rap_metric_inc(n->clients_now, -1);
+	c->out_n = 0;
+	free(c->sse_seen);
+	c->sse_seen = NULL;
+	rap_metric_inc(c->is_sse ? n->sse_now : n->clients_now, -1);
 	/* What the clients held (their queues, their buffers) goes back to the
 	 * system, not only to malloc: after a crowd leaves, the notifier
 	 * returns to its idle size.  At most once a second, and whenever the
@@ -632,6 +677,8 @@ static void client_unlink(struct notifier *n, struct client *c)
  * a loop turn, not one a frame (each send was most of the notifier's CPU
  * under load).  No extension is negotiated, so the frames need nothing else.
  */
+static int sse_write(struct notifier *n, struct client *c);
+
 static int write_next(struct notifier *n, struct client *c)
 {
 	struct out_frame *f = c->out_head;
@@ -639,6 +686,8 @@ static int write_next(struct notifier *n, struct client *c)
 	size_t total = 0, len;
 	unsigned k = 0;
 
+	if (c->is_sse)
+		return sse_write(n, c);
 	if (c->too_slow) {
 		char why[96];
 		int wn = snprintf(why, sizeof(why), "{\"code\":\"too_slow\",\"since\":%lld}",
@@ -782,7 +831,205 @@ static int trace_header(const struct client *c, struct lws *wsi, unsigned char *
 					   (const unsigned char *)tp, (int)strlen(tp), p, end);
 }
 
-/* Builds an HTTP answer for the health and metrics endpoints. */
+/*
+ * SSE streams (sse.c reads the request and makes the text): a client of
+ * its own kind on the HTTP side, in a topic and fed by the same queue,
+ * replay and dispatch as a WebSocket, written as `id:`/`event:`/`data:`
+ * events instead of frames.  What a WebSocket client does itself (drop
+ * event ids it has, resume after the largest) is done here: a stored
+ * event at or below the id it resumed after, or one it was written
+ * already (replay and live delivery overlap: the last 1,024 ids, kept
+ * until SSE_SEEN_KEEP_MS after its replay), is left out, and `id:` is
+ * written only when it grows, so Last-Event-ID is always the largest
+ * id the browser got.  Its replay stops at the largest event id recorded
+ * when it opened (later ones come live), so a long paged replay does not
+ * send again what came live meanwhile.  The answer has no length: the
+ * stream ends when the connection does (a slow stream, one whose replay
+ * fails, or the notifier stopping closes it; an EventSource reconnects
+ * with Last-Event-ID).  A job's stream stays open after a terminal state:
+ * a job may be replayed.
+ */
+static int sse_write(struct notifier *n, struct client *c)
+{
+	static const char headroom[LWS_PRE];
+	struct out_frame *f;
+	struct rap_buf b;
+	unsigned k = 0, events = 0;
+	int r = 0;
+
+	if (c->too_slow)
+		return -1; /* it resumes with Last-Event-ID */
+	rap_buf_init(&b, SSE_MAX_WRITE);
+	rap_buf_append(&b, headroom, LWS_PRE);
+	if (c->sse_hello)
+		rap_buf_appendf(&b, "retry: %d\n\n", SSE_RETRY_MS);
+	if (c->sse_ping)
+		rap_buf_appends(&b, ": ping\n\n");
+	for (f = c->out_head; f && b.len < LWS_PRE + WRITE_COALESCE_BYTES; f = f->next, k++) {
+		long long id = f->f->event_id;
+		const char *type = f->f->type ? f->f->type : id > 0 ? "job.status" : NULL;
+
+		if (!type || (id > 0 && (id <= c->sse_floor ||
+					 (c->sse_seen && !notifier_sse_seen_add(c->sse_seen, id)))))
+			continue;
+		if (notifier_sse_event(&b, id > c->sse_last_id ? id : 0, type,
+				       (const char *)f->f->buf + LWS_PRE, f->f->len) != RAP_OK) {
+			r = -1;
+			goto out;
+		}
+		if (id > c->sse_last_id)
+			c->sse_last_id = id;
+		events++;
+	}
+	if (b.len > LWS_PRE) {
+		size_t len = b.len - LWS_PRE;
+
+		if (lws_write(c->wsi, (unsigned char *)b.data + LWS_PRE, len, LWS_WRITE_HTTP) <
+		    (int)len) {
+			r = -1;
+			goto out;
+		}
+		rap_metric_inc(n->frames_out, events);
+		rap_metric_inc(n->writes_out, 1);
+	}
+	c->sse_hello = c->sse_ping = false;
+	c->written_ms = rap_now_ms();
+	drop_written(c, k);
+	if (c->sse_seen && c->replay_next <= 0) {
+		if (!c->sse_replayed_ms)
+			c->sse_replayed_ms = c->written_ms;
+		else if (c->written_ms - c->sse_replayed_ms >= SSE_SEEN_KEEP_MS) {
+			free(c->sse_seen);
+			c->sse_seen = NULL;
+		}
+	}
+	if (c->out_head)
+		lws_callback_on_writable(c->wsi);
+out:
+	rap_buf_cleanup(&b);
+	return r;
+}
+
+/* A request header (name lower-case, with its colon) in buf, NULL when it
+ * is absent; one longer than buf reads as "?" (no key, no event id). */
+static const char *sse_header(struct lws *wsi, const char *name, char *buf, int len)
+{
+	int nlen = (int)strlen(name), vlen = lws_hdr_custom_length(wsi, name, nlen);
+
+	if (vlen < 0)
+		return NULL;
+	if (vlen >= len || lws_hdr_custom_copy(wsi, buf, len, name, nlen) < 0)
+		snprintf(buf, (size_t)len, "?");
+	return buf;
+}
+
+/* The largest event id recorded now (0 for none), in c->replay_hi. */
+static int sse_replay_bound(struct notifier *n, struct client *c)
+{
+	char err[RAP_ERRLEN];
+	PGresult *res;
+
+	if (!db_ready(n) || rap_pg_exec(n->db, "SELECT coalesce(max(id), 0) FROM job_events", 0,
+					NULL, &res, err) != RAP_OK)
+		return RAP_EDB;
+	c->replay_hi = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (c->replay_hi <= 0)
+		c->replay_hi = 1; /* none yet: every one comes live */
+	return RAP_OK;
+}
+
+/*
+ * Opens the SSE stream uri asks for: 0 when it streams (its headers are
+ * written), -1 when the connection is to be closed, else the HTTP status
+ * to refuse it with and its error code and message (static).
+ */
+static int sse_open(struct notifier *n, struct client *c, struct lws *wsi, const char *uri,
+		    const char **code, const char **msg)
+{
+	unsigned char hdr[LWS_PRE + 512], *start = &hdr[LWS_PRE], *p = start,
+					  *end = &hdr[sizeof(hdr) - 1];
+	char key[RAP_MAX_OWNER + 256], last[32], qkey[sizeof(key) + 8], qsince[40];
+	struct notifier_sse_req req;
+	const char *k, *l, *s;
+	int status;
+
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+		*code = "method_not_allowed";
+		*msg = "event streams are read with GET";
+		return 405;
+	}
+	/* The key as every service takes it (Authorization: Bearer, or
+	 * X-API-Key), or as an EventSource can send it (?api_key=). */
+	k = NULL;
+	if (lws_hdr_copy(wsi, key, (int)sizeof(key), WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
+	    strncasecmp(key, "Bearer ", 7) == 0)
+		k = key + 7;
+	if (!k)
+		k = sse_header(wsi, "x-api-key:", key, (int)sizeof(key));
+	if (!k)
+		k = lws_get_urlarg_by_name(wsi, "api_key=", qkey, (int)sizeof(qkey));
+	l = sse_header(wsi, "last-event-id:", last, (int)sizeof(last));
+	s = lws_get_urlarg_by_name(wsi, "since=", qsince, (int)sizeof(qsince));
+	status = notifier_sse_decode(n->auth, uri, k, l, s, &req, code, msg);
+	if (status != 0)
+		return status;
+	memset(c, 0, sizeof(*c));
+	c->wsi = wsi;
+	snprintf(c->owner, sizeof(c->owner), "%s", req.owner);
+	snprintf(c->job_id, sizeof(c->job_id), "%s", req.job_id);
+	if (c->job_id[0]) {
+		status = job_owned(n, c);
+		if (status != RAP_OK) {
+			*code = status == RAP_EDB ? "unavailable" : "not_found";
+			*msg = status == RAP_EDB ? "the job store is unavailable; retry"
+						 : "no such job";
+			return status == RAP_EDB ? 503 : 404;
+		}
+	}
+	c->is_sse = true;
+	c->subscribed = true;
+	c->sse_hello = true;
+	c->sse_floor = c->sse_last_id = req.since;
+	c->written_ms = rap_now_ms();
+	c->next = n->clients;
+	if (c->next)
+		c->next->prev = c;
+	n->clients = c;
+	rap_metric_inc(n->sse_now, 1);
+	topic_join(n, c);
+	/* As a WebSocket's subscribe: a job's whole history (or after since),
+	 * an owner's only when resuming. */
+	if (c->job_id[0] || req.resumed)
+		c->sse_seen = rap_calloc(1, sizeof(*c->sse_seen));
+	if (c->sse_seen &&
+	    (sse_replay_bound(n, c) != RAP_OK || replay(n, c, req.since) != RAP_OK)) {
+		client_unlink(n, c);
+		c->is_sse = false;
+		*code = "unavailable";
+		*msg = "the event history is unavailable; retry";
+		return 503;
+	}
+	if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/event-stream",
+					LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-cache", 8, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-accel-buffering:",
+					(const unsigned char *)"no", 2, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1; /* CLOSED_HTTP unlinks it */
+	/* It stays, with no timeout, and gives its header table back (what
+	 * lws_http_mark_sse does, but for its part that is HTTP/2's only and
+	 * logs an error on HTTP/1). */
+	lws_http_headers_detach(wsi);
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	lws_set_timer_usecs(wsi, n->cfg.sse_heartbeat * LWS_US_PER_SEC);
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* Builds an HTTP answer for the health and metrics endpoints, the refusal
+ * of an SSE stream, or opens one. */
 static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, const char *uri)
 {
 	unsigned char hdr[LWS_PRE + 1024], *start = &hdr[LWS_PRE], *p = start,
@@ -791,6 +1038,16 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 	unsigned status = 200;
 	const char *ctype = "application/json";
 	char rid[33] = "";
+	const char *code = NULL, *msg = NULL;
+	char job[RAP_UUID_STRLEN];
+
+	if (notifier_sse_path(uri, job)) {
+		int r = sse_open(n, c, wsi, uri, &code, &msg);
+
+		if (r <= 0)
+			return r < 0 ? 1 : 0;
+		status = (unsigned)r;
+	}
 
 	rap_buf_init(&b, 1024 * 1024);
 	rap_buf_append(&b, "", 0);
@@ -816,11 +1073,15 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 		/* The same error shape as every other service, request id included. */
 		rap_random(raw, sizeof(raw));
 		rap_hex(raw, sizeof(raw), rid);
-		status = 404;
+		if (!code) {
+			status = 404;
+			code = "not_found";
+			msg = "no such endpoint; WebSocket clients connect to /ws";
+		}
 		rap_buf_appendf(
 			&b,
-			"{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no such endpoint; WebSocket clients connect to /ws\",\"request_id\":\"%s\"}}",
-			rid);
+			"{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"%s\",\"request_id\":\"%s\"}}",
+			status, code, msg, rid);
 	}
 	c->http_len = b.len - LWS_PRE;
 	c->http_body = rap_buf_take(&b);
@@ -930,6 +1191,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return r;
 	}
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (c && c->is_sse) {
+			if (sse_write(n, c) != 0)
+				return -1;
+			replay_more(n, c);
+			return 0;
+		}
 		if (!c || !c->http_body)
 			break;
 		lws_write(wsi, (unsigned char *)c->http_body + LWS_PRE, c->http_len,
@@ -944,6 +1211,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			break;
 		free(c->http_body);
 		c->http_body = NULL;
+		if (c->is_sse) {
+			client_unlink(n, c);
+			c->is_sse = false;
+		}
 		break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		char uri[64];
@@ -978,6 +1249,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		lws_set_timer_usecs(wsi, n->cfg.idle_timeout * LWS_US_PER_SEC);
 		break;
 	case LWS_CALLBACK_TIMER:
+		if (c->is_sse) { /* a comment, so that proxies keep it open */
+			c->sse_ping = true;
+			lws_callback_on_writable(wsi);
+			lws_set_timer_usecs(wsi, n->cfg.sse_heartbeat * LWS_US_PER_SEC);
+			break;
+		}
 		if (c->subscribed)
 			break;
 		rap_metric_inc(n->idle_closed, 1);
