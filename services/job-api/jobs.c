@@ -150,6 +150,8 @@ void job_api_output(void *svc, struct rap_http_req *req)
 	PGconn *db;
 	int result;
 
+	if (!job_api_status_allowed(api, req))
+		return;
 	db = job_api_db_for_job(api, req, id);
 	if (!db)
 		return;
@@ -192,6 +194,8 @@ void job_api_get(void *svc, struct rap_http_req *req)
 	PGconn *db;
 	int result;
 
+	if (!job_api_status_allowed(api, req))
+		return;
 	db = job_api_db_for_job(api, req, id);
 	if (!db)
 		return;
@@ -261,6 +265,8 @@ void job_api_list(void *svc, struct rap_http_req *req)
 			       "limit must be a whole number from 1 to 500");
 		return;
 	}
+	if (!job_api_status_allowed(api, req))
+		return;
 	db = job_api_db_get(api, req);
 	if (!db)
 		return;
