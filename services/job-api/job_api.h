@@ -128,13 +128,22 @@ void job_api_create(void *svc, struct rap_http_req *req);
 void job_api_list(void *svc, struct rap_http_req *req);
 void job_api_get(void *svc, struct rap_http_req *req);
 void job_api_cancel(void *svc, struct rap_http_req *req);
-/* POST /jobs/{id}/replay, and POST /jobs/replay-dead (every DEAD job). */
+/* POST /jobs/{id}/replay, and POST /jobs/replay-dead (every DEAD job of
+ * the owner, or of the scope an admin asks for: job_api_scope); an admin
+ * may replay any owner's DEAD job by its id. */
 void job_api_replay(void *svc, struct rap_http_req *req);
 void job_api_output(void *svc, struct rap_http_req *req);
 /* errors.c: GET /jobs/{id}/errors (a page, JSON) and
  * GET /jobs/{id}/errors.csv (all of them, streamed). */
 void job_api_errors(void *svc, struct rap_http_req *req);
 void job_api_errors_csv(void *svc, struct rap_http_req *req);
+/* admin.c: GET /me ({"owner", "role"}), and the owner scope of the DEAD-job
+ * routes: ?owner=NAME or ?all=true.  *owner gets the owner to act on (NULL:
+ * every owner) and *foreign whether it is not the caller's own; false once
+ * it has answered (400 malformed, 403 `forbidden` for a key that is not an
+ * admin's asking for another owner or all). */
+void job_api_me(void *svc, struct rap_http_req *req);
+bool job_api_scope(struct rap_http_req *req, const char **owner, bool *foreign);
 /* batch.c: POST /jobs/batch. */
 void job_api_create_batch(void *svc, struct rap_http_req *req);
 
