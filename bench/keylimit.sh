@@ -37,7 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start() { # name rate burst -> prints the port
+# Starts a job-api with that limit; its port goes to the variable named
+# first (no command substitution: the pid must reach the cleanup).
+start() { # var rate burst
 	local port
 	port=$(free_port)
 	RAP_PG_URL=$pg_url RAP_AMQP_URL=$amqp_url RAP_JOB_PORT=$port RAP_JOB_ADMIN_PORT=0 \
@@ -48,11 +50,12 @@ start() { # name rate burst -> prints the port
 		curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	echo "$port"
+	printf -v "$1" '%s' "$port"
 }
-off=$(start off 0 1)
-on=$(start on 100000 200000)
-small=$(start small 1000000 40)
+off='' on='' small=''
+start off 0 1
+start on 100000 200000
+start small 1000000 40
 
 cat >"$lua" <<'LUA'
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("RAP_BENCH_KEY_")
