@@ -470,8 +470,10 @@ static int refused(PGconn *db, const char *owner, const char *job_id, char *stat
 	PGresult *res;
 	int result;
 
-	result = rap_pg_exec(db, "SELECT status FROM jobs WHERE id = $1::uuid AND owner = $2", 2, p,
-			     &res, err);
+	result = rap_pg_exec(db,
+			     "SELECT status FROM jobs WHERE id = $1::uuid"
+			     " AND ($2::text IS NULL OR owner = $2)",
+			     2, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	if (PQntuples(res) == 0) {
@@ -752,10 +754,36 @@ int rap_job_list_json(PGconn *db, const char *owner, const char *status, const c
 		5, p, json, err);
 }
 
-int rap_job_replay(PGconn *db, const char *owner, const char *job_id, unsigned *count, char *status,
-		   char *err)
+int rap_job_list_dead_json(PGconn *db, const char *owner, const char *after, int limit, char **json,
+			   char *err)
 {
-	const char *p[2] = { owner, job_id };
+	char lim[12];
+	const char *p[3] = { owner, after, lim };
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	return rap_pg_one_text(
+		db,
+		"WITH page AS (SELECT j.* FROM jobs j WHERE j.status = 'DEAD'"
+		"   AND ($1::text IS NULL OR j.owner = $1)"
+		"   AND ($2::uuid IS NULL OR (j.created_at, j.id) <"
+		"        (SELECT created_at, id FROM jobs WHERE id = $2::uuid))"
+		"   ORDER BY j.created_at DESC, j.id DESC LIMIT $3::int)"
+		" SELECT json_build_object('jobs', coalesce(json_agg(json_build_object("
+		"   'job_id', id, 'owner', owner, 'type', type, 'object_key', object_key,"
+		"   'status', status, 'attempt', attempt, 'max_attempts', max_attempts,"
+		"   'error', error, 'created_at', rap_ts(created_at),"
+		"   'updated_at', rap_ts(updated_at), 'finished_at', rap_ts(finished_at))"
+		"   ORDER BY created_at DESC, id DESC), '[]'),"
+		"  'next', CASE WHEN count(*) = $3::int"
+		"   THEN (array_agg(id ORDER BY created_at DESC, id DESC))[$3::int] END)::text"
+		" FROM page",
+		3, p, json, err);
+}
+
+int rap_job_replay(PGconn *db, const char *owner, const char *job_id, const char *by,
+		   unsigned *count, char *status, char *err)
+{
+	const char *p[3] = { owner, job_id, by };
 	PGresult *res;
 	long long n = 0;
 	int result;
@@ -763,10 +791,11 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id, unsigned *
 	*count = 0;
 	result = rap_pg_exec(
 		db,
-		"WITH why AS (SELECT set_config('rap.event_detail', 'replayed by the owner', true)),"
+		"WITH why AS (SELECT set_config('rap.event_detail',"
+		"            coalesce($3, 'replayed by the owner'), true)),"
 		" back AS (UPDATE jobs j SET status = 'QUEUED', attempt = 0, error = NULL,"
 		"            finished_at = NULL, lease_owner = NULL, lease_until = NULL, progress = 0"
-		"          FROM why WHERE j.owner = $1 AND j.status = 'DEAD'"
+		"          FROM why WHERE ($1::text IS NULL OR j.owner = $1) AND j.status = 'DEAD'"
 		"          AND ($2::uuid IS NULL OR j.id = $2::uuid)"
 		"          RETURNING j.id, j.type, j.object_key, j.owner, j.traceparent),"
 		" msgs AS (INSERT INTO outbox (kind, job_id, exchange, routing_key, body, headers)"
@@ -774,7 +803,7 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id, unsigned *
 		"            rap_work_message(id, type, object_key, owner), " TRACE_HEADERS
 		"          FROM back RETURNING 1)"
 		" SELECT count(*) FROM msgs",
-		2, p, &res, err);
+		3, p, &res, err);
 	if (result != RAP_OK)
 		return result;
 	rap_strtonum(PQgetvalue(res, 0, 0), 0, 1000000000, &n);

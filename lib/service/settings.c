@@ -50,7 +50,10 @@ static const struct rap_cfg_opt presign[] = {
 
 static const struct rap_cfg_opt auth[] = {
 	{ "RAP_API_KEYS", RAP_CFG_STR, 0, 0, "dev-key=dev",
-	  "API keys and their owners: key=owner[,key=owner...]", S(api_keys) },
+	  "API keys and their owners: key=owner[,key=owner...]; key=owner:admin makes an "
+	  "admin's key (lists and replays every owner's DEAD jobs), key=owner:user is the same "
+	  "as key=owner",
+	  S(api_keys) },
 };
 
 static const struct rap_cfg_opt job_types[] = {

@@ -12,7 +12,7 @@
 #include "rap/pg.h"
 #include "rap/str.h"
 #include "rap/presigned.h"
-#include "rap/ratelimit.h"
+#include "rap/keylimit.h"
 #include "rap/s3.h"
 #include "rap/upload.h"
 #include "rap/uuid.h"
@@ -79,22 +79,55 @@ bool job_api_create_headers(struct rap_http_req *req, const char **idem)
 	return true;
 }
 
+/* Takes cost from the API key's bucket of limit; false once refused, with
+ * the 429's Retry-After set and *retry its seconds (the caller says which
+ * setting was passed).  A limit PostgreSQL cannot answer lets the request
+ * through, with a warning. */
+static bool limit_allows(struct rap_http_req *req, struct rap_keylimit *limit,
+			 struct rap_metric *refused, double cost, long long *retry)
+{
+	char after[32], err[RAP_ERRLEN];
+	bool admitted = true;
+
+	if (rap_keylimit_take(limit, req->key_id, cost, rap_now_ms(), &admitted, retry, err) !=
+	    RAP_OK) {
+		struct rap_log_ctx ctx = { .request_id = req->request_id };
+
+		rap_log(RAP_LOG_WARN, &ctx, "rate limit not checked: %s", err);
+	}
+	if (admitted)
+		return true;
+	rap_metric_inc(refused, 1);
+	snprintf(after, sizeof(after), "%lld", *retry);
+	rap_http_header(req, "Retry-After", after);
+	return false;
+}
+
 bool job_api_create_allowed(struct job_api *api, struct rap_http_req *req, int n)
 {
 	long long retry = 1;
-	char after[32];
 
-	if (rap_ratelimit_take(api->create_limit, req->owner ? req->owner : "", (double)n,
-			       rap_now_ms(), &retry))
+	if (limit_allows(req, api->create_limit, api->create_limited, (double)n, &retry))
 		return true;
-	rap_metric_inc(api->create_limited, 1);
-	snprintf(after, sizeof(after), "%lld", retry);
-	rap_http_header(req, "Retry-After", after);
 	rap_http_error(req, 429, "rate_limited",
-		       "this API key's owner is creating jobs faster than "
+		       "this API key is creating jobs faster than "
 		       "RAP_JOB_CREATE_RATE=%lld a second (bursts of RAP_JOB_CREATE_BURST=%lld); "
 		       "retry after %lld s",
 		       api->cfg.job_create_rate, api->cfg.job_create_burst, retry);
+	return false;
+}
+
+bool job_api_status_allowed(struct job_api *api, struct rap_http_req *req)
+{
+	long long retry = 1;
+
+	if (limit_allows(req, api->status_limit, api->status_limited, 1, &retry))
+		return true;
+	rap_http_error(req, 429, "rate_limited",
+		       "this API key is reading job status faster than "
+		       "RAP_JOB_STATUS_RATE=%lld a second (bursts of RAP_JOB_STATUS_BURST=%lld); "
+		       "retry after %lld s",
+		       api->cfg.job_status_rate, api->cfg.job_status_burst, retry);
 	return false;
 }
 

@@ -71,6 +71,8 @@ void job_api_errors(void *svc, struct rap_http_req *req)
 
 	if (!read_query(req, &q, true))
 		return;
+	if (!job_api_status_allowed(api, req))
+		return;
 	db = job_api_db_for_job(api, req, q.job_id);
 	if (!db)
 		return;
@@ -158,6 +160,8 @@ void job_api_errors_csv(void *svc, struct rap_http_req *req)
 	int result;
 
 	if (!read_query(req, &q, false))
+		return;
+	if (!job_api_status_allowed(api, req))
 		return;
 	db = job_api_db_for_job(api, req, id);
 	if (!db)

@@ -16,7 +16,7 @@ struct rap_s3;
 struct rap_metric;
 struct pg_conn;
 struct job_api_type;
-struct rap_ratelimit;
+struct rap_keylimit;
 
 /* settings.c: the settings that are job-api's own. */
 struct job_api_settings {
@@ -43,6 +43,8 @@ struct job_api_settings {
 	long long idle_timeout;
 	long long job_create_rate;
 	long long job_create_burst;
+	long long job_status_rate;
+	long long job_status_burst;
 };
 
 extern const struct rap_cfg_opt job_api_settings_table[];
@@ -68,9 +70,11 @@ struct job_api {
 	int relay_wake;
 	atomic_bool relay_ok; /* the relay is connected to both sides */
 	atomic_bool db_ok;
-	struct rap_ratelimit *create_limit; /* RAP_JOB_CREATE_RATE, per owner */
+	struct rap_keylimit *create_limit; /* RAP_JOB_CREATE_RATE, per key */
+	struct rap_keylimit *status_limit; /* RAP_JOB_STATUS_RATE, per key */
 	struct rap_metric *jobs_created;
 	struct rap_metric *create_limited;
+	struct rap_metric *status_limited;
 	struct rap_metric *jobs_idempotent;
 	struct rap_metric *create_groups;
 	struct rap_metric *relay_published;
@@ -126,7 +130,9 @@ void job_api_create(void *svc, struct rap_http_req *req);
 void job_api_list(void *svc, struct rap_http_req *req);
 void job_api_get(void *svc, struct rap_http_req *req);
 void job_api_cancel(void *svc, struct rap_http_req *req);
-/* POST /jobs/{id}/replay, and POST /jobs/replay-dead (every DEAD job). */
+/* POST /jobs/{id}/replay, and POST /jobs/replay-dead (every DEAD job of
+ * the owner, or of the scope an admin asks for: job_api_scope); an admin
+ * may replay any owner's DEAD job by its id. */
 void job_api_replay(void *svc, struct rap_http_req *req);
 void job_api_output(void *svc, struct rap_http_req *req);
 /* errors.c: GET /jobs/{id}/errors (a page, JSON) and
@@ -135,6 +141,13 @@ void job_api_errors(void *svc, struct rap_http_req *req);
 void job_api_errors_csv(void *svc, struct rap_http_req *req);
 /* stats.c: GET /jobs/stats (the caller's numbers over ?hours=, 24 h). */
 void job_api_stats(void *svc, struct rap_http_req *req);
+/* admin.c: GET /me ({"owner", "role"}), and the owner scope of the DEAD-job
+ * routes: ?owner=NAME or ?all=true.  *owner gets the owner to act on (NULL:
+ * every owner) and *foreign whether it is not the caller's own; false once
+ * it has answered (400 malformed, 403 `forbidden` for a key that is not an
+ * admin's asking for another owner or all). */
+void job_api_me(void *svc, struct rap_http_req *req);
+bool job_api_scope(struct rap_http_req *req, const char **owner, bool *foreign);
 /* batch.c: POST /jobs/batch. */
 void job_api_create_batch(void *svc, struct rap_http_req *req);
 
@@ -166,10 +179,13 @@ void job_api_store_error(struct rap_http_req *req, int result, const char *err);
 /* Checks the media type and Idempotency-Key of a job creation; false once
  * it has answered.  *idem gets the key or NULL. */
 bool job_api_create_headers(struct rap_http_req *req, const char **idem);
-/* Takes n jobs from the owner's token bucket of creations
- * (RAP_JOB_CREATE_RATE, RAP_JOB_CREATE_BURST); false once it has answered
- * 429 `rate_limited` with the Retry-After that would let them pass. */
+/* Takes n jobs from the API key's token bucket of creations
+ * (RAP_JOB_CREATE_RATE, RAP_JOB_CREATE_BURST; shared by every instance,
+ * rap/keylimit.h); false once it has answered 429 `rate_limited` with the
+ * Retry-After that would let them pass. */
 bool job_api_create_allowed(struct job_api *api, struct rap_http_req *req, int n);
+/* The same for one status read (RAP_JOB_STATUS_RATE, RAP_JOB_STATUS_BURST). */
+bool job_api_status_allowed(struct job_api *api, struct rap_http_req *req);
 /* Completes the owner's presigned upload of object_key if its object is
  * in S3 with the declared size (rap_presigned_verify's results). */
 int job_api_presigned_verify(struct job_api *api, struct pg_conn *db, const char *owner,

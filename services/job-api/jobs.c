@@ -153,6 +153,8 @@ void job_api_output(void *svc, struct rap_http_req *req)
 	PGconn *db;
 	int result;
 
+	if (!job_api_status_allowed(api, req))
+		return;
 	db = job_api_db_for_job(api, req, id);
 	if (!db)
 		return;
@@ -195,6 +197,8 @@ void job_api_get(void *svc, struct rap_http_req *req)
 	PGconn *db;
 	int result;
 
+	if (!job_api_status_allowed(api, req))
+		return;
 	db = job_api_db_for_job(api, req, id);
 	if (!db)
 		return;
@@ -247,6 +251,8 @@ void job_api_list(void *svc, struct rap_http_req *req)
 	char err[RAP_ERRLEN], *json = NULL;
 	enum rap_job_state st;
 	long long limit = 50;
+	const char *owner;
+	bool foreign;
 	PGconn *db;
 	int result;
 
@@ -269,10 +275,23 @@ void job_api_list(void *svc, struct rap_http_req *req)
 			       "limit must be a whole number from 1 to 500");
 		return;
 	}
+	if (!job_api_scope(req, &owner, &foreign))
+		return;
+	if (foreign && (!status || st != RAP_JOB_DEAD)) {
+		rap_http_error(req, 400, "bad_request",
+			       "owner and all list DEAD jobs only: add status=DEAD");
+		return;
+	}
+	if (!job_api_status_allowed(api, req))
+		return;
 	db = job_api_db_get(api, req);
 	if (!db)
 		return;
-	result = rap_job_list_json(db, req->owner, status, type, after, (int)limit, &json, err);
+	if (foreign)
+		result = rap_job_list_dead_json(db, owner, after, (int)limit, &json, err);
+	else
+		result = rap_job_list_json(db, req->owner, status, type, after, (int)limit, &json,
+					   err);
 	rap_pg_pool_put(api->pool, db);
 	if (result != RAP_OK)
 		job_api_store_error(req, result, err);
@@ -286,15 +305,26 @@ void job_api_replay(void *svc, struct rap_http_req *req)
 {
 	struct job_api *api = svc;
 	const char *id = rap_http_param(req, "id");
-	char err[RAP_ERRLEN], status[RAP_JOB_STATUS_LEN], *body;
+	char err[RAP_ERRLEN], status[RAP_JOB_STATUS_LEN], by[128], *body;
+	const char *owner = req->owner;
+	bool foreign = false;
 	unsigned count;
 	PGconn *db;
 	int result;
 
+	/* By id, an admin reaches any owner's job; without, the scope says
+	 * whose. */
+	if (id && req->admin) {
+		owner = NULL;
+		foreign = true;
+	} else if (!id && !job_api_scope(req, &owner, &foreign)) {
+		return;
+	}
+	snprintf(by, sizeof(by), "replayed by admin %s", req->owner);
 	db = id ? job_api_db_for_job(api, req, id) : job_api_db_get(api, req);
 	if (!db)
 		return;
-	result = rap_job_replay(db, req->owner, id, &count, status, err);
+	result = rap_job_replay(db, owner, id, foreign ? by : NULL, &count, status, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_OK)
 		job_api_relay_kick(api);

@@ -8,7 +8,7 @@
 #include "rap/jobstore.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
-#include "rap/ratelimit.h"
+#include "rap/keylimit.h"
 #include "rap/pg.h"
 #include "rap/s3.h"
 #include "rap/schema.h"
@@ -112,7 +112,10 @@ static void register_metrics(struct job_api *api)
 					    "jobs created through POST /jobs");
 	api->create_limited = rap_metrics_add(
 		m, RAP_COUNTER, "rap_jobs_rate_limited_total", NULL,
-		"job creations refused with 429: their owner passed RAP_JOB_CREATE_RATE");
+		"job creations refused with 429: their API key passed RAP_JOB_CREATE_RATE");
+	api->status_limited = rap_metrics_add(
+		m, RAP_COUNTER, "rap_job_status_rate_limited_total", NULL,
+		"status reads refused with 429: their API key passed RAP_JOB_STATUS_RATE");
 	api->jobs_idempotent = rap_metrics_add(
 		m, RAP_COUNTER, "rap_jobs_idempotent_replays_total", NULL,
 		"POST /jobs answered with an earlier job of the same Idempotency-Key");
@@ -212,9 +215,6 @@ int main(int argc, char **argv)
 		goto out_types;
 	}
 	register_metrics(&api);
-	/* A bucket per owner: the owners are the API keys' few. */
-	api.create_limit = rap_ratelimit_new((double)api.cfg.job_create_rate,
-					     (double)api.cfg.job_create_burst, 1024);
 	rap_s3_global_init();
 	api.presigner = rap_service_presigner(&api.svc);
 	/* Creations share one connection (group.c); the other requests take
@@ -225,6 +225,12 @@ int main(int argc, char **argv)
 	/* Commits that NOTIFY are serialised by PostgreSQL; the handlers wake
 	 * the relay in-process instead (migration 0013). */
 	rap_pg_pool_setup(api.pool, "SET rap.outbox_notify = off");
+	/* A bucket per API key and class, shared by the instances in
+	 * PostgreSQL (rap/keylimit.h). */
+	api.create_limit = rap_keylimit_new("create", (double)api.cfg.job_create_rate,
+					    (double)api.cfg.job_create_burst, api.pool);
+	api.status_limit = rap_keylimit_new("status", (double)api.cfg.job_status_rate,
+					    (double)api.cfg.job_status_burst, api.pool);
 	api.relay_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (api.relay_wake < 0) {
 		rap_log(RAP_LOG_ERROR, NULL, "eventfd: %s", strerror(errno));
@@ -294,7 +300,8 @@ out_pool:
 	rap_pg_pool_free(api.pool);
 	rap_s3_free(api.presigner);
 	rap_auth_free(api.auth);
-	rap_ratelimit_free(api.create_limit);
+	rap_keylimit_free(api.create_limit);
+	rap_keylimit_free(api.status_limit);
 out_types:
 	job_api_types_cleanup(&api);
 	rap_service_cleanup(&api.svc);

@@ -17,6 +17,7 @@ const struct rap_http_route job_api_routes[] = {
 	{ .method = "POST", .pattern = "/jobs/{id}/replay", .on_request = job_api_replay },
 	{ .method = "GET", .pattern = "/jobs/{id}/output", .on_request = job_api_output },
 	{ .method = "GET", .pattern = "/job-types", .on_request = job_api_types_list },
+	{ .method = "GET", .pattern = "/me", .on_request = job_api_me },
 	{ .method = "GET", .pattern = "/job-types/{name}", .on_request = job_api_type_get },
 	{ .method = "GET", .pattern = "/jobs/{id}/errors", .on_request = job_api_errors },
 	{ .method = "GET", .pattern = "/jobs/{id}/errors.csv", .on_request = job_api_errors_csv },

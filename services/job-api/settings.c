@@ -73,14 +73,22 @@ const struct rap_cfg_opt job_api_settings_table[] = {
 	  "keepalive_timeout, 60 s)",
 	  S(idle_timeout) },
 	{ "RAP_JOB_CREATE_RATE", RAP_CFG_INT, 0, 1000000, "5000",
-	  "jobs one owner (API key) may create a second, on average (POST /jobs is one, a "
-	  "batch as many as it holds); past it and the burst: 429 rate_limited with "
-	  "Retry-After; 0: no limit",
+	  "jobs one API key may create a second, on average, across every job-api instance "
+	  "(POST /jobs is one, a batch as many as it holds); past it and the burst: 429 "
+	  "rate_limited with Retry-After; 0: no limit",
 	  S(job_create_rate) },
 	{ "RAP_JOB_CREATE_BURST", RAP_CFG_INT, 1, 10000000, "10000",
-	  "jobs one owner may create at once above RAP_JOB_CREATE_RATE (its token bucket's "
+	  "jobs one API key may create at once above RAP_JOB_CREATE_RATE (its token bucket's "
 	  "size; a batch larger than this needs a full bucket)",
 	  S(job_create_burst) },
+	{ "RAP_JOB_STATUS_RATE", RAP_CFG_INT, 0, 1000000, "1000",
+	  "status reads one API key may make a second, on average, across every job-api "
+	  "instance (GET /jobs, /jobs/{id}, its errors and output); past it and the burst: 429 "
+	  "rate_limited with Retry-After; 0: no limit",
+	  S(job_status_rate) },
+	{ "RAP_JOB_STATUS_BURST", RAP_CFG_INT, 1, 10000000, "2000",
+	  "status reads one API key may make at once above RAP_JOB_STATUS_RATE",
+	  S(job_status_burst) },
 };
 
 const size_t job_api_settings_count =

@@ -1,11 +1,15 @@
 /*
  * common.c: what upload-api's handlers and its part writer share, so that
  * none of them calls back into another's file: libmagic's look at a file's first bytes,
- * a client's file name made safe, and deleting an object.
+ * a client's file name made safe, deleting an object, and the rate limit of uploads.
  */
 #include "upload_api.h"
 
+#include "rap/clock.h"
 #include "rap/err.h"
+#include "rap/http.h"
+#include "rap/keylimit.h"
+#include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/s3.h"
 
@@ -62,4 +66,29 @@ int upload_delete_object(struct upload_api *api, const char *key)
 
 	rap_s3_free(s3);
 	return result;
+}
+
+bool upload_rate_allowed(struct upload_api *api, struct rap_http_req *req)
+{
+	char after[32], err[RAP_ERRLEN];
+	long long retry = 1;
+	bool admitted = true;
+
+	if (rap_keylimit_take(api->limit, req->key_id, 1, rap_now_ms(), &admitted, &retry, err) !=
+	    RAP_OK) {
+		struct rap_log_ctx ctx = { .request_id = req->request_id };
+
+		rap_log(RAP_LOG_WARN, &ctx, "rate limit not checked: %s", err);
+	}
+	if (admitted)
+		return true;
+	rap_metric_inc(api->rate_limited, 1);
+	snprintf(after, sizeof(after), "%lld", retry);
+	rap_http_header(req, "Retry-After", after);
+	rap_http_error(
+		req, 429, "rate_limited",
+		"this API key is uploading faster than RAP_UPLOAD_REQUEST_RATE=%lld requests "
+		"a second (bursts of RAP_UPLOAD_REQUEST_BURST=%lld); retry after %lld s",
+		api->cfg.upload_request_rate, api->cfg.upload_request_burst, retry);
+	return false;
 }

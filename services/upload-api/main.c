@@ -5,6 +5,7 @@
 #include "rap/auth.h"
 #include "rap/err.h"
 #include "rap/jobtype.h"
+#include "rap/keylimit.h"
 #include "rap/log.h"
 #include "rap/metrics.h"
 #include "rap/pg.h"
@@ -186,6 +187,9 @@ static void register_metrics(struct upload_api *api)
 	api->too_slow = rap_metrics_add(
 		m, RAP_COUNTER, "rap_uploads_cut_total", "reason=\"too_slow\"",
 		"upload bodies and tus PATCHes cut with 408: slower than RAP_UPLOAD_MIN_RATE");
+	api->rate_limited = rap_metrics_add(
+		m, RAP_COUNTER, "rap_uploads_rate_limited_total", NULL,
+		"upload requests refused with 429: their API key passed RAP_UPLOAD_REQUEST_RATE");
 }
 
 int main(int argc, char **argv)
@@ -240,6 +244,8 @@ int main(int argc, char **argv)
 		goto out_magic;
 	}
 	api.pool = rap_pg_pool_new(api.svc.cfg.pg_url, 16);
+	api.limit = rap_keylimit_new("upload", (double)api.cfg.upload_request_rate,
+				     (double)api.cfg.upload_request_burst, api.pool);
 	api.part_pool = rap_pool_new(
 		parts_pool_bound(api.cfg.upload_max_active, api.cfg.upload_parts_in_flight));
 	hc.bind = api.svc.cfg.bind;
@@ -280,6 +286,7 @@ out_http:
 out_pool:
 	rap_pool_free(api.part_pool);
 	rap_pg_pool_free(api.pool);
+	rap_keylimit_free(api.limit);
 out_magic:
 	if (api.magic)
 		magic_close(api.magic);

@@ -202,11 +202,12 @@ static void begin(struct upload_api *api, struct rap_http_req *req)
 			       api->cfg.upload_max_bytes);
 		return;
 	}
-	/* A refusal for lack of a place waits for the body (read and thrown
-	 * away, into no buffer): an answer before it reaches a client behind
-	 * the gateway as a 502, not as the 503 that says to retry. */
+	/* A refusal for lack of a place, or past the key's rate, waits for
+	 * the body (read and thrown away, into no buffer): an answer before it
+	 * reaches a client behind the gateway as a 502, not as the 503 or 429
+	 * that says to retry. */
 	req->defer_reply = true;
-	if (!upload_admit(api, req, true, &place))
+	if (!upload_rate_allowed(api, req) || !upload_admit(api, req, true, &place))
 		return;
 	req->defer_reply = false;
 	up = rap_calloc(1, sizeof(*up));

@@ -43,6 +43,8 @@ void presign_post(void *svc, struct rap_http_req *req)
 	PGconn *db;
 	int result;
 
+	if (!upload_rate_allowed(api, req))
+		return;
 	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
 		rap_http_error(req, 415, "unsupported_media_type",
 			       "send {\"size\":N} as Content-Type: application/json");

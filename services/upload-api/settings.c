@@ -36,6 +36,14 @@ const struct rap_cfg_opt upload_settings_table[] = {
 	  "the window, in seconds, over which RAP_UPLOAD_MIN_RATE is averaged (a body that "
 	  "sends nothing is cut after about this long)",
 	  S(upload_rate_window_s) },
+	{ "RAP_UPLOAD_REQUEST_RATE", RAP_CFG_INT, 0, 1000000, "200",
+	  "upload requests one API key may make a second, on average, across every upload-api "
+	  "instance (a multipart POST, a tus POST or PATCH, a presign: one each); past it and "
+	  "the burst: 429 rate_limited with Retry-After; 0: no limit",
+	  S(upload_request_rate) },
+	{ "RAP_UPLOAD_REQUEST_BURST", RAP_CFG_INT, 1, 10000000, "1000",
+	  "upload requests one API key may make at once above RAP_UPLOAD_REQUEST_RATE",
+	  S(upload_request_burst) },
 	{ "RAP_TUS_EXPIRE_SECONDS", RAP_CFG_INT, 1, 30 * 86400, "86400",
 	  "how long an unfinished tus upload lives after its last PATCH before the sweeper "
 	  "aborts it",

@@ -360,6 +360,6 @@ void tus_create(void *svc, struct rap_http_req *req, enum rap_http_phase phase, 
 {
 	if (phase != RAP_HTTP_BEGIN)
 		tus_patch_body(req, phase, data, len);
-	else if (tus_accept(svc, req))
+	else if (tus_accept(svc, req) && upload_rate_allowed(svc, req))
 		create(svc, req);
 }

@@ -464,6 +464,6 @@ void tus_patch(void *svc, struct rap_http_req *req, enum rap_http_phase phase, c
 {
 	if (phase != RAP_HTTP_BEGIN)
 		tus_patch_body(req, phase, data, len);
-	else if (tus_accept(svc, req))
+	else if (tus_accept(svc, req) && upload_rate_allowed(svc, req))
 		tus_patch_begin(svc, req, rap_http_param(req, "id"), false);
 }

@@ -15,6 +15,7 @@
 
 struct rap_auth;
 struct rap_pg_pool;
+struct rap_keylimit;
 struct rap_metric;
 struct parts_s3_ops;
 struct rap_pool;
@@ -31,6 +32,8 @@ struct upload_settings {
 	long long upload_max_active_per_owner;
 	long long upload_min_rate;
 	long long upload_rate_window_s;
+	long long upload_request_rate;
+	long long upload_request_burst;
 	long long tus_expire_seconds;
 	long long presign_grace_seconds;
 	long long upload_sweep_ms;
@@ -66,6 +69,8 @@ struct upload_api {
 	struct rap_metric *busy;
 	struct rap_metric *over_share;
 	struct rap_metric *too_slow;
+	struct rap_metric *rate_limited;
+	struct rap_keylimit *limit;  /* RAP_UPLOAD_REQUEST_RATE, per key */
 	pthread_mutex_t places_lock; /* places.c: the places and their count */
 	struct upload_place *places;
 	long long active;
@@ -129,6 +134,11 @@ bool upload_pace_ok(struct upload_pace *p, size_t n, int64_t now_ms, long long m
 		    long long window_s);
 
 /* common.c: what the handlers and the part writer share. */
+/* Takes one request from the API key's bucket of uploads (multipart POST,
+ * tus POST and PATCH, presign: RAP_UPLOAD_REQUEST_RATE and _BURST, shared
+ * by every instance, rap/keylimit.h); false once it has answered 429
+ * `rate_limited` with Retry-After. */
+bool upload_rate_allowed(struct upload_api *api, struct rap_http_req *req);
 #define UPLOAD_DETECT_BYTES (64 * 1024) /* what libmagic looks at */
 /** The MIME type libmagic sees in the first bytes of a file (out, len
  *  bytes; "" if it cannot tell). */

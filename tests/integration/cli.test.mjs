@@ -198,6 +198,37 @@ test('a PATCH answered 503 with Retry-After: 3: the run waits those 3 s, not its
   assert.equal(info.sha256, sha256(f.data));
 });
 
+test('a job creation answered 429 rate_limited with Retry-After: 2: the run waits those 2 s, then creates the job', async (t) => {
+  const f = fixture(t, 1000);
+  // A gateway in front of the gateway that refuses the first POST /api/jobs
+  // as job-api does past an API key's RAP_JOB_CREATE_RATE.
+  const target = new URL(GATEWAY);
+  let refused = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/api/jobs' && refused === 0) {
+      refused++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(429, { 'Retry-After': '2', 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: { status: 429, code: 'rate_limited', message: 'this API key is creating jobs too fast', request_id: 'test' } }));
+      });
+      return;
+    }
+    const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method,
+      headers: req.headers }, (ans) => { res.writeHead(ans.statusCode, ans.headers); ans.pipe(res); });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const r = await rap(['upload', f.file, '--type', 'file.inspect', '--url', `http://127.0.0.1:${server.address().port}`,
+    '--state-dir', f.state]).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(refused, 1);
+  assert.match(r.stderr, /^retry: POST \S+\/api\/jobs: this API key is creating jobs too fast \(rate_limited, HTTP 429\); trying again in 2\.0 s$/m);
+  assert.equal((await getJob(JOB_LINE.exec(r.stdout)[1])).body.object_key.startsWith('uploads/'), true);
+});
+
 // A TLS front for the gateway (as an ingress would be), with a certificate
 // of its own for localhost; `requests` holds the first line of each request
 // it decrypted.

@@ -366,6 +366,7 @@ const char *rap_http_get_header(struct rap_http_req *req, const char *name)
 bool rap_http_authenticate(struct rap_http_req *req, const struct rap_auth *auth)
 {
 	const char *h = rap_http_get_header(req, "Authorization");
+	const struct rap_auth_key *found;
 	const char *key = NULL;
 
 	if (h && strncasecmp(h, "Bearer ", 7) == 0)
@@ -377,11 +378,14 @@ bool rap_http_authenticate(struct rap_http_req *req, const struct rap_auth *auth
 			       "missing API key: send 'Authorization: Bearer <key>'");
 		return false;
 	}
-	req->owner = rap_auth_owner(auth, key);
-	if (!req->owner) {
+	found = rap_auth_find(auth, key);
+	if (!found) {
 		rap_http_error(req, 401, "unauthorized", "unknown API key");
 		return false;
 	}
+	req->owner = found->owner;
+	req->key_id = found->id;
+	req->admin = found->admin;
 	return true;
 }
 

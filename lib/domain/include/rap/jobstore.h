@@ -195,14 +195,24 @@ int rap_job_list_json(PGconn *db, const char *owner, const char *status, const c
 		      const char *after, int limit, char **json, char *err);
 
 /**
- * Operator replay: DEAD -> QUEUED with attempts reset and a new work message
- * in the outbox, recorded in job_events.  job_id NULL replays every DEAD job
- * of the owner.  *count gets how many were replayed; with a job_id,
- * RAP_ENOENT when the owner has no such job and RAP_ECONFLICT when it is not
- * DEAD (status, 16 bytes, says what it is).
+ * Lists DEAD jobs for an admin, newest first, as rap_job_list_json does,
+ * each with its owner: those of owner, or of every owner when owner is
+ * NULL.
  */
-int rap_job_replay(PGconn *db, const char *owner, const char *job_id, unsigned *count, char *status,
-		   char *err);
+int rap_job_list_dead_json(PGconn *db, const char *owner, const char *after, int limit, char **json,
+			   char *err);
+
+/**
+ * Operator replay: DEAD -> QUEUED with attempts reset and a new work message
+ * in the outbox, recorded in job_events with the detail `by` (NULL:
+ * "replayed by the owner").  job_id NULL replays every DEAD job of the
+ * owner; owner NULL (an admin) stands for every owner.  *count gets how
+ * many were replayed; with a job_id, RAP_ENOENT when the owner has no such
+ * job and RAP_ECONFLICT when it is not DEAD (status, 16 bytes, says what it
+ * is).
+ */
+int rap_job_replay(PGconn *db, const char *owner, const char *job_id, const char *by,
+		   unsigned *count, char *status, char *err);
 
 /** Marks a job DEAD from any non-terminal state it may legally leave (used
  *  for poison messages); a job already terminal is left alone. */

@@ -39,6 +39,8 @@ struct rap_http_req {
 	 * the answer carries it back as traceparent. */
 	struct rap_trace trace;
 	const char *owner;   /* set by rap_http_authenticate */
+	const char *key_id;  /* its key's id (struct rap_auth_key), likewise */
+	bool admin;          /* its key is an admin's, likewise */
 	struct rap_buf body; /* the buffered body (not with stream) */
 	bool stream;         /* set in BEGIN to receive DATA calls */
 	bool defer_reply;    /* set in BEGIN: replies wait for the body's
@@ -175,7 +177,8 @@ void rap_http_date(time_t t, char out[RAP_HTTP_DATE_LEN]);
 
 /**
  * Resolves the request's API key (Authorization: Bearer KEY, or X-API-Key)
- * to an owner and stores it in req->owner.  Replies 401 and returns false
+ * to an owner and stores it in req->owner (its id in req->key_id, its role
+ * in req->admin).  Replies 401 and returns false
  * when the key is missing or unknown.
  */
 bool rap_http_authenticate(struct rap_http_req *req, const struct rap_auth *auth);
