@@ -21,9 +21,11 @@ function showError(msg) {
   box.hidden = !msg;
 }
 
+// An error answer is RFC 9457 problem details: {type, title, status,
+// detail, code, request_id} (docs/errors.md).
 function errorText(status, body) {
-  if (body && body.error && body.error.message) {
-    return `${status} ${body.error.code}: ${body.error.message}`;
+  if (body && body.code && (body.detail || body.title)) {
+    return `${status} ${body.code}: ${body.detail || body.title}`;
   }
   return `request failed with HTTP ${status}`;
 }

@@ -177,8 +177,9 @@ test('a PATCH answered 503 with Retry-After: 3: the run waits those 3 s, not its
       refused++;
       req.resume();
       req.on('end', () => {
-        res.writeHead(503, { 'Retry-After': '3', 'Tus-Resumable': '1.0.0', 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { status: 503, code: 'unavailable', message: 'the database is unavailable; retry', request_id: 'test' } }));
+        res.writeHead(503, { 'Retry-After': '3', 'Tus-Resumable': '1.0.0', 'Content-Type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: '/problems/unavailable', title: 'Service unavailable', status: 503,
+          detail: 'the database is unavailable; retry', code: 'unavailable', request_id: 'test' }));
       });
       return;
     }
