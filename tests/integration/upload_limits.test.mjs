@@ -74,7 +74,7 @@ test('a chunked body is 413 as soon as it passes the limit; nothing is stored', 
     json = null;
   }
   assert.equal(status, 413, JSON.stringify(json));
-  if (json) assert.equal(json.error.code, 'payload_too_large');
+  if (json) assert.equal(json.code, 'payload_too_large');
   assert.ok(up.sent() < LIMIT * 2, `the client sent ${up.sent()} bytes before it was stopped`);
   assert.equal((await objectKeys()).length, before, 'no object was stored');
 });
