@@ -186,7 +186,7 @@ test("owner other's slow crowd takes its share and no more: 429 past it, owner d
   // The slow ones end with 408 upload_too_slow once a window passed.
   for (const r of await cut) {
     assert.equal(r.status, 408, JSON.stringify(r));
-    const e = JSON.parse(r.body).error;
+    const e = JSON.parse(r.body);
     assert.equal(e.code, 'upload_too_slow');
     assert.equal(e.status, 408);
   }
