@@ -249,13 +249,22 @@ bool cli_http_status_transient(long status)
 	return status >= 500 || status == 429;
 }
 
-/* The "error" object of the platform's JSON error body, or NULL. */
+/*
+ * The object that holds an error's code in the platform's error body: the
+ * body itself for RFC 9457 problem details ({"type",...,"code","detail"}),
+ * or the "error" member of the envelope servers before issue 16 sent; NULL
+ * for anything else.
+ */
 static struct json_object *error_object(const struct cli_resp *resp, struct json_object **root)
 {
 	struct json_object *e;
 
 	*root = resp->body.len ? json_tokener_parse(resp->body.data) : NULL;
-	if (!*root || !json_object_object_get_ex(*root, "error", &e) ||
+	if (!*root || !json_object_is_type(*root, json_type_object))
+		return NULL;
+	if (json_object_object_get_ex(*root, "code", NULL))
+		return *root;
+	if (!json_object_object_get_ex(*root, "error", &e) ||
 	    !json_object_is_type(e, json_type_object))
 		return NULL;
 	return e;
@@ -312,7 +321,9 @@ void cli_resp_describe(const struct cli_resp *resp, char *out, size_t len)
 		return;
 	}
 	e = error_object(resp, &root);
-	msg = e ? cli_json_string(e, "message") : NULL;
+	msg = e ? cli_json_string(e, "detail") : NULL;
+	if (e && !msg)
+		msg = cli_json_string(e, "message");
 	code = e ? cli_json_string(e, "code") : NULL;
 	if (msg && code)
 		snprintf(out, len, "%s (%s, HTTP %ld)", msg, code, resp->status);

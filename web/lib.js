@@ -11,10 +11,11 @@ export const authHeader = () => ({ Authorization: `Bearer ${apiKey()}` });
 
 // An error body as text: the platform's envelope today, RFC 9457
 // problem+json (detail, code) as well.
+// An error answer is RFC 9457 problem details: {type, title, status,
+// detail, code, request_id} (docs/errors.md).
 export function errorText(status, body) {
-  const e = body && (body.error || body);
-  const message = e && (e.message || e.detail);
-  if (message) return `${status} ${e.code || e.title || 'error'}: ${message}`;
+  const message = body && (body.detail || body.title);
+  if (message) return `${status} ${body.code || 'error'}: ${message}`;
   return `request failed with HTTP ${status}`;
 }
 

@@ -53,6 +53,7 @@
 #include "rap/metrics.h"
 #include "rap/mem.h"
 #include "rap/pg.h"
+#include "rap/problem.h"
 #include "rap/buf.h"
 #include "rap/clock.h"
 #include "rap/random.h"
@@ -1070,7 +1071,7 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 	} else {
 		unsigned char raw[16];
 
-		/* The same error shape as every other service, request id included. */
+		/* The same problem details as every other service. */
 		rap_random(raw, sizeof(raw));
 		rap_hex(raw, sizeof(raw), rid);
 		if (!code) {
@@ -1078,10 +1079,8 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 			code = "not_found";
 			msg = "no such endpoint; WebSocket clients connect to /ws";
 		}
-		rap_buf_appendf(
-			&b,
-			"{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"%s\",\"request_id\":\"%s\"}}",
-			status, code, msg, rid);
+		ctype = RAP_PROBLEM_CONTENT_TYPE;
+		rap_problem_write(&b, status, code, msg, rid);
 	}
 	c->http_len = b.len - LWS_PRE;
 	c->http_body = rap_buf_take(&b);
@@ -1135,20 +1134,23 @@ static const char *lws_refusal(unsigned code, const char **msg)
  * libwebsockets 4.1.6 calls it through its PLT (objdump -d of
  * libwebsockets.so.17): this definition, which the executable exports, is
  * the one those calls reach (issue 15, point 5).  It writes the platform's
- * JSON error at once, as the library's own writes its page.  The library
- * answers a request line it cannot read with 403 (it serves no files, so
- * no 403 here means "forbidden"): that is a 400.  html_body, the library's
- * detail, is left out.  A request the library closes without calling this
- * (headers past NOTIFIER_MAX_HEADER_DATA) stays without an answer.
+ * problem+json error (RFC 9457) at once, as the library's own writes its
+ * page.  The library answers a request line it cannot read with 403 (it
+ * serves no files, so no 403 here means "forbidden"): that is a 400.
+ * html_body, the library's detail, is left out.  A request the library
+ * closes without calling this (headers past NOTIFIER_MAX_HEADER_DATA)
+ * stays without an answer.
  */
 int lws_return_http_status(struct lws *wsi, unsigned int code, const char *html_body)
 {
 	unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
 					   *end = &buf[sizeof(buf) - 1];
+	static const char ptype[] = RAP_PROBLEM_CONTENT_TYPE;
 	unsigned char raw[16];
 	const char *msg, *name;
-	char body[512], rid[33];
-	int n;
+	char rid[33];
+	struct rap_buf body;
+	int result = 1;
 
 	(void)html_body;
 	if (code == 403)
@@ -1156,22 +1158,25 @@ int lws_return_http_status(struct lws *wsi, unsigned int code, const char *html_
 	name = lws_refusal(code, &msg);
 	rap_random(raw, sizeof(raw));
 	rap_hex(raw, sizeof(raw), rid);
-	n = snprintf(body, sizeof(body),
-		     "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"%s\","
-		     "\"request_id\":\"%s\"}}",
-		     code, name, msg, rid);
+	rap_buf_init(&body, 512);
+	if (rap_problem_write(&body, code, name, msg, rid) != RAP_OK)
+		goto out_free_body;
 	if (lws_add_http_header_status(wsi, code, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-					 (const unsigned char *)"application/json", 16, &p, end) ||
+					 (const unsigned char *)ptype, sizeof(ptype) - 1, &p,
+					 end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
 					(const unsigned char *)rid, 32, &p, end) ||
-	    lws_add_http_header_content_length(wsi, (lws_filepos_t)n, &p, end) ||
-	    lws_finalize_http_header(wsi, &p, end) || end - p < n)
-		return 1;
-	memcpy(p, body, (size_t)n);
-	p += n;
-	return lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) !=
-	       (int)(p - start);
+	    lws_add_http_header_content_length(wsi, (lws_filepos_t)body.len, &p, end) ||
+	    lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < body.len)
+		goto out_free_body;
+	memcpy(p, body.data, body.len);
+	p += body.len;
+	result = lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) !=
+		 (int)(p - start);
+out_free_body:
+	rap_buf_cleanup(&body);
+	return result;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

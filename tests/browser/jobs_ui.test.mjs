@@ -17,7 +17,7 @@ import { launch } from './browser.mjs';
 
 const KEY = OTHER_KEY;
 const SHOTS = process.env.RAP_UI_SHOTS || '';
-const errCode = (b) => b?.code ?? b?.error?.code;
+const errCode = (b) => b?.code; // RFC 9457 problem details (docs/errors.md)
 let browser;
 let tmp;
 

@@ -65,9 +65,10 @@ const TARGETS = Object.fromEntries([
 const WHY = {
   'job-stats.invalid.rate-over-one.json': ['maximum', '/success_rate'],
   'job-progress.invalid.over-one.json': ['maximum', '/progress'],
-  'error.invalid.no-request-id.json': ['required', '/error'],
+  'error.invalid.no-request-id.json': ['required', ''],
+  'error.invalid.envelope.json': ['required', ''],
   'job-webhook.invalid.not-final.json': ['enum', '/status'],
-  'error.invalid.status-2xx.json': ['minimum', '/error/status'],
+  'error.invalid.status-2xx.json': ['minimum', '/status'],
   'upload-created.invalid.unsanitized-filename.json': ['pattern', '/filename'],
   'upload-created.invalid.missing-sha256.json': ['required', ''],
   'upload.invalid.key-not-of-upload.json': ['pattern', '/object_key'],
@@ -364,7 +365,7 @@ describe('OpenAPI and AsyncAPI documents (proto/*.yaml)', () => {
       if (Array.isArray(node)) return node.forEach((v, i) => visit(v, `${at}/${i}`));
       if (!node || typeof node !== 'object') return;
       for (const [k, v] of Object.entries(node)) {
-        if (k === 'application/json' && v?.schema) {
+        if ((k === 'application/json' || k === 'application/problem+json') && v?.schema) {
           const val = schemaValidator(doc, v.schema);
           const ex = [];
           if ('example' in v) ex.push(['example', v.example]);
@@ -486,10 +487,11 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
     const v = validator(ajv, TARGETS[target] ?? target);
     assert.ok(v(body), `${target}: ${errorsText(v)}\n${JSON.stringify(body)}`);
   };
+  // An answer's JSON body; an error's is application/problem+json.
   const json = async (res, status) => {
     const text = await res.text();
     assert.equal(res.status, status, text);
-    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.match(res.headers.get('content-type') ?? '', status >= 400 ? /^application\/problem\+json/ : /^application\/json/);
     assert.ok(res.headers.get('x-request-id'), 'X-Request-Id header');
     return JSON.parse(text);
   };
@@ -557,7 +559,7 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
       body: JSON.stringify({ object_key: up.object_key, type: 'file.inspect', params: { note: 1 } }),
     }), 422);
     check('error', badParams);
-    assert.equal(badParams.error.code, 'invalid_params');
+    assert.equal(badParams.code, 'invalid_params');
   });
 
   test('the job types: the list, one type, and the errors', async () => {

@@ -93,7 +93,7 @@ test('PostgreSQL stopped mid-run: readiness turns false, clear 503s, then everyt
     await waitFor('upload-api not ready', async () => (await status(UPLOAD_API)) === 503, 30000, 200);
     const r = await createJob({ object_key: objectKey, type: 'test.fault', params: {} });
     assert.equal(r.status, 503, JSON.stringify(r.body));
-    assert.equal(r.body.error.code, 'unavailable');
+    assert.equal(r.body.code, 'unavailable');
     assert.equal(r.headers.get('retry-after'), '2', 'the 503 says when to retry');
   } finally {
     stack('up');

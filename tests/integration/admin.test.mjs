@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { API_KEY, GATEWAY, auth, createJob, getJob, upload, waitFor } from './helpers.mjs';
 
-const errCode = (b) => b?.code ?? b?.error?.code;
+const errCode = (b) => b?.code; // RFC 9457 problem details (docs/errors.md)
 const ADMIN_KEY = process.env.RAP_TEST_ADMIN_KEY || 'admin-key';
 const THIRD_KEY = process.env.RAP_TEST_THIRD_KEY || 'third-key';
 

@@ -57,7 +57,7 @@ test('uploads: a part that repeats name or filename is 400 bad_multipart, not fi
     const body = `--XyZ\r\nContent-Disposition: ${disp}\r\n\r\nx\r\n--XyZ--\r\n`;
     const res = await post('/api/uploads', body, { 'Content-Type': MP });
     assertError(res, 400, 'bad_multipart');
-    assert.match(res.body.error.message, /repeats a parameter/);
+    assert.match(res.body.detail, /repeats a parameter/);
   }
 });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocketClient from 'ws';
-import { API_KEY, GATEWAY, SERVICE_URLS, TUS, auth, upload, waitFor } from './helpers.mjs';
+import { API_KEY, GATEWAY, SERVICE_URLS, TUS, assertProblem, auth, upload, waitFor } from './helpers.mjs';
 import { rawHttp, strictJson } from './raw-http.mjs';
 
 const gw = new URL(GATEWAY);
@@ -38,10 +38,9 @@ const SURROGATE = Buffer.from([0xed, 0xa0, 0x80]);
 function assert400(res, field, code = 'bad_request') {
   const body = strictJson(res.body);
   assert.equal(res.status, 400, JSON.stringify(body));
-  assert.equal(body.error.status, 400);
-  assert.equal(body.error.code, code);
-  if (field) assert.ok(body.error.message.includes(field), `'${field}' not named: ${body.error.message}`);
-  assert.equal(typeof body.error.request_id, 'string');
+  assertProblem(body, 400, code);
+  if (field) assert.ok(body.detail.includes(field), `'${field}' not named: ${body.detail}`);
+  assert.equal(typeof body.request_id, 'string');
 }
 
 function jobBody(...parts) {

@@ -84,10 +84,10 @@ test('a bad batch is refused whole, naming the request at fault', async () => {
   const before = await newest();
   const unknownObject = await createBatch([ok, { object_key: 'uploads/none', type: 'noop' }]);
   assertError(unknownObject, 422, 'unknown_object');
-  assert.match(unknownObject.body.error.message, /jobs\[1\]/);
+  assert.match(unknownObject.body.detail, /jobs\[1\]/);
   const unknownType = await createBatch([ok, ok, { object_key: ok.object_key, type: 'no.such' }]);
   assertError(unknownType, 422, 'unknown_job_type');
-  assert.match(unknownType.body.error.message, /jobs\[2\]/);
+  assert.match(unknownType.body.detail, /jobs\[2\]/);
   assertError(await createBatch([]), 400, 'bad_request');
   assertError(await createBatch([ok, { type: 'noop' }]), 400, 'bad_request');
   assertError(await createBatch('{"jobs":'), 400, 'bad_request');

@@ -177,8 +177,9 @@ test('a PATCH answered 503 with Retry-After: 3: the run waits those 3 s, not its
       refused++;
       req.resume();
       req.on('end', () => {
-        res.writeHead(503, { 'Retry-After': '3', 'Tus-Resumable': '1.0.0', 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { status: 503, code: 'unavailable', message: 'the database is unavailable; retry', request_id: 'test' } }));
+        res.writeHead(503, { 'Retry-After': '3', 'Tus-Resumable': '1.0.0', 'Content-Type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: '/problems/unavailable', title: 'Service unavailable', status: 503,
+          detail: 'the database is unavailable; retry', code: 'unavailable', request_id: 'test' }));
       });
       return;
     }
@@ -209,8 +210,8 @@ test('a job creation answered 429 rate_limited with Retry-After: 2: the run wait
       refused++;
       req.resume();
       req.on('end', () => {
-        res.writeHead(429, { 'Retry-After': '2', 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { status: 429, code: 'rate_limited', message: 'this API key is creating jobs too fast', request_id: 'test' } }));
+        res.writeHead(429, { 'Retry-After': '2', 'Content-Type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: '/problems/rate_limited', title: 'Rate limited', status: 429, detail: 'this API key is creating jobs too fast', code: 'rate_limited', request_id: 'test' }));
       });
       return;
     }

@@ -24,7 +24,7 @@ test('a job type with an allow-list refuses other content with 415', { skip: !li
   const txt = (await upload(Buffer.from('plain text input\n'))).body.object_key;
   const refused = await createJob({ object_key: png, type: 'test.fault', params: { mode: 'succeed' } });
   assertError(refused, 415, 'unsupported_content');
-  assert.match(refused.body.error.message, /image\/png/);
+  assert.match(refused.body.detail, /image\/png/);
   const ok = await createJob({ object_key: txt, type: 'test.fault', params: { mode: 'succeed' } });
   assert.equal(ok.status, 202, JSON.stringify(ok.body));
   // Types without a list take anything.
@@ -37,5 +37,5 @@ test('a job type with an allow-list refuses other content with 415', { skip: !li
   });
   const b = { status: res.status, body: await res.json() };
   assertError(b, 415, 'unsupported_content');
-  assert.match(b.body.error.message, /^jobs\[2\]/);
+  assert.match(b.body.detail, /^jobs\[2\]/);
 });

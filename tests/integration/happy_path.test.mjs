@@ -131,5 +131,5 @@ test('the same Idempotency-Key returns the same job; a different body is a confl
   assert.equal(r.body.job_id, a.body.job_id);
   const c = await createJob({ ...body, max_attempts: 2 }, { headers: { 'Idempotency-Key': key } });
   assert.equal(c.status, 409);
-  assert.equal(c.body.error.code, 'idempotency_conflict');
+  assert.equal(c.body.code, 'idempotency_conflict');
 });

@@ -159,15 +159,31 @@ export async function startUploadApi(s3Endpoint, env = {}, what = 'a test upload
   };
 }
 
-// Asserts the platform's error shape: {"error":{status,code,message,request_id}}.
+// The media type of every error answer (RFC 9457, docs/errors.md).
+export const PROBLEM_CT = /^application\/problem\+json/;
+
+// Asserts an error body is the platform's RFC 9457 problem details, flat:
+// type /problems/CODE, title, status, detail, code, request_id.
+export function assertProblem(body, status, code) {
+  assert.ok(body && typeof body === 'object', `not a problem: ${JSON.stringify(body)}`);
+  assert.equal(body.error, undefined, `an envelope, not a problem: ${JSON.stringify(body)}`);
+  assert.equal(body.status, status);
+  if (code) assert.equal(body.code, code);
+  assert.equal(body.type, `/problems/${body.code}`);
+  assert.equal(typeof body.title, 'string');
+  assert.ok(body.title.length > 0);
+  assert.equal(typeof body.detail, 'string');
+  assert.ok(body.detail.length > 0);
+  assert.equal(typeof body.request_id, 'string');
+}
+
+// Asserts the platform's error: status, and problem details with code
+// (and application/problem+json when res carries its headers).
 export function assertError(res, status, code) {
   assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.ok(res.body && res.body.error, `no error object in ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.error.status, status);
-  if (code) assert.equal(res.body.error.code, code);
-  assert.equal(typeof res.body.error.message, 'string');
-  assert.ok(res.body.error.message.length > 0);
-  assert.equal(typeof res.body.error.request_id, 'string');
+  const ct = typeof res.headers?.get === 'function' ? res.headers.get('content-type') : res.headers?.['content-type'];
+  if (ct != null) assert.match(String(ct), PROBLEM_CT);
+  assertProblem(res.body, status, code);
 }
 
 // Opens a follower of all of the key's owner's jobs on the notifier at url

@@ -186,8 +186,8 @@ test('params outside the schema are 422, content that is not an image 415', asyn
   ]) {
     const res = await createJob({ object_key: up.body.object_key, type: 'image.thumbnail', params });
     assert.equal(res.status, 422, JSON.stringify(res.body));
-    assert.equal(res.body.error.code, 'invalid_params');
-    assert.ok(res.body.error.message.startsWith(field), res.body.error.message);
+    assert.equal(res.body.code, 'invalid_params');
+    assert.ok(res.body.detail.startsWith(field), res.body.detail);
   }
   const text = await upload(Buffer.from('id,name\n1,a\n'), { filename: 'fake.jpg' });
   const res = await createJob({ object_key: text.body.object_key, type: 'image.thumbnail' });

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { API_KEY } from './helpers.mjs';
+import { API_KEY, PROBLEM_CT, assertProblem } from './helpers.mjs';
 
 const env = process.env;
 const SERVICES = [
@@ -76,15 +76,12 @@ function parse(text) {
 async function refusedInJson(svc, make, status, code) {
   const res = parse(await raw(svc.port, make(svc)));
   assert.equal(res.status, status, res.body);
-  assert.match(res.headers['content-type'] || '', /^application\/json/, res.body);
+  assert.match(res.headers['content-type'] || '', PROBLEM_CT, res.body);
   const body = JSON.parse(res.body);
-  assert.deepEqual(Object.keys(body), ['error']);
-  assert.equal(body.error.status, status);
-  assert.equal(body.error.code, code);
-  assert.equal(typeof body.error.message, 'string');
-  assert.ok(body.error.message.length > 0);
-  assert.match(body.error.request_id, /^[0-9a-f]{32}$/);
-  assert.equal(res.headers['x-request-id'], body.error.request_id);
+  assert.deepEqual(Object.keys(body), ['type', 'title', 'status', 'detail', 'code', 'request_id']);
+  assertProblem(body, status, code);
+  assert.match(body.request_id, /^[0-9a-f]{32}$/);
+  assert.equal(res.headers['x-request-id'], body.request_id);
   assert.equal(res.rest, '', 'one answer, and nothing after it');
   // And it keeps serving.
   const ok = parse(await raw(svc.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));

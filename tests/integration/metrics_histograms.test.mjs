@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { GATEWAY, NOTIFIER_URLS, TUS, auth, createJob, getJob, jobEnded, upload, waitFor }
   from './helpers.mjs';
 
-const errCode = (b) => b?.code ?? b?.error?.code;
+const errCode = (b) => b?.code; // RFC 9457 problem details (docs/errors.md)
 const port = (v, d) => Number(process.env[v] || d);
 const UPLOAD_ADMIN = `http://127.0.0.1:${port('RAP_UPLOAD_ADMIN_PORT', 8180)}`;
 const JOB_ADMIN = `http://127.0.0.1:${port('RAP_JOB_ADMIN_PORT', 8181)}`;

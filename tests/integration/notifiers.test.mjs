@@ -61,7 +61,7 @@ test('each notifier answers /healthz, /readyz and /metrics on its admin port', a
     assert.match(text, /^process_resident_memory_bytes \d+/m);
     res = await fetch(`${url}/ws`);
     assert.equal(res.status, 404, 'WebSockets are not served on the admin port');
-    assert.equal((await res.json()).error.code, 'not_found');
+    assert.equal((await res.json()).code, 'not_found');
   }
 });
 

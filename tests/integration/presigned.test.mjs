@@ -31,7 +31,7 @@ test('presigned PUT straight to S3, then a job: verified, processed, output by p
   // Before the bytes are there, no job can be made for the object.
   const early = await createJob({ object_key: p.body.object_key, type: 'file.inspect' });
   assertError(early, 422, 'unknown_object');
-  assert.match(early.body.error.message, /not in S3 yet/);
+  assert.match(early.body.detail, /not in S3 yet/);
 
   assert.equal(await put(p.body.url, data), 200);
   const r = await createJob({ object_key: p.body.object_key, type: 'file.inspect' });
@@ -62,7 +62,7 @@ test('an object of another size than declared is refused, in a batch too', async
   assert.equal(await put(p.body.url, randomBytes(20)), 200);
   const r = await createJob({ object_key: p.body.object_key, type: 'file.inspect' });
   assertError(r, 422, 'unknown_object');
-  assert.match(r.body.error.message, /20 bytes, not the 10 declared/);
+  assert.match(r.body.detail, /20 bytes, not the 10 declared/);
   const q = await presign({ size: 5 });
   assert.equal(await put(q.body.url, Buffer.from('12345')), 200);
   const res = await fetch(`${GATEWAY}/api/jobs/batch`, {
@@ -73,7 +73,7 @@ test('an object of another size than declared is refused, in a batch too', async
   });
   const b = { status: res.status, body: await res.json() };
   assertError(b, 422, 'unknown_object');
-  assert.match(b.body.error.message, /jobs\[1\].*not the 10 declared/);
+  assert.match(b.body.detail, /jobs\[1\].*not the 10 declared/);
   // The good one was verified; alone it goes through.
   const ok = await fetch(`${GATEWAY}/api/jobs/batch`, {
     method: 'POST',

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { TUS, freePort, startUploadApi, waitFor } from './helpers.mjs';
 
-const errCode = (b) => b?.code ?? b?.error?.code;
+const errCode = (b) => b?.code; // RFC 9457 problem details (docs/errors.md)
 const run = crypto.randomBytes(6).toString('hex');
 const K1 = `rl-a-${run}`; // owner rl-${run}
 const K2 = `rl-b-${run}`; // the same owner, another key

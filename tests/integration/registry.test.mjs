@@ -61,13 +61,13 @@ test('params that do not fit the type\'s schema are 422 invalid_params naming th
   const key = await textKey();
   const noParams = await createJob({ object_key: key, type: 'file.inspect', params: { note: 'x' } });
   assertError(noParams, 422, 'invalid_params');
-  assert.equal(noParams.body.error.message, 'params.note: is not a known field (none are)');
+  assert.equal(noParams.body.detail, 'params.note: is not a known field (none are)');
   if (!ENABLED.includes('test.fault')) return;
   const mode = await createJob({ object_key: key, type: 'test.fault', params: { mode: 'explode' } });
   assertError(mode, 422, 'invalid_params');
-  assert.match(mode.body.error.message, /^params\.mode: must be one of succeed, transient, /);
+  assert.match(mode.body.detail, /^params\.mode: must be one of succeed, transient, /);
   const range = await createJob({ object_key: key, type: 'test.fault', params: { mode: 'sleep', seconds: -1 } });
-  assert.equal(range.body.error.message, 'params.seconds: must be at least 0');
+  assert.equal(range.body.detail, 'params.seconds: must be at least 0');
   const ok = await createJob({ object_key: key, type: 'test.fault', params: { mode: 'succeed' } });
   assert.equal(ok.status, 202, JSON.stringify(ok.body));
 });
@@ -82,7 +82,7 @@ test('in a batch, the bad params are named by their request and nothing is creat
   });
   const body = await res.json();
   assertError({ status: res.status, body }, 422, 'invalid_params');
-  assert.equal(body.error.message, 'jobs[1].params.extra: is not a known field (none are)');
+  assert.equal(body.detail, 'jobs[1].params.extra: is not a known field (none are)');
   const list = await (await fetch(`${GATEWAY}/api/jobs?limit=5`, { headers: auth() })).json();
   assert.ok(!list.jobs.some((j) => j.object_key === key), 'no job of the refused batch');
 });

@@ -14,7 +14,7 @@ import {
   API_KEY, EventClient, GATEWAY, OTHER_KEY, auth, createJob, follower, freePort, upload, waitFor,
 } from './helpers.mjs';
 
-const errCode = (b) => b?.code ?? b?.error?.code;
+const errCode = (b) => b?.code; // RFC 9457 problem details (docs/errors.md)
 const env = process.env;
 
 // An SSE stream read with fetch: the events (id, event, data) as the

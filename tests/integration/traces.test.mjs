@@ -15,7 +15,7 @@ import { rap, tempDir } from './cli-helpers.mjs';
 
 const LOGS = path.join(process.env.RAP_STATE_DIR || '.state', 'logs');
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const errCode = (b) => b?.code ?? b?.error?.code;
+const errCode = (b) => b?.code; // RFC 9457 problem details (docs/errors.md)
 
 const hex = (bytes) => crypto.randomBytes(bytes).toString('hex');
 

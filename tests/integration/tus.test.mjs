@@ -195,7 +195,7 @@ test('PATCHes by hand: tail kept between requests, checksum verified, 460 stores
   const p2 = data.subarray(MiB, 6 * MiB);
   r = await patch(loc, MiB, p2, { 'Upload-Checksum': `sha1 ${sha1b64(Buffer.from('other'))}` });
   assert.equal(r.status, 460, r.body);
-  assert.equal(JSON.parse(r.body).error.code, 'checksum_mismatch');
+  assert.equal(JSON.parse(r.body).code, 'checksum_mismatch');
   assert.equal((await head(loc)).offset, MiB);
   // An unknown algorithm is a 400; a wrong offset a 409 with the true one.
   r = await patch(loc, MiB, p2, { 'Upload-Checksum': `crc32 ${b64('abcd')}` });
@@ -247,7 +247,7 @@ test('a second PATCH while one is writing gets 423; the first finishes intact', 
     Number(psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")) > 0, 10000, 20);
   const second = await patch(loc, 0, data.subarray(0, 10));
   assert.equal(second.status, 423, second.body);
-  assert.equal(JSON.parse(second.body).error.code, 'locked');
+  assert.equal(JSON.parse(second.body).code, 'locked');
   assert.equal(second.headers.get('retry-after'), '1', 'a busy upload says when to ask again');
   // Termination waits for the lock as well.
   const del = await fetch(`${GATEWAY}${loc}`, { method: 'DELETE', headers: { ...TUS, ...auth() } });
@@ -337,7 +337,7 @@ test('concatenation: two partial uploads make one final object', async () => {
     'Upload-Concat': `final;${locs[0]} ${locs[1]}`, 'Upload-Metadata': `job_type ${b64('test.fault')}`,
   });
   assert.equal(refused.status, 415, refused.body);
-  assert.equal(JSON.parse(refused.body).error.code, 'unsupported_content');
+  assert.equal(JSON.parse(refused.body).code, 'unsupported_content');
   const unknown = await create(undefined, {
     'Upload-Concat': `final;${locs[0]}`, 'Upload-Metadata': `job_type ${b64('no.such')}`,
   });
@@ -386,7 +386,7 @@ test('limits and content: 413 over the limit, 415 for content the job type refus
   const ploc = c.headers.get('location');
   const refused = await patch(ploc, 0, png);
   assert.equal(refused.status, 415, refused.body);
-  assert.equal(JSON.parse(refused.body).error.code, 'unsupported_content');
+  assert.equal(JSON.parse(refused.body).code, 'unsupported_content');
   assert.equal((await head(ploc)).status, 410);
   assert.equal(await s3Status(`uploads/${idOf(ploc)}`), 404);
   // Text for the same job type goes through; an unknown job type is a 422.

@@ -143,7 +143,7 @@ test('a PATCH on one instance locks the upload on the other: 423, then the first
   await waitFor('the first PATCH holds the lock', () => advisoryLocks() > 0, 10000, 20);
   const r = await tus(second.url, 'PATCH', id, { offset: 0, body: data.subarray(0, 10) });
   assert.equal(r.status, 423, r.body);
-  assert.equal(JSON.parse(r.body).error.code, 'locked');
+  assert.equal(JSON.parse(r.body).code, 'locked');
   assert.equal((await tus(second.url, 'DELETE', id)).status, 423, 'termination waits for the lock too');
   held.finish();
   const res = await held.answer;
@@ -282,7 +282,7 @@ test('a streamed upload over the size limit aborts its S3 multipart upload (413)
   const res = await answer;
   if (res.status !== 'cut') {
     assert.equal(res.status, 413, res.body);
-    assert.equal(JSON.parse(res.body).error.code, 'payload_too_large');
+    assert.equal(JSON.parse(res.body).code, 'payload_too_large');
   }
   const uid = uploadIdOf(s3.calls.slice(from).find((c) => c.includes('partNumber=1')));
   await waitFor('the multipart upload is aborted', () =>
@@ -323,7 +323,7 @@ test('past RAP_UPLOAD_MAX_ACTIVE an instance answers 503 busy with Retry-After, 
   await waitFor('the held PATCH is streaming', () => advisoryLocks() > 0, 10000, 20);
   const busy = await tus(one.url, 'PATCH', b, { offset: 0, body: data });
   assert.equal(busy.status, 503, busy.body);
-  assert.equal(JSON.parse(busy.body).error.code, 'busy');
+  assert.equal(JSON.parse(busy.body).code, 'busy');
   assert.equal(busy.headers.get('retry-after'), '2');
   assert.equal(busy.headers.get('tus-resumable'), '1.0.0');
   assert.equal((await tus(one.url, 'HEAD', b)).offset, 0, 'nothing of the refused PATCH was stored');
@@ -332,7 +332,7 @@ test('past RAP_UPLOAD_MAX_ACTIVE an instance answers 503 busy with Retry-After, 
   form.append('file', new Blob([data.subarray(0, 1000)]), 'x.bin');
   const streamed = await fetch(`${one.url}/uploads`, { method: 'POST', headers: auth(), body: form });
   assert.equal(streamed.status, 503);
-  assert.equal((await streamed.json()).error.code, 'busy');
+  assert.equal((await streamed.json()).code, 'busy');
   assert.equal(await metric(), 2);
   // The place frees when the held PATCH ends; the refused one goes through.
   held.finish();

@@ -179,8 +179,8 @@ test('params outside the schema are 422, content that is not a video 415', async
   ]) {
     const res = await createJob({ object_key: up.body.object_key, type: 'video.probe', params });
     assert.equal(res.status, 422, JSON.stringify(res.body));
-    assert.equal(res.body.error.code, 'invalid_params');
-    assert.ok(res.body.error.message.startsWith(field), res.body.error.message);
+    assert.equal(res.body.code, 'invalid_params');
+    assert.ok(res.body.detail.startsWith(field), res.body.detail);
   }
   const text = await upload(Buffer.from('id,name\n1,a\n'), { filename: 'fake.mp4' });
   assertError(await createJob({ object_key: text.body.object_key, type: 'video.probe' }), 415,

@@ -139,7 +139,7 @@ test('a bad webhook_url is refused with a clear 400, and nothing is created', as
     `http://example.com/${'a'.repeat(2100)}`, 42]) {
     const r = await createJob({ object_key: objectKey, type: 'test.fault', webhook_url: bad });
     assertError(r, 400, 'bad_request');
-    assert.match(r.body.error.message, /webhook_url/);
+    assert.match(r.body.detail, /webhook_url/);
   }
 });
 
@@ -153,7 +153,7 @@ test('a loopback address in any form is refused at creation with 400 naming webh
   for (const bad of forms) {
     const r = await createJob({ object_key: objectKey, type: 'test.fault', webhook_url: bad });
     assertError(r, 400, 'bad_request');
-    assert.match(r.body.error.message, /'webhook_url' names/, bad);
+    assert.match(r.body.detail, /'webhook_url' names/, bad);
   }
   const batch = await fetch(`${GATEWAY}/api/jobs/batch`, {
     method: 'POST',
@@ -164,7 +164,7 @@ test('a loopback address in any form is refused at creation with 400 naming webh
   });
   const body = await batch.json();
   assertError({ status: batch.status, body }, 400, 'bad_request');
-  assert.match(body.error.message, /^jobs\[1\]: 'webhook_url' names a loopback address/);
+  assert.match(body.detail, /^jobs\[1\]: 'webhook_url' names a loopback address/);
   assert.equal(received.filter((h) => h.path === '/' || h.path === '/ok').length, 0, 'nothing was sent');
 });
 

@@ -47,7 +47,7 @@
  * calls bind to ours) and reaches MHD's own through dlsym(RTLD_NEXT).  A
  * persistent buffer that starts "<html><head><title>" is MHD's page: its
  * response is remembered for the thread, and when MHD queues it the
- * status is known, so the platform's JSON error (with that status, a code
+ * status is known, so the platform's error (problem+json, with that status, a code
  * for it, a message for the page and a new request id) goes out in its
  * place.  A bad Content-Length is the exception: MHD 0.9.75 would send
  * the header block twice (send_direct), so that answer is written to the
@@ -74,6 +74,7 @@
 #include "rap/clock.h"
 #include "rap/json.h"
 #include "rap/mem.h"
+#include "rap/problem.h"
 #include "rap/random.h"
 #include "rap/str.h"
 #include "rap/trace.h"
@@ -104,6 +105,7 @@ struct req_state {
 	/* A reply decided while the body was still arriving. */
 	unsigned deferred_status;
 	char *deferred_json;
+	bool deferred_problem; /* deferred_json is an error (problem+json) */
 	bool too_big;
 	bool in_body;    /* between the first body byte and the end */
 	atomic_uint cut; /* the status rap_http_cut answered; 0: not cut */
@@ -235,18 +237,26 @@ static void queue_response(struct req_state *st, unsigned status, struct MHD_Res
 	req->status = status;
 }
 
-static void queue(struct req_state *st, unsigned status, const char *json)
+/* Queues json, an error's problem details when problem is true. */
+static void queue_as(struct req_state *st, unsigned status, const char *json, bool problem)
 {
 	struct MHD_Response *resp;
+	const char *type = "application/json";
 
 	if (st->req.replied)
 		return;
+	if (problem)
+		type = RAP_PROBLEM_CONTENT_TYPE;
+	else if (strncmp(json, "# HELP", 6) == 0 || json[0] == '\0')
+		type = "text/plain; version=0.0.4";
 	resp = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(resp, "Content-Type",
-				strncmp(json, "# HELP", 6) == 0 || json[0] == '\0'
-					? "text/plain; version=0.0.4"
-					: "application/json");
+	MHD_add_response_header(resp, "Content-Type", type);
 	queue_response(st, status, resp);
+}
+
+static void queue(struct req_state *st, unsigned status, const char *json)
+{
+	queue_as(st, status, json, false);
 }
 
 struct stream {
@@ -299,9 +309,9 @@ void rap_http_reply_stream(struct rap_http_req *req, unsigned status, const char
 	queue_response(st, status, resp);
 }
 
-void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json)
+static void reply(struct req_state *st, unsigned status, const char *json, bool problem)
 {
-	struct req_state *st = (struct req_state *)req;
+	struct rap_http_req *req = &st->req;
 
 	if (req->replied || st->deferred_json)
 		return;
@@ -309,9 +319,15 @@ void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json)
 		/* Mid-body: MHD answers only once the body is read. */
 		st->deferred_status = status;
 		st->deferred_json = rap_strdup(json);
+		st->deferred_problem = problem;
 		return;
 	}
-	queue(st, status, json);
+	queue_as(st, status, json, problem);
+}
+
+void rap_http_reply(struct rap_http_req *req, unsigned status, const char *json)
+{
+	reply((struct req_state *)req, status, json, false);
 }
 
 void rap_http_error(struct rap_http_req *req, unsigned status, const char *code, const char *fmt,
@@ -325,14 +341,8 @@ void rap_http_error(struct rap_http_req *req, unsigned status, const char *code,
 	va_start(ap, fmt);
 	rap_buf_vappendf(&msg, fmt, ap);
 	va_end(ap);
-	rap_buf_appendf(&out, "{\"error\":{\"status\":%u,\"code\":", status);
-	rap_json_quote(&out, code);
-	rap_buf_appends(&out, ",\"message\":");
-	rap_json_quote(&out, msg.data ? msg.data : "");
-	rap_buf_appends(&out, ",\"request_id\":");
-	rap_json_quote(&out, req->request_id);
-	rap_buf_appends(&out, "}}");
-	rap_http_reply(req, status, out.data);
+	rap_problem_write(&out, status, code, msg.data ? msg.data : "", req->request_id);
+	reply((struct req_state *)req, status, out.data, true);
 	rap_buf_cleanup(&out);
 	rap_buf_cleanup(&msg);
 }
@@ -436,18 +446,13 @@ void rap_http_cut(struct rap_http_req *req, unsigned status, const char *code, c
 		return;
 	rap_buf_init(&body, 8192);
 	rap_buf_init(&out, 16384);
-	rap_buf_appendf(&body, "{\"error\":{\"status\":%u,\"code\":", status);
-	rap_json_quote(&body, code);
-	rap_buf_appends(&body, ",\"message\":");
-	rap_json_quote(&body, msg);
-	rap_buf_appends(&body, ",\"request_id\":");
-	rap_json_quote(&body, req->request_id);
-	rap_buf_appends(&body, "}}");
-	rap_buf_appendf(&out,
-			"HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: "
-			"application/json\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n"
-			"Content-Length: %zu\r\n\r\n%s",
-			status, cut_reason(status), req->request_id, body.len, body.data);
+	rap_problem_write(&body, status, code, msg, req->request_id);
+	rap_buf_appendf(
+		&out,
+		"HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: " RAP_PROBLEM_CONTENT_TYPE
+		"\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n"
+		"Content-Length: %zu\r\n\r\n%s",
+		status, cut_reason(status), req->request_id, body.len, body.data);
 	/* Best effort, never blocking: a client that reads nothing may miss
 	 * the answer, not hold this thread. */
 	(void)send(ci->connect_fd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -654,7 +659,7 @@ static enum MHD_Result access_step(void *cls, struct MHD_Connection *conn, const
 	if (req->replied)
 		return MHD_YES;
 	if (st->deferred_json) {
-		queue(st, st->deferred_status, st->deferred_json);
+		queue_as(st, st->deferred_status, st->deferred_json, st->deferred_problem);
 		return MHD_YES;
 	}
 	if (st->too_big) {
@@ -847,10 +852,12 @@ static enum MHD_Result send_direct(struct MHD_Connection *conn, unsigned status,
 	ssize_t w;
 	int n;
 
-	n = snprintf(out, sizeof(out),
-		     "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
-		     "X-Request-Id: %s\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s",
-		     status, reason ? reason : "Error", id, strlen(json), json);
+	n = snprintf(
+		out, sizeof(out),
+		"HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: " RAP_PROBLEM_CONTENT_TYPE
+		"\r\n"
+		"X-Request-Id: %s\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s",
+		status, reason ? reason : "Error", id, strlen(json), json);
 	if (!ci || n <= 0 || (size_t)n >= sizeof(out))
 		return MHD_NO;
 	while (off < (size_t)n) {
@@ -862,18 +869,17 @@ static enum MHD_Result send_direct(struct MHD_Connection *conn, unsigned status,
 	return MHD_NO;
 }
 
-/* The platform's error body in place of MHD's page, queued with status. */
+/* The platform's problem+json in place of MHD's page, queued with status. */
 static enum MHD_Result queue_json_page(struct MHD_Connection *conn, unsigned status,
 				       const char *page)
 {
 	const char *message = "the request could not be processed";
 	unsigned char raw[16];
 	char id[33];
-	char json[512];
+	struct rap_buf json;
 	struct MHD_Response *resp;
-	enum MHD_Result r;
+	enum MHD_Result r = MHD_NO;
 	size_t i;
-	int n;
 
 	for (i = 0; i < sizeof(mhd_pages) / sizeof(mhd_pages[0]); i++)
 		if (strstr(page, mhd_pages[i].needle)) {
@@ -882,20 +888,23 @@ static enum MHD_Result queue_json_page(struct MHD_Connection *conn, unsigned sta
 		}
 	next_random(raw, sizeof(raw));
 	rap_hex(raw, sizeof(raw), id);
-	n = snprintf(json, sizeof(json),
-		     "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"%s\","
-		     "\"request_id\":\"%s\"}}",
-		     status, mhd_code(status), message, id);
-	if (strstr(page, "Content-Length"))
-		return send_direct(conn, status, json, id);
-	resp = real_create()((size_t)n, json, MHD_RESPMEM_MUST_COPY);
+	rap_buf_init(&json, 768); /* send_direct's 1 KiB holds it */
+	if (rap_problem_write(&json, status, mhd_code(status), message, id) != RAP_OK)
+		goto out_free_json;
+	if (strstr(page, "Content-Length")) {
+		r = send_direct(conn, status, json.data, id);
+		goto out_free_json;
+	}
+	resp = real_create()(json.len, json.data, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", "application/json");
+		goto out_free_json;
+	MHD_add_response_header(resp, "Content-Type", RAP_PROBLEM_CONTENT_TYPE);
 	MHD_add_response_header(resp, "X-Request-Id", id);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	r = real_queue()(conn, status, resp);
 	MHD_destroy_response(resp);
+out_free_json:
+	rap_buf_cleanup(&json);
 	return r;
 }
 
@@ -915,7 +924,7 @@ struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buffer,
 	return resp;
 }
 
-/* Interposes MHD's own: a page noted above goes out as JSON. */
+/* Interposes MHD's own: a page noted above goes out as problem+json. */
 enum MHD_Result MHD_queue_response(struct MHD_Connection *conn, unsigned int status,
 				   struct MHD_Response *resp)
 {

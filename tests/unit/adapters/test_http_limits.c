@@ -156,7 +156,7 @@ Test(http_limits, the_admin_listener_answers_health_and_nothing_else)
 	rap_http_stop(srv);
 }
 
-/* The answer to req is status with the platform's JSON error of code. */
+/* The answer to req is status with the platform's problem+json of code. */
 static void assert_json_error(unsigned port, const char *req, size_t len, unsigned status,
 			      const char *code)
 {
@@ -166,12 +166,15 @@ static void assert_json_error(unsigned port, const char *req, size_t len, unsign
 	exchange(port, req, len, buf, sizeof(buf));
 	snprintf(want, sizeof(want), "HTTP/1.1 %u ", status);
 	cr_assert(strncmp(buf, want, strlen(want)) == 0, "%s", buf);
-	cr_assert(strstr(buf, "Content-Type: application/json\r\n"), "%s", buf);
+	cr_assert(strstr(buf, "Content-Type: application/problem+json\r\n"), "%s", buf);
 	body = strstr(buf, "\r\n\r\n");
 	cr_assert(body, "%s", buf);
-	snprintf(want, sizeof(want), "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"",
-		 status, code);
+	snprintf(want, sizeof(want), "{\"type\":\"/problems/%s\",\"title\":\"", code);
 	cr_assert(strncmp(body + 4, want, strlen(want)) == 0, "%s", body + 4);
+	snprintf(want, sizeof(want), "\"status\":%u,\"detail\":\"", status);
+	cr_assert(strstr(body, want), "%s", body + 4);
+	snprintf(want, sizeof(want), "\"code\":\"%s\"", code);
+	cr_assert(strstr(body, want), "%s", body + 4);
 	cr_assert(strstr(body, "\"request_id\":\""), "%s", body + 4);
 	cr_assert_null(strstr(buf, "<html>"), "%s", buf);
 	cr_assert_null(strstr(buf + 1, "HTTP/1.1 "), "one answer: %s", buf);

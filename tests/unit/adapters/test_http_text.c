@@ -38,7 +38,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
  * message (or "" when there is none) goes to msg. */
 static long get(unsigned port, const char *path, char *msg, size_t size)
 {
-	struct json_object *o, *e, *m;
+	struct json_object *o, *m;
 	struct rap_buf b;
 	char url[256];
 	CURL *curl = curl_easy_init();
@@ -57,10 +57,7 @@ static long get(unsigned port, const char *path, char *msg, size_t size)
 	o = json_tokener_parse(b.data ? b.data : "");
 	cr_assert_not_null(o, "not JSON: %.*s", (int)b.len, b.data);
 	snprintf(msg, size, "%s",
-		 json_object_object_get_ex(o, "error", &e) &&
-				 json_object_object_get_ex(e, "message", &m)
-			 ? json_object_get_string(m)
-			 : "");
+		 json_object_object_get_ex(o, "detail", &m) ? json_object_get_string(m) : "");
 	json_object_put(o);
 	rap_buf_cleanup(&b);
 	return status;

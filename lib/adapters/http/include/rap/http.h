@@ -147,7 +147,7 @@ void rap_http_reply_stream(struct rap_http_req *req, unsigned status, const char
 
 /**
  * Cuts a request whose body must not go on (a client too slow): answers
- * {"error":...} with status and code at once, mid-body, and closes the
+ * the problem details of rap_http_error with status and code at once, mid-body, and closes the
  * connection (MHD cannot queue an answer before the body's end, so the
  * answer is written to the socket, best effort, and the socket shut down;
  * MHD then ends the request and the handler's data_free runs as for a
@@ -157,7 +157,11 @@ void rap_http_reply_stream(struct rap_http_req *req, unsigned status, const char
  */
 void rap_http_cut(struct rap_http_req *req, unsigned status, const char *code, const char *msg);
 
-/** Replies {"error":{"status","code","message","request_id"}}. */
+/**
+ * Replies an error as RFC 9457 problem details (application/problem+json,
+ * rap_problem_write): type, title, status, detail (the formatted message),
+ * code and the request's request_id.
+ */
 void rap_http_error(struct rap_http_req *req, unsigned status, const char *code, const char *fmt,
 		    ...) __attribute__((format(printf, 4, 5)));
 /** Adds a header to the next reply of this request (copied). */
