@@ -152,7 +152,14 @@ test('on a network of their own: healthy, ready, and SIGTERM stops each service 
 
   // The gateway serves the web UI as its non-root user.
   const index = podmanOk(['exec', container('gateway'), 'curl', '-fsS', 'http://127.0.0.1:8080/']);
-  assert.match(index, /<script src="app.js"><\/script>/);
+  assert.match(index, /<script type="module" src="app.js"><\/script>/);
+  // ... with its modules, the pinned tus-js-client build and the problem
+  // types' page (/problems/CODE resolves to it).
+  for (const file of ['lib.js', 'jobs.js', 'upload.js', 'vendor/tus.min.js']) {
+    podmanOk(['exec', container('gateway'), 'curl', '-fsS', '-o', '/dev/null', `http://127.0.0.1:8080/${file}`]);
+  }
+  const problem = podmanOk(['exec', container('gateway'), 'curl', '-fsS', 'http://127.0.0.1:8080/problems/not_found']);
+  assert.match(problem, /id="not_found"/);
 
   // SIGTERM, as `podman stop` and Kubernetes send it, through catatonit.
   for (const name of Object.keys(SERVICES)) {
