@@ -7,7 +7,7 @@
  * the jobs_owner index (owner, created_at DESC), grouped by state and by
  * type; the owner's finished uploads of the window through uploads_owner.
  * The cost grows with the owner's rows in the window, never with the table.
- * Every owner's window ($1 NULL) reads jobs through jobs_created
+ * Every owner's window ($1 NULL) reads jobs_created and uploads_created
  * (migration 0018): PQexecParams plans with the value, so
  * "$1 IS NULL OR owner = $1" folds to one side or the other.
  */

@@ -235,7 +235,8 @@ int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *
  * finished_at - started_at of the finished jobs that started; the rates are
  * over COMPLETED, FAILED and DEAD (null when none finished).  One
  * statement over the owner's rows of the window (jobs_owner and
- * uploads_owner indexes; every owner's through jobs_created).
+ * uploads_owner indexes; every owner's through jobs_created and
+ * uploads_created).
  */
 int rap_job_stats_json(PGconn *db, const char *owner, int hours, char **json, char *err);
 
