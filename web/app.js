@@ -1,18 +1,20 @@
 // The platform's web UI, no framework and no build step: ES modules served
 // as they are.  This file wires them: the API key, the one owner-wide
 // WebSocket (with replay on reconnect) whose events feed every view, the
-// views (#/jobs, #/jobs/ID, #/dead) and the upload form.
+// views (#/jobs, #/jobs/ID, #/dead, and #/admin for an admin key: GET
+// /api/me says the key's role) and the upload form.
 //
 //   lib.js     API calls, error texts, formatters
 //   upload.js  several files at once over tus (tus-js-client), a job each
 //   cards.js   the jobs this tab started, followed live
-//   jobs.js    the job table (filters, keyset pages) and the DEAD view
+//   jobs.js    the job table (filters, keyset pages), the DEAD view and
+//              the Admin view's DEAD jobs of every owner
 //   detail.js  one job: timeline, progress, result, row errors, output, actions
-//   stats.js   the caller's numbers over 24 h
-import { $, api, el } from './lib.js';
+//   stats.js   the caller's numbers over 24 h (every owner's in the Admin view)
+import { $, api, apiKey, debounce, el } from './lib.js';
 import { uploadAll } from './upload.js';
 import { addJobCard, cardEvent, cardIds, cardProgress, initCards, refreshCard } from './cards.js';
-import { deadRow, fillStateFilter, JobList, jobRow } from './jobs.js';
+import { adminDeadRow, deadRow, fillStateFilter, JobList, jobRow } from './jobs.js';
 import { JobDetail } from './detail.js';
 import { loadStats, startStats, statsSoon } from './stats.js';
 
@@ -45,19 +47,84 @@ async function replay(id) {
 }
 $('#replay-all').addEventListener('click', () => replay(null));
 
-// The views, by the URL's hash: #/jobs (default), #/jobs/ID, #/dead.
-const VIEWS = ['jobs', 'detail', 'dead'];
+// The Admin view (an admin key's): every owner's numbers and DEAD jobs, or
+// one owner's DEAD jobs (the owner field), replayed one, by owner or all.
+let isAdmin = false;
+const adminOwner = () => $('#admin-owner').value.trim();
+const adminDead = new JobList($('#admin-dead'), { status: 'DEAD', onError: boxError('#admin-error'),
+  scope: () => (adminOwner() ? { owner: adminOwner() } : { all: 'true' }),
+  row: adminDeadRow((id) => adminReplay(id)) });
+let adminTimer = null;
+const adminStats = () => loadStats($('#admin-stats'), 'all=true');
+
+// target: a job id, 'owner' (the owner field's) or 'all'.
+async function adminReplay(target) {
+  boxError('#admin-error')('');
+  const owner = adminOwner();
+  try {
+    if (target === 'all' || target === 'owner') {
+      const q = target === 'all' ? 'all=true' : `owner=${encodeURIComponent(owner)}`;
+      const r = await api('POST', `/api/jobs/replay-dead?${q}`);
+      $('#admin-note').textContent = `${r.replayed} job(s) replayed${target === 'all' ? '' : ` of ${owner}`}`;
+    } else {
+      const r = await api('POST', `/api/jobs/${target}/replay`);
+      $('#admin-note').textContent = `job ${target} replayed: ${r.status}`;
+    }
+  } catch (e) {
+    boxError('#admin-error')(`replay refused: ${e.message}`);
+  }
+  adminDead.load();
+  adminStats();
+}
+$('#admin-replay-all').addEventListener('click', () => adminReplay('all'));
+$('#admin-replay-owner').addEventListener('click', () => adminReplay('owner'));
+const adminFilterSoon = debounce(() => adminDead.reset(), 400);
+$('#admin-owner').addEventListener('input', () => {
+  $('#admin-replay-owner').disabled = !adminOwner();
+  adminFilterSoon();
+});
+
+// The key's role (GET /api/me, only with a key): the Admin tab is there for
+// an admin's key; any failure hides it.
+let roleSeq = 0;
+async function checkRole() {
+  const seq = ++roleSeq;
+  let admin = false;
+  if (apiKey()) {
+    try {
+      admin = (await api('GET', '/api/me')).role === 'admin';
+    } catch { /* no role known: no Admin tab */ }
+  }
+  if (seq !== roleSeq) return; // a newer key's answer decides
+  isAdmin = admin;
+  $('#admin-tab').hidden = !admin;
+  document.body.dataset.role = admin ? 'admin' : 'user';
+  route();
+}
+
+// The views, by the URL's hash: #/jobs (default), #/jobs/ID, #/dead,
+// #/admin (an admin key's; the jobs otherwise).
+const VIEWS = ['jobs', 'detail', 'dead', 'admin'];
 function route() {
   const m = location.hash.match(/^#\/jobs\/([0-9a-f-]{36})$/i);
-  const view = m ? 'detail' : location.hash === '#/dead' ? 'dead' : 'jobs';
+  const view = m ? 'detail' : location.hash === '#/dead' ? 'dead'
+    : location.hash === '#/admin' && isAdmin ? 'admin' : 'jobs';
   for (const v of VIEWS) $(`#${v}-view`).hidden = v !== view;
-  const tab = view === 'dead' ? '#/dead' : '#/jobs';
+  $('#stats').hidden = view === 'admin';
+  const tab = view === 'dead' || view === 'admin' ? `#/${view}` : '#/jobs';
   for (const a of document.querySelectorAll('nav a')) {
     if (a.getAttribute('href') === tab) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   table.show(view === 'jobs');
   dead.show(view === 'dead');
+  adminDead.show(view === 'admin');
+  clearInterval(adminTimer);
+  adminTimer = null;
+  if (view === 'admin') {
+    adminStats();
+    adminTimer = setInterval(() => { if (!document.hidden) adminStats(); }, 30000);
+  }
   if (m) detail.open(m[1].toLowerCase());
 }
 window.addEventListener('hashchange', route);
@@ -125,6 +192,7 @@ const socket = {
         cardEvent(msg.job_id, msg);
         table.onEvent(msg);
         dead.onEvent(msg);
+        if (isAdmin) adminDead.onEvent(msg);
         detail.onEvent(msg);
         if (['COMPLETED', 'FAILED', 'DEAD', 'CANCELLED', 'CREATED'].includes(msg.to)) statsSoon();
       } else if (msg.type === 'job.progress') {
@@ -166,6 +234,7 @@ keyInput.addEventListener('change', () => {
   table.reset();
   dead.reset();
   loadStats();
+  checkRole();
 });
 
 $('#upload-form').addEventListener('submit', async (e) => {
@@ -207,4 +276,5 @@ drop.addEventListener('drop', (e) => {
 loadJobTypes();
 startStats();
 route();
+checkRole();
 socket.connect();

@@ -1,6 +1,6 @@
 // The caller's jobs as tables kept live: the job table (filters by state
 // and type, keyset pages) and the DEAD view (the dead-letter reason,
-// replay one or all).  GET /api/jobs gives a page and the `next` cursor;
+// replay one or all), and the Admin view's DEAD jobs of every owner.  GET /api/jobs gives a page and the `next` cursor;
 // "previous" goes back through the cursors this tab walked.  Pushed
 // transitions update a shown row in place; one that may belong on the
 // first page (a new job, a job entering the filtered state) reloads it,
@@ -20,7 +20,8 @@ const td = (label, ...children) => el('td', { 'data-label': label }, ...children
 
 export class JobList {
   // root: the section; opts.status fixes the state (the DEAD view);
-  // opts.row(job) builds a row's cells; opts.onError(text).
+  // opts.scope() gives more query parameters (the Admin view's owner=NAME
+  // or all=true); opts.row(job) builds a row's cells; opts.onError(text).
   constructor(root, opts) {
     this.root = root;
     this.opts = opts;
@@ -40,6 +41,7 @@ export class JobList {
     const type = this.opts.status ? '' : $('#filter-type')?.value;
     if (status) q.set('status', status);
     if (type) q.set('type', type);
+    for (const [k, v] of Object.entries(this.opts.scope?.() || {})) q.set(k, v);
     return q;
   }
 
@@ -147,6 +149,21 @@ export function deadRow(onReplay) {
     td('Dead since', fmtTime(j.finished_at || j.updated_at)),
     td('Action', el('button', { type: 'button', className: 'small', 'data-testid': 'dead-replay',
       'aria-label': `Replay job ${j.job_id}`, onclick: () => onReplay(j.job_id) }, 'Replay')),
+  ];
+}
+
+// The Admin view's DEAD row: any owner's job (its detail is its owner's,
+// so the id is not a link), its owner, and a replay button.
+export function adminDeadRow(onReplay) {
+  return (j) => [
+    td('Job', el('code', { className: 'mono', title: j.job_id }, j.job_id.slice(0, 8)),
+      el('span', { className: 'sr-only' }, ` ${j.job_id}`)),
+    td('Owner', el('span', { 'data-testid': 'dead-owner' }, j.owner)),
+    td('Type', j.type),
+    td('Reason', el('span', { 'data-testid': 'dead-reason' }, j.error || '(none recorded)')),
+    td('Dead since', fmtTime(j.finished_at || j.updated_at)),
+    td('Action', el('button', { type: 'button', className: 'small', 'data-testid': 'admin-replay',
+      'aria-label': `Replay job ${j.job_id} of ${j.owner}`, onclick: () => onReplay(j.job_id) }, 'Replay')),
   ];
 }
 

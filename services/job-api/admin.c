@@ -2,8 +2,8 @@
  * admin.c: who the caller is (GET /me) and the owner scope of the DEAD-job
  * routes.  An admin key (RAP_API_KEYS "key=owner:admin") may list and
  * replay the DEAD jobs of another owner (?owner=NAME) or of every owner
- * (?all=true); every other route keeps to the key's own owner, an admin's
- * included.
+ * (?all=true), and read their numbers (GET /jobs/stats); every other route
+ * keeps to the key's own owner, an admin's included.
  */
 #include "job_api.h"
 

@@ -139,10 +139,11 @@ void job_api_output(void *svc, struct rap_http_req *req);
  * GET /jobs/{id}/errors.csv (all of them, streamed). */
 void job_api_errors(void *svc, struct rap_http_req *req);
 void job_api_errors_csv(void *svc, struct rap_http_req *req);
-/* stats.c: GET /jobs/stats (the caller's numbers over ?hours=, 24 h). */
+/* stats.c: GET /jobs/stats (the caller's numbers over ?hours=, 24 h; an
+ * admin's scope as job_api_scope's). */
 void job_api_stats(void *svc, struct rap_http_req *req);
 /* admin.c: GET /me ({"owner", "role"}), and the owner scope of the DEAD-job
- * routes: ?owner=NAME or ?all=true.  *owner gets the owner to act on (NULL:
+ * routes and of GET /jobs/stats: ?owner=NAME or ?all=true.  *owner gets the owner to act on (NULL:
  * every owner) and *foreign whether it is not the caller's own; false once
  * it has answered (400 malformed, 403 `forbidden` for a key that is not an
  * admin's asking for another owner or all). */

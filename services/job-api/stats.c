@@ -1,4 +1,6 @@
-/* stats.c: GET /jobs/stats, the caller's numbers over a window of hours. */
+/* stats.c: GET /jobs/stats, the caller's numbers over a window of hours, or
+ * (an admin's ?owner=NAME or ?all=true, job_api_scope) another owner's or
+ * every owner's. */
 #include "job_api.h"
 
 #include "rap/err.h"
@@ -17,6 +19,8 @@ void job_api_stats(void *svc, struct rap_http_req *req)
 	const char *arg = rap_http_get_arg(req, "hours");
 	long long hours = STATS_DEFAULT_HOURS;
 	char err[RAP_ERRLEN], *json = NULL;
+	const char *owner;
+	bool foreign;
 	PGconn *db;
 	int result;
 
@@ -25,10 +29,12 @@ void job_api_stats(void *svc, struct rap_http_req *req)
 			       STATS_MAX_HOURS);
 		return;
 	}
+	if (!job_api_scope(req, &owner, &foreign))
+		return;
 	db = job_api_db_get(api, req);
 	if (!db)
 		return;
-	result = rap_job_stats_json(db, req->owner, (int)hours, &json, err);
+	result = rap_job_stats_json(db, owner, (int)hours, &json, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result != RAP_OK)
 		job_api_store_error(req, result, err);

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { auth, GATEWAY, OTHER_KEY, upload, waitFor } from '../integration/helpers.mjs';
-import { launch } from './browser.mjs';
+import { audit, launch } from './browser.mjs';
 
 const KEY = OTHER_KEY;
 const SHOTS = process.env.RAP_UI_SHOTS || '';
@@ -328,38 +328,6 @@ test('keyboard only: tab to a job, open it with Enter, cancel it with Space', as
   assert.deepEqual(problems, []);
   await page.close();
 });
-
-// Every control has a name; every visible text has 4.5:1 against what is
-// behind it (WCAG AA), disabled controls aside.
-function audit() {
-  const lum = (rgb) => {
-    const c = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
-  };
-  const parse = (s) => (s.match(/[\d.]+/g) || []).map(Number);
-  const background = (e) => {
-    for (; e; e = e.parentElement) {
-      const c = parse(getComputedStyle(e).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const low = [];
-  for (const e of document.querySelectorAll('body *')) {
-    if (!e.checkVisibility() || e.closest(':disabled') || e.closest('.sr-only')) continue;
-    const text = [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent.trim()).join('');
-    if (!text) continue;
-    const fg = lum(parse(getComputedStyle(e).color).slice(0, 3));
-    const bg = lum(background(e));
-    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-    if (ratio < 4.5) low.push(`${e.tagName}.${e.className} "${text.slice(0, 30)}" ${ratio.toFixed(2)}`);
-  }
-  const unnamed = [...document.querySelectorAll('input, select, textarea, button, progress')]
-    .filter((c) => !(c.labels?.length || c.getAttribute('aria-label') || (c.tagName === 'BUTTON' && c.textContent.trim())))
-    .map((c) => c.outerHTML.slice(0, 80));
-  const landmarks = ['header', 'nav', 'main'].filter((t) => !document.querySelector(t));
-  return { low, unnamed, landmarks };
-}
 
 test('accessible: named controls, landmarks, contrast of every view', async () => {
   const dead = await newJob('test.fault', { mode: 'transient', failures: 9 }, { max_attempts: 1 });

@@ -64,6 +64,7 @@ const TARGETS = Object.fromEntries([
 // keyword at this instance path (so an example cannot fail by accident).
 const WHY = {
   'job-stats.invalid.rate-over-one.json': ['maximum', '/success_rate'],
+  'job-stats.invalid.no-owner.json': ['required', ''],
   'job-progress.invalid.over-one.json': ['maximum', '/progress'],
   'error.invalid.no-request-id.json': ['required', ''],
   'error.invalid.envelope.json': ['required', ''],
@@ -539,6 +540,13 @@ describe('a running stack (RAP_CONTRACT_URL)', { skip: LIVE ? false : 'RAP_CONTR
     check('job-stats', stats);
     assert.ok(stats.jobs >= 1 && stats.by_state.COMPLETED >= 1, JSON.stringify(stats));
     check('error', await json(await fetch(`${LIVE}/api/jobs/stats?hours=0`, { headers: auth }), 400));
+    // Every owner's numbers, an admin's (owner null); an ordinary key's 403.
+    const adminAuth = { authorization: `Bearer ${process.env.RAP_TEST_ADMIN_KEY || 'admin-key'}` };
+    const every = await json(await fetch(`${LIVE}/api/jobs/stats?hours=1&all=true`, { headers: adminAuth }), 200);
+    check('job-stats', every);
+    assert.equal(every.owner, null);
+    assert.ok(every.jobs >= stats.jobs, JSON.stringify(every));
+    check('error', await json(await fetch(`${LIVE}/api/jobs/stats?all=true`, { headers: auth }), 403));
 
     check('error', await json(await fetch(`${LIVE}/api/jobs/${created.job_id}`), 401));
     check('error', await json(await fetch(`${LIVE}/api/jobs/not-a-uuid`, { headers: auth }), 400));

@@ -3,11 +3,12 @@
 // owner third's, which only this file uses, so "replay all" of other files
 // (faults.test.mjs replays owner other's) never meets these jobs. GET /me
 // says who a key is; an admin lists and replays any owner's DEAD jobs
-// (?owner=NAME or ?all=true); an ordinary key gets 403 forbidden for those
-// scopes and 404 for another owner's job, as before.
+// (?owner=NAME or ?all=true) and reads their numbers (GET /jobs/stats with
+// the same scopes); an ordinary key gets 403 forbidden for those scopes and
+// 404 for another owner's job, as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { API_KEY, GATEWAY, auth, createJob, getJob, upload, waitFor } from './helpers.mjs';
+import { API_KEY, GATEWAY, OTHER_KEY, auth, createJob, getJob, upload, waitFor } from './helpers.mjs';
 
 const errCode = (b) => b?.code; // RFC 9457 problem details (docs/errors.md)
 const ADMIN_KEY = process.env.RAP_TEST_ADMIN_KEY || 'admin-key';
@@ -86,4 +87,53 @@ test('an admin lists and replays another owner\'s DEAD jobs, one and all; an ord
   assert.equal(rest.status, 200, JSON.stringify(rest.body));
   assert.equal(rest.body.replayed, 1);
   await waitFor('b completes after replay-dead', async () => (await getJob(b, THIRD_KEY)).body.status === 'COMPLETED', 40000, 100);
+});
+
+test('an admin reads every owner\'s numbers and one owner\'s; an ordinary key only its own', async () => {
+  // A few jobs of owners other and third, in the window.
+  for (const key of [OTHER_KEY, OTHER_KEY, THIRD_KEY, THIRD_KEY, THIRD_KEY]) {
+    const input = await upload(Buffer.from('stats input'), { key });
+    assert.equal(input.status, 201, JSON.stringify(input.body));
+    const res = await createJob({ object_key: input.body.object_key, type: 'noop' }, { key });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+  }
+  const owners = { dev: API_KEY, other: OTHER_KEY, third: THIRD_KEY, ops: ADMIN_KEY };
+  const own = {};
+  for (const [name, key] of Object.entries(owners)) {
+    const r = await call('GET', 'jobs/stats?hours=1', key);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.owner, name);
+    own[name] = r.body;
+  }
+  assert.ok(own.other.jobs >= 2 && own.third.jobs >= 3, JSON.stringify(own));
+
+  // Every owner's: at least the sum of the owners' own numbers (the stack's
+  // other tests may have owners of their own), by type too.
+  const all = await call('GET', 'jobs/stats?hours=1&all=true', ADMIN_KEY);
+  assert.equal(all.status, 200, JSON.stringify(all.body));
+  assert.equal(all.body.owner, null);
+  const sum = (f) => Object.values(own).reduce((n, s) => n + f(s), 0);
+  assert.ok(all.body.jobs >= sum((s) => s.jobs), JSON.stringify({ all: all.body, own }));
+  assert.ok(all.body.jobs > Math.max(...Object.values(own).map((s) => s.jobs)), 'more than any one owner');
+  assert.ok(all.body.uploads.count >= sum((s) => s.uploads.count));
+  const count = (s, type) => s.by_type.find((t) => t.type === type)?.count ?? 0;
+  assert.ok(count(all.body, 'noop') >= sum((s) => count(s, 'noop')));
+
+  // One owner's, as an admin asks for it: that owner's own numbers.
+  const third = await call('GET', 'jobs/stats?hours=1&owner=third', ADMIN_KEY);
+  assert.equal(third.status, 200, JSON.stringify(third.body));
+  assert.equal(third.body.owner, 'third');
+  assert.equal(third.body.jobs, own.third.jobs);
+  assert.equal(third.body.uploads.count, own.third.uploads.count);
+
+  // An ordinary key: 403 for all or another owner, its own name allowed.
+  for (const q of ['jobs/stats?all=true', 'jobs/stats?owner=other']) {
+    const r = await call('GET', q, API_KEY);
+    assert.equal(r.status, 403, q);
+    assert.equal(errCode(r.body), 'forbidden');
+  }
+  const mine = await call('GET', 'jobs/stats?hours=1&owner=dev', API_KEY);
+  assert.equal(mine.status, 200, JSON.stringify(mine.body));
+  assert.equal(mine.body.owner, 'dev');
+  assert.equal((await call('GET', 'jobs/stats?owner=third&all=true', ADMIN_KEY)).status, 400);
 });

@@ -226,15 +226,17 @@ int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *
 		       char status[RAP_JOB_STATUS_LEN], char *err);
 
 /**
- * The owner's numbers over the last `hours` hours (1..720), as GET
- * /jobs/stats answers them: json (caller frees) is {"window_hours",
+ * The owner's numbers (every owner's when owner is NULL) over the last
+ * `hours` hours (1..720), as GET /jobs/stats answers them: json (caller
+ * frees) is {"owner" (null for every owner), "window_hours",
  * "since", "jobs", "by_state":{STATE:n}, "by_type":[{"type","count",
  * "finished","avg_seconds","p95_seconds"}], "success_rate",
  * "failure_rate", "uploads":{"count","bytes"}}.  Processing seconds are
  * finished_at - started_at of the finished jobs that started; the rates are
  * over COMPLETED, FAILED and DEAD (null when none finished).  One
  * statement over the owner's rows of the window (jobs_owner and
- * uploads_owner indexes).
+ * uploads_owner indexes; every owner's through jobs_created and
+ * uploads_created).
  */
 int rap_job_stats_json(PGconn *db, const char *owner, int hours, char **json, char *err);
 
