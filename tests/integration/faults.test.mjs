@@ -199,10 +199,14 @@ test('operators list DEAD jobs with their reason and replay one or all', async (
   assertError(await replay(`${a}/replay`), 409, 'not_dead');
   assertError(await replay('00000000-0000-4000-8000-000000000000/replay'), 404, 'not_found');
 
-  // Replay all: b is the owner's only DEAD job now.
+  // Replay all: every DEAD job of the owner's, b among them (an earlier
+  // test file may have left others of this owner's DEAD).
+  const before = await list('status=DEAD&limit=500');
+  assert.ok(before.body.jobs.some((j) => j.job_id === b));
   const all = await replay('replay-dead');
   assert.equal(all.status, 200);
-  assert.equal(all.body.replayed, 1);
+  assert.equal(all.body.replayed, before.body.jobs.length);
+  assert.equal((await list('status=DEAD&limit=500')).body.jobs.filter((j) => j.job_id === b).length, 0);
   assert.equal((await until(b, (j) => j.status === 'COMPLETED', 'COMPLETED after replay-all', 40000, K)).status, 'COMPLETED');
 });
 
