@@ -96,6 +96,28 @@ const char *rap_problem_title(const char *code, unsigned status)
 	return status_title(status);
 }
 
+const char *rap_problem_status_code(unsigned status)
+{
+	switch (status) {
+	case 404:
+		return "not_found";
+	case 405:
+		return "method_not_allowed";
+	case 413:
+		return "payload_too_large";
+	case 414:
+		return "uri_too_long";
+	case 431:
+		return "headers_too_large";
+	case 501:
+		return "not_implemented";
+	case 505:
+		return "http_version_not_supported";
+	default:
+		return status >= 500 ? "internal" : "bad_request";
+	}
+}
+
 /* True when code can stand in a URI path as it is. */
 static bool plain_code(const char *code)
 {

@@ -26,34 +26,14 @@ static bool all_zeros(const char *s, size_t n)
 	return true;
 }
 
-/* Kernel random bytes fetched 4 KiB at a time per thread, as for request
- * ids (lib/adapters/http/http.c): a getrandom() per span would be a system
- * call per request.  Ids are made by the service processes, never by the
- * worker's forked children. */
-static void next_random(unsigned char *out, size_t n)
-{
-	static _Thread_local unsigned char cache[4096];
-	static _Thread_local size_t left;
-
-	if (left < n) {
-		if (rap_random(cache, sizeof(cache)) != 0) {
-			if (rap_random(out, n) != 0)
-				memset(out, 1, n); /* no kernel randomness: still valid */
-			return;
-		}
-		left = sizeof(cache);
-	}
-	memcpy(out, cache + sizeof(cache) - left, n);
-	left -= n;
-}
-
 /* A random id of n bytes as 2n hex digits, never all zeros (invalid). */
 static void random_id(char *out, size_t n)
 {
 	unsigned char raw[16];
 
 	do {
-		next_random(raw, n);
+		if (rap_random_cached(raw, n) != 0)
+			memset(raw, 1, n); /* no kernel randomness: still valid */
 		rap_hex(raw, n, out);
 	} while (all_zeros(out, 2 * n));
 }

@@ -1093,38 +1093,30 @@ static int http_answer(struct notifier *n, struct client *c, struct lws *wsi, co
 	return 0;
 }
 
-/* The code and message of libwebsockets' own refusals, by status. */
-static const char *lws_refusal(unsigned code, const char **msg)
+/* The detail of libwebsockets' own refusals, by status (their code is
+ * rap_problem_status_code's, as libmicrohttpd's are). */
+static const char *lws_refusal(unsigned code)
 {
 	switch (code) {
 	case 400:
-		*msg = "the notifier could not read this request: a malformed request line, "
+		return "the notifier could not read this request: a malformed request line, "
 		       "header or framing";
-		return "bad_request";
 	case 404:
-		*msg = "no such endpoint; WebSocket clients connect to /ws";
-		return "not_found";
+		return "no such endpoint; WebSocket clients connect to /ws";
 	case 405:
-		*msg = "this method is not taken here";
-		return "method_not_allowed";
+		return "this method is not taken here";
 	case 413:
-		*msg = "the request is larger than the notifier accepts";
-		return "payload_too_large";
+		return "the request is larger than the notifier accepts";
 	case 414:
-		*msg = "the request line is longer than the notifier accepts";
-		return "uri_too_long";
+		return "the request line is longer than the notifier accepts";
 	case 431:
-		*msg = "the request headers are larger than the notifier accepts";
-		return "headers_too_large";
+		return "the request headers are larger than the notifier accepts";
 	case 501:
-		*msg = "the notifier does not implement this";
-		return "not_implemented";
+		return "the notifier does not implement this";
 	case 505:
-		*msg = "the notifier speaks HTTP/1.0 and HTTP/1.1";
-		return "http_version_not_supported";
+		return "the notifier speaks HTTP/1.0 and HTTP/1.1";
 	default:
-		*msg = code >= 500 ? "the notifier failed this request" : "refused";
-		return code >= 500 ? "internal" : "bad_request";
+		return code >= 500 ? "the notifier failed this request" : "refused";
 	}
 }
 
@@ -1155,7 +1147,8 @@ int lws_return_http_status(struct lws *wsi, unsigned int code, const char *html_
 	(void)html_body;
 	if (code == 403)
 		code = 400;
-	name = lws_refusal(code, &msg);
+	name = rap_problem_status_code(code);
+	msg = lws_refusal(code);
 	rap_random(raw, sizeof(raw));
 	rap_hex(raw, sizeof(raw), rid);
 	rap_buf_init(&body, 512);

@@ -138,8 +138,6 @@ typedef struct MHD_Response *(*mhd_create_fn)(size_t size, void *buffer,
 typedef enum MHD_Result (*mhd_queue_fn)(struct MHD_Connection *conn, unsigned int status,
 					struct MHD_Response *resp);
 
-static void next_random(unsigned char *out, size_t n);
-
 static bool sane_request_id(const char *s)
 {
 	size_t i, n = strlen(s);
@@ -152,26 +150,6 @@ static bool sane_request_id(const char *s)
 	return true;
 }
 
-/* Kernel random bytes for request ids, fetched 4 KiB at a time per thread:
- * one getrandom() a request was one system call in eight on the status
- * path.  The HTTP services do not fork, so no two processes share a
- * thread's bytes. */
-static void next_random(unsigned char *out, size_t n)
-{
-	static _Thread_local unsigned char cache[4096];
-	static _Thread_local size_t left;
-
-	if (left < n) {
-		if (rap_random(cache, sizeof(cache)) != RAP_OK) {
-			rap_random(out, n);
-			return;
-		}
-		left = sizeof(cache);
-	}
-	memcpy(out, cache + sizeof(cache) - left, n);
-	left -= n;
-}
-
 static void init_request_id(struct rap_http_req *req)
 {
 	const char *id = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
@@ -181,7 +159,7 @@ static void init_request_id(struct rap_http_req *req)
 		snprintf(req->request_id, sizeof(req->request_id), "%s", id);
 		return;
 	}
-	next_random(raw, sizeof(raw));
+	rap_random_cached(raw, sizeof(raw));
 	rap_hex(raw, sizeof(raw), req->request_id);
 }
 
@@ -815,24 +793,6 @@ static const struct mhd_page_text mhd_pages[] = {
 	{ "Internal server error", "the server could not process the request" },
 };
 
-static const char *mhd_code(unsigned status)
-{
-	switch (status) {
-	case 400:
-		return "bad_request";
-	case 413:
-		return "payload_too_large";
-	case 414:
-		return "uri_too_long";
-	case 431:
-		return "headers_too_large";
-	case 505:
-		return "http_version_not_supported";
-	default:
-		return status >= 500 ? "internal" : "bad_request";
-	}
-}
-
 /*
  * MHD 0.9.75 refuses a bad Content-Length while it parses the headers, and
  * its caller then overwrites the state the error set: the answer's header
@@ -886,10 +846,11 @@ static enum MHD_Result queue_json_page(struct MHD_Connection *conn, unsigned sta
 			message = mhd_pages[i].message;
 			break;
 		}
-	next_random(raw, sizeof(raw));
+	rap_random_cached(raw, sizeof(raw));
 	rap_hex(raw, sizeof(raw), id);
 	rap_buf_init(&json, 768); /* send_direct's 1 KiB holds it */
-	if (rap_problem_write(&json, status, mhd_code(status), message, id) != RAP_OK)
+	if (rap_problem_write(&json, status, rap_problem_status_code(status), message, id) !=
+	    RAP_OK)
 		goto out_free_json;
 	if (strstr(page, "Content-Length")) {
 		r = send_direct(conn, status, json.data, id);

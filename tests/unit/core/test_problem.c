@@ -60,3 +60,17 @@ Test(problem, reports_a_full_buffer)
 		     RAP_ETOOBIG);
 	rap_buf_cleanup(&b);
 }
+
+Test(problem, a_library_refusal_gets_the_code_of_its_status)
+{
+	cr_assert_str_eq(rap_problem_status_code(400), "bad_request");
+	cr_assert_str_eq(rap_problem_status_code(413), "payload_too_large");
+	cr_assert_str_eq(rap_problem_status_code(414), "uri_too_long");
+	cr_assert_str_eq(rap_problem_status_code(431), "headers_too_large");
+	cr_assert_str_eq(rap_problem_status_code(505), "http_version_not_supported");
+	cr_assert_str_eq(rap_problem_status_code(418), "bad_request");
+	cr_assert_str_eq(rap_problem_status_code(502), "internal");
+	/* Every code it gives has a title of its own, not a status's. */
+	cr_assert_str_eq(rap_problem_title(rap_problem_status_code(431), 431),
+			 "Request headers too large");
+}

@@ -18,6 +18,14 @@ struct rap_buf;
 const char *rap_problem_title(const char *code, unsigned status);
 
 /**
+ * The code of an error that has only its HTTP status, as an HTTP server
+ * library's own refusals (libmicrohttpd's, libwebsockets'): 400
+ * "bad_request", 413 "payload_too_large", 431 "headers_too_large", ...; any
+ * other 5xx "internal", any other 4xx "bad_request".  Static storage.
+ */
+const char *rap_problem_status_code(unsigned status);
+
+/**
  * Appends the RFC 9457 body of an error to b:
  * {"type","title","status","detail","code","request_id"}, flat, so a
  * client reads `code` at the top level.  type is "/problems/CODE", or
