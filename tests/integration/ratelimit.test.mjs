@@ -99,7 +99,8 @@ test('job creations of one key are limited across two job-apis together, with 42
   t.diagnostic(`creations: ${f.admitted.length} of 40 admitted in ${f.seconds} s (bound ${bound})`);
   assert.ok(f.admitted.length <= bound, `${f.admitted.length} admitted in ${f.seconds} s, bound ${bound}`);
   assert.ok(f.admitted.length >= BURST - 2 * CHUNK, `only ${f.admitted.length} admitted`);
-  assert.ok(f.admitted.some((r) => r.i === 0) && f.admitted.some((r) => r.i === 1), 'both instances admitted some');
+  // (Which instance admits them is a race: one may reserve the whole burst
+  // before the other asks; the bound above is what sharing guarantees.)
   assert.ok(f.refused.length > 0);
   for (const r of f.refused) assertRefusal(r);
   // Another key of the same owner, and a key of another owner: untouched.
