@@ -36,6 +36,8 @@ struct notifier_settings {
 	long long max_conns_per_ip; /* of them from one address (0: no limit) */
 	long long idle_timeout;     /* s to upgrade and subscribe */
 	long long sse_heartbeat;    /* s between an SSE stream's `: ping` comments */
+	long long ws_ping;          /* s of silence before a WebSocket is pinged (0: never) */
+	long long ws_pong;          /* s a pinged WebSocket has to answer */
 };
 
 /* conns.c: the connections of the WebSocket port, in total and by client

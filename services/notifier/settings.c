@@ -31,6 +31,14 @@ const struct rap_cfg_opt notifier_settings_table[] = {
 	  "seconds between the `: ping` comments an SSE stream (/events, /jobs/{id}/events) gets, "
 	  "so that proxies keep a quiet one open",
 	  S(sse_heartbeat) },
+	{ "RAP_NOTIFIER_WS_PING_SECONDS", RAP_CFG_INT, 0, 32767, "30",
+	  "seconds a WebSocket may go without a pong before it gets a ping (0: never pinged); "
+	  "the pings keep a quiet one open through proxies",
+	  S(ws_ping) },
+	{ "RAP_NOTIFIER_WS_PONG_SECONDS", RAP_CFG_INT, 1, 32767, "20",
+	  "seconds a pinged WebSocket has to answer with a pong before it is closed as dead "
+	  "(a client gone without a word: a lost link, a sleeping laptop), freeing its place",
+	  S(ws_pong) },
 };
 
 const size_t notifier_settings_count =

@@ -1363,6 +1363,19 @@ int notifier_ws_run(struct notifier *n)
 	 * requests that use it.  Past it the library still closes the request
 	 * unanswered (docs/security.md, known gaps). */
 	info.max_http_header_data = NOTIFIER_MAX_HEADER_DATA;
+	/* A WebSocket that has not proved its peer alive (a pong) for
+	 * RAP_NOTIFIER_WS_PING_SECONDS is pinged, and closed if no pong comes
+	 * within RAP_NOTIFIER_WS_PONG_SECONDS more: a client gone without a
+	 * word (a lost link, a sleeping laptop) would otherwise hold its place
+	 * and its topic until the kernel gave up on the socket, which for a
+	 * socket we never write to is never.  Browsers and WebSocket libraries
+	 * answer pings by themselves. */
+	static lws_retry_bo_t idle_policy;
+	if (n->cfg.ws_ping > 0) {
+		idle_policy.secs_since_valid_ping = (uint16_t)n->cfg.ws_ping;
+		idle_policy.secs_since_valid_hangup = (uint16_t)(n->cfg.ws_ping + n->cfg.ws_pong);
+		info.retry_and_idle_policy = &idle_policy;
+	}
 	notifier_conns_init(&n->conns, (unsigned)n->cfg.max_conns,
 			    (unsigned)n->cfg.max_conns_per_ip);
 	/* libev (epoll), not poll(): a loop turn costs the sockets that have

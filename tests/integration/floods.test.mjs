@@ -12,11 +12,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
 import WebSocketClient from 'ws';
 import {
-  API_KEY, NOTIFIER_URLS, createJob, follower, freePort, randomBytes, upload, waitFor,
+  API_KEY, NOTIFIER_URLS, createJob, follower, randomBytes, startNotifier, upload, waitFor,
 } from './helpers.mjs';
 
 const FLOOD = 1100;
@@ -246,28 +244,6 @@ test(`notifier: ${FLOOD} idle sockets to its WebSocket port starve neither its h
 // limit is closed at once and counted, what it holds of the flood is closed
 // after its idle timeout, and a WebSocket from another address subscribes,
 // is told a job's events throughout, and stays past the idle timeout.
-async function startNotifier(settings) {
-  const [port, admin] = [await freePort(), await freePort()];
-  const child = spawn(path.join(env.RAP_BUILD_DIR || path.resolve('build'), 'rap-notifier'), [], {
-    env: {
-      ...env,
-      RAP_NOTIFIER_PORT: String(port),
-      RAP_NOTIFIER_ADMIN_PORT: String(admin),
-      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${env.RAP_PG_PORT || 5439}/rap`,
-      RAP_AMQP_URL: `amqp://rap:rap@127.0.0.1:${env.RAP_AMQP_PORT || 5679}/`,
-      RAP_LOG_LEVEL: 'warn',
-      ...settings,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  await waitFor('the test\'s notifier to be ready', async () => {
-    if (child.exitCode !== null) throw new Error(`rap-notifier exited with ${child.exitCode}`);
-    try { return (await request(admin, '/readyz', { timeout: 1000 })).status === 200; } catch { return false; }
-  }, 30000, 50);
-  return { port, admin, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
-}
-
 test(`notifier: past RAP_NOTIFIER_MAX_CONNECTIONS_PER_IP a flood is refused, and idle sockets are closed`, async () => {
   const PER_IP = 256, IDLE = 3;
   const n = await startNotifier({

@@ -129,6 +129,32 @@ export async function freePort() {
   return port;
 }
 
+// A notifier of a test's own on free ports (the stack's PostgreSQL and
+// RabbitMQ), with `settings` over the environment. Resolves once it is
+// ready; stop() ends it and waits for its exit.
+export async function startNotifier(settings = {}) {
+  const env = process.env;
+  const [port, admin] = [await freePort(), await freePort()];
+  const child = spawn(path.join(env.RAP_BUILD_DIR || path.resolve('build'), 'rap-notifier'), [], {
+    env: {
+      ...env,
+      RAP_NOTIFIER_PORT: String(port),
+      RAP_NOTIFIER_ADMIN_PORT: String(admin),
+      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${env.RAP_PG_PORT || 5439}/rap`,
+      RAP_AMQP_URL: `amqp://rap:rap@127.0.0.1:${env.RAP_AMQP_PORT || 5679}/`,
+      RAP_LOG_LEVEL: 'warn',
+      ...settings,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  await waitFor('the test\'s notifier to be ready', async () => {
+    if (child.exitCode !== null) throw new Error(`rap-notifier exited with ${child.exitCode}`);
+    try { return (await fetch(`http://127.0.0.1:${admin}/readyz`)).status === 200; } catch { return false; }
+  }, 30000, 50);
+  return { port, admin, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
+}
+
 // An upload-api of a test's own on a free port: the stack's PostgreSQL, its
 // S3 through s3Endpoint (a test's proxy in front of the stack's S3, so the
 // test sees and breaks the calls), env over everything else. Resolves once

@@ -9,9 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import {
-  API_KEY, EventClient, GATEWAY, OTHER_KEY, auth, createJob, follower, freePort, upload, waitFor,
+  API_KEY, EventClient, GATEWAY, OTHER_KEY, auth, createJob, follower, startNotifier, upload, waitFor,
 } from './helpers.mjs';
 
 const errCode = (b) => b?.code; // RFC 9457 problem details (docs/errors.md)
@@ -227,28 +226,6 @@ test('an EventSource\'s way in: the key as ?api_key= (not written to the gateway
 // a heartbeat of 1 s, an idle timeout of 2 s and room for 3 connections
 // from an address: the streams get `: ping` comments and outlive the idle
 // timeout, and a fourth stream is refused like a fourth WebSocket.
-async function startNotifier(settings) {
-  const [port, admin] = [await freePort(), await freePort()];
-  const child = spawn(path.join(env.RAP_BUILD_DIR || path.resolve('build'), 'rap-notifier'), [], {
-    env: {
-      ...env,
-      RAP_NOTIFIER_PORT: String(port),
-      RAP_NOTIFIER_ADMIN_PORT: String(admin),
-      RAP_PG_URL: `postgresql://postgres@127.0.0.1:${env.RAP_PG_PORT || 5439}/rap`,
-      RAP_AMQP_URL: `amqp://rap:rap@127.0.0.1:${env.RAP_AMQP_PORT || 5679}/`,
-      RAP_LOG_LEVEL: 'warn',
-      ...settings,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  await waitFor('the test\'s notifier to be ready', async () => {
-    if (child.exitCode !== null) throw new Error(`rap-notifier exited with ${child.exitCode}`);
-    try { return (await fetch(`http://127.0.0.1:${admin}/readyz`)).status === 200; } catch { return false; }
-  }, 30000, 50);
-  return { port, admin, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
-}
-
 function metric(text, line) {
   const m = text.match(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm'));
   return m ? Number(m[1]) : NaN;
