@@ -76,7 +76,10 @@ async function adminReplay(target) {
   adminDead.load();
   adminStats();
 }
-$('#admin-replay-all').addEventListener('click', () => adminReplay('all'));
+// Every owner's at once reaches other tenants' jobs: asked first.
+$('#admin-replay-all').addEventListener('click', () => {
+  if (window.confirm('Replay every DEAD job of every owner? Each one is queued again.')) adminReplay('all');
+});
 $('#admin-replay-owner').addEventListener('click', () => adminReplay('owner'));
 const adminFilterSoon = debounce(() => adminDead.reset(), 400);
 $('#admin-owner').addEventListener('input', () => {

@@ -113,8 +113,19 @@ test('the Admin view replays every owner\'s DEAD jobs', async () => {
   const id = await deadJob(OTHER_KEY);
   const { page, problems } = await openPage(ADMIN_KEY, { hash: '#/admin' });
   await page.locator(`#admin-dead tr[data-job-id="${id}"]`).waitFor({ timeout: 10000 });
+  // It asks first: dismissed, nothing is sent; accepted, one request.
+  const sent = [];
+  page.on('request', (r) => { if (r.url().includes('/api/jobs/replay-dead')) sent.push(r.url()); });
+  const asked = [];
+  page.once('dialog', (d) => { asked.push(d.message()); d.dismiss(); });
+  await page.click('#admin-replay-all');
+  await waitFor('the question', () => asked.length === 1, 10000, 20);
+  assert.match(asked[0], /every owner/);
+  page.once('dialog', (d) => { asked.push(d.message()); d.accept(); });
   await page.click('#admin-replay-all');
   await page.locator('#admin-note').filter({ hasText: /^\d+ job\(s\) replayed$/ }).waitFor({ timeout: 10000 });
+  assert.equal(asked.length, 2);
+  assert.deepEqual(sent.map((u) => new URL(u).search), ['?all=true'], 'one replay, after the accepted question');
   await leftDead(id, OTHER_KEY);
   assert.deepEqual(problems, []);
   await page.close();
