@@ -1,8 +1,13 @@
 // One job in full: state, progress with stage and ETA, the timeline of its
 // transitions, its result, its row errors a page at a time with the CSV
-// report, its output as a presigned link, and the cancel and replay
+// report, its outputs as presigned links, and the cancel and replay
 // buttons (enabled only where the API allows them).
-import { $, api, CANCELLABLE, downloadErrors, el, eventText, fmtTime, progressText, TERMINAL } from './lib.js';
+import { $, api, CANCELLABLE, downloadErrors, el, eventText, fmtBytes, fmtTime, progressText, TERMINAL } from './lib.js';
+
+// Output links presigned and shown at a time; characters of a result
+// field shown.
+const OUTPUTS_PAGE = 20;
+const RESULT_CUT = 600;
 
 const ERRORS_PAGE = 20;
 
@@ -71,8 +76,11 @@ export class JobDetail {
     dl.replaceChildren();
     if (j.result) {
       for (const [k, v] of Object.entries(j.result)) {
+        // A long list (outputs, pages: one a page) is cut; the links below
+        // and the API have it whole.
+        const text = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
         dl.append(el('dt', {}, k), el('dd', { dataset: { field: k } },
-          typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)));
+          text.length > RESULT_CUT ? `${text.slice(0, RESULT_CUT)}… (${text.length} characters)` : text));
       }
     }
     $('#detail-result-box').hidden = !j.result;
@@ -156,16 +164,45 @@ export class JobDetail {
     }
   }
 
-  async loadOutput() {
+  // A link for each output the result lists (pdf.text with per_page: one a
+  // page), OUTPUTS_PAGE at a time, or for its one output_key; each URL
+  // presigned by the API as its page is shown.
+  async loadOutput(pageNo = 0) {
     const box = $('#detail-output');
-    try {
-      const o = await api('GET', `/api/jobs/${this.id}/output`);
-      box.replaceChildren(el('a', { href: o.url, 'data-testid': 'output-link', rel: 'noopener' },
-        `Download ${o.object_key.split('/').pop()}`),
-      el('span', { className: 'muted' }, ` (link valid until ${fmtTime(o.expires_at)})`));
-    } catch (e) {
+    const id = this.id;
+    const outs = Array.isArray(this.job?.result?.outputs) ? this.job.result.outputs : [];
+    const shown = outs.slice(pageNo * OUTPUTS_PAGE, (pageNo + 1) * OUTPUTS_PAGE);
+    const names = outs.length ? shown.map((o) => o.name) : [null];
+    const got = await Promise.allSettled(names.map((name) => api('GET',
+      `/api/jobs/${id}/output${name ? `?name=${encodeURIComponent(name)}` : ''}`)));
+    if (id !== this.id) return;
+    if (!outs.length && got[0].status === 'rejected') {
+      const e = got[0].reason;
       box.replaceChildren(el('span', { className: 'muted' },
         e.status === 409 ? 'This job type writes no output file.' : `output: ${e.message}`));
+      return;
     }
+    const list = el('ul', { className: 'outputs' }, ...got.map((g, i) => {
+      if (g.status === 'rejected') return el('li', { className: 'muted' }, `${names[i]}: ${g.reason.message}`);
+      const o = g.value;
+      const bytes = shown[i]?.bytes;
+      return el('li', {},
+        el('a', { href: o.url, 'data-testid': 'output-link', dataset: { name: o.name }, rel: 'noopener' },
+          `Download ${o.name}`),
+        el('span', { className: 'muted' },
+          `${bytes != null ? ` · ${fmtBytes(bytes)}` : ''} (link valid until ${fmtTime(o.expires_at)})`));
+    }));
+    const pages = Math.ceil(outs.length / OUTPUTS_PAGE);
+    if (pages <= 1) {
+      box.replaceChildren(list);
+      return;
+    }
+    box.replaceChildren(el('p', { className: 'muted' }, `${outs.length} outputs`), list,
+      el('div', { className: 'pager' },
+        el('button', { type: 'button', id: 'outputs-prev', disabled: pageNo === 0,
+          onclick: () => this.loadOutput(pageNo - 1) }, 'Previous'),
+        el('span', { className: 'muted', id: 'outputs-page' }, ` page ${pageNo + 1} of ${pages} `),
+        el('button', { type: 'button', id: 'outputs-next', disabled: pageNo + 1 >= pages,
+          onclick: () => this.loadOutput(pageNo + 1) }, 'Next')));
   }
 }

@@ -828,26 +828,49 @@ int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)
 			   2, p, NULL, err);
 }
 
-int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, char *key, size_t key_len,
-		       char status[RAP_JOB_STATUS_LEN], char *err)
+bool rap_output_name_ok(const char *name)
 {
-	const char *p[2] = { job_id, owner };
+	size_t n = strlen(name);
+
+	return n > 0 && n <= RAP_MAX_OUTPUT_NAME && name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+		       n;
+}
+
+int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, const char *name,
+		       char *key, size_t key_len, char status[RAP_JOB_STATUS_LEN], char *err)
+{
+	const char *p[3] = { job_id, owner, name };
 	PGresult *res;
 	int result;
 
+	/* outputs: [{name, key, bytes, content_type}, ...] (services/worker/
+	 * result.c); a result without the list has no named output. */
 	result = rap_pg_one(db,
-			    "SELECT status, coalesce(result->>'output_key', '') FROM jobs"
-			    " WHERE id = $1 AND owner = $2",
-			    2, p, &res, err);
+			    "SELECT status, coalesce(CASE WHEN $3::text IS NULL"
+			    " THEN result->>'output_key' ELSE (SELECT o->>'key'"
+			    " FROM jsonb_array_elements(CASE jsonb_typeof(result->'outputs')"
+			    " WHEN 'array' THEN result->'outputs' ELSE '[]'::jsonb END) o"
+			    " WHERE o->>'name' = $3 LIMIT 1) END, '')"
+			    " FROM jobs WHERE id = $1 AND owner = $2",
+			    3, p, &res, err);
+	if (result == RAP_ENOENT)
+		snprintf(err, RAP_ERRLEN, "no job %s", job_id);
 	if (result != RAP_OK)
 		return result;
-	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	snprintf(status, RAP_JOB_STATUS_LEN, "%s", PQgetvalue(res, 0, 0));
 	snprintf(key, key_len, "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
-	if (strcmp(status, "COMPLETED") != 0 || key[0] == '\0') {
-		snprintf(err, RAP_ERRLEN, "job %s is %s%s", job_id, status,
-			 strcmp(status, "COMPLETED") == 0 ? " without an output"
-							  : ", not COMPLETED");
+	if (strcmp(status, "COMPLETED") != 0) {
+		snprintf(err, RAP_ERRLEN, "job %s is %s, not COMPLETED", job_id, status);
+		return RAP_ECONFLICT;
+	}
+	if (key[0] == '\0' && name) {
+		snprintf(err, RAP_ERRLEN, "job %s has no output named %.100s", job_id, name);
+		return RAP_ENOENT;
+	}
+	if (key[0] == '\0') {
+		snprintf(err, RAP_ERRLEN, "job %s is COMPLETED without an output", job_id);
 		return RAP_ECONFLICT;
 	}
 	return RAP_OK;

@@ -140,11 +140,13 @@ out_cleanup:
 	rap_job_create_cleanup(&in);
 }
 
-/* GET /jobs/{id}/output: a presigned GET URL of a COMPLETED job's output. */
+/* GET /jobs/{id}/output[?name=NAME]: a presigned GET URL of a COMPLETED
+ * job's output, the one of that name (its result's outputs) or its main
+ * one (output_key). */
 void job_api_output(void *svc, struct rap_http_req *req)
 {
 	struct job_api *api = svc;
-	const char *id = rap_http_param(req, "id");
+	const char *id = rap_http_param(req, "id"), *name = rap_http_get_arg(req, "name"), *base;
 	int expires = (int)api->svc.cfg.presign_seconds;
 	char err[RAP_ERRLEN], key[1100], status[RAP_JOB_STATUS_LEN], until[RAP_ISO_TIME_LEN], *url,
 		*body;
@@ -155,13 +157,20 @@ void job_api_output(void *svc, struct rap_http_req *req)
 
 	if (!job_api_status_allowed(api, req))
 		return;
+	if (name && !rap_output_name_ok(name)) {
+		rap_http_error(
+			req, 400, "bad_request",
+			"name must be an output's name: 1 to %d letters, digits, '.', '_' or '-'",
+			RAP_MAX_OUTPUT_NAME);
+		return;
+	}
 	db = job_api_db_for_job(api, req, id);
 	if (!db)
 		return;
-	result = rap_job_output_key(db, req->owner, id, key, sizeof(key), status, err);
+	result = rap_job_output_key(db, req->owner, id, name, key, sizeof(key), status, err);
 	rap_pg_pool_put(api->pool, db);
 	if (result == RAP_ENOENT) {
-		rap_http_error(req, 404, "not_found", "no job %s", id);
+		rap_http_error(req, 404, "not_found", "%s", err);
 		return;
 	}
 	if (result == RAP_ECONFLICT) {
@@ -180,10 +189,12 @@ void job_api_output(void *svc, struct rap_http_req *req)
 	now += expires;
 	gmtime_r(&now, &tm);
 	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-	/* Output keys are processed/{job_id}/...: no JSON escaping needed. */
-	body = rap_asprintf("{\"job_id\":\"%s\",\"object_key\":\"%s\",\"method\":\"GET\","
-			    "\"url\":\"%s\",\"expires_at\":\"%s\"}",
-			    id, key, url, until);
+	/* Output keys are processed/{job_id}/NAME, names of the bytes above
+	 * (result.json for a result without outputs): no JSON escaping needed. */
+	base = strrchr(key, '/');
+	body = rap_asprintf("{\"job_id\":\"%s\",\"name\":\"%s\",\"object_key\":\"%s\","
+			    "\"method\":\"GET\",\"url\":\"%s\",\"expires_at\":\"%s\"}",
+			    id, base ? base + 1 : key, key, url, until);
 	rap_http_reply(req, 200, body);
 	free(body);
 	free(url);

@@ -16,9 +16,12 @@
  */
 #include "sandbox.h"
 
+#include "rap/jobstore.h"
+#include "rap/mem.h"
 #include "rap/s3.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PART_FIRST ((size_t)8 * 1024 * 1024)
@@ -41,14 +44,8 @@ void outputs_init(struct outputs *o, struct rap_s3 *s3, const struct rap_s3_cfg 
 
 static bool name_ok(const struct outputs *o, const char *name)
 {
-	size_t i, n = strlen(name);
-
-	if (n == 0 || n > OUTPUT_NAME_MAX || name[0] == '.' || strcmp(name, "result.json") == 0)
+	if (!rap_output_name_ok(name) || strcmp(name, "result.json") == 0)
 		return false;
-	for (i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-		      (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i])))
-			return false;
 	for (int k = 0; k < o->n; k++)
 		if (strcmp(o->list[k].name, name) == 0)
 			return false;
@@ -62,6 +59,10 @@ int outputs_begin(struct outputs *o, const char *name, const char *content_type)
 	if (o->open || o->n >= OUTPUTS_MAX || !name_ok(o, name)) {
 		snprintf(o->err, sizeof(o->err), "output '%.100s' refused", name);
 		return RAP_EPROTO;
+	}
+	if (o->n == o->cap) {
+		o->cap = o->cap ? (o->cap * 2 < OUTPUTS_MAX ? o->cap * 2 : OUTPUTS_MAX) : 4;
+		o->list = rap_realloc(o->list, (size_t)o->cap * sizeof(*o->list));
 	}
 	out = &o->list[o->n];
 	memset(out, 0, sizeof(*out));
@@ -208,4 +209,7 @@ void outputs_cleanup(struct outputs *o)
 	}
 	o->open = false;
 	rap_buf_cleanup(&o->part);
+	free(o->list);
+	o->list = NULL;
+	o->cap = o->n = 0;
 }

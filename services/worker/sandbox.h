@@ -11,6 +11,7 @@
 #include "rap/buf.h"
 #include "rap/err.h"
 #include "rap/frame.h"
+#include "rap/job.h"
 #include "rap/joberrors.h"
 #include "rap/log.h"
 #include "rap/pool.h"
@@ -112,18 +113,21 @@ void feeder_join(struct feeder *f);
 
 /* outputs.c: the child's outputs, streamed to S3 as processed/<job>/<name>
  * in 5 MiB multipart parts (one PUT when smaller), never whole in memory. */
-#define OUTPUTS_MAX 16
-#define OUTPUT_NAME_MAX 100
+/* At most this many outputs a job: text.txt and a page each of pdf.text's
+ * 10,000 with per_page (the list grows as they come: about 400 bytes each). */
+#define OUTPUTS_MAX 10001
+#define OUTPUT_PREFIX_LEN 64
 struct output {
-	char name[OUTPUT_NAME_MAX + 1];
-	char key[RAP_MAX_OBJECT_KEY + 1];
+	char name[RAP_MAX_OUTPUT_NAME + 1];
+	char key[OUTPUT_PREFIX_LEN + RAP_MAX_OUTPUT_NAME];
 	char content_type[128];
 	long long bytes;
 };
 struct outputs {
 	struct rap_s3 *s3;
-	char prefix[64]; /* processed/<job_id>/ */
-	struct output list[OUTPUTS_MAX];
+	char prefix[OUTPUT_PREFIX_LEN]; /* processed/<job_id>/ */
+	struct output *list;            /* cap of them, n finished */
+	int cap;
 	int n;                  /* finished ones */
 	bool open;              /* list[n] is being written */
 	struct rap_s3_mpu *mpu; /* once the first part is full */

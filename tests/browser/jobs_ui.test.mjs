@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { auth, GATEWAY, OTHER_KEY, upload, waitFor } from '../integration/helpers.mjs';
+import { cairoPdf } from '../integration/pdfs.mjs';
 import { audit, launch } from './browser.mjs';
 
 const KEY = OTHER_KEY;
@@ -42,8 +43,8 @@ async function call(method, p, body) {
 }
 
 // A job of the page's owner on a small upload; answers its id.
-async function newJob(type, params, { text = 'a short text\n', filename = 'in.txt', max_attempts } = {}) {
-  const up = await upload(Buffer.from(text), { filename, key: KEY });
+async function newJob(type, params, { text = 'a short text\n', bytes, filename = 'in.txt', max_attempts } = {}) {
+  const up = await upload(bytes ?? Buffer.from(text), { filename, key: KEY });
   assert.equal(up.status, 201, JSON.stringify(up.body));
   const body = { object_key: up.body.object_key, type };
   if (params) body.params = params;
@@ -199,6 +200,40 @@ test('detail: a COMPLETED job\'s output as a presigned link that downloads it', 
   assert.match(href, /^http:\/\/(127\.0\.0\.1|localhost)[:/]/);
   const res = await fetch(href);
   assert.equal(res.status, 200);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('detail: every output of a job that writes several is a link that downloads it, 20 a page', async () => {
+  const texts = Array.from({ length: 25 }, (_, i) => `page ${i + 1} here`);
+  const pdf = cairoPdf(path.join(tmp, 'pages.pdf'), texts);
+  const id = await newJob('pdf.text', { per_page: true }, { bytes: pdf, filename: 'pages.pdf' });
+  const job = await jobIs(id, 'COMPLETED', 'FAILED', 'DEAD');
+  assert.equal(job.status, 'COMPLETED', JSON.stringify(job).slice(0, 1000));
+  assert.equal(job.result.outputs.length, 26);
+  const { page, problems } = await openPage({ hash: `#/jobs/${id}` });
+  const links = page.locator('[data-testid=output-link]');
+  const names = async () => links.evaluateAll((as) => as.map((a) => a.dataset.name));
+  await waitFor('the first page of links', async () => (await links.count()) === 20, 10000, 50);
+  const first = await names();
+  assert.deepEqual(first.slice(0, 3), ['text.txt', 'page-00001.txt', 'page-00002.txt']);
+  assert.equal((await (await fetch(await links.nth(2).getAttribute('href'))).text()).trim(), 'page 2 here');
+  assert.equal(await page.locator('#outputs-prev').isDisabled(), true);
+  await page.click('#outputs-next');
+  await waitFor('the second page of links', async () => (await links.count()) === 6, 10000, 50);
+  const second = await names();
+  assert.deepEqual(second, ['page-00020.txt', 'page-00021.txt', 'page-00022.txt', 'page-00023.txt',
+    'page-00024.txt', 'page-00025.txt']);
+  const last = links.nth(5);
+  assert.match(await last.textContent(), /Download page-00025\.txt/);
+  const res = await fetch(await last.getAttribute('href'));
+  assert.equal(res.status, 200);
+  assert.equal((await res.text()).trim(), 'page 25 here');
+  assert.equal(await page.locator('#outputs-next').isDisabled(), true);
+  await page.click('#outputs-prev');
+  await waitFor('the first page again', async () => (await links.count()) === 20, 10000, 50);
+  // The result's long lists are cut in the result view.
+  assert.match(await page.locator('#detail-result dd[data-field=outputs]').textContent(), /… \(\d+ characters\)$/);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { GATEWAY, auth, createJob, jobEnded, upload } from './helpers.mjs';
+import { GATEWAY, assertError, auth, createJob, jobEnded, upload } from './helpers.mjs';
+import { cairoPdf as makePdf } from './pdfs.mjs';
 
 const SCHEMA = JSON.parse(readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)),
   '..', '..', 'proto', 'schemas', 'pdf-text-result.json'), 'utf8'));
@@ -25,27 +26,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const file = (name) => path.join(dir, name);
 
-// A PDF of one page per text, written by cairo, with a title and an author
-// when given (python3-cairo: Debian's own python3, not another on PATH).
-function cairoPdf(name, texts, meta = {}) {
-  const script = `
-import cairo, json, sys
-texts, meta = json.loads(sys.argv[2]), json.loads(sys.argv[3])
-s = cairo.PDFSurface(sys.argv[1], 595, 842)
-if 'title' in meta: s.set_metadata(cairo.PDFMetadata.TITLE, meta['title'])
-if 'author' in meta: s.set_metadata(cairo.PDFMetadata.AUTHOR, meta['author'])
-c = cairo.Context(s)
-c.select_font_face('DejaVu Sans')
-c.set_font_size(14)
-for t in texts:
-    c.move_to(72, 100)
-    c.show_text(t)
-    c.show_page()
-s.finish()
-`;
-  execFileSync('/usr/bin/python3', ['-c', script, file(name), JSON.stringify(texts), JSON.stringify(meta)]);
-  return readFileSync(file(name));
-}
+// A PDF of one page per text (tests/integration/pdfs.mjs), in this file's
+// folder.
+const cairoPdf = (name, texts, meta = {}) => makePdf(file(name), texts, meta);
 
 // A PDF of the given objects (object i + 1 is objs[i], 1 the catalog; a
 // string or a Buffer each), with a correct cross-reference table: the
@@ -83,11 +66,16 @@ async function start(bytes, params, filename) {
 
 const run = async (bytes, params, filename) => jobEnded(await start(bytes, params, filename), 120000);
 
-// An output of the job by its key (GET /api/jobs/{id}/output gives the first).
-async function output(id) {
-  const res = await fetch(`${GATEWAY}/api/jobs/${id}/output`, { headers: auth() });
-  assert.equal(res.status, 200);
-  return (await (await fetch((await res.json()).url)).text());
+// An output of the job (GET /api/jobs/{id}/output: its output_key, text.txt;
+// with a name, the output of that name), fetched through its presigned URL.
+async function output(id, name) {
+  const q = name === undefined ? '' : `?name=${encodeURIComponent(name)}`;
+  const res = await fetch(`${GATEWAY}/api/jobs/${id}/output${q}`, { headers: auth() });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.object_key, `processed/${id}/${name ?? 'text.txt'}`);
+  assert.equal(body.name, name ?? 'text.txt');
+  return (await (await fetch(body.url)).text());
 }
 
 const pageTexts = (text) => text.split('\f').map((p) => p.trim());
@@ -141,6 +129,34 @@ test('per_page with a range stores each page asked for on its own', async () => 
   assert.deepEqual(job.result.outputs.map((o) => o.name), ['text.txt', 'page-00002.txt', 'page-00003.txt']);
   assert.deepEqual(job.result.pages.map((p) => p.name), ['page-00002.txt', 'page-00003.txt']);
   assert.deepEqual(pageTexts(await output(job.job_id)), ['two', 'three']);
+  // Each page is an output of its own, fetched by its name.
+  assert.equal((await output(job.job_id, 'page-00002.txt')).trim(), 'two');
+  assert.equal((await output(job.job_id, 'page-00003.txt')).trim(), 'three');
+  assert.equal((await output(job.job_id, 'text.txt')).split('\f').length, 2);
+  // A name it did not write is not found; one no output can have is refused.
+  const get = async (q) => {
+    const res = await fetch(`${GATEWAY}/api/jobs/${job.job_id}/output?${q}`, { headers: auth() });
+    return { status: res.status, body: await res.json() };
+  };
+  const missing = await get('name=page-00001.txt');
+  assertError(missing, 404, 'not_found');
+  assert.match(missing.body.detail, /no output named page-00001\.txt/);
+  for (const bad of ['', '..%2Ftext.txt', '.hidden', 'a%20b', 'x'.repeat(101)]) {
+    const r = await get(`name=${bad}`);
+    assertError(r, 400, 'bad_request');
+    assert.match(r.body.detail, /^name must be/, bad);
+  }
+});
+
+test('per_page stores every page of a long PDF, each fetched by its name', async () => {
+  const texts = Array.from({ length: 40 }, (_, i) => `page number ${i + 1}`);
+  const job = await run(cairoPdf('long.pdf', texts), { per_page: true }, 'long.pdf');
+  assert.equal(job.status, 'COMPLETED', JSON.stringify(job).slice(0, 2000));
+  assertResult(job.result);
+  assert.equal(job.result.outputs.length, 41);
+  assert.deepEqual(job.result.outputs.map((o) => o.name).slice(-2), ['page-00039.txt', 'page-00040.txt']);
+  assert.equal((await output(job.job_id, 'page-00040.txt')).trim(), 'page number 40');
+  assert.equal((await output(job.job_id, 'page-00017.txt')).trim(), 'page number 17');
 });
 
 test('params outside the schema are 422, content that is not a PDF 415', async () => {

@@ -101,6 +101,8 @@ test('bad presign requests and outputs that do not exist get clear errors', asyn
   const job = await done(r.body.job_id);
   const out = await fetch(`${GATEWAY}/api/jobs/${job.job_id}/output`, { headers: auth() });
   assertError({ status: out.status, body: await out.json() }, 409, 'no_output');
+  const named = await fetch(`${GATEWAY}/api/jobs/${job.job_id}/output?name=valid.csv`, { headers: auth() });
+  assertError({ status: named.status, body: await named.json() }, 404, 'not_found');
   const missing = await fetch(`${GATEWAY}/api/jobs/00000000-0000-4000-8000-000000000000/output`, { headers: auth() });
   assertError({ status: missing.status, body: await missing.json() }, 404, 'not_found');
   const post = await fetch(`${GATEWAY}/api/jobs/${job.job_id}/output`, { method: 'POST', headers: auth() });
