@@ -67,6 +67,20 @@ static void stop_child(struct sbx *s, enum sandbox_kill why, const char *detail)
 	kill(s->ch.pid, SIGKILL);
 }
 
+/* What the child sent is refused: the attempt ends for that reason, and
+ * the child is killed if it still runs.  Its frames are often read after it
+ * has exited and been reaped (a pipe holds them): the reason is kept all the
+ * same, or the attempt would end as "exited without a result". */
+static void refuse_child(struct sbx *s, enum sandbox_kill why, const char *detail)
+{
+	if (s->reaped && s->kill == KILL_NONE) {
+		s->kill = why;
+		snprintf(s->kill_detail, sizeof(s->kill_detail), "%s", detail ? detail : "");
+		return;
+	}
+	stop_child(s, why, detail);
+}
+
 /* A cleaned copy of a string the child sent (NULL stays NULL). */
 static char *clean(const char *s, size_t max)
 {
@@ -188,16 +202,16 @@ static void read_frames(struct sbx *s)
 	if (result == RAP_OK)
 		return;
 	if (result == RAP_ETOOBIG)
-		stop_child(s, KILL_OUTPUT, NULL);
+		refuse_child(s, KILL_OUTPUT, NULL);
 	else if (result == RAP_ES3)
-		stop_child(s, KILL_TRANSIENT, s->outs.err);
+		refuse_child(s, KILL_TRANSIENT, s->outs.err);
 	else if (result == RAP_EDB)
-		stop_child(s, KILL_TRANSIENT, s->rows.err);
+		refuse_child(s, KILL_TRANSIENT, s->rows.err);
 	else
-		stop_child(s, KILL_PROTOCOL,
-			   s->outs.err[0]   ? s->outs.err
-			   : s->rows.err[0] ? s->rows.err
-					    : "bad frame");
+		refuse_child(s, KILL_PROTOCOL,
+			     s->outs.err[0]   ? s->outs.err
+			     : s->rows.err[0] ? s->rows.err
+					      : "bad frame");
 }
 
 /* One line of the child's log: to the worker's log, with the job's id. */

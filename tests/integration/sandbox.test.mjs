@@ -199,6 +199,16 @@ test('outputs over the type\'s limit FAIL output_limit', async () => {
   await failsWith({ mode: 'output', mb: 16 }, 'output_limit', /8 MiB/);
 });
 
+// The child writes its frames and exits at once; the worker often reads
+// them after it has reaped the child.  The refusal still decides (before,
+// such a job ended as "exited with status 0 without a result").
+test('an output name used twice FAILS processor_crashed naming it, however soon the child exits', async () => {
+  for (let i = 0; i < 3; i++) {
+    await failsWith({ mode: 'repeat_output' }, 'processor_crashed',
+      /broke the frame protocol \(output 'data\.bin' refused\)/);
+  }
+});
+
 test('progress and stage reach GET /jobs/{id} and the WebSocket, never the history', async () => {
   const ws = new EventClient();
   await ws.open();

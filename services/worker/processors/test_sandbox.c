@@ -188,6 +188,17 @@ static int run_output(struct proc_ctx *c, long long mb)
 	return succeed_with(c, "output", "bytes", mb * MIB);
 }
 
+/* The same output name twice, each a few bytes, then a result at once:
+ * the worker refuses the second, however soon the child has exited. */
+static int run_repeat_output(struct proc_ctx *c)
+{
+	for (int i = 0; i < 2; i++)
+		if (proc_output_begin(c, "data.bin", "application/octet-stream") != RAP_OK ||
+		    proc_output_write(c, "twice", 5) != RAP_OK || proc_output_end(c) != RAP_OK)
+			return RAP_EIO;
+	return succeed_with(c, "repeat_output", "bytes", 10);
+}
+
 static int run_progress(struct proc_ctx *c, long long seconds)
 {
 	static const char *const stages[] = { "download", "parse", "validate", "write" };
@@ -226,6 +237,8 @@ static int sandbox_run(struct proc_ctx *c)
 		return run_output(c, p.mb);
 	if (strcmp(p.mode, "progress") == 0)
 		return run_progress(c, p.seconds);
+	if (strcmp(p.mode, "repeat_output") == 0)
+		return run_repeat_output(c);
 	return proc_fail(c, "invalid_params", "unknown mode '%s'", p.mode);
 }
 
