@@ -97,6 +97,7 @@ const WHY = {
   'job-status-batch.invalid.one-event.json': ['minItems', '/events'],
   'upload-presigned.invalid.method-post.json': ['const', '/method'],
   'job-output.invalid.not-an-output.json': ['pattern', '/object_key'],
+  'job-output.invalid.name-with-a-slash.json': ['pattern', '/name'],
   'job-type.invalid.unknown-input.json': ['enum', '/input'],
   'job-type.invalid.empty-content.json': ['minItems', '/content'],
   'job-type-list.invalid.no-limits.json': ['required', '/job_types/0'],
