@@ -103,9 +103,10 @@ struct rap_metric *rap_metrics_add(struct rap_metrics *m, enum rap_metric_type t
 const double rap_buckets_http_seconds[RAP_BUCKETS_HTTP_SECONDS] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5, 5, 10
 };
-const double rap_buckets_job_seconds[RAP_BUCKETS_JOB_SECONDS] = {
-	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 5, 10, 30, 60, 300, 900, 3600
-};
+const double rap_buckets_job_seconds[RAP_BUCKETS_JOB_SECONDS] = { 0.005, 0.01, 0.025, 0.05, 0.1,
+								  0.25,  0.5,  0.75,  1,    1.5,
+								  2,     2.5,  5,     10,   30,
+								  60,    300,  900,   3600 };
 const double rap_buckets_bytes_per_second[RAP_BUCKETS_BYTES_PER_SECOND] = {
 	65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824
 };
