@@ -181,6 +181,12 @@ static enum try_end unsatisfiable(struct cli_download *d, char *err)
 		d->total = total;
 		return TRY_DONE;
 	}
+	if (d->stream) {
+		/* What went to stdout cannot be taken back. */
+		snprintf(err, RAP_ERRLEN, "the server has only %lld bytes, %lld were written",
+			 total, d->offset);
+		return TRY_FAILED;
+	}
 	cli_progress_note(d->progress,
 			  "the partial file (%lld bytes) is not a beginning of the object: "
 			  "starting over",
@@ -204,6 +210,7 @@ static enum try_end try_once(struct cli_download *d, int *result, char *err)
 			       .write_ctx = d,
 			       .progress = on_progress,
 			       .progress_ctx = d };
+	enum try_end end;
 	int rc;
 
 	d->checked = d->body_ok = d->bad_range = false;
@@ -235,8 +242,12 @@ static enum try_end try_once(struct cli_download *d, int *result, char *err)
 	}
 	if (rc == RAP_OK && d->body_ok)
 		return TRY_DONE;
-	if (rc == RAP_OK && d->resp.status == 416 && d->offset > 0)
-		return unsatisfiable(d, err);
+	if (rc == RAP_OK && d->resp.status == 416 && d->offset > 0) {
+		end = unsatisfiable(d, err);
+		if (end == TRY_FAILED)
+			*result = d->write_errno ? RAP_EIO : RAP_EPROTO;
+		return end;
+	}
 	if (rc == RAP_OK && d->resp.status == 403)
 		return TRY_EXPIRED;
 	cli_resp_describe(&d->resp, why, sizeof(why));

@@ -188,6 +188,20 @@ test('a FILE.part from an earlier run is resumed with Range: only the rest is as
   assert.deepEqual(saved.subarray(k), out.bytes.subarray(k));
 });
 
+test('a .part that is already whole, or longer than the output (416), ends with the output', async (t) => {
+  const dir = folder(t);
+  const { job, out } = await inspectJob();
+  fs.writeFileSync(path.join(dir, 'whole.part'), out.bytes);
+  const whole = await output(dir, [job.job_id, '-o', 'whole']);
+  assert.equal(whole.code, 0, whole.stderr);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'whole')), out.bytes);
+  fs.writeFileSync(path.join(dir, 'long.part'), Buffer.concat([out.bytes, Buffer.from('junk')]));
+  const long = await output(dir, [job.job_id, '-o', 'long']);
+  assert.equal(long.code, 0, long.stderr);
+  assert.match(long.stderr, /not a beginning of the object: starting over/);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'long')), out.bytes);
+});
+
 test('a download cut mid-way is resumed in the same run from the bytes it has', async (t) => {
   const dir = folder(t);
   const { job, out } = await inspectJob();
