@@ -23,7 +23,8 @@ enum {
 	CMD_UPLOAD = 1,
 	CMD_WATCH = 2,
 	CMD_STATUS = 4,
-	CMD_ALL = 7
+	CMD_OUTPUT = 8,
+	CMD_ALL = 15
 };
 
 enum opt_id {
@@ -37,6 +38,9 @@ enum opt_id {
 	OPT_CHUNK_SIZE,
 	OPT_STATE_DIR,
 	OPT_NO_RESUME,
+	OPT_NAME,
+	OPT_OUTPUT,
+	OPT_FORCE,
 	OPT_RETRY_TIMEOUT,
 	OPT_STALL_TIMEOUT,
 	OPT_QUIET,
@@ -103,6 +107,16 @@ static const struct opt opts[OPT_COUNT] = {
 	[OPT_NO_RESUME] = { "no-resume", 0, NULL, CMD_UPLOAD, KIND_FLAG, FIELD(no_resume), 0, 0,
 			    "Ignore a recorded unfinished upload of this file: start a new upload (the "
 			    "record is overwritten)." },
+	[OPT_NAME] = { "name", 0, "NAME", CMD_OUTPUT, KIND_TEXT, FIELD(output_name), 0, 0,
+		       "Which output of the job, by the name its result lists in outputs[] "
+		       "(e.g. page-00001.txt of a pdf.text per_page job; default: the main "
+		       "output)." },
+	[OPT_OUTPUT] = { "output", 'o', "FILE", CMD_OUTPUT, KIND_TEXT, FIELD(output_file), 0, 0,
+			 "Write to FILE instead of the output's name in the current folder; '-' "
+			 "writes to stdout (no progress then, and nothing is kept to resume)." },
+	[OPT_FORCE] = { "force", 'f', NULL, CMD_OUTPUT, KIND_FLAG, FIELD(force), 0, 0,
+			"Overwrite FILE when it exists (without it: exit 2). An unfinished "
+			"FILE.part is resumed either way." },
 	[OPT_RETRY_TIMEOUT] = { "retry-timeout", 0, "SECONDS", CMD_ALL, KIND_INT,
 				FIELD(retry_timeout_s), 1, 604800,
 				"Give up after this long without progress, that is without a byte newly "
@@ -151,20 +165,31 @@ static const struct command commands[] = {
 	  "Prints a job once: its state, attempts, result or error, and every "
 	  "transition; --json prints the platform's JSON of it. Exit code 0 whatever "
 	  "the state." },
+	{ "output", CMD_OUTPUT, "rap output JOB_ID [--name NAME] [-o FILE] [options]",
+	  "Downloads a COMPLETED job's output (the main one, or --name NAME) from the "
+	  "presigned URL the platform gives, into the current folder under its name "
+	  "(or -o FILE). The bytes go to FILE.part, renamed to FILE once complete and "
+	  "of the size the job's result lists (exit 3 if not). A cut or stalled "
+	  "link, 5xx and 429 are retried and resumed with a Range request; an expired "
+	  "URL is replaced by a fresh one; after a Ctrl-C the same command resumes "
+	  "the FILE.part. --json prints {job_id, name, file, bytes}." },
 };
 
 static const char exit_codes[] =
 	"Exit codes:\n"
 	"  0    success: uploaded and the job created; with --watch or watch: the job\n"
-	"       COMPLETED; status: the job was read\n"
+	"       COMPLETED; status: the job was read; output: the file is complete\n"
 	"  1    error talking to the platform: refused (the platform's message is shown),\n"
 	"       gave up after --retry-timeout, or an unexpected answer\n"
-	"  2    usage error: a bad option or argument, or FILE cannot be read\n"
-	"  3    integrity error: the server's sha256 of the upload is not the file's\n"
+	"  2    usage error: a bad option or argument, FILE cannot be read, or (output)\n"
+	"       FILE exists without --force\n"
+	"  3    integrity error: the server's sha256 of the upload is not the file's;\n"
+	"       output: the downloaded size is not the one the job's result lists\n"
 	"  4    the job FAILED (its input is bad; retrying cannot help)\n"
 	"  5    the job is DEAD (attempts used up, or dead-lettered)\n"
 	"  6    the job was CANCELLED\n"
-	"  130  interrupted by SIGINT or SIGTERM (an upload resumes when run again)\n";
+	"  130  interrupted by SIGINT or SIGTERM (an upload or an output resumes when\n"
+	"       run again)\n";
 
 static const char example[] =
 	"Example (a 10 GiB file, Ctrl-C, then the same command again):\n"
@@ -182,6 +207,12 @@ static const char example[] =
 	"  job 9b2e4c1a-...: PROCESSING -> COMPLETED (attempt 1)\n"
 	"  result {\"size\":10737418240,\"sha256\":\"...\",\"mime_type\":\"video/mp4\",...}\n"
 	"  $ rap status 9b2e4c1a-7d3f-4e8b-a5c6-1f0e2d3c4b5a\n";
+
+static const char output_example[] =
+	"Example (a pdf.text job with per_page: its text, then page 1's, to stdout):\n"
+	"  $ rap output 9b2e4c1a-7d3f-4e8b-a5c6-1f0e2d3c4b5a\n"
+	"  wrote text.txt (18213 bytes)\n"
+	"  $ rap output 9b2e4c1a-7d3f-4e8b-a5c6-1f0e2d3c4b5a --name page-00001.txt -o -\n";
 
 /* Prints text from column indent, wrapped before column 80. */
 static void wrap(FILE *out, int col, int indent, const char *text)
@@ -251,7 +282,9 @@ void cli_args_help(FILE *out, const char *command)
 		fprintf(out, "\nOptions:\n");
 		print_options(out, c->bit);
 		fprintf(out, "\n%s\n%s\nMore: docs/cli.md\n", exit_codes,
-			c->bit == CMD_UPLOAD || c->bit == CMD_WATCH ? example : "");
+			c->bit == CMD_OUTPUT                          ? output_example
+			: c->bit == CMD_UPLOAD || c->bit == CMD_WATCH ? example
+								      : "");
 		return;
 	}
 	fprintf(out,
@@ -342,6 +375,14 @@ static int check(struct cli_opts *o, int cmd, const bool given[OPT_COUNT], char 
 				 "rap %s: JOB_ID must be a job id (a UUID), "
 				 "not '%s'",
 				 o->command, o->arg);
+			return RAP_EINVAL;
+		}
+		if (o->json && o->output_file && strcmp(o->output_file, "-") == 0) {
+			snprintf(err, RAP_ERRLEN, "--json and -o - would both write to stdout");
+			return RAP_EINVAL;
+		}
+		if (o->output_file && !*o->output_file) {
+			snprintf(err, RAP_ERRLEN, "-o needs a file name, or - for stdout");
 			return RAP_EINVAL;
 		}
 		return RAP_OK;
@@ -441,7 +482,8 @@ int cli_args_parse(int argc, char **argv, struct cli_opts *o, enum cli_action *a
 		o->command = nargs > 0 ? argv[optind + 1] : NULL;
 		if (!o->command || find_command(o->command))
 			return RAP_OK;
-		snprintf(err, RAP_ERRLEN, "no command '%s' (upload, watch, status)", o->command);
+		snprintf(err, RAP_ERRLEN, "no command '%s' (upload, watch, status, output)",
+			 o->command);
 		return RAP_EINVAL;
 	}
 	if (given[OPT_HELP] || given[OPT_VERSION]) {
@@ -450,12 +492,12 @@ int cli_args_parse(int argc, char **argv, struct cli_opts *o, enum cli_action *a
 	}
 	cmd = find_command(o->command);
 	if (!cmd && o->command) {
-		snprintf(err, RAP_ERRLEN, "unknown command '%s' (upload, watch, status)",
+		snprintf(err, RAP_ERRLEN, "unknown command '%s' (upload, watch, status, output)",
 			 o->command);
 		return RAP_EINVAL;
 	}
 	if (!cmd) {
-		snprintf(err, RAP_ERRLEN, "no command given (upload, watch, status)");
+		snprintf(err, RAP_ERRLEN, "no command given (upload, watch, status, output)");
 		return RAP_EINVAL;
 	}
 	if (nargs != 1) {

@@ -39,7 +39,7 @@ enum cli_exit {
 
 /* What the command line (and the environment) asked for. */
 struct cli_opts {
-	const char *command; /* "upload", "watch", "status" */
+	const char *command; /* "upload", "watch", "status", "output" */
 	const char *arg;     /* FILE or JOB_ID */
 	const char *url;     /* gateway base URL, no trailing slash */
 	const char *api_key;
@@ -51,7 +51,9 @@ struct cli_opts {
 	long long retry_timeout_s; /* give up after this long without progress */
 	long long stall_timeout_s; /* a transfer below 1 byte/s this long is cut */
 	const char *state_dir;     /* NULL: resolved by cli_resume_dir */
-	bool watch, quiet, json, no_resume;
+	const char *output_name;   /* output: --name, NULL for the main output */
+	const char *output_file;   /* output: -o FILE, "-" for stdout, NULL: the output's name */
+	bool watch, quiet, json, no_resume, force;
 	char url_buf[2048]; /* url points here */
 };
 
@@ -236,6 +238,11 @@ struct cli_req {
 	long long upload_len;
 	curl_xferinfo_callback progress; /* also aborts on a signal; NULL: default */
 	void *progress_ctx;
+	/* A streamed answer (a download): write gets the body instead of
+	 * resp->body; it decides what to do with an error's body. */
+	curl_write_callback write;
+	void *write_ctx;
+	bool no_auth; /* a presigned URL: no API key, no traceparent */
 };
 
 /* What came back. */
@@ -248,7 +255,8 @@ struct cli_resp {
 	long long upload_offset; /* -1 when absent */
 	long long upload_length; /* -1 when absent */
 	char location[CLI_URL_MAX];
-	int retry_after_ms; /* Retry-After (delta-seconds) in ms, -1 when absent */
+	int retry_after_ms;     /* Retry-After (delta-seconds) in ms, -1 when absent */
+	char content_range[96]; /* "" when absent */
 };
 
 void cli_http_init(struct cli_http *h, const struct cli_opts *o);
@@ -346,11 +354,62 @@ int cli_tus_head(struct cli_tus *t, struct cli_retry *r, char *err);
 int cli_tus_send(struct cli_tus *t, struct cli_retry *r, char *err);
 void cli_tus_cleanup(struct cli_tus *t);
 
+/* ---- download.c: an object fetched from a (presigned) URL, resumed ---- */
+
+/* A download into fd from offset on: the caller opens fd (a .part file, or
+ * stdout) and says where the bytes come from; download.c retries and
+ * resumes with Range requests. */
+struct cli_download {
+	struct cli_http *http;
+	struct cli_progress *progress;
+	int fd;
+	bool stream;      /* fd cannot be rewound (stdout): a restart skips */
+	long long offset; /* bytes in fd (or written to the stream) */
+	long long total;  /* the object's size once an answer told it, else -1 */
+	char url[CLI_URL_MAX];
+	/* Asks for a fresh url when S3 refuses the one we have (403: expired). */
+	int (*refresh)(void *ctx, char *url, size_t len, char *err);
+	void *refresh_ctx;
+	/* one try's state (download.c) */
+	struct cli_resp resp; /* the answer's headers; an error's body */
+	long long skip;       /* stream: bytes of a restarted answer already written */
+	bool checked;         /* the answer's status was looked at */
+	bool body_ok;         /* the body is the object's bytes */
+	bool bad_range;       /* a 206 that does not start at offset */
+	int write_errno;
+};
+
+/**
+ * Parses a Content-Range value: "bytes 10-19/100" (*total -1 when the
+ * size is an asterisk), or a 416's "bytes" asterisk "/100" (*start and
+ * *end -1).  RAP_EINVAL when malformed (end before start, past the total,
+ * not numbers).
+ */
+int cli_download_content_range(const char *v, long long *start, long long *end, long long *total);
+/**
+ * Downloads d->url into d->fd from d->offset to the end: a GET with
+ * "Range: bytes=OFFSET-" when offset > 0; a 200 answer restarts from 0;
+ * transfer errors, 5xx and 429 (Retry-After honoured) are retried within
+ * r's budget and resumed where the bytes stopped; a 403 asks d->refresh
+ * for a new URL.  RAP_OK when the object is all in fd; RAP_EPROTO (err)
+ * for a refusal; RAP_EIO when fd cannot be written; RAP_ETIMEDOUT;
+ * RAP_ECANCELED on a signal.
+ */
+int cli_download_run(struct cli_download *d, struct cli_retry *r, char *err);
+
+/* ---- output.c: `rap output JOB_ID` ---- */
+
+/** True when name, given by the server, is safe as a file name in the
+ *  current folder: not empty, no '/', not starting with '.', no control
+ *  characters, at most 255 bytes. */
+bool cli_output_name_safe(const char *name);
+
 /* ---- upload.c and watch.c: the commands (they return exit codes) ---- */
 
 int cli_upload_run(const struct cli_opts *o);
 int cli_watch_run(const struct cli_opts *o);
 int cli_status_run(const struct cli_opts *o);
+int cli_output_run(const struct cli_opts *o);
 /**
  * Follows job_id until it ends (WebSocket, reconnecting; a GET after each
  * connect).  Prints the transitions on out and returns the exit code of

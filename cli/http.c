@@ -75,6 +75,7 @@ static void resp_reset(struct cli_resp *r)
 	r->upload_offset = -1;
 	r->upload_length = -1;
 	r->location[0] = '\0';
+	r->content_range[0] = '\0';
 }
 
 static size_t on_body(char *buf, size_t size, size_t n, void *arg)
@@ -124,7 +125,11 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 		r->upload_offset = -1;
 		r->upload_length = -1;
 		r->location[0] = '\0';
+		r->content_range[0] = '\0';
 		r->retry_after_ms = -1;
+	} else if (header_value(buf, len, "Content-Range", r->content_range,
+				sizeof(r->content_range))) {
+		/* kept for a download's resume (download.c) */
 	} else if (header_value(buf, len, "Retry-After", v, sizeof(v))) {
 		/* Delta-seconds only; an HTTP date leaves the backoff alone. */
 		if (rap_strtonum(v, 0, 86400, &num) == RAP_OK)
@@ -168,8 +173,8 @@ static void setup(struct cli_http *h, const struct cli_req *req, struct cli_resp
 	/* A link that carries nothing for this long is treated as cut. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)h->o->stall_timeout_s);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, req->write ? req->write : on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, req->write ? req->write_ctx : resp);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -198,7 +203,7 @@ int cli_http_do(struct cli_http *h, const struct cli_req *req, struct cli_resp *
 	CURLcode rc;
 
 	resp_reset(resp);
-	for (s = h->auth; s; s = s->next)
+	for (s = req->no_auth ? NULL : h->auth; s; s = s->next)
 		headers = curl_slist_append(headers, s->data);
 	for (s = req->headers; s; s = s->next)
 		headers = curl_slist_append(headers, s->data);

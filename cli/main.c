@@ -36,6 +36,8 @@ int main(int argc, char **argv)
 		code = cli_upload_run(&o);
 	else if (strcmp(o.command, "watch") == 0)
 		code = cli_watch_run(&o);
+	else if (strcmp(o.command, "output") == 0)
+		code = cli_output_run(&o);
 	else
 		code = cli_status_run(&o);
 	curl_global_cleanup();

@@ -22,9 +22,10 @@ export function tempDir() {
 // Starts `rap ...args`. The returned object has the child, live stdout and
 // stderr text, and `done`: a promise of { code, signal, stdout, stderr }
 // that rejects when the process is still running after timeoutMs (it is
-// killed then), so no test waits forever.
-export function rap(args, { env = {}, timeoutMs = 120000 } = {}) {
+// killed then), so no test waits forever.  cwd: the folder it runs in.
+export function rap(args, { env = {}, timeoutMs = 120000, cwd = undefined } = {}) {
   const child = spawn(RAP, args, {
+    cwd,
     env: { ...process.env, RAP_URL: '', RAP_API_KEY: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
