@@ -122,19 +122,24 @@ static int check_answer(struct cli_download *d)
 	return RAP_OK;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+int cli_download_write_all(int fd, const void *data, size_t len)
 {
+	const char *buf = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n < 0 ? errno : ENOSPC;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return RAP_EIO;
+		}
 		buf += n;
 		len -= (size_t)n;
 	}
-	return 0;
+	return RAP_OK;
 }
 
 /* libcurl's write callback: the object's bytes go to fd, an error's body
@@ -152,9 +157,10 @@ static size_t on_write(char *buf, size_t size, size_t n, void *arg)
 	}
 	drop = d->skip < (long long)len ? (size_t)d->skip : len;
 	d->skip -= (long long)drop;
-	d->write_errno = write_all(d->fd, buf + drop, len - drop);
-	if (d->write_errno)
+	if (cli_download_write_all(d->fd, buf + drop, len - drop) != RAP_OK) {
+		d->write_errno = errno;
 		return 0;
+	}
 	d->offset += (long long)(len - drop);
 	return len;
 }

@@ -271,22 +271,6 @@ static int make_dirs(const char *dir, char *err)
 	return RAP_OK;
 }
 
-/* Writes all of buf to fd. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return RAP_EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return RAP_OK;
-}
-
 int cli_resume_save(const char *dir, const char *name, const struct cli_state *s, char *err)
 {
 	char path[CLI_PATH_MAX], tmp[CLI_PATH_MAX], suffix[32];
@@ -315,7 +299,7 @@ int cli_resume_save(const char *dir, const char *name, const struct cli_state *s
 		result = RAP_EIO;
 		goto out_free_text;
 	}
-	result = write_all(fd, text.data, text.len);
+	result = cli_download_write_all(fd, text.data, text.len);
 	if (result == RAP_OK && fsync(fd) != 0)
 		result = RAP_EIO;
 	if (close(fd) != 0)

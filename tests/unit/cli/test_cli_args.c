@@ -4,26 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argv.h"
 #include "cli.h"
 #include "rap/err.h"
 
 #define JOB "9b2e4c1a-7d3f-4e8b-a5c6-1f0e2d3c4b5a"
-
-/* Parses a NULL-terminated list of words as rap's argv. */
-static int parse(struct cli_opts *o, enum cli_action *a, char *err, ...)
-{
-	char *argv[32] = { "rap" };
-	int argc = 1;
-	va_list ap;
-	char *s;
-
-	va_start(ap, err);
-	while ((s = va_arg(ap, char *)) && argc < 31)
-		argv[argc++] = s;
-	va_end(ap);
-	argv[argc] = NULL;
-	return cli_args_parse(argc, argv, o, a, err);
-}
 
 Test(cli_args, an_upload_takes_its_defaults_and_options_anywhere)
 {

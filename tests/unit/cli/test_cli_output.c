@@ -1,28 +1,13 @@
 /* Tests of cli/output.c's pure part and of `rap output`'s command line. */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "argv.h"
 #include "cli.h"
 #include "rap/err.h"
 
 #define JOB "9b2e4c1a-7d3f-4e8b-a5c6-1f0e2d3c4b5a"
-
-static int parse(struct cli_opts *o, enum cli_action *a, char *err, ...)
-{
-	char *argv[32] = { "rap" };
-	int argc = 1;
-	va_list ap;
-	char *s;
-
-	va_start(ap, err);
-	while ((s = va_arg(ap, char *)) && argc < 31)
-		argv[argc++] = s;
-	va_end(ap);
-	argv[argc] = NULL;
-	return cli_args_parse(argc, argv, o, a, err);
-}
 
 Test(cli_output, names_the_server_gives_are_used_only_when_safe_here)
 {
