@@ -396,17 +396,6 @@ int cli_download_content_range(const char *v, long long *start, long long *end, 
  * RAP_ECANCELED on a signal.
  */
 int cli_download_run(struct cli_download *d, struct cli_retry *r, char *err);
-/** Writes all len bytes of buf to fd (again after EINTR and short writes):
- *  RAP_OK, or RAP_EIO with errno the failed write's (ENOSPC for one that
- *  wrote nothing).  resume.c writes its state files with it. */
-int cli_download_write_all(int fd, const void *buf, size_t len);
-
-/* ---- output.c: `rap output JOB_ID` ---- */
-
-/** True when name, given by the server, is safe as a file name in the
- *  current folder: not empty, no '/', not starting with '.', no control
- *  characters, at most 255 bytes. */
-bool cli_output_name_safe(const char *name);
 
 /* ---- upload.c and watch.c: the commands (they return exit codes) ---- */
 

@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #include "rap/err.h"
+#include "rap/io.h"
 #include "rap/clock.h"
 #include "rap/str.h"
 #include "rap/stop.h"
@@ -122,26 +123,6 @@ static int check_answer(struct cli_download *d)
 	return RAP_OK;
 }
 
-int cli_download_write_all(int fd, const void *data, size_t len)
-{
-	const char *buf = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			return RAP_EIO;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return RAP_OK;
-}
-
 /* libcurl's write callback: the object's bytes go to fd, an error's body
  * to resp->body (bounded; the rest is dropped). */
 static size_t on_write(char *buf, size_t size, size_t n, void *arg)
@@ -157,7 +138,7 @@ static size_t on_write(char *buf, size_t size, size_t n, void *arg)
 	}
 	drop = d->skip < (long long)len ? (size_t)d->skip : len;
 	d->skip -= (long long)drop;
-	if (cli_download_write_all(d->fd, buf + drop, len - drop) != RAP_OK) {
+	if (rap_write_all(d->fd, buf + drop, len - drop) != RAP_OK) {
 		d->write_errno = errno;
 		return 0;
 	}

@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #include "rap/err.h"
+#include "rap/frame.h"
 #include "rap/clock.h"
 
 #include <errno.h>
@@ -41,18 +42,6 @@ struct output {
 	bool part_open; /* dl.fd is FILE.part's */
 	int code;       /* the exit code of a failure */
 };
-
-bool cli_output_name_safe(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > NAME_MAX_LEN || name[0] == '.' || strchr(name, '/'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return false;
-	return true;
-}
 
 /* Step 1, also download.c's refresh: the output's URL into url, its name
  * into out->name. */
@@ -105,12 +94,15 @@ static int expected_size(struct output *out, char *err)
 	    json_object_object_get_ex(result, "outputs", &outputs) &&
 	    json_object_is_type(outputs, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(outputs); i++) {
+			const char *name;
+
 			item = json_object_array_get_idx(outputs, i);
-			if (strcmp(cli_json_string(item, "name") ? cli_json_string(item, "name")
-								 : "",
-				   out->name) == 0 &&
-			    json_object_object_get_ex(item, "bytes", &bytes))
+			name = cli_json_string(item, "name");
+			if (name && strcmp(name, out->name) == 0 &&
+			    json_object_object_get_ex(item, "bytes", &bytes)) {
 				out->expected = json_object_get_int64(bytes);
+				break;
+			}
 		}
 	}
 	json_object_put(job);
@@ -126,7 +118,7 @@ static int open_target(struct output *out, char *err)
 	int fd;
 
 	out->code = CLI_EXIT_USAGE;
-	if (!out->o->output_file && !cli_output_name_safe(out->name)) {
+	if (!out->o->output_file && !rap_output_name_ok(out->name)) {
 		snprintf(err, RAP_ERRLEN,
 			 "the output's name '%.100s' is not a safe file name here: "
 			 "give -o FILE",

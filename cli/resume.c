@@ -19,6 +19,7 @@
 #include "cli.h"
 
 #include "rap/err.h"
+#include "rap/io.h"
 #include "rap/hash.h"
 #include "rap/buf.h"
 #include "rap/str.h"
@@ -299,7 +300,7 @@ int cli_resume_save(const char *dir, const char *name, const struct cli_state *s
 		result = RAP_EIO;
 		goto out_free_text;
 	}
-	result = cli_download_write_all(fd, text.data, text.len);
+	result = rap_write_all(fd, text.data, text.len);
 	if (result == RAP_OK && fsync(fd) != 0)
 		result = RAP_EIO;
 	if (close(fd) != 0)

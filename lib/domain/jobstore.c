@@ -828,15 +828,6 @@ int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err)
 			   2, p, NULL, err);
 }
 
-bool rap_output_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 0 && n <= RAP_MAX_OUTPUT_NAME && name[0] != '.' &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-		       n;
-}
-
 int rap_job_output_key(PGconn *db, const char *owner, const char *job_id, const char *name,
 		       char *key, size_t key_len, char status[RAP_JOB_STATUS_LEN], char *err)
 {

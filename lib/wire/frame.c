@@ -5,6 +5,7 @@
 #include "rap/frame.h"
 #include "rap/assert.h"
 #include "rap/err.h"
+#include "rap/io.h"
 #include "rap/mem.h"
 
 #include <errno.h>
@@ -112,29 +113,21 @@ bool rap_frame_idle(const struct rap_frame_decoder *d)
 	return d->have_header == 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, b, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return RAP_EIO;
-		b += w;
-		n -= (size_t)w;
-	}
-	return RAP_OK;
-}
-
 int rap_frame_write(int fd, enum rap_frame_type type, const void *payload, uint32_t len)
 {
 	unsigned char h[RAP_FRAME_HEADER];
 
 	rap_frame_header(h, type, len);
-	if (write_all(fd, h, sizeof(h)) != RAP_OK)
+	if (rap_write_all(fd, h, sizeof(h)) != RAP_OK)
 		return RAP_EIO;
-	return len ? write_all(fd, payload, len) : RAP_OK;
+	return len ? rap_write_all(fd, payload, len) : RAP_OK;
+}
+
+bool rap_output_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= RAP_MAX_OUTPUT_NAME && name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+		       n;
 }

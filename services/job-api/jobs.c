@@ -4,6 +4,7 @@
 #include "rap/list.h"
 
 #include "rap/err.h"
+#include "rap/frame.h"
 #include "rap/hash.h"
 #include "rap/http.h"
 #include "rap/jobstate.h"

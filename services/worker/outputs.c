@@ -16,7 +16,6 @@
  */
 #include "sandbox.h"
 
-#include "rap/jobstore.h"
 #include "rap/mem.h"
 #include "rap/s3.h"
 

@@ -11,7 +11,6 @@
 #include "rap/buf.h"
 #include "rap/err.h"
 #include "rap/frame.h"
-#include "rap/job.h"
 #include "rap/joberrors.h"
 #include "rap/log.h"
 #include "rap/pool.h"

@@ -9,24 +9,6 @@
 
 #define JOB "9b2e4c1a-7d3f-4e8b-a5c6-1f0e2d3c4b5a"
 
-Test(cli_output, names_the_server_gives_are_used_only_when_safe_here)
-{
-	char long_name[300];
-
-	cr_assert(cli_output_name_safe("text.txt"));
-	cr_assert(cli_output_name_safe("page-00001.txt"));
-	cr_assert(cli_output_name_safe("result.json"));
-	cr_assert_not(cli_output_name_safe(""));
-	cr_assert_not(cli_output_name_safe(".hidden"));
-	cr_assert_not(cli_output_name_safe(".."));
-	cr_assert_not(cli_output_name_safe("../etc/passwd"));
-	cr_assert_not(cli_output_name_safe("a/b"));
-	cr_assert_not(cli_output_name_safe("bell\a"));
-	memset(long_name, 'a', sizeof(long_name) - 1);
-	long_name[sizeof(long_name) - 1] = '\0';
-	cr_assert_not(cli_output_name_safe(long_name));
-}
-
 Test(cli_output, the_command_takes_name_output_and_force)
 {
 	struct cli_opts o;

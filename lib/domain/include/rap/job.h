@@ -8,7 +8,6 @@
 #define RAP_MAX_OBJECT_KEY 1024 /* bytes of an object key */
 #define RAP_MAX_JOB_TYPE 64     /* bytes of a job type name */
 #define RAP_MAX_OWNER 64        /* bytes of an owner name */
-#define RAP_MAX_OUTPUT_NAME 100 /* bytes of an output's name (processed/{job_id}/NAME) */
 /** A job state's name ("PROCESSING") and the NUL. */
 #define RAP_JOB_STATUS_LEN 16
 

@@ -218,11 +218,6 @@ int rap_job_replay(PGconn *db, const char *owner, const char *job_id, const char
  *  for poison messages); a job already terminal is left alone. */
 int rap_job_bury(PGconn *db, const char *job_id, const char *reason, char *err);
 
-/** Whether name can name a job's output: 1 to RAP_MAX_OUTPUT_NAME letters,
- *  digits, '.', '_' and '-', not starting with '.' (the worker refuses
- *  result.json, the key of a result without outputs, besides). */
-bool rap_output_name_ok(const char *name);
-
 /** The output object of the owner's COMPLETED job into key: the one its
  *  result's outputs list under `name`, or with name NULL its result's
  *  output_key.  RAP_ENOENT when the owner has no such job, or the COMPLETED

@@ -38,6 +38,11 @@ enum rap_frame_type {
 #define RAP_FRAME_HEADER 5
 #define RAP_FRAME_MAX (1024 * 1024)
 
+/* The bytes of an output's name (OUTPUT_BEGIN's "name"): the worker stores
+ * the output as processed/{job_id}/NAME, job-api's GET /jobs/{id}/output
+ * takes it as ?name=, and `rap output` writes a file of that name. */
+#define RAP_MAX_OUTPUT_NAME 100
+
 /*
  * How the child ends, besides its frames: exit 0 after RESULT or FAIL; the
  * codes below when it could not get that far.  A child that dies of a
@@ -96,5 +101,11 @@ int rap_frame_feed(struct rap_frame_decoder *d, const void *data, size_t n, rap_
 
 /** True when no frame is half read (the stream may end here). */
 bool rap_frame_idle(const struct rap_frame_decoder *d);
+
+/** Whether name can name a job's output: 1 to RAP_MAX_OUTPUT_NAME letters,
+ *  digits, '.', '_' and '-', not starting with '.' (so also a plain file
+ *  name in any folder; the worker refuses result.json, the key of a result
+ *  without outputs, besides). */
+bool rap_output_name_ok(const char *name);
 
 #endif

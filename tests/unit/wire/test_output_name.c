@@ -1,10 +1,10 @@
-/* Tests of lib/domain/jobstore.c rap_output_name_ok: which names can name a
- * job's output (the worker writes processed/{job_id}/NAME under them, and
- * GET /jobs/{id}/output?name= takes only them). */
+/* Tests of lib/wire/frame.c rap_output_name_ok: which names can name a job's
+ * output (the worker writes processed/{job_id}/NAME under them, GET
+ * /jobs/{id}/output?name= takes only them, and `rap output` writes a file of
+ * that name in the current folder only when it passes). */
 #include <criterion/criterion.h>
 #include <string.h>
-#include "rap/job.h"
-#include "rap/jobstore.h"
+#include "rap/frame.h"
 
 Test(output_name, takes_the_names_processors_write)
 {
@@ -12,12 +12,25 @@ Test(output_name, takes_the_names_processors_write)
 	cr_assert(rap_output_name_ok("page-00002.txt"));
 	cr_assert(rap_output_name_ok("thumb_320x240.webp"));
 	cr_assert(rap_output_name_ok("a"));
+	cr_assert(rap_output_name_ok("result.json"));
 }
 
 Test(output_name, refuses_paths_hidden_names_and_other_bytes)
 {
-	const char *bad[] = { "",      ".hidden",     "..",   "../x", "a/b",      "a b",
-			      "a%2fb", "caf\xc3\xa9", "a\"b", "a\\b", "name?x=1", "tab\there" };
+	const char *bad[] = { "",
+			      ".hidden",
+			      "..",
+			      "../x",
+			      "a/b",
+			      "a b",
+			      "a%2fb",
+			      "caf\xc3\xa9",
+			      "a\"b",
+			      "a\\b",
+			      "name?x=1",
+			      "tab\there",
+			      "../etc/passwd",
+			      "bell\a" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert(!rap_output_name_ok(bad[i]), "'%s' was taken", bad[i]);
